@@ -1,0 +1,366 @@
+//! The typed configuration: one TOML file, unknown keys rejected, every error located.
+//!
+//! This module reads the file and validates it; it does no other I/O. Relative paths in the
+//! file are relative to the folder the file is in, so a config works wherever it is run from.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+use crate::units;
+use crate::watch::WatchSpec;
+
+/// Where the config is looked for when `--config` is absent, after `$SIGWATCH_CONFIG`.
+pub const SEARCH_PATHS: &[&str] = &["sigwatch.toml", "/etc/sigwatch/sigwatch.toml"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A syntax, type or validation error at a place in the file.
+    #[error("{path}:{line}:{col}: {message}")]
+    At {
+        path: PathBuf,
+        line: usize,
+        col: usize,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error(
+        "no config found: pass --config FILE, set $SIGWATCH_CONFIG, or create ./sigwatch.toml or /etc/sigwatch/sigwatch.toml"
+    )]
+    NotFound,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub storage: StorageConfig,
+    #[serde(default)]
+    pub fetch: FetchConfig,
+    #[serde(default, rename = "source")]
+    pub sources: Vec<SourceConfig>,
+    #[serde(default)]
+    pub watch: BTreeMap<String, WatchSpec>,
+    /// The file this config was read from.
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// The SQLite database; relative to the config file's folder.
+    #[serde(default = "default_db_path")]
+    pub path: PathBuf,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            path: default_db_path(),
+        }
+    }
+}
+
+fn default_db_path() -> PathBuf {
+    PathBuf::from("sigwatch.db")
+}
+
+/// Hard limits and manners for every HTTP request.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FetchConfig {
+    /// Total time for one request, body included.
+    #[serde(default = "default_timeout", deserialize_with = "de_duration")]
+    pub timeout: Duration,
+    #[serde(default = "default_connect_timeout", deserialize_with = "de_duration")]
+    pub connect_timeout: Duration,
+    /// Largest body accepted, counted after decompression.
+    #[serde(default = "default_max_body", deserialize_with = "de_size")]
+    pub max_body: u64,
+    /// How many sources are fetched at once.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    #[serde(default = "default_user_agent")]
+    pub user_agent: String,
+    /// Redirects followed before the fetch fails.
+    #[serde(default = "default_max_redirects")]
+    pub max_redirects: usize,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        Self {
+            timeout: default_timeout(),
+            connect_timeout: default_connect_timeout(),
+            max_body: default_max_body(),
+            concurrency: default_concurrency(),
+            user_agent: default_user_agent(),
+            max_redirects: default_max_redirects(),
+        }
+    }
+}
+
+fn default_timeout() -> Duration {
+    Duration::from_secs(30)
+}
+fn default_connect_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_max_body() -> u64 {
+    10 * 1024 * 1024
+}
+fn default_concurrency() -> usize {
+    8
+}
+fn default_max_redirects() -> usize {
+    5
+}
+pub fn default_user_agent() -> String {
+    format!(
+        "sigwatch/{} (+https://github.com/sigwatch/sigwatch)",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// What a source serves, and so how it is parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// RSS 0.9x/1.0/2.0, Atom or JSON Feed, detected from the content.
+    #[default]
+    Feed,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// Unique, short name used on the command line and in digests.
+    pub name: String,
+    pub url: String,
+    #[serde(default)]
+    pub kind: SourceKind,
+    /// Main language of the source (e.g. "zh", "en"); informational.
+    #[serde(default)]
+    pub lang: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// A disabled source stays in the config but is never polled.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    match NumOrStr::deserialize(d)? {
+        NumOrStr::Num(n) => Ok(Duration::from_secs(n)),
+        NumOrStr::Str(s) => units::parse_duration(&s).map_err(serde::de::Error::custom),
+    }
+}
+
+fn de_size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    match NumOrStr::deserialize(d)? {
+        NumOrStr::Num(n) => Ok(n),
+        NumOrStr::Str(s) => units::parse_size(&s).map_err(serde::de::Error::custom),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NumOrStr {
+    Num(u64),
+    Str(String),
+}
+
+impl Config {
+    /// Finds the config: the explicit path, else `$SIGWATCH_CONFIG`, else [`SEARCH_PATHS`].
+    pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, ConfigError> {
+        if let Some(p) = explicit {
+            return Ok(p.to_path_buf());
+        }
+        if let Some(p) = std::env::var_os("SIGWATCH_CONFIG").filter(|p| !p.is_empty()) {
+            return Ok(PathBuf::from(p));
+        }
+        SEARCH_PATHS
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_file())
+            .ok_or(ConfigError::NotFound)
+    }
+
+    /// Reads, parses and validates the config at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and validates config text; `path` names the file in errors and anchors
+    /// relative paths.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let mut cfg: Config = toml::from_str(text).map_err(|e| {
+            let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+            ConfigError::At {
+                path: path.to_path_buf(),
+                line,
+                col,
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        cfg.path = path.to_path_buf();
+        let base = path.parent().unwrap_or(Path::new("."));
+        if cfg.storage.path.is_relative() {
+            cfg.storage.path = base.join(&cfg.storage.path);
+        }
+        cfg.validate(text)?;
+        Ok(cfg)
+    }
+
+    fn validate(&self, text: &str) -> Result<(), ConfigError> {
+        let at = |needle: &str, message: String| {
+            let (line, col) = text
+                .find(needle)
+                .map(|i| line_col(text, i))
+                .unwrap_or((1, 1));
+            ConfigError::At {
+                path: self.path.clone(),
+                line,
+                col,
+                message,
+            }
+        };
+        let mut seen = HashSet::new();
+        for s in &self.sources {
+            if s.name.trim().is_empty() {
+                return Err(at("[[source]]", "source.name: must not be empty".into()));
+            }
+            if !seen.insert(s.name.as_str()) {
+                return Err(at(
+                    &format!("\"{}\"", s.name),
+                    format!("source.name: duplicate source name {:?}", s.name),
+                ));
+            }
+            match url::Url::parse(&s.url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+                Ok(u) => {
+                    return Err(at(
+                        &s.url,
+                        format!(
+                            "source.url: {:?} of source {:?}: scheme {:?} is not http or https",
+                            s.url,
+                            s.name,
+                            u.scheme()
+                        ),
+                    ));
+                }
+                Err(e) => {
+                    return Err(at(
+                        &s.url,
+                        format!(
+                            "source.url: {:?} of source {:?} is not a URL: {e}",
+                            s.url, s.name
+                        ),
+                    ));
+                }
+            }
+        }
+        if self.fetch.concurrency == 0 {
+            return Err(at(
+                "concurrency",
+                "fetch.concurrency: must be at least 1".into(),
+            ));
+        }
+        if self.fetch.max_body == 0 {
+            return Err(at("max_body", "fetch.max_body: must be more than 0".into()));
+        }
+        if let Err(e) = crate::watch::Matcher::new(&self.watch) {
+            return Err(ConfigError::Invalid {
+                path: self.path.clone(),
+                message: e.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    pub fn source(&self, name: &str) -> Option<&SourceConfig> {
+        self.sources.iter().find(|s| s.name == name)
+    }
+}
+
+impl fmt::Display for SourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SourceKind::Feed => "feed",
+        })
+    }
+}
+
+/// 1-based line and column (in characters) of byte offset `at` in `text`.
+fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let at = at.min(text.len());
+    let before = &text[..text.floor_char_boundary(at)];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(t: &str) -> Result<Config, ConfigError> {
+        Config::parse(t, Path::new("/etc/sw/test.toml"))
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let e = parse("[fetch]\ntimeout = \"5s\"\nspeed = 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("/etc/sw/test.toml:3:1:"), "{e}");
+        assert!(e.contains("speed"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_is_located() {
+        let e = parse("[fetch]\nconcurrency = \"many\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("/etc/sw/test.toml:2:"), "{e}");
+    }
+
+    #[test]
+    fn bad_url_and_duplicate_names_are_located() {
+        let e = parse("[[source]]\nname = \"a\"\nurl = \"ftp://x/y\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(":3:") && e.contains("source.url"), "{e}");
+        let e = parse("[[source]]\nname = \"a\"\nurl = \"http://x/\"\n[[source]]\nname = \"a\"\nurl = \"http://y/\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("duplicate"), "{e}");
+    }
+
+    #[test]
+    fn defaults_and_relative_db_path() {
+        let c = parse("[fetch]\ntimeout = \"12s\"\nmax_body = \"1MiB\"\n").unwrap();
+        assert_eq!(c.fetch.timeout, Duration::from_secs(12));
+        assert_eq!(c.fetch.max_body, 1024 * 1024);
+        assert_eq!(c.fetch.max_redirects, 5);
+        assert_eq!(c.storage.path, PathBuf::from("/etc/sw/sigwatch.db"));
+    }
+}

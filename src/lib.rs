@@ -1,0 +1,14 @@
+//! sigwatch watches the feeds and pages of state media and ministries for policy signals.
+//!
+//! Data moves one way: `config` → `source` (fetch, decode, parse) → `watch` (normalize, match)
+//! → `store` (SQLite). `poll` ties one poll of one source, and one cycle over many, together.
+//! `cli` holds the command implementations; `main.rs` only parses arguments and calls it.
+
+pub mod cli;
+pub mod config;
+pub mod item;
+pub mod poll;
+pub mod source;
+pub mod store;
+pub mod units;
+pub mod watch;

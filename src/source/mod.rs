@@ -1,0 +1,63 @@
+//! Sources: turns a configured source into [`Item`]s.
+//!
+//! Three steps, each in its own file: `fetch` (HTTP with hard limits on time, size and
+//! redirects, conditional GET), `decode` (charset by BOM, then HTTP header, then XML
+//! declaration or HTML meta), `parse` (feed-rs for RSS/Atom/JSON Feed). This module knows
+//! nothing of watches or SQL.
+
+mod decode;
+mod fetch;
+mod parse;
+
+pub use decode::{Decoded, decode};
+pub use fetch::{Fetched, Fetcher, Validators};
+pub use parse::{Parsed, parse_feed};
+
+use crate::item::Item;
+
+/// Why a source produced no items. `Display` is the reason shown to users.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("timed out after {0:?}")]
+    Timeout(std::time::Duration),
+    #[error("connection failed: {0}")]
+    Connect(String),
+    #[error("HTTP {status}{}", reason.as_deref().map(|r| format!(" {r}")).unwrap_or_default())]
+    Status {
+        status: u16,
+        reason: Option<String>,
+        retry_after: Option<String>,
+    },
+    #[error("body larger than the {limit}-byte limit")]
+    TooLarge { limit: u64 },
+    #[error("more than {0} redirects")]
+    TooManyRedirects(usize),
+    #[error("not a feed: {0}")]
+    NotAFeed(String),
+    #[error("unparsable feed: {0}")]
+    Parse(String),
+    #[error("request failed: {0}")]
+    Http(String),
+    #[error("bad URL: {0}")]
+    Url(String),
+}
+
+impl SourceError {
+    /// A short, stable class name for summaries and JSON (`timeout`, `http-404`, …).
+    pub fn class(&self) -> String {
+        match self {
+            SourceError::Timeout(_) => "timeout".into(),
+            SourceError::Connect(_) => "connect".into(),
+            SourceError::Status { status, .. } => format!("http-{status}"),
+            SourceError::TooLarge { .. } => "too-large".into(),
+            SourceError::TooManyRedirects(_) => "redirects".into(),
+            SourceError::NotAFeed(_) => "not-a-feed".into(),
+            SourceError::Parse(_) => "parse".into(),
+            SourceError::Http(_) => "http".into(),
+            SourceError::Url(_) => "url".into(),
+        }
+    }
+}
+
+/// The items of one fetched document, with what the parser noticed on the way.
+pub type Items = Vec<Item>;
