@@ -1,0 +1,154 @@
+//! Reads: hits, sources and full-text search, each a short read transaction.
+
+use chrono::{DateTime, Utc};
+use rusqlite::types::Value;
+
+use super::{Result, Store, from_ts, to_ts};
+
+/// Which hits to list. Empty lists mean "any".
+#[derive(Debug, Clone, Default)]
+pub struct HitQuery {
+    pub watches: Vec<String>,
+    pub sources: Vec<String>,
+    /// Only hits on items dated (published, else first seen) at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    pub limit: Option<usize>,
+}
+
+/// One stored hit with what a reader needs to judge it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HitRow {
+    pub id: i64,
+    pub item_id: i64,
+    pub watch: String,
+    pub term: String,
+    pub field: String,
+    pub source: String,
+    pub title: String,
+    pub link: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub first_seen: DateTime<Utc>,
+    pub snippet: String,
+    /// Byte range of the match inside `snippet`.
+    #[serde(skip)]
+    pub snippet_match: (usize, usize),
+}
+
+/// One source with its fetch state and item counts.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SourceRow {
+    pub name: String,
+    pub url: String,
+    pub last_fetch: Option<DateTime<Utc>>,
+    pub last_status: Option<String>,
+    pub last_error: Option<String>,
+    pub consecutive_failures: u32,
+    pub last_success: Option<DateTime<Utc>>,
+    pub items: u64,
+    pub newest_item: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    /// Hits matching `q`, newest first.
+    pub fn hits(&self, q: &HitQuery) -> Result<Vec<HitRow>> {
+        let mut sql = String::from(
+            "SELECT h.id, h.item_id, h.watch, h.term, h.field, s.name, i.title, i.link, i.published,
+                    i.first_seen, h.snippet, h.snippet_start, h.snippet_end
+             FROM hits h JOIN items i ON i.id = h.item_id JOIN sources s ON s.id = i.source_id
+             WHERE 1 = 1",
+        );
+        let mut args: Vec<Value> = Vec::new();
+        in_list(&mut sql, &mut args, "h.watch", &q.watches);
+        in_list(&mut sql, &mut args, "s.name", &q.sources);
+        if let Some(since) = q.since {
+            sql.push_str(" AND coalesce(i.published, i.first_seen) >= ?");
+            args.push(Value::Integer(to_ts(since)));
+        }
+        sql.push_str(" ORDER BY coalesce(i.published, i.first_seen) DESC, h.id DESC");
+        if let Some(limit) = q.limit {
+            sql.push_str(" LIMIT ?");
+            args.push(Value::Integer(limit.min(i64::MAX as usize) as i64));
+        }
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
+            Ok(HitRow {
+                id: r.get(0)?,
+                item_id: r.get(1)?,
+                watch: r.get(2)?,
+                term: r.get(3)?,
+                field: r.get(4)?,
+                source: r.get(5)?,
+                title: r.get(6)?,
+                link: r.get(7)?,
+                published: r.get::<_, Option<i64>>(8)?.map(from_ts),
+                first_seen: from_ts(r.get(9)?),
+                snippet: r.get(10)?,
+                snippet_match: (r.get::<_, i64>(11)? as usize, r.get::<_, i64>(12)? as usize),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every known source, by name.
+    pub fn sources(&self) -> Result<Vec<SourceRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT s.name, s.url, s.last_fetch, s.last_status, s.last_error, s.consecutive_failures,
+                    s.last_success,
+                    (SELECT count(*) FROM items i WHERE i.source_id = s.id),
+                    (SELECT max(coalesce(i.published, i.first_seen)) FROM items i WHERE i.source_id = s.id)
+             FROM sources s ORDER BY s.name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(SourceRow {
+                name: r.get(0)?,
+                url: r.get(1)?,
+                last_fetch: r.get::<_, Option<i64>>(2)?.map(from_ts),
+                last_status: r.get(3)?,
+                last_error: r.get(4)?,
+                consecutive_failures: r.get(5)?,
+                last_success: r.get::<_, Option<i64>>(6)?.map(from_ts),
+                items: r.get(7)?,
+                newest_item: r.get::<_, Option<i64>>(8)?.map(from_ts),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Ids of items whose title or text contains `needle`, newest first. Uses the trigram
+    /// index, which also finds Chinese substrings; needles under three characters fall back
+    /// to a scan, since a trigram cannot index them.
+    pub fn search_items(&self, needle: &str, limit: usize) -> Result<Vec<i64>> {
+        let needle = needle.trim();
+        if needle.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = if needle.chars().count() >= 3 {
+            "SELECT f.rowid FROM items_fts f JOIN items i ON i.id = f.rowid
+             WHERE items_fts MATCH ?1 ORDER BY coalesce(i.published, i.first_seen) DESC LIMIT ?2"
+        } else {
+            "SELECT i.id FROM items i WHERE instr(i.title, ?1) > 0 OR instr(i.text, ?1) > 0
+             ORDER BY coalesce(i.published, i.first_seen) DESC LIMIT ?2"
+        };
+        let arg = if needle.chars().count() >= 3 {
+            // Quoted as one phrase so that FTS5 syntax in the needle is taken literally.
+            format!("\"{}\"", needle.replace('"', "\"\""))
+        } else {
+            needle.to_string()
+        };
+        let mut stmt = self.conn.prepare(sql)?;
+        let ids = stmt.query_map(rusqlite::params![arg, limit as i64], |r| r.get(0))?;
+        Ok(ids.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// Appends `AND col IN (?, …)` for a non-empty list.
+fn in_list(sql: &mut String, args: &mut Vec<Value>, col: &str, values: &[String]) {
+    if values.is_empty() {
+        return;
+    }
+    sql.push_str(&format!(
+        " AND {col} IN ({})",
+        vec!["?"; values.len()].join(", ")
+    ));
+    args.extend(values.iter().map(|v| Value::Text(v.clone())));
+}

@@ -1,0 +1,66 @@
+//! The schema, as an ordered list of migrations; `PRAGMA user_version` counts those applied.
+
+/// Each entry upgrades the schema from version `i` to `i + 1`. Never edit a released entry:
+/// add a new one.
+pub(super) const MIGRATIONS: &[&str] = &[
+    // 1: sources with their fetch state, every item, hits, and a trigram full-text index.
+    r#"
+    CREATE TABLE sources (
+        id                   INTEGER PRIMARY KEY,
+        name                 TEXT NOT NULL UNIQUE,
+        url                  TEXT NOT NULL,
+        etag                 TEXT,
+        last_modified        TEXT,
+        last_fetch           INTEGER,
+        last_status          TEXT,
+        last_error           TEXT,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        last_success         INTEGER
+    );
+    CREATE TABLE items (
+        id         INTEGER PRIMARY KEY,
+        source_id  INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        uid        TEXT NOT NULL,
+        guid       TEXT,
+        link       TEXT,
+        title      TEXT NOT NULL,
+        summary    TEXT NOT NULL,
+        text       TEXT NOT NULL,
+        published  INTEGER,
+        first_seen INTEGER NOT NULL,
+        UNIQUE (source_id, uid)
+    );
+    CREATE INDEX items_source_published ON items(source_id, published);
+    CREATE INDEX items_first_seen ON items(first_seen);
+    CREATE TABLE hits (
+        id            INTEGER PRIMARY KEY,
+        item_id       INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        watch         TEXT NOT NULL,
+        term          TEXT NOT NULL,
+        field         TEXT NOT NULL,
+        start         INTEGER NOT NULL,
+        end           INTEGER NOT NULL,
+        snippet       TEXT NOT NULL,
+        snippet_start INTEGER NOT NULL,
+        snippet_end   INTEGER NOT NULL,
+        watch_version TEXT NOT NULL,
+        created       INTEGER NOT NULL,
+        UNIQUE (item_id, watch, term, field, start)
+    );
+    CREATE INDEX hits_watch_created ON hits(watch, created);
+    CREATE INDEX hits_created ON hits(created);
+    CREATE VIRTUAL TABLE items_fts USING fts5(
+        title, text, content = 'items', content_rowid = 'id', tokenize = 'trigram'
+    );
+    CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN
+        INSERT INTO items_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
+    END;
+    CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN
+        INSERT INTO items_fts(items_fts, rowid, title, text) VALUES ('delete', old.id, old.title, old.text);
+    END;
+    CREATE TRIGGER items_fts_update AFTER UPDATE OF title, text ON items BEGIN
+        INSERT INTO items_fts(items_fts, rowid, title, text) VALUES ('delete', old.id, old.title, old.text);
+        INSERT INTO items_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
+    END;
+    "#,
+];

@@ -1,0 +1,192 @@
+use chrono::{Duration, TimeZone, Utc};
+
+use super::*;
+use crate::item::Item;
+use crate::watch::{Field, Hit};
+
+fn item(guid: &str, title: &str, text: &str) -> NewItem {
+    NewItem {
+        item: Item {
+            guid: Some(guid.into()),
+            link: Some(format!("http://example.test/{guid}")),
+            title: title.into(),
+            summary: text.into(),
+            published: Some(Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap()),
+            authors: vec![],
+        },
+        text: text.into(),
+        hits: vec![NewHit {
+            hit: Hit {
+                watch: "rare-earths".into(),
+                term: "稀土".into(),
+                field: Field::Title,
+                start: 0,
+                end: 2,
+                snippet: title.into(),
+                snippet_match: (0, 6),
+            },
+            watch_version: "v1".into(),
+        }],
+    }
+}
+
+fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("sub/dir/t.db")).unwrap();
+    s.sync_sources([("a", "http://a.test/feed")]).unwrap();
+    (dir, s)
+}
+
+#[test]
+fn migrates_once_and_reopens() {
+    let (dir, s) = open();
+    assert_eq!(s.schema_version().unwrap(), schema::MIGRATIONS.len() as i64);
+    drop(s);
+    let s = Store::open(&dir.path().join("sub/dir/t.db")).unwrap();
+    assert_eq!(s.sources().unwrap().len(), 1);
+}
+
+#[test]
+fn saving_the_same_items_twice_adds_nothing() {
+    let (_d, mut s) = open();
+    let now = Utc::now();
+    let rec = FetchRecord::Fetched {
+        etag: Some("\"x\"".into()),
+        last_modified: None,
+    };
+    let items = vec![
+        item("1", "稀土出口管制新规", "正文"),
+        item("2", "other", "x"),
+    ];
+    let first = s.save("a", &rec, &items, now).unwrap();
+    assert_eq!(
+        first,
+        SaveStats {
+            new_items: 2,
+            new_hits: 2
+        }
+    );
+    let second = s.save("a", &rec, &items, now).unwrap();
+    assert_eq!(second, SaveStats::default());
+    let st = s.source_state("a").unwrap();
+    assert_eq!(st.etag.as_deref(), Some("\"x\""));
+    assert_eq!(st.items, 2);
+}
+
+#[test]
+fn failures_count_up_and_success_resets() {
+    let (_d, mut s) = open();
+    let now = Utc::now();
+    s.record_fetch(
+        "a",
+        &FetchRecord::Failed {
+            error: "timed out".into(),
+        },
+        now,
+    )
+    .unwrap();
+    s.record_fetch(
+        "a",
+        &FetchRecord::Failed {
+            error: "HTTP 404".into(),
+        },
+        now,
+    )
+    .unwrap();
+    let row = &s.sources().unwrap()[0];
+    assert_eq!(row.consecutive_failures, 2);
+    assert_eq!(row.last_error.as_deref(), Some("HTTP 404"));
+    assert_eq!(row.last_status.as_deref(), Some("error"));
+    s.record_fetch("a", &FetchRecord::NotModified, now).unwrap();
+    let row = &s.sources().unwrap()[0];
+    assert_eq!(row.consecutive_failures, 0);
+    assert_eq!(row.last_status.as_deref(), Some("not-modified"));
+    assert!(
+        s.record_fetch("nope", &FetchRecord::NotModified, now)
+            .is_err()
+    );
+}
+
+#[test]
+fn hits_filter_and_order() {
+    let (_d, mut s) = open();
+    let now = Utc::now();
+    let rec = FetchRecord::Fetched {
+        etag: None,
+        last_modified: None,
+    };
+    let mut older = item("old", "稀土 old", "");
+    older.item.published = Some(now - Duration::days(30));
+    let mut newer = item("new", "稀土 new", "");
+    newer.item.published = Some(now - Duration::days(1));
+    s.save("a", &rec, &[older, newer], now).unwrap();
+    let all = s.hits(&HitQuery::default()).unwrap();
+    assert_eq!(
+        all.iter().map(|h| h.title.as_str()).collect::<Vec<_>>(),
+        ["稀土 new", "稀土 old"]
+    );
+    let recent = s
+        .hits(&HitQuery {
+            since: Some(now - Duration::days(7)),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(recent.len(), 1);
+    let none = s
+        .hits(&HitQuery {
+            watches: vec!["ai".into()],
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(none.is_empty());
+    let limited = s
+        .hits(&HitQuery {
+            limit: Some(1),
+            sources: vec!["a".into()],
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(limited.len(), 1);
+}
+
+#[test]
+fn full_text_search_finds_chinese_substrings_and_english() {
+    let (_d, mut s) = open();
+    let rec = FetchRecord::Fetched {
+        etag: None,
+        last_modified: None,
+    };
+    s.save(
+        "a",
+        &rec,
+        &[
+            item(
+                "1",
+                "商务部公告：对部分中重稀土相关物项实施出口管制",
+                "全文",
+            ),
+            item("2", "New export rules", "on chips"),
+        ],
+        Utc::now(),
+    )
+    .unwrap();
+    assert_eq!(s.search_items("稀土", 10).unwrap().len(), 1);
+    assert_eq!(s.search_items("中重稀土", 10).unwrap().len(), 1);
+    assert_eq!(s.search_items("export", 10).unwrap().len(), 1);
+    assert_eq!(s.search_items("on chips", 10).unwrap().len(), 1);
+    assert!(s.search_items("\"quoted\" OR x", 10).unwrap().is_empty());
+}
+
+#[test]
+fn read_only_open_sees_writes() {
+    let (d, mut s) = open();
+    s.save(
+        "a",
+        &FetchRecord::NotModified,
+        &[item("1", "稀土", "")],
+        Utc::now(),
+    )
+    .unwrap();
+    let r = Store::open_read_only(&d.path().join("sub/dir/t.db")).unwrap();
+    assert_eq!(r.hits(&HitQuery::default()).unwrap().len(), 1);
+}
