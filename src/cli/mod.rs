@@ -3,10 +3,21 @@
 //! Commands turn arguments into calls on the library and format what comes back; the
 //! business logic lives in the modules they call. Errors here are `anyhow`, like `main`'s.
 
-use std::path::PathBuf;
+mod hits_cmd;
+mod output;
+mod poll_cmd;
+mod sources_cmd;
+
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::store::Store;
+
+pub use output::Format;
 
 /// Watches state media and ministries for policy signals.
 #[derive(Debug, Parser)]
@@ -27,13 +38,108 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Poll every enabled source (or the named ones) once and store new items and hits
+    Poll(poll_cmd::PollArgs),
+    /// List stored hits, newest first
+    Hits(hits_cmd::HitsArgs),
+    /// List sources with their fetch state
+    Sources(sources_cmd::SourcesArgs),
     /// Validate the config and exit
     Check,
 }
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    init_logging(cli.verbose);
+    let ctx = Ctx {
+        config: cli.config,
+        db: cli.db,
+    };
     match cli.command {
-        Command::Check => Ok(ExitCode::SUCCESS),
+        Command::Poll(args) => poll_cmd::run(&ctx, &args),
+        Command::Hits(args) => hits_cmd::run(&ctx, &args),
+        Command::Sources(args) => sources_cmd::run(&ctx, &args),
+        Command::Check => check(&ctx),
     }
+}
+
+/// What every command may need: where the config and the database are.
+struct Ctx {
+    config: Option<PathBuf>,
+    db: Option<PathBuf>,
+}
+
+impl Ctx {
+    fn config(&self) -> anyhow::Result<Config> {
+        let path = Config::locate(self.config.as_deref())?;
+        Ok(Config::load(&path)?)
+    }
+
+    /// The database path: `--db`, else the config's `[storage] path`.
+    fn db_path(&self, cfg: Option<&Config>) -> anyhow::Result<PathBuf> {
+        if let Some(p) = &self.db {
+            return Ok(p.clone());
+        }
+        match cfg {
+            Some(c) => Ok(c.storage.path.clone()),
+            None => Ok(self.config()?.storage.path),
+        }
+    }
+
+    fn open_store(&self, cfg: Option<&Config>) -> anyhow::Result<Store> {
+        let path = self.db_path(cfg)?;
+        Ok(Store::open(&path)?)
+    }
+
+    /// Opens the database for reading, failing clearly when it does not exist yet.
+    fn open_store_read(&self, cfg: Option<&Config>) -> anyhow::Result<Store> {
+        let path = self.db_path(cfg)?;
+        anyhow::ensure!(
+            path.exists(),
+            "no database at {} yet: run `sigwatch poll` first",
+            path.display()
+        );
+        Store::open_read_only(&path).with_context(|| format!("reading {}", path.display()))
+    }
+}
+
+fn check(ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    let cfg = ctx.config()?;
+    let enabled = cfg.sources.iter().filter(|s| s.enabled).count();
+    println!(
+        "{}: ok ({} sources, {} enabled; {} watches; database {})",
+        cfg.path.display(),
+        cfg.sources.len(),
+        enabled,
+        cfg.watch.len(),
+        display_path(&cfg.storage.path)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn display_path(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// Logs go to stderr; `-v` raises the level, `RUST_LOG` overrides it. Under systemd
+/// (JOURNAL_STREAM set) the journal adds timestamps, so the log leaves them and colours out.
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let level = match verbose {
+        0 => "warn",
+        1 => "info,sigwatch=debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let journald = std::env::var_os("JOURNAL_STREAM").is_some();
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(!journald && std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let _ = if journald {
+        builder.without_time().try_init()
+    } else {
+        builder.try_init()
+    };
 }
