@@ -19,10 +19,7 @@ pub const SEARCH_PATHS: &[&str] = &["sigwatch.toml", "/etc/sigwatch/sigwatch.tom
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     /// A syntax, type or validation error at a place in the file.
     #[error("{path}:{line}:{col}: {message}")]
     At {
@@ -232,10 +229,7 @@ impl Config {
 
     fn validate(&self, text: &str) -> Result<(), ConfigError> {
         let at = |needle: &str, message: String| {
-            let (line, col) = text
-                .find(needle)
-                .map(|i| line_col(text, i))
-                .unwrap_or((1, 1));
+            let (line, col) = text.find(needle).map(|i| line_col(text, i)).unwrap_or((1, 1));
             ConfigError::At {
                 path: self.path.clone(),
                 line,
@@ -270,19 +264,13 @@ impl Config {
                 Err(e) => {
                     return Err(at(
                         &s.url,
-                        format!(
-                            "source.url: {:?} of source {:?} is not a URL: {e}",
-                            s.url, s.name
-                        ),
+                        format!("source.url: {:?} of source {:?} is not a URL: {e}", s.url, s.name),
                     ));
                 }
             }
         }
         if self.fetch.concurrency == 0 {
-            return Err(at(
-                "concurrency",
-                "fetch.concurrency: must be at least 1".into(),
-            ));
+            return Err(at("concurrency", "fetch.concurrency: must be at least 1".into()));
         }
         if self.fetch.max_body == 0 {
             return Err(at("max_body", "fetch.max_body: must be more than 0".into()));
@@ -349,9 +337,11 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains(":3:") && e.contains("source.url"), "{e}");
-        let e = parse("[[source]]\nname = \"a\"\nurl = \"http://x/\"\n[[source]]\nname = \"a\"\nurl = \"http://y/\"\n")
-            .unwrap_err()
-            .to_string();
+        let e = parse(
+            "[[source]]\nname = \"a\"\nurl = \"http://x/\"\n[[source]]\nname = \"a\"\nurl = \"http://y/\"\n",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("duplicate"), "{e}");
     }
 

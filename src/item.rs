@@ -25,20 +25,10 @@ impl Item {
     ///
     /// Preference: guid, else link, else a hash of title and date.
     pub fn uid(&self) -> String {
-        if let Some(g) = self
-            .guid
-            .as_deref()
-            .map(str::trim)
-            .filter(|g| !g.is_empty())
-        {
+        if let Some(g) = self.guid.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
             return format!("guid:{g}");
         }
-        if let Some(l) = self
-            .link
-            .as_deref()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-        {
+        if let Some(l) = self.link.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
             return format!("link:{l}");
         }
         let mut h = Sha256::new();

@@ -62,9 +62,7 @@ impl PollSummary {
     fn add(&mut self, source: &str, outcome: Outcome) {
         match &outcome {
             Outcome::Fetched {
-                new_items,
-                new_hits,
-                ..
+                new_items, new_hits, ..
             } => {
                 self.fetched += 1;
                 self.new_items += new_items;
@@ -145,11 +143,7 @@ impl Poller {
         Ok(summary)
     }
 
-    async fn poll_one(
-        &self,
-        s: &SourceConfig,
-        validators: &Validators,
-    ) -> Result<Polled, SourceError> {
+    async fn poll_one(&self, s: &SourceConfig, validators: &Validators) -> Result<Polled, SourceError> {
         match self.fetcher.fetch(&s.url, validators).await? {
             Fetched::NotModified => Ok(Polled::NotModified),
             Fetched::Body {
@@ -164,11 +158,7 @@ impl Poller {
                     warn!(warning = %w, "parsed with a warning");
                 }
                 let now = Utc::now();
-                let items = parsed
-                    .items
-                    .into_iter()
-                    .map(|it| self.prepare(it, now))
-                    .collect();
+                let items = parsed.items.into_iter().map(|it| self.prepare(it, now)).collect();
                 Ok(Polled::Items { items, validators })
             }
         }
@@ -186,11 +176,7 @@ impl Poller {
             .find(&item.title, &item.summary)
             .into_iter()
             .map(|hit| NewHit {
-                watch_version: self
-                    .matcher
-                    .version(&hit.watch)
-                    .unwrap_or_default()
-                    .to_string(),
+                watch_version: self.matcher.version(&hit.watch).unwrap_or_default().to_string(),
                 hit,
             })
             .collect();
@@ -214,22 +200,17 @@ impl Poller {
                     etag: validators.etag,
                     last_modified: validators.last_modified,
                 };
-                store.save(&s.name, &record, &items, now).map(
-                    |SaveStats {
-                         new_items,
-                         new_hits,
-                     }| Outcome::Fetched {
+                store
+                    .save(&s.name, &record, &items, now)
+                    .map(|SaveStats { new_items, new_hits }| Outcome::Fetched {
                         items: items.len(),
                         new_items,
                         new_hits,
-                    },
-                )
+                    })
             }
             Err(e) => {
                 warn!(class = %e.class(), error = %e, "source failed");
-                let record = FetchRecord::Failed {
-                    error: e.to_string(),
-                };
+                let record = FetchRecord::Failed { error: e.to_string() };
                 store
                     .record_fetch(&s.name, &record, now)
                     .map(|()| Outcome::Failed {
@@ -268,9 +249,6 @@ fn select<'a>(cfg: &'a Config, names: &[String]) -> Result<Vec<&'a SourceConfig>
     }
     names
         .iter()
-        .map(|n| {
-            cfg.source(n)
-                .ok_or_else(|| PollError::UnknownSource(n.clone()))
-        })
+        .map(|n| cfg.source(n).ok_or_else(|| PollError::UnknownSource(n.clone())))
         .collect()
 }

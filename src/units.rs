@@ -76,10 +76,7 @@ mod tests {
     #[test]
     fn durations_and_sizes() {
         assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
-        assert_eq!(
-            parse_duration("7d").unwrap(),
-            Duration::from_secs(7 * 86400)
-        );
+        assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(7 * 86400));
         assert_eq!(parse_duration("12").unwrap(), Duration::from_secs(12));
         assert!(parse_duration("soon").is_err());
         assert_eq!(parse_size("10MiB").unwrap(), 10 * 1024 * 1024);

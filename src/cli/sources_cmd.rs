@@ -31,11 +31,7 @@ pub fn run(ctx: &Ctx, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
     let cfg = ctx.config()?;
     let mut store = ctx.open_store(Some(&cfg))?;
     // Sources never polled yet are listed too, as "never".
-    store.sync_sources(
-        cfg.sources
-            .iter()
-            .map(|s| (s.name.as_str(), s.url.as_str())),
-    )?;
+    store.sync_sources(cfg.sources.iter().map(|s| (s.name.as_str(), s.url.as_str())))?;
     let rows = store.sources()?;
     let out: Vec<SourceOut> = rows
         .iter()

@@ -40,11 +40,7 @@ impl Fetcher {
     }
 
     /// Fetches `url`, sending `validators` as If-None-Match / If-Modified-Since.
-    pub async fn fetch(
-        &self,
-        _url: &str,
-        _validators: &Validators,
-    ) -> Result<Fetched, SourceError> {
+    pub async fn fetch(&self, _url: &str, _validators: &Validators) -> Result<Fetched, SourceError> {
         todo!("source helper")
     }
 }

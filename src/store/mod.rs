@@ -21,23 +21,13 @@ pub use write::{FetchRecord, NewHit, NewItem, SaveStats, SourceState};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot open database {path}: {source}")]
-    Open {
-        path: PathBuf,
-        source: rusqlite::Error,
-    },
+    Open { path: PathBuf, source: rusqlite::Error },
     #[error("cannot create folder for database {path}: {source}")]
-    CreateDir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    CreateDir { path: PathBuf, source: std::io::Error },
     #[error(
         "database {path} has schema version {found}, newer than this sigwatch knows ({known}); upgrade sigwatch"
     )]
-    TooNew {
-        path: PathBuf,
-        found: i64,
-        known: i64,
-    },
+    TooNew { path: PathBuf, found: i64, known: i64 },
     #[error("unknown source {0:?}")]
     UnknownSource(String),
     #[error("database error: {0}")]
@@ -129,9 +119,7 @@ impl Store {
 
     /// The schema version of the open database.
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
 }
 

@@ -146,9 +146,6 @@ fn in_list(sql: &mut String, args: &mut Vec<Value>, col: &str, values: &[String]
     if values.is_empty() {
         return;
     }
-    sql.push_str(&format!(
-        " AND {col} IN ({})",
-        vec!["?"; values.len()].join(", ")
-    ));
+    sql.push_str(&format!(" AND {col} IN ({})", vec!["?"; values.len()].join(", ")));
     args.extend(values.iter().map(|v| Value::Text(v.clone())));
 }

@@ -54,10 +54,7 @@ fn saving_the_same_items_twice_adds_nothing() {
         etag: Some("\"x\"".into()),
         last_modified: None,
     };
-    let items = vec![
-        item("1", "稀土出口管制新规", "正文"),
-        item("2", "other", "x"),
-    ];
+    let items = vec![item("1", "稀土出口管制新规", "正文"), item("2", "other", "x")];
     let first = s.save("a", &rec, &items, now).unwrap();
     assert_eq!(
         first,
@@ -101,10 +98,7 @@ fn failures_count_up_and_success_resets() {
     let row = &s.sources().unwrap()[0];
     assert_eq!(row.consecutive_failures, 0);
     assert_eq!(row.last_status.as_deref(), Some("not-modified"));
-    assert!(
-        s.record_fetch("nope", &FetchRecord::NotModified, now)
-            .is_err()
-    );
+    assert!(s.record_fetch("nope", &FetchRecord::NotModified, now).is_err());
 }
 
 #[test]
@@ -160,11 +154,7 @@ fn full_text_search_finds_chinese_substrings_and_english() {
         "a",
         &rec,
         &[
-            item(
-                "1",
-                "商务部公告：对部分中重稀土相关物项实施出口管制",
-                "全文",
-            ),
+            item("1", "商务部公告：对部分中重稀土相关物项实施出口管制", "全文"),
             item("2", "New export rules", "on chips"),
         ],
         Utc::now(),

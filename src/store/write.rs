@@ -58,10 +58,7 @@ pub struct SaveStats {
 
 impl Store {
     /// Makes sure each `(name, url)` has a row, updating the URL of a renamed-in-place source.
-    pub fn sync_sources<'a>(
-        &mut self,
-        sources: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<()> {
+    pub fn sync_sources<'a>(&mut self, sources: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<()> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -102,12 +99,7 @@ impl Store {
     }
 
     /// Records a fetch outcome without items (a 304 or a failure).
-    pub fn record_fetch(
-        &mut self,
-        source: &str,
-        record: &FetchRecord,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
+    pub fn record_fetch(&mut self, source: &str, record: &FetchRecord, now: DateTime<Utc>) -> Result<()> {
         self.save(source, record, &[], now).map(|_| ())
     }
 
@@ -127,9 +119,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let source_id: i64 = tx
-            .query_row("SELECT id FROM sources WHERE name = ?1", [source], |r| {
-                r.get(0)
-            })
+            .query_row("SELECT id FROM sources WHERE name = ?1", [source], |r| r.get(0))
             .optional()?
             .ok_or_else(|| StoreError::UnknownSource(source.to_string()))?;
         match record {
@@ -140,10 +130,7 @@ impl Store {
                     params![source_id, now_ts],
                 )?;
             }
-            FetchRecord::Fetched {
-                etag,
-                last_modified,
-            } => {
+            FetchRecord::Fetched { etag, last_modified } => {
                 tx.execute(
                     "UPDATE sources SET last_fetch = ?2, last_status = 'ok', last_error = NULL,
                             consecutive_failures = 0, last_success = ?2, etag = ?3, last_modified = ?4

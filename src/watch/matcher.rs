@@ -115,12 +115,7 @@ impl Matcher {
             {
                 continue;
             }
-            if p.word_end
-                && folded.text[m.end()..]
-                    .chars()
-                    .next()
-                    .is_some_and(is_word_char)
-            {
+            if p.word_end && folded.text[m.end()..].chars().next().is_some_and(is_word_char) {
                 continue;
             }
             found.push((m.start(), m.end(), p));

@@ -77,10 +77,7 @@ pub fn spec_version(spec: &WatchSpec) -> String {
         h.update(t.as_bytes());
         h.update([0]);
     }
-    h.finalize()[..6]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    h.finalize()[..6].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// All watches by name, as the config holds them.

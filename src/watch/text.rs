@@ -8,11 +8,7 @@ pub fn plain_text(html: &str) -> String {
         push_text(&mut out, &rest[..lt]);
         let after = &rest[lt..];
         // Skip script/style bodies whole: their text is never content.
-        let lower: String = after
-            .chars()
-            .take(8)
-            .collect::<String>()
-            .to_ascii_lowercase();
+        let lower: String = after.chars().take(8).collect::<String>().to_ascii_lowercase();
         let skip_to = if lower.starts_with("<script") {
             find_ci(after, "</script>").map(|i| i + 9)
         } else if lower.starts_with("<style") {

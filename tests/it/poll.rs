@@ -1,0 +1,307 @@
+//! `sigwatch poll`, `hits` and `sources` against a local HTTP server.
+
+use std::io::Write;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::server::{Reply, Server};
+use crate::{Env, WATCHES, rss};
+
+fn config(sources: &[(&str, String)], extra: &str) -> String {
+    let mut c = String::from(
+        "[fetch]\ntimeout = \"2s\"\nconnect_timeout = \"2s\"\nmax_body = \"1MiB\"\nconcurrency = 4\n",
+    );
+    c.push_str(extra);
+    for (name, url) in sources {
+        c.push_str(&format!("\n[[source]]\nname = \"{name}\"\nurl = \"{url}\"\n"));
+    }
+    c.push_str(WATCHES);
+    c
+}
+
+fn good_feed() -> String {
+    rss(&[
+        (
+            "a1",
+            "China tightens rare earth export controls",
+            "Licences now required.",
+        ),
+        (
+            "a2",
+            "New chip plant opens",
+            "A &lt;b&gt;semiconductor&lt;/b&gt; fab.",
+        ),
+        ("a3", "Blue-chip stocks rally", "Markets were calm."),
+        ("a4", "Weather", "Sunny."),
+    ])
+}
+
+#[test]
+fn poll_stores_items_and_hits_then_gets_304_and_adds_nothing() {
+    let srv = Server::start();
+    srv.route(
+        "/feed.xml",
+        Reply::ok("application/rss+xml", good_feed())
+            .etag("\"v1\"")
+            .header("Last-Modified", "Mon, 23 Nov 2026 00:00:00 GMT"),
+    );
+    let env = Env::new(&config(&[("good", srv.url("/feed.xml"))], ""));
+
+    let first = env.json(&["poll", "--format", "json"]);
+    assert_eq!(first["fetched"], 1, "{first}");
+    assert_eq!(first["failed"], 0, "{first}");
+    assert_eq!(first["new_items"], 4, "{first}");
+    // rare earth + export controls in a1, chip + semiconductor in a2; a3's blue-chip is vetoed.
+    assert_eq!(first["new_hits"], 4, "{first}");
+    assert_eq!(env.count("items"), 4);
+
+    let second = env.json(&["poll", "--format", "json"]);
+    assert_eq!(second["not_modified"], 1, "{second}");
+    assert_eq!(second["new_items"], 0, "{second}");
+    assert_eq!(second["new_hits"], 0, "{second}");
+    assert_eq!(env.count("items"), 4);
+    assert_eq!(env.count("hits"), 4);
+
+    let seen = srv.seen("/feed.xml");
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].headers.get("if-none-match"), None);
+    assert_eq!(
+        seen[1].headers.get("if-none-match").map(String::as_str),
+        Some("\"v1\"")
+    );
+    assert_eq!(
+        seen[1].headers.get("if-modified-since").map(String::as_str),
+        Some("Mon, 23 Nov 2026 00:00:00 GMT")
+    );
+    assert_eq!(seen[1].status, 304);
+}
+
+#[test]
+fn same_document_without_validators_adds_nothing_the_second_time() {
+    let srv = Server::start();
+    srv.route("/feed.xml", Reply::ok("application/rss+xml", good_feed()));
+    let env = Env::new(&config(&[("good", srv.url("/feed.xml"))], ""));
+    assert_eq!(env.json(&["poll", "--format", "json"])["new_items"], 4);
+    let again = env.json(&["poll", "--format", "json"]);
+    assert_eq!(again["fetched"], 1);
+    assert_eq!(again["new_items"], 0);
+    assert_eq!(again["new_hits"], 0);
+    assert_eq!(env.count("items"), 4);
+}
+
+#[test]
+fn gbk_feed_with_charset_only_in_the_http_header() {
+    let srv = Server::start();
+    let xml = "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>商务部</title><link>http://x.test/</link><description>d</description>\
+               <item><guid>g1</guid><title>商务部公告：对稀土相关物项实施出口管制</title><link>http://x.test/1</link><description>全文</description></item>\
+               </channel></rss>";
+    let (bytes, _, _) = encoding_rs::GBK.encode(xml);
+    srv.route(
+        "/gbk.xml",
+        Reply::ok("application/rss+xml; charset=GBK", bytes.into_owned()),
+    );
+    let env = Env::new(&config(&[("mofcom", srv.url("/gbk.xml"))], ""));
+    let summary = env.json(&["poll", "--format", "json"]);
+    assert_eq!(summary["new_items"], 1, "{summary}");
+    let hits = env.json(&["hits", "--format", "json"]);
+    let hits = hits.as_array().unwrap();
+    let watches: Vec<&str> = hits.iter().map(|h| h["watch"].as_str().unwrap()).collect();
+    assert!(
+        watches.contains(&"rare-earths") && watches.contains(&"export-controls"),
+        "{watches:?}"
+    );
+    assert_eq!(hits[0]["title"], "商务部公告：对稀土相关物项实施出口管制");
+}
+
+/// 64 MiB of zeros, gzipped to about 64 KiB.
+fn gzip_bomb() -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..64 {
+        enc.write_all(&zeros).unwrap();
+    }
+    enc.finish().unwrap()
+}
+
+#[test]
+fn each_failure_is_classified_in_sources_while_the_good_source_is_stored() {
+    let srv = Server::start();
+    srv.route("/good.xml", Reply::ok("application/rss+xml", good_feed()));
+    srv.route(
+        "/bomb.xml",
+        Reply::ok("application/rss+xml", gzip_bomb()).header("Content-Encoding", "gzip"),
+    );
+    srv.route("/loop", Reply::status(302).header("Location", "/loop"));
+    srv.route(
+        "/slow.xml",
+        Reply::ok("application/rss+xml", good_feed()).delay(Duration::from_secs(6)),
+    );
+    srv.route(
+        "/page.html",
+        Reply::ok(
+            "text/html",
+            "<!DOCTYPE html><html><head><title>Hi</title></head><body><p>No feed here</p></body></html>",
+        ),
+    );
+    srv.route(
+        "/broken.xml",
+        Reply::ok(
+            "application/rss+xml",
+            "<rss version=\"2.0\"><channel><title>x</title><item><title>cut",
+        ),
+    );
+    let sources = [
+        ("good", srv.url("/good.xml")),
+        ("bomb", srv.url("/bomb.xml")),
+        ("loop", srv.url("/loop")),
+        ("slow", srv.url("/slow.xml")),
+        ("html", srv.url("/page.html")),
+        ("gone", srv.url("/missing.xml")),
+        ("broken", srv.url("/broken.xml")),
+    ];
+    let env = Env::new(&config(&sources, ""));
+    let summary = env.json(&["poll", "--format", "json"]);
+    assert_eq!(summary["fetched"], 1, "{summary}");
+    assert_eq!(summary["failed"], 6, "{summary}");
+    assert_eq!(summary["new_items"], 4, "{summary}");
+
+    let rows = env.json(&["sources", "--format", "json"]);
+    let by_name = |n: &str| -> Value {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == n)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(by_name("good")["status"], "ok");
+    assert_eq!(by_name("good")["items"], 4);
+    let expect = [
+        ("bomb", "limit"),
+        ("loop", "redirect"),
+        ("slow", "timed out"),
+        ("html", "not a feed"),
+        ("gone", "404"),
+        ("broken", "feed"),
+    ];
+    for (name, reason) in expect {
+        let r = by_name(name);
+        assert_eq!(r["status"], "error", "{name}: {r}");
+        assert_eq!(r["consecutive_failures"], 1, "{name}: {r}");
+        let err = r["last_error"].as_str().unwrap_or_default();
+        assert!(err.contains(reason), "{name}: expected {reason:?} in {err:?}");
+        assert_eq!(r["items"], 0);
+    }
+    // The table lists the same reasons for people.
+    let table = env.ok(&["sources"]);
+    assert!(
+        table.contains("not a feed") && table.contains("HTTP 404"),
+        "{table}"
+    );
+
+    // The 64 MiB bomb was cut off at the 1 MiB cap, not inflated into memory.
+    let peak = max_child_rss_bytes();
+    assert!(
+        peak < 48 << 20,
+        "peak RSS of a sigwatch process was {} MiB",
+        peak >> 20
+    );
+}
+
+/// The largest resident set of any child process this test binary has waited for.
+fn max_child_rss_bytes() -> u64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a whole rusage into the pointer it is given.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    usage.ru_maxrss as u64 * 1024
+}
+
+#[test]
+fn hits_as_json_and_csv_parse_back() {
+    let srv = Server::start();
+    srv.route("/feed.xml", Reply::ok("application/rss+xml", good_feed()));
+    let env = Env::new(&config(&[("good", srv.url("/feed.xml"))], ""));
+    env.ok(&["poll"]);
+
+    let json = env.json(&["hits", "--format", "json"]);
+    let arr = json.as_array().expect("an array");
+    assert_eq!(arr.len(), 4);
+    for h in arr {
+        for key in [
+            "watch",
+            "term",
+            "source",
+            "title",
+            "link",
+            "published",
+            "first_seen",
+            "snippet",
+        ] {
+            assert!(h.get(key).is_some(), "missing {key} in {h}");
+        }
+        assert_eq!(h["source"], "good");
+    }
+    let semis = env.json(&["hits", "--format", "json", "--watch", "semiconductors"]);
+    assert_eq!(semis.as_array().unwrap().len(), 2);
+    assert!(
+        semis
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["title"] == "New chip plant opens")
+    );
+
+    let csv_out = env.ok(&["hits", "--format", "csv"]);
+    let mut rdr = csv::Reader::from_reader(csv_out.as_bytes());
+    let headers = rdr.headers().unwrap().clone();
+    for key in ["watch", "term", "source", "title", "link", "published", "snippet"] {
+        assert!(
+            headers.iter().any(|h| h == key),
+            "csv header lacks {key}: {headers:?}"
+        );
+    }
+    let records: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), 4);
+
+    // --since with a date before the items, and a duration after them (items are dated 2026-11-23).
+    assert_eq!(
+        env.json(&["hits", "--format", "json", "--since", "2026-11-01"])
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    assert_eq!(
+        env.json(&["hits", "--format", "json", "--limit", "1"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let bad = env.run(&["hits", "--since", "whenever"]);
+    assert!(!bad.status.success());
+}
+
+#[test]
+fn bad_config_is_rejected_with_file_line_and_key() {
+    let env = Env::new("[fetch]\ntimeout = \"2s\"\ncolour = \"blue\"\n");
+    let out = env.run(&["check"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let want = format!("{}:3:1", env.config().display());
+    assert!(err.contains(&want) && err.contains("colour"), "{err}");
+    // Nothing was started: no database was created.
+    assert!(!env.db().exists());
+}
+
+#[test]
+fn polling_an_unknown_source_name_fails_clearly() {
+    let env = Env::new(&config(&[("good", "http://127.0.0.1:9/feed.xml".into())], ""));
+    let out = env.run(&["poll", "nosuch"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nosuch"));
+}
