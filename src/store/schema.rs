@@ -63,4 +63,14 @@ pub(super) const MIGRATIONS: &[&str] = &[
         INSERT INTO items_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
     END;
     "#,
+    // 2: scheduling state that must survive restarts: when a source is next due (backoff and
+    // Retry-After), since when it fails, why it was disabled (410), and the URL the config
+    // gave, so a permanent redirect can move `url` without losing track of the config.
+    r#"
+    ALTER TABLE sources ADD COLUMN config_url TEXT;
+    UPDATE sources SET config_url = url;
+    ALTER TABLE sources ADD COLUMN next_poll INTEGER;
+    ALTER TABLE sources ADD COLUMN failing_since INTEGER;
+    ALTER TABLE sources ADD COLUMN disabled_reason TEXT;
+    "#,
 ];
