@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod item;
 pub mod poll;
+pub mod schedule;
 pub mod source;
 pub mod store;
 pub mod units;

@@ -1,0 +1,245 @@
+//! Scheduling: cron expressions as people write them, next-run times, backoff, Retry-After,
+//! and source health. Pure: every function takes the time it needs from a [`Clock`] or an
+//! argument, so tests advance a clock instead of sleeping.
+
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+/// Where the current time comes from.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that moves only when told to; for tests.
+#[derive(Debug)]
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new(at: DateTime<Utc>) -> Self {
+        Self(Mutex::new(at))
+    }
+
+    pub fn advance(&self, by: Duration) {
+        let mut t = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *t += chrono::Duration::from_std(by).unwrap_or(chrono::Duration::MAX);
+    }
+
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = at;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("invalid cron expression {expr:?}: {reason}")]
+    Cron { expr: String, reason: String },
+}
+
+/// A cron schedule, read the way crontab(5) reads it.
+///
+/// Five fields (`min hour day month weekday`) or six with seconds first. Weekdays are
+/// numbered as in crontab, 0 or 7 for Sunday, and may be names (`MON-FRI`); the `cron`
+/// crate underneath numbers them 1–7 from Sunday, so numbers are translated here.
+#[derive(Debug, Clone)]
+pub struct CronSchedule {
+    expr: String,
+    inner: cron::Schedule,
+}
+
+impl CronSchedule {
+    pub fn parse(expr: &str) -> Result<Self, ScheduleError> {
+        let err = |reason: String| ScheduleError::Cron {
+            expr: expr.to_string(),
+            reason,
+        };
+        let fields: Vec<&str> = expr.split_whitespace().collect();
+        let translated = match fields.as_slice() {
+            [one] if one.starts_with('@') => one.to_string(),
+            [m, h, dom, mon, dow] => {
+                format!("0 {m} {h} {dom} {mon} {}", translate_weekdays(dow).map_err(err)?)
+            }
+            [s, m, h, dom, mon, dow] => format!(
+                "{s} {m} {h} {dom} {mon} {}",
+                translate_weekdays(dow).map_err(err)?
+            ),
+            _ => {
+                return Err(err(format!(
+                    "expected 5 fields (or 6 with seconds first), found {}",
+                    fields.len()
+                )));
+            }
+        };
+        let inner = cron::Schedule::from_str(&translated).map_err(|e| err(e.to_string()))?;
+        // A schedule that never fires (e.g. 30 February) would stop its source for good.
+        if inner.after(&Utc::now()).next().is_none() {
+            return Err(err("never fires".into()));
+        }
+        Ok(Self {
+            expr: expr.to_string(),
+            inner,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.expr
+    }
+
+    /// The first firing strictly after `t`.
+    pub fn next_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.inner.after(&t).next()
+    }
+
+    /// The gap between the two firings after `t`: the schedule's period there.
+    pub fn period_after(&self, t: DateTime<Utc>) -> Duration {
+        let mut it = self.inner.after(&t);
+        match (it.next(), it.next()) {
+            (Some(a), Some(b)) => (b - a).to_std().unwrap_or_default(),
+            _ => Duration::ZERO,
+        }
+    }
+}
+
+/// Rewrites crontab weekday numbers (0–7, Sunday = 0 or 7) into the cron crate's (1–7,
+/// Sunday = 1). Numeric ranges and steps are expanded to lists, since a translated range can
+/// wrap (`5-7` is Friday to Sunday); names pass through unchanged.
+fn translate_weekdays(field: &str) -> Result<String, String> {
+    let mut out: Vec<String> = Vec::new();
+    for part in field.split(',') {
+        let (range, step) = match part.split_once('/') {
+            Some((r, s)) => (
+                r,
+                Some(s.parse::<u32>().map_err(|_| format!("bad weekday step {s:?}"))?),
+            ),
+            None => (part, None),
+        };
+        let bounds = if range == "*" || range == "?" {
+            if step.is_none() {
+                out.push(range.to_string());
+                continue;
+            }
+            Some((0, 6))
+        } else if let Some((a, b)) = range.split_once('-') {
+            a.parse::<u32>().ok().zip(b.parse::<u32>().ok())
+        } else {
+            range
+                .parse::<u32>()
+                .ok()
+                .map(|n| (n, if step.is_some() { 6 } else { n }))
+        };
+        let Some((a, b)) = bounds else {
+            out.push(part.to_string()); // names such as MON-FRI or SUN
+            continue;
+        };
+        if a > 7 || b > 7 || a > b {
+            return Err(format!(
+                "weekday {range:?} is out of range (0-7, Sunday = 0 or 7)"
+            ));
+        }
+        let step = step.unwrap_or(1).max(1) as usize;
+        out.extend((a..=b).step_by(step).map(|d| (d % 7 + 1).to_string()));
+    }
+    out.dedup();
+    Ok(out.join(","))
+}
+
+/// A stable offset in `[0, min(period / 2, max))` for one source, so that sources sharing a
+/// schedule do not all fire at the same second.
+pub fn spread(name: &str, period: Duration, max: Duration) -> Duration {
+    let window = (period / 2).min(max);
+    if window.is_zero() {
+        return Duration::ZERO;
+    }
+    let h = Sha256::digest(name.as_bytes());
+    let n = u64::from_le_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
+    Duration::from_millis(n % window.as_millis().max(1) as u64)
+}
+
+/// Exponential backoff for a failing source: `base · 2^(failures-1)`, capped, with up to
+/// ±20 % jitter derived from `seed` so that failing sources do not retry in lockstep.
+pub fn backoff(failures: u32, base: Duration, cap: Duration, seed: &str) -> Duration {
+    if failures == 0 {
+        return Duration::ZERO;
+    }
+    let exp = failures.saturating_sub(1).min(30);
+    let raw = base.saturating_mul(1u32 << exp).min(cap);
+    let h = Sha256::digest(format!("{seed}/{failures}").as_bytes());
+    // A factor in [0.8, 1.2).
+    let factor = 0.8 + (h[0] as f64 / 256.0) * 0.4;
+    raw.mul_f64(factor).min(cap)
+}
+
+/// Reads a Retry-After header: delay-seconds or an HTTP date. `None` when it is neither.
+pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let v = value.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return now.checked_add_signed(chrono::Duration::seconds(secs.min(i64::MAX as u64) as i64));
+    }
+    DateTime::parse_from_rfc2822(v)
+        .ok()
+        .map(|t| t.with_timezone(&Utc).max(now))
+}
+
+/// The health of a source as the CLI and the digest report it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Health {
+    Ok,
+    /// Failing for longer than the configured time.
+    Failing,
+    /// Answering, but its newest item is older than the configured age.
+    Stale,
+    /// Never fetched yet.
+    New,
+    Disabled,
+}
+
+/// What health judgement needs to know of a source.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HealthInput {
+    pub ever_fetched: bool,
+    pub disabled: bool,
+    pub failing_since: Option<DateTime<Utc>>,
+    pub newest_item: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+}
+
+/// Judges a source: failing for longer than `fail_after`, or fetched fine but with nothing
+/// newer than `stale_after`.
+pub fn health(h: &HealthInput, now: DateTime<Utc>, fail_after: Duration, stale_after: Duration) -> Health {
+    let older_than =
+        |t: DateTime<Utc>, d: Duration| now.signed_duration_since(t).to_std().is_ok_and(|age| age > d);
+    if h.disabled {
+        Health::Disabled
+    } else if h.failing_since.is_some_and(|t| older_than(t, fail_after)) {
+        Health::Failing
+    } else if !h.ever_fetched {
+        Health::New
+    } else if h.last_success.is_some() && h.newest_item.is_none_or(|t| older_than(t, stale_after)) {
+        Health::Stale
+    } else {
+        Health::Ok
+    }
+}
+
+#[cfg(test)]
+mod tests;
