@@ -43,6 +43,8 @@ pub struct Config {
     pub storage: StorageConfig,
     #[serde(default)]
     pub fetch: FetchConfig,
+    #[serde(default)]
+    pub poll: PollConfig,
     #[serde(default, rename = "source")]
     pub sources: Vec<SourceConfig>,
     #[serde(default)]
@@ -129,6 +131,63 @@ pub fn default_user_agent() -> String {
     )
 }
 
+/// When sources are polled, and how failing or frozen sources are treated.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollConfig {
+    /// Cron expression for every source without its own `schedule`.
+    #[serde(default = "default_poll_schedule")]
+    pub schedule: String,
+    /// Sources sharing a schedule are spread over up to this much time (and at most half
+    /// the schedule's period), so they do not all fire at once.
+    #[serde(default = "default_spread", deserialize_with = "de_duration")]
+    pub spread: Duration,
+    /// A failing source backs off exponentially from its schedule's period up to this.
+    #[serde(default = "default_backoff_cap", deserialize_with = "de_duration")]
+    pub backoff_cap: Duration,
+    /// A source failing for longer than this is flagged as failing.
+    #[serde(default = "default_fail_after", deserialize_with = "de_duration")]
+    pub fail_after: Duration,
+    /// A source whose newest item is older than this is flagged as stale.
+    #[serde(default = "default_stale_after", deserialize_with = "de_duration")]
+    pub stale_after: Duration,
+    /// Requests in flight to one host at a time.
+    #[serde(default = "default_per_host")]
+    pub per_host: usize,
+}
+
+impl Default for PollConfig {
+    fn default() -> Self {
+        Self {
+            schedule: default_poll_schedule(),
+            spread: default_spread(),
+            backoff_cap: default_backoff_cap(),
+            fail_after: default_fail_after(),
+            stale_after: default_stale_after(),
+            per_host: default_per_host(),
+        }
+    }
+}
+
+fn default_poll_schedule() -> String {
+    "*/30 * * * *".into()
+}
+fn default_spread() -> Duration {
+    Duration::from_secs(10 * 60)
+}
+fn default_backoff_cap() -> Duration {
+    Duration::from_secs(24 * 3600)
+}
+fn default_fail_after() -> Duration {
+    Duration::from_secs(24 * 3600)
+}
+fn default_stale_after() -> Duration {
+    Duration::from_secs(14 * 86400)
+}
+fn default_per_host() -> usize {
+    2
+}
+
 /// What a source serves, and so how it is parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -154,6 +213,9 @@ pub struct SourceConfig {
     /// A disabled source stays in the config but is never polled.
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// Cron expression overriding `[poll] schedule` for this source.
+    #[serde(default)]
+    pub schedule: Option<String>,
 }
 
 fn yes() -> bool {
@@ -269,6 +331,19 @@ impl Config {
                 }
             }
         }
+        let schedules = std::iter::once(("poll.schedule", self.poll.schedule.as_str())).chain(
+            self.sources
+                .iter()
+                .filter_map(|s| s.schedule.as_deref().map(|c| ("source.schedule", c))),
+        );
+        for (key, expr) in schedules {
+            if let Err(e) = crate::schedule::CronSchedule::parse(expr) {
+                return Err(at(&format!("\"{expr}\""), format!("{key}: {e}")));
+            }
+        }
+        if self.poll.per_host == 0 {
+            return Err(at("per_host", "poll.per_host: must be at least 1".into()));
+        }
         if self.fetch.concurrency == 0 {
             return Err(at("concurrency", "fetch.concurrency: must be at least 1".into()));
         }
@@ -286,6 +361,14 @@ impl Config {
 
     pub fn source(&self, name: &str) -> Option<&SourceConfig> {
         self.sources.iter().find(|s| s.name == name)
+    }
+
+    /// The poll schedule of a source: its own, else `[poll] schedule`. Validated at load.
+    pub fn schedule_of(&self, source: &SourceConfig) -> crate::schedule::CronSchedule {
+        let expr = source.schedule.as_deref().unwrap_or(&self.poll.schedule);
+        crate::schedule::CronSchedule::parse(expr)
+            .or_else(|_| crate::schedule::CronSchedule::parse(&default_poll_schedule()))
+            .expect("the default schedule parses")
     }
 }
 
@@ -343,6 +426,18 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("duplicate"), "{e}");
+    }
+
+    #[test]
+    fn bad_cron_names_the_key_and_line() {
+        let e = parse("[poll]\nschedule = \"every day\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(":2:") && e.contains("poll.schedule"), "{e}");
+        let e = parse("[[source]]\nname = \"a\"\nurl = \"http://x/\"\nschedule = \"0 9 * * 9\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(":4:") && e.contains("source.schedule"), "{e}");
     }
 
     #[test]

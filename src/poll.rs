@@ -1,15 +1,22 @@
 //! Polling: one poll of one source, and one cycle over many sources with bounded concurrency.
 //!
-//! Fetching, parsing and matching run concurrently; writes go to the store one source at a
-//! time, each in its own transaction, so a failing source never holds up or undoes another.
+//! Fetching, parsing and matching run concurrently (bounded globally and per host); writes go
+//! to the store one source at a time, each in its own transaction, so a failing source never
+//! holds up or undoes another. After each source the next poll time is planned from its
+//! schedule, its failures (exponential backoff) and the server's Retry-After.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use futures_util::stream::{self, StreamExt};
+use tokio::sync::Semaphore;
 use tracing::{Instrument, info, info_span, warn};
 
 use crate::config::{Config, SourceConfig};
+use crate::schedule::{self, Clock};
 use crate::source::{Fetched, Fetcher, SourceError, Validators, parse_feed};
-use crate::store::{FetchRecord, NewHit, NewItem, SaveStats, Store, StoreError};
+use crate::store::{FetchRecord, NewHit, NewItem, SaveStats, ScheduleRow, Store, StoreError};
 use crate::watch::{Matcher, plain_text};
 
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +52,8 @@ pub struct SourceOutcome {
     pub source: String,
     #[serde(flatten)]
     pub outcome: Outcome,
+    /// When this source is due again.
+    pub next_poll: DateTime<Utc>,
 }
 
 /// The figures of one poll cycle.
@@ -59,8 +68,8 @@ pub struct PollSummary {
 }
 
 impl PollSummary {
-    fn add(&mut self, source: &str, outcome: Outcome) {
-        match &outcome {
+    fn add(&mut self, o: SourceOutcome) {
+        match &o.outcome {
             Outcome::Fetched {
                 new_items, new_hits, ..
             } => {
@@ -71,10 +80,7 @@ impl PollSummary {
             Outcome::NotModified => self.not_modified += 1,
             Outcome::Failed { .. } => self.failed += 1,
         }
-        self.sources.push(SourceOutcome {
-            source: source.to_string(),
-            outcome,
-        });
+        self.sources.push(o);
     }
 }
 
@@ -92,6 +98,8 @@ pub struct Poller {
     fetcher: Fetcher,
     matcher: Matcher,
     concurrency: usize,
+    per_host: usize,
+    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
 impl Poller {
@@ -100,6 +108,8 @@ impl Poller {
             fetcher: Fetcher::new(&cfg.fetch)?,
             matcher: Matcher::new(&cfg.watch)?,
             concurrency: cfg.fetch.concurrency.max(1),
+            per_host: cfg.poll.per_host.max(1),
+            hosts: Mutex::default(),
         })
     }
 
@@ -107,20 +117,91 @@ impl Poller {
         &self.matcher
     }
 
-    /// Polls the named sources (all enabled ones when `names` is empty) once.
+    /// Polls the named sources (every enabled one when `names` is empty) now, whatever
+    /// their schedule says.
     pub async fn poll(
         &self,
         cfg: &Config,
         store: &mut Store,
         names: &[String],
+        clock: &dyn Clock,
     ) -> Result<PollSummary, PollError> {
-        let chosen = select(cfg, names)?;
+        let chosen = if names.is_empty() {
+            cfg.sources.iter().filter(|s| s.enabled).collect()
+        } else {
+            names
+                .iter()
+                .map(|n| cfg.source(n).ok_or_else(|| PollError::UnknownSource(n.clone())))
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        self.cycle(cfg, store, chosen, clock).await
+    }
+
+    /// Polls the enabled sources that are due at the clock's time and not disabled.
+    pub async fn poll_due(
+        &self,
+        cfg: &Config,
+        store: &mut Store,
+        clock: &dyn Clock,
+    ) -> Result<PollSummary, PollError> {
+        let now = clock.now();
+        let rows: HashMap<String, ScheduleRow> = store
+            .schedule_rows()?
+            .into_iter()
+            .map(|r| (r.name.clone(), r))
+            .collect();
+        let due = cfg
+            .sources
+            .iter()
+            .filter(|s| s.enabled)
+            .filter(|s| {
+                rows.get(&s.name)
+                    .is_none_or(|r| r.disabled_reason.is_none() && r.next_poll.is_none_or(|t| t <= now))
+            })
+            .collect();
+        self.cycle(cfg, store, due, clock).await
+    }
+
+    /// The earliest time any enabled, not disabled source is due.
+    pub fn next_due(cfg: &Config, store: &Store) -> Result<Option<DateTime<Utc>>, PollError> {
+        let rows: HashMap<String, ScheduleRow> = store
+            .schedule_rows()?
+            .into_iter()
+            .map(|r| (r.name.clone(), r))
+            .collect();
+        Ok(cfg
+            .sources
+            .iter()
+            .filter(|s| s.enabled)
+            .filter_map(|s| match rows.get(&s.name) {
+                None => Some(DateTime::<Utc>::MIN_UTC),
+                Some(r) if r.disabled_reason.is_some() => None,
+                Some(r) => Some(r.next_poll.unwrap_or(DateTime::<Utc>::MIN_UTC)),
+            })
+            .min())
+    }
+
+    async fn cycle(
+        &self,
+        cfg: &Config,
+        store: &mut Store,
+        chosen: Vec<&SourceConfig>,
+        clock: &dyn Clock,
+    ) -> Result<PollSummary, PollError> {
         store.sync_sources(chosen.iter().map(|s| (s.name.as_str(), s.url.as_str())))?;
+        let rows: HashMap<String, ScheduleRow> = store
+            .schedule_rows()?
+            .into_iter()
+            .map(|r| (r.name.clone(), r))
+            .collect();
         let mut work = Vec::with_capacity(chosen.len());
         for s in chosen {
             let st = store.source_state(&s.name)?;
+            // A permanent redirect may have moved the source since the config was written.
+            let url = rows.get(&s.name).map_or(s.url.clone(), |r| r.url.clone());
             work.push((
                 s,
+                url,
                 Validators {
                     etag: st.etag,
                     last_modified: st.last_modified,
@@ -128,23 +209,29 @@ impl Poller {
             ));
         }
         let mut results = stream::iter(work)
-            .map(|(s, validators)| {
+            .map(|(s, url, validators)| {
                 let span = info_span!("poll", source = %s.name);
-                async move { (s, self.poll_one(s, &validators).await) }.instrument(span)
+                async move { (s, self.poll_one(&url, &validators, clock).await) }.instrument(span)
             })
             .buffer_unordered(self.concurrency);
         let mut summary = PollSummary::default();
         while let Some((s, result)) = results.next().await {
             let _span = info_span!("store", source = %s.name).entered();
-            let outcome = self.store_result(store, s, result);
-            summary.add(&s.name, outcome);
+            let failures = rows.get(&s.name).map_or(0, |r| r.consecutive_failures);
+            summary.add(self.store_result(cfg, store, s, result, failures, clock.now()));
         }
         summary.sources.sort_by(|a, b| a.source.cmp(&b.source));
         Ok(summary)
     }
 
-    async fn poll_one(&self, s: &SourceConfig, validators: &Validators) -> Result<Polled, SourceError> {
-        match self.fetcher.fetch(&s.url, validators).await? {
+    async fn poll_one(
+        &self,
+        url: &str,
+        validators: &Validators,
+        clock: &dyn Clock,
+    ) -> Result<Polled, SourceError> {
+        let _permit = self.host_permit(url).await;
+        match self.fetcher.fetch(url, validators).await? {
             Fetched::NotModified => Ok(Polled::NotModified),
             Fetched::Body {
                 bytes,
@@ -157,11 +244,25 @@ impl Poller {
                 for w in &parsed.warnings {
                     warn!(warning = %w, "parsed with a warning");
                 }
-                let now = Utc::now();
+                let now = clock.now();
                 let items = parsed.items.into_iter().map(|it| self.prepare(it, now)).collect();
                 Ok(Polled::Items { items, validators })
             }
         }
+    }
+
+    /// Waits for a slot for `url`'s host, so one server never sees more than `per_host`
+    /// requests from us at once.
+    async fn host_permit(&self, url: &str) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let host = url::Url::parse(url).ok()?.host_str()?.to_ascii_lowercase();
+        let sem = {
+            let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
+            hosts
+                .entry(host)
+                .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
+                .clone()
+        };
+        sem.acquire_owned().await.ok()
     }
 
     /// Matches one item and readies it for the store.
@@ -186,69 +287,152 @@ impl Poller {
 
     fn store_result(
         &self,
+        cfg: &Config,
         store: &mut Store,
         s: &SourceConfig,
         result: Result<Polled, SourceError>,
-    ) -> Outcome {
-        let now = Utc::now();
-        let saved = match result {
-            Ok(Polled::NotModified) => store
-                .record_fetch(&s.name, &FetchRecord::NotModified, now)
-                .map(|()| Outcome::NotModified),
+        failures_before: u32,
+        now: DateTime<Utc>,
+    ) -> SourceOutcome {
+        let (saved, retry_after, gone) = match result {
+            Ok(Polled::NotModified) => (
+                store
+                    .record_fetch(&s.name, &FetchRecord::NotModified, now)
+                    .map(|()| Outcome::NotModified),
+                None,
+                false,
+            ),
             Ok(Polled::Items { items, validators }) => {
                 let record = FetchRecord::Fetched {
                     etag: validators.etag,
                     last_modified: validators.last_modified,
                 };
-                store
-                    .save(&s.name, &record, &items, now)
-                    .map(|SaveStats { new_items, new_hits }| Outcome::Fetched {
-                        items: items.len(),
-                        new_items,
-                        new_hits,
-                    })
+                let saved =
+                    store
+                        .save(&s.name, &record, &items, now)
+                        .map(|SaveStats { new_items, new_hits }| {
+                            info!(items = items.len(), new_items, new_hits, "fetched");
+                            Outcome::Fetched {
+                                items: items.len(),
+                                new_items,
+                                new_hits,
+                            }
+                        });
+                (saved, None, false)
             }
             Err(e) => {
                 warn!(class = %e.class(), error = %e, "source failed");
+                let (retry_after, gone) = match &e {
+                    SourceError::Status {
+                        status, retry_after, ..
+                    } => (retry_after.clone(), *status == 410),
+                    _ => (None, false),
+                };
                 let record = FetchRecord::Failed { error: e.to_string() };
-                store
+                let saved = store
                     .record_fetch(&s.name, &record, now)
                     .map(|()| Outcome::Failed {
                         class: e.class(),
                         error: e.to_string(),
-                    })
+                    });
+                (saved, retry_after, gone)
             }
         };
-        match saved {
-            Ok(o) => {
-                if let Outcome::Fetched {
-                    items,
-                    new_items,
-                    new_hits,
-                } = &o
-                {
-                    info!(items, new_items, new_hits, "fetched");
-                }
-                o
+        let outcome = saved.unwrap_or_else(|e| {
+            warn!(error = %e, "could not store the poll's result");
+            Outcome::Failed {
+                class: "store".into(),
+                error: e.to_string(),
             }
-            Err(e) => {
-                warn!(error = %e, "could not store the poll's result");
-                Outcome::Failed {
-                    class: "store".into(),
-                    error: e.to_string(),
-                }
+        });
+        let failures = match outcome {
+            Outcome::Failed { .. } => failures_before.saturating_add(1),
+            _ => 0,
+        };
+        let next_poll = plan_next(cfg, s, failures, retry_after.as_deref(), now);
+        if let Err(e) = store.set_next_poll(&s.name, next_poll) {
+            warn!(error = %e, "could not store the next poll time");
+        }
+        if gone {
+            warn!(
+                "the server says the feed is gone for good (410); disabling the source until its URL changes"
+            );
+            if let Err(e) = store.disable_source(&s.name, "HTTP 410 Gone: the server removed this feed") {
+                warn!(error = %e, "could not disable the source");
             }
+        }
+        SourceOutcome {
+            source: s.name.clone(),
+            outcome,
+            next_poll,
         }
     }
 }
 
-/// The sources to poll: the named ones, or every enabled one.
-fn select<'a>(cfg: &'a Config, names: &[String]) -> Result<Vec<&'a SourceConfig>, PollError> {
-    if names.is_empty() {
-        return Ok(cfg.sources.iter().filter(|s| s.enabled).collect());
+/// When a source is due next: its schedule's next firing (spread per source), pushed back by
+/// exponential backoff while it fails, and never sooner than the server's Retry-After.
+pub fn plan_next(
+    cfg: &Config,
+    s: &SourceConfig,
+    failures: u32,
+    retry_after: Option<&str>,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    let sched = cfg.schedule_of(s);
+    let period = sched.period_after(now);
+    let spread = schedule::spread(&s.name, period, cfg.poll.spread);
+    let mut next = sched.next_after(now).unwrap_or(now + Duration::hours(1)) + to_chrono(spread);
+    if failures > 0 {
+        let base = period.max(std::time::Duration::from_secs(60));
+        let delay = schedule::backoff(failures, base, cfg.poll.backoff_cap.max(base), &s.name);
+        next = next.max(now + to_chrono(delay));
     }
-    names
-        .iter()
-        .map(|n| cfg.source(n).ok_or_else(|| PollError::UnknownSource(n.clone())))
-        .collect()
+    if let Some(t) = retry_after.and_then(|v| schedule::parse_retry_after(v, now)) {
+        next = next.max(t);
+    }
+    next
+}
+
+fn to_chrono(d: std::time::Duration) -> Duration {
+    Duration::from_std(d).unwrap_or(Duration::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn cfg() -> Config {
+        Config::parse(
+            "[poll]\nschedule = \"*/30 * * * *\"\nspread = \"0s\"\nbackoff_cap = \"24h\"\n\
+             [[source]]\nname = \"a\"\nurl = \"http://a.test/\"\n",
+            Path::new("/tmp/x.toml"),
+        )
+        .unwrap()
+    }
+
+    fn at(h: u32, m: u32) -> DateTime<Utc> {
+        use chrono::TimeZone;
+        Utc.with_ymd_and_hms(2026, 11, 28, h, m, 0).unwrap()
+    }
+
+    #[test]
+    fn next_poll_follows_schedule_backoff_and_retry_after() {
+        let c = cfg();
+        let s = &c.sources[0];
+        assert_eq!(plan_next(&c, s, 0, None, at(10, 5)), at(10, 30));
+        // One failure: at least one period (30 min, ±20 %) later.
+        let one = plan_next(&c, s, 1, None, at(10, 5));
+        assert!(one >= at(10, 29) && one <= at(10, 42), "{one}");
+        let five = plan_next(&c, s, 5, None, at(10, 5));
+        assert!(five >= at(10, 5) + Duration::hours(6), "{five}");
+        let many = plan_next(&c, s, 40, None, at(10, 5));
+        assert!(many <= at(10, 5) + Duration::hours(24), "capped: {many}");
+        // Retry-After: 3600 wins over the schedule's 10:30.
+        assert_eq!(
+            plan_next(&c, s, 1, Some("3600"), at(10, 5)).max(at(11, 5)),
+            at(11, 5)
+        );
+        assert!(plan_next(&c, s, 1, Some("3600"), at(10, 5)) >= at(11, 5));
+    }
 }

@@ -23,7 +23,7 @@ pub fn run(ctx: &Ctx, args: &PollArgs) -> anyhow::Result<ExitCode> {
     let mut store = ctx.open_store(Some(&cfg))?;
     let poller = Poller::new(&cfg)?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let summary = rt.block_on(poller.poll(&cfg, &mut store, &args.sources))?;
+    let summary = rt.block_on(poller.poll(&cfg, &mut store, &args.sources, &crate::schedule::SystemClock))?;
     if args.format == Format::Json {
         super::output::write_json(&summary)?;
         return Ok(ExitCode::SUCCESS);

@@ -6,6 +6,7 @@
 //! backend can be a second implementation of this interface.
 
 mod query;
+mod sched;
 mod schema;
 mod write;
 
@@ -16,6 +17,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OpenFlags};
 
 pub use query::{HitQuery, HitRow, SourceRow};
+pub use sched::ScheduleRow;
 pub use write::{FetchRecord, NewHit, NewItem, SaveStats, SourceState};
 
 #[derive(Debug, thiserror::Error)]

@@ -180,3 +180,33 @@ fn read_only_open_sees_writes() {
     let r = Store::open_read_only(&d.path().join("sub/dir/t.db")).unwrap();
     assert_eq!(r.hits(&HitQuery::default()).unwrap().len(), 1);
 }
+
+#[test]
+fn a_moved_url_survives_sync_until_the_config_url_changes() {
+    let (_d, mut s) = open();
+    s.move_source("a", "http://a.test/new").unwrap();
+    s.disable_source("a", "HTTP 410 Gone").unwrap();
+    s.sync_sources([("a", "http://a.test/feed")]).unwrap();
+    let row = &s.schedule_rows().unwrap()[0];
+    assert_eq!(row.url, "http://a.test/new");
+    assert_eq!(row.disabled_reason.as_deref(), Some("HTTP 410 Gone"));
+    s.sync_sources([("a", "http://a.test/other")]).unwrap();
+    let row = &s.schedule_rows().unwrap()[0];
+    assert_eq!(row.url, "http://a.test/other");
+    assert_eq!(row.disabled_reason, None);
+}
+
+#[test]
+fn failing_since_marks_the_first_failure_of_a_streak() {
+    let (_d, mut s) = open();
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+    let fail = FetchRecord::Failed { error: "x".into() };
+    s.record_fetch("a", &fail, t0).unwrap();
+    s.record_fetch("a", &fail, t0 + Duration::hours(1)).unwrap();
+    assert_eq!(s.schedule_rows().unwrap()[0].failing_since, Some(t0));
+    s.record_fetch("a", &FetchRecord::NotModified, t0 + Duration::hours(2))
+        .unwrap();
+    assert_eq!(s.schedule_rows().unwrap()[0].failing_since, None);
+    s.set_next_poll("a", t0).unwrap();
+    assert_eq!(s.schedule_rows().unwrap()[0].next_poll, Some(t0));
+}

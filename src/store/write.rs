@@ -57,15 +57,20 @@ pub struct SaveStats {
 }
 
 impl Store {
-    /// Makes sure each `(name, url)` has a row, updating the URL of a renamed-in-place source.
+    /// Makes sure each `(name, url)` has a row.
+    ///
+    /// A URL that a permanent redirect moved is kept until the config's URL itself changes;
+    /// a changed config URL also re-enables a source that a 410 had disabled.
     pub fn sync_sources<'a>(&mut self, sources: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<()> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
             let mut upsert = tx.prepare(
-                "INSERT INTO sources(name, url) VALUES (?1, ?2)
-                 ON CONFLICT(name) DO UPDATE SET url = excluded.url WHERE url <> excluded.url",
+                "INSERT INTO sources(name, url, config_url) VALUES (?1, ?2, ?2)
+                 ON CONFLICT(name) DO UPDATE SET url = excluded.url, config_url = excluded.config_url,
+                        disabled_reason = NULL, next_poll = NULL
+                 WHERE config_url IS NOT excluded.config_url",
             )?;
             for (name, url) in sources {
                 upsert.execute(params![name, url])?;
@@ -126,14 +131,15 @@ impl Store {
             FetchRecord::NotModified => {
                 tx.execute(
                     "UPDATE sources SET last_fetch = ?2, last_status = 'not-modified', last_error = NULL,
-                            consecutive_failures = 0, last_success = ?2 WHERE id = ?1",
+                            consecutive_failures = 0, failing_since = NULL, last_success = ?2 WHERE id = ?1",
                     params![source_id, now_ts],
                 )?;
             }
             FetchRecord::Fetched { etag, last_modified } => {
                 tx.execute(
                     "UPDATE sources SET last_fetch = ?2, last_status = 'ok', last_error = NULL,
-                            consecutive_failures = 0, last_success = ?2, etag = ?3, last_modified = ?4
+                            consecutive_failures = 0, failing_since = NULL, last_success = ?2, etag = ?3,
+                            last_modified = ?4
                      WHERE id = ?1",
                     params![source_id, now_ts, etag, last_modified],
                 )?;
@@ -141,7 +147,8 @@ impl Store {
             FetchRecord::Failed { error } => {
                 tx.execute(
                     "UPDATE sources SET last_fetch = ?2, last_status = 'error', last_error = ?3,
-                            consecutive_failures = consecutive_failures + 1 WHERE id = ?1",
+                            consecutive_failures = consecutive_failures + 1,
+                            failing_since = coalesce(failing_since, ?2) WHERE id = ?1",
                     params![source_id, now_ts, error],
                 )?;
             }
