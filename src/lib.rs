@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod item;
 pub mod poll;
 pub mod schedule;

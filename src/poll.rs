@@ -6,6 +6,7 @@
 //! schedule, its failures (exponential backoff) and the server's Retry-After.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
@@ -100,6 +101,8 @@ pub struct Poller {
     concurrency: usize,
     per_host: usize,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Unix time of the last stored result, for a watchdog to see that polling moves.
+    progress: Option<Arc<AtomicI64>>,
 }
 
 impl Poller {
@@ -110,7 +113,14 @@ impl Poller {
             concurrency: cfg.fetch.concurrency.max(1),
             per_host: cfg.poll.per_host.max(1),
             hosts: Mutex::default(),
+            progress: None,
         })
+    }
+
+    /// Makes each stored result record the time in `progress`.
+    pub fn with_progress(mut self, progress: Arc<AtomicI64>) -> Self {
+        self.progress = Some(progress);
+        self
     }
 
     pub fn matcher(&self) -> &Matcher {
@@ -219,6 +229,9 @@ impl Poller {
             let _span = info_span!("store", source = %s.name).entered();
             let failures = rows.get(&s.name).map_or(0, |r| r.consecutive_failures);
             summary.add(self.store_result(cfg, store, s, result, failures, clock.now()));
+            if let Some(p) = &self.progress {
+                p.store(clock.now().timestamp(), Ordering::Relaxed);
+            }
         }
         summary.sources.sort_by(|a, b| a.source.cmp(&b.source));
         Ok(summary)

@@ -6,6 +6,7 @@
 mod hits_cmd;
 mod output;
 mod poll_cmd;
+mod run_cmd;
 mod sources_cmd;
 
 use std::path::{Path, PathBuf};
@@ -38,6 +39,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run as a daemon: poll sources on their schedules until SIGTERM; SIGHUP reloads the config
+    Run,
     /// Poll every enabled source (or the named ones) once and store new items and hits
     Poll(poll_cmd::PollArgs),
     /// List stored hits, newest first
@@ -50,12 +53,13 @@ pub enum Command {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    init_logging(cli.verbose);
+    init_logging(cli.verbose, matches!(cli.command, Command::Run));
     let ctx = Ctx {
         config: cli.config,
         db: cli.db,
     };
     match cli.command {
+        Command::Run => run_cmd::run(&ctx),
         Command::Poll(args) => poll_cmd::run(&ctx, &args),
         Command::Hits(args) => hits_cmd::run(&ctx, &args),
         Command::Sources(args) => sources_cmd::run(&ctx, &args),
@@ -123,9 +127,11 @@ fn display_path(p: &Path) -> String {
 
 /// Logs go to stderr; `-v` raises the level, `RUST_LOG` overrides it. Under systemd
 /// (JOURNAL_STREAM set) the journal adds timestamps, so the log leaves them and colours out.
-fn init_logging(verbose: u8) {
+fn init_logging(verbose: u8, daemon: bool) {
     use tracing_subscriber::EnvFilter;
     let level = match verbose {
+        // A daemon's log is its only voice; a one-shot command speaks on stdout.
+        0 if daemon => "info",
         0 => "warn",
         1 => "info,sigwatch=debug",
         _ => "trace",

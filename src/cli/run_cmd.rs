@@ -1,0 +1,49 @@
+//! `sigwatch run`: the daemon, with SIGTERM/SIGINT to stop and SIGHUP to reload.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tracing::info;
+
+use super::Ctx;
+use crate::config::Config;
+use crate::daemon::{self, Options, Signal};
+use crate::schedule::SystemClock;
+
+pub fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    let config_path = Config::locate(ctx.config.as_deref())?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async {
+        let (tx, rx) = mpsc::channel(8);
+        let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+        let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+        let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
+        tokio::spawn(async move {
+            loop {
+                let sig = tokio::select! {
+                    _ = term.recv() => Signal::Stop,
+                    _ = int.recv() => Signal::Stop,
+                    _ = hup.recv() => Signal::Reload,
+                };
+                info!(signal = ?sig, "signal received");
+                if tx.send(sig).await.is_err() || sig == Signal::Stop {
+                    break;
+                }
+            }
+        });
+        daemon::run(
+            Options {
+                config_path,
+                db: ctx.db.clone(),
+            },
+            rx,
+            Arc::new(SystemClock),
+        )
+        .await?;
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

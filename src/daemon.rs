@@ -1,0 +1,206 @@
+//! The daemon: runs polls on their schedules until told to stop, reloads its config on
+//! request, and tells systemd how it is doing. It holds no business logic: what is due, how
+//! a source is polled and when it is due again are `poll`'s and `schedule`'s.
+//!
+//! Signals arrive as [`Signal`]s on a channel rather than from the OS directly, so tests can
+//! drive the loop; `sigwatch run` forwards SIGTERM, SIGINT and SIGHUP into it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+use tracing::{error, info, warn};
+
+use crate::config::{Config, ConfigError};
+use crate::poll::{PollError, PollSummary, Poller};
+use crate::schedule::Clock;
+use crate::store::{Store, StoreError};
+
+/// What the outside world can ask of a running daemon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// Re-read the config; keep the old one if the new one is bad.
+    Reload,
+    /// Finish what is being written and return.
+    Stop,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Poll(#[from] PollError),
+}
+
+/// Where the daemon finds its config and database.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub config_path: PathBuf,
+    /// Overrides the config's `[storage] path`.
+    pub db: Option<PathBuf>,
+}
+
+/// The longest the loop sleeps before it looks again, so that a changed clock or a
+/// watchdog deadline is noticed.
+const MAX_NAP: Duration = Duration::from_secs(30);
+
+/// Runs until a [`Signal::Stop`] arrives or the channel closes.
+pub async fn run(
+    opts: Options,
+    mut signals: mpsc::Receiver<Signal>,
+    clock: Arc<dyn Clock>,
+) -> Result<(), DaemonError> {
+    let mut cfg = Config::load(&opts.config_path)?;
+    let db_path = opts.db.clone().unwrap_or_else(|| cfg.storage.path.clone());
+    let mut store = Store::open(&db_path)?;
+    store.sync_sources(cfg.sources.iter().map(|s| (s.name.as_str(), s.url.as_str())))?;
+    let progress = Arc::new(AtomicI64::new(clock.now().timestamp()));
+    let mut poller = Poller::new(&cfg)?.with_progress(progress.clone());
+    info!(config = %cfg.path.display(), db = %db_path.display(), sources = cfg.sources.len(), "sigwatch started");
+    notify(&[
+        sd_notify::NotifyState::Ready,
+        sd_notify::NotifyState::Status("started; first poll running"),
+    ]);
+    let watchdog = spawn_watchdog(progress.clone(), clock.clone());
+
+    loop {
+        progress.store(clock.now().timestamp(), Ordering::Relaxed);
+        let mut reload = false;
+        let result = {
+            let cycle = poller.poll_due(&cfg, &mut store, &*clock);
+            tokio::pin!(cycle);
+            loop {
+                tokio::select! {
+                    r = &mut cycle => break Some(r),
+                    sig = signals.recv() => match sig {
+                        Some(Signal::Reload) => reload = true,
+                        // Dropping the cycle here is safe: each source's results are written
+                        // in one synchronous transaction, never across an await.
+                        Some(Signal::Stop) | None => break None,
+                    },
+                }
+            }
+        };
+        let Some(result) = result else { break };
+        match result {
+            Ok(summary) => report(&summary, Poller::next_due(&cfg, &store).ok().flatten()),
+            Err(e) => error!(error = %e, "poll cycle failed"),
+        }
+        if reload {
+            reload_config(&opts, &mut cfg, &mut poller, &mut store, &progress);
+        }
+        let now = clock.now();
+        let next = Poller::next_due(&cfg, &store)
+            .ok()
+            .flatten()
+            .unwrap_or(now + chrono::Duration::hours(1));
+        let nap = (next - now).to_std().unwrap_or(Duration::ZERO).min(MAX_NAP);
+        tokio::select! {
+            _ = tokio::time::sleep(nap) => {}
+            sig = signals.recv() => match sig {
+                Some(Signal::Reload) => reload_config(&opts, &mut cfg, &mut poller, &mut store, &progress),
+                Some(Signal::Stop) | None => break,
+            },
+        }
+    }
+    notify(&[sd_notify::NotifyState::Stopping]);
+    if let Some(w) = watchdog {
+        w.abort();
+    }
+    info!("sigwatch stopped");
+    Ok(())
+}
+
+fn reload_config(
+    opts: &Options,
+    cfg: &mut Config,
+    poller: &mut Poller,
+    store: &mut Store,
+    progress: &Arc<AtomicI64>,
+) {
+    notify(&[sd_notify::NotifyState::Reloading]);
+    let loaded = Config::load(&opts.config_path)
+        .map_err(DaemonError::from)
+        .and_then(|new| {
+            let p = Poller::new(&new)?;
+            store.sync_sources(new.sources.iter().map(|s| (s.name.as_str(), s.url.as_str())))?;
+            Ok((new, p))
+        });
+    match loaded {
+        Ok((new, p)) => {
+            if opts.db.is_none() && new.storage.path != cfg.storage.path {
+                warn!(db = %new.storage.path.display(), "a new [storage] path takes effect only after a restart");
+            }
+            info!(
+                sources = new.sources.len(),
+                watches = new.watch.len(),
+                "config reloaded"
+            );
+            *cfg = new;
+            *poller = p.with_progress(progress.clone());
+        }
+        Err(e) => error!(error = %e, "config reload failed; keeping the running config"),
+    }
+    notify(&[sd_notify::NotifyState::Ready]);
+}
+
+fn report(s: &PollSummary, next: Option<DateTime<Utc>>) {
+    let next = next.map_or_else(
+        || "none".to_string(),
+        |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+    );
+    if !s.sources.is_empty() {
+        info!(
+            polled = s.sources.len(),
+            fetched = s.fetched,
+            not_modified = s.not_modified,
+            failed = s.failed,
+            new_items = s.new_items,
+            new_hits = s.new_hits,
+            next_poll = %next,
+            "poll cycle done"
+        );
+    }
+    let status = format!(
+        "last cycle: {} polled, {} fetched, {} not modified, {} failed, {} new items, {} new hits; next poll {next}",
+        s.sources.len(),
+        s.fetched,
+        s.not_modified,
+        s.failed,
+        s.new_items,
+        s.new_hits
+    );
+    notify(&[sd_notify::NotifyState::Status(&status)]);
+}
+
+/// Pings systemd's watchdog only while the loop is making progress: a hung loop stops the
+/// pings and systemd restarts the service.
+fn spawn_watchdog(progress: Arc<AtomicI64>, clock: Arc<dyn Clock>) -> Option<tokio::task::JoinHandle<()>> {
+    let period = sd_notify::watchdog_enabled()?;
+    info!(?period, "systemd watchdog enabled");
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period / 2);
+        loop {
+            tick.tick().await;
+            let idle = clock.now().timestamp() - progress.load(Ordering::Relaxed);
+            if idle <= period.as_secs().max(1) as i64 {
+                notify(&[sd_notify::NotifyState::Watchdog]);
+            } else {
+                warn!(idle_seconds = idle, "no progress; withholding the watchdog ping");
+            }
+        }
+    }))
+}
+
+/// Tells systemd something; a no-op outside systemd (no NOTIFY_SOCKET).
+fn notify(state: &[sd_notify::NotifyState]) {
+    if let Err(e) = sd_notify::notify(state) {
+        warn!(error = %e, "could not notify systemd");
+    }
+}
