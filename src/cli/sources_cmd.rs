@@ -1,9 +1,12 @@
-//! `sigwatch sources`: each source with its fetch state and item counts.
+//! `sigwatch sources`: each source with its health, fetch state and item counts.
 
 use std::process::ExitCode;
 
+use chrono::Utc;
+
 use super::Ctx;
 use super::output::{self, Format};
+use crate::schedule::{self, Health, HealthInput};
 use crate::store::SourceRow;
 
 #[derive(Debug, clap::Args)]
@@ -18,11 +21,18 @@ struct SourceOut<'a> {
     url: &'a str,
     in_config: bool,
     enabled: bool,
+    /// ok, failing (longer than [poll] fail_after), stale (nothing newer than [poll]
+    /// stale_after), new (never fetched) or disabled.
+    health: Health,
+    /// The last fetch's result: ok, not-modified, error, or never.
     status: &'a str,
     last_fetch: Option<String>,
     last_success: Option<String>,
     consecutive_failures: u32,
+    failing_since: Option<String>,
     last_error: Option<&'a str>,
+    disabled_reason: Option<&'a str>,
+    next_poll: Option<String>,
     items: u64,
     newest_item: Option<String>,
 }
@@ -33,20 +43,33 @@ pub fn run(ctx: &Ctx, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
     // Sources never polled yet are listed too, as "never".
     store.sync_sources(cfg.sources.iter().map(|s| (s.name.as_str(), s.url.as_str())))?;
     let rows = store.sources()?;
+    let now = Utc::now();
     let out: Vec<SourceOut> = rows
         .iter()
         .map(|r: &SourceRow| {
             let conf = cfg.source(&r.name);
+            let enabled = conf.is_some_and(|c| c.enabled);
+            let input = HealthInput {
+                ever_fetched: r.last_fetch.is_some(),
+                disabled: !enabled || r.disabled_reason.is_some(),
+                failing_since: r.failing_since,
+                newest_item: r.newest_item,
+                last_success: r.last_success,
+            };
             SourceOut {
                 name: &r.name,
                 url: &r.url,
                 in_config: conf.is_some(),
-                enabled: conf.is_some_and(|c| c.enabled),
+                enabled,
+                health: schedule::health(&input, now, cfg.poll.fail_after, cfg.poll.stale_after),
                 status: r.last_status.as_deref().unwrap_or("never"),
                 last_fetch: output::iso_time(r.last_fetch),
                 last_success: output::iso_time(r.last_success),
                 consecutive_failures: r.consecutive_failures,
+                failing_since: output::iso_time(r.failing_since),
                 last_error: r.last_error.as_deref(),
+                disabled_reason: r.disabled_reason.as_deref(),
+                next_poll: output::iso_time(r.next_poll),
                 items: r.items,
                 newest_item: output::iso_time(r.newest_item),
             }
@@ -56,30 +79,25 @@ pub fn run(ctx: &Ctx, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
         Format::Json => output::write_json(&out)?,
         Format::Csv => output::write_csv(&out)?,
         Format::Table => {
-            let mut t = output::table(&[
-                "source",
-                "status",
-                "last fetch",
-                "fails",
-                "items",
-                "newest",
-                "last error",
-            ]);
+            let mut t = output::table(&["source", "health", "last", "last fetch", "fails", "items", "newest", "note"]);
             for (o, r) in out.iter().zip(&rows) {
-                let mut status = o.status.to_string();
-                if !o.in_config {
-                    status.push_str(" (not in config)");
+                let health = serde_json::to_value(o.health).ok().and_then(|v| v.as_str().map(String::from));
+                let note = if !o.in_config {
+                    "not in config".to_string()
                 } else if !o.enabled {
-                    status.push_str(" (disabled)");
-                }
+                    "disabled in config".to_string()
+                } else {
+                    o.disabled_reason.or(o.last_error).unwrap_or("").to_string()
+                };
                 t.add_row(vec![
                     o.name.to_string(),
-                    status,
+                    health.unwrap_or_default(),
+                    o.status.to_string(),
                     output::short_time(r.last_fetch),
                     o.consecutive_failures.to_string(),
                     o.items.to_string(),
                     output::short_time(r.newest_item),
-                    o.last_error.unwrap_or("").to_string(),
+                    note,
                 ]);
             }
             println!("{t}");

@@ -46,6 +46,9 @@ pub struct SourceRow {
     pub last_success: Option<DateTime<Utc>>,
     pub items: u64,
     pub newest_item: Option<DateTime<Utc>>,
+    pub failing_since: Option<DateTime<Utc>>,
+    pub disabled_reason: Option<String>,
+    pub next_poll: Option<DateTime<Utc>>,
 }
 
 impl Store {
@@ -95,7 +98,8 @@ impl Store {
             "SELECT s.name, s.url, s.last_fetch, s.last_status, s.last_error, s.consecutive_failures,
                     s.last_success,
                     (SELECT count(*) FROM items i WHERE i.source_id = s.id),
-                    (SELECT max(coalesce(i.published, i.first_seen)) FROM items i WHERE i.source_id = s.id)
+                    (SELECT max(coalesce(i.published, i.first_seen)) FROM items i WHERE i.source_id = s.id),
+                    s.failing_since, s.disabled_reason, s.next_poll
              FROM sources s ORDER BY s.name",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -109,6 +113,9 @@ impl Store {
                 last_success: r.get::<_, Option<i64>>(6)?.map(from_ts),
                 items: r.get(7)?,
                 newest_item: r.get::<_, Option<i64>>(8)?.map(from_ts),
+                failing_since: r.get::<_, Option<i64>>(9)?.map(from_ts),
+                disabled_reason: r.get(10)?,
+                next_poll: r.get::<_, Option<i64>>(11)?.map(from_ts),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
