@@ -79,9 +79,20 @@ pub fn run(ctx: &Ctx, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
         Format::Json => output::write_json(&out)?,
         Format::Csv => output::write_csv(&out)?,
         Format::Table => {
-            let mut t = output::table(&["source", "health", "last", "last fetch", "fails", "items", "newest", "note"]);
+            let mut t = output::table(&[
+                "source",
+                "health",
+                "last",
+                "last fetch",
+                "fails",
+                "items",
+                "newest",
+                "note",
+            ]);
             for (o, r) in out.iter().zip(&rows) {
-                let health = serde_json::to_value(o.health).ok().and_then(|v| v.as_str().map(String::from));
+                let health = serde_json::to_value(o.health)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from));
                 let note = if !o.in_config {
                     "not in config".to_string()
                 } else if !o.enabled {
