@@ -9,6 +9,7 @@ pub mod config;
 pub mod daemon;
 pub mod item;
 pub mod poll;
+pub mod rematch;
 pub mod schedule;
 pub mod source;
 pub mod store;

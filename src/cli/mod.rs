@@ -6,6 +6,7 @@
 mod hits_cmd;
 mod output;
 mod poll_cmd;
+mod rematch_cmd;
 mod run_cmd;
 mod sources_cmd;
 
@@ -47,6 +48,8 @@ pub enum Command {
     Hits(hits_cmd::HitsArgs),
     /// List sources with their fetch state
     Sources(sources_cmd::SourcesArgs),
+    /// Run the current watchlists over stored items and add the hits that are new
+    Rematch(rematch_cmd::RematchArgs),
     /// Validate the config and exit
     Check,
 }
@@ -63,6 +66,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Poll(args) => poll_cmd::run(&ctx, &args),
         Command::Hits(args) => hits_cmd::run(&ctx, &args),
         Command::Sources(args) => sources_cmd::run(&ctx, &args),
+        Command::Rematch(args) => rematch_cmd::run(&ctx, &args),
         Command::Check => check(&ctx),
     }
 }

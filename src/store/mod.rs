@@ -5,6 +5,7 @@
 //! sigwatch asks the store for things through the methods here and never sees SQL, so another
 //! backend can be a second implementation of this interface.
 
+mod history;
 mod query;
 mod sched;
 mod schema;
@@ -16,6 +17,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OpenFlags};
 
+pub use history::{HitKey, StoredItem};
 pub use query::{HitQuery, HitRow, SourceRow};
 pub use sched::ScheduleRow;
 pub use write::{FetchRecord, NewHit, NewItem, SaveStats, SourceState};

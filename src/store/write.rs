@@ -160,12 +160,6 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT(source_id, uid) DO NOTHING",
             )?;
-            let mut insert_hit = tx.prepare_cached(
-                "INSERT INTO hits(item_id, watch, term, field, start, end, snippet, snippet_start,
-                                  snippet_end, watch_version, created)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-                 ON CONFLICT DO NOTHING",
-            )?;
             for new in items {
                 let it = &new.item;
                 let inserted = insert_item.execute(params![
@@ -185,24 +179,41 @@ impl Store {
                 stats.new_items += 1;
                 let item_id = tx.last_insert_rowid();
                 for h in &new.hits {
-                    let hit = &h.hit;
-                    stats.new_hits += insert_hit.execute(params![
-                        item_id,
-                        hit.watch,
-                        hit.term,
-                        hit.field.as_str(),
-                        hit.start as i64,
-                        hit.end as i64,
-                        hit.snippet,
-                        hit.snippet_match.0 as i64,
-                        hit.snippet_match.1 as i64,
-                        h.watch_version,
-                        now_ts
-                    ])? as u64;
+                    stats.new_hits += insert_hit(&tx, item_id, h, now_ts)? as u64;
                 }
             }
         }
         tx.commit()?;
         Ok(stats)
     }
+}
+
+/// Inserts one hit unless the same (item, watch, term, field, start) is stored already;
+/// returns the number of rows added (0 or 1).
+pub(super) fn insert_hit(
+    conn: &rusqlite::Connection,
+    item_id: i64,
+    h: &NewHit,
+    now_ts: i64,
+) -> rusqlite::Result<usize> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO hits(item_id, watch, term, field, start, end, snippet, snippet_start,
+                          snippet_end, watch_version, created)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT DO NOTHING",
+    )?;
+    let hit = &h.hit;
+    stmt.execute(params![
+        item_id,
+        hit.watch,
+        hit.term,
+        hit.field.as_str(),
+        hit.start as i64,
+        hit.end as i64,
+        hit.snippet,
+        hit.snippet_match.0 as i64,
+        hit.snippet_match.1 as i64,
+        h.watch_version,
+        now_ts
+    ])
 }

@@ -3,6 +3,7 @@
 
 mod daemon;
 mod poll;
+mod rematch;
 mod server;
 
 use std::path::{Path, PathBuf};

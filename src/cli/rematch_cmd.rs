@@ -1,0 +1,62 @@
+//! `sigwatch rematch`: runs the current watchlists over stored items.
+
+use std::process::ExitCode;
+
+use chrono::Utc;
+
+use super::Ctx;
+use super::output::{self, Format};
+use crate::units::parse_since;
+use crate::watch::Matcher;
+
+#[derive(Debug, clap::Args)]
+pub struct RematchArgs {
+    /// Only items dated since a date (2026-11-01) or a duration ago (30d)
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Say what would change, changing nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// table or json
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+pub fn run(ctx: &Ctx, args: &RematchArgs) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        args.format != Format::Csv,
+        "rematch prints a summary: use --format table or json"
+    );
+    let now = Utc::now();
+    let since = args
+        .since
+        .as_deref()
+        .map(|s| parse_since(s, now))
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let cfg = ctx.config()?;
+    let matcher = Matcher::new(&cfg.watch)?;
+    let mut store = ctx.open_store(Some(&cfg))?;
+    let report = crate::rematch::rematch(&mut store, &matcher, since, args.dry_run, now)?;
+    if args.format == Format::Json {
+        output::write_json(&report)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let verb = if args.dry_run { "would add" } else { "added" };
+    println!(
+        "matched {} stored items against {} watches",
+        report.items,
+        cfg.watch.len()
+    );
+    let mut t = output::table(&["watch", verb, "no longer match"]);
+    for (w, d) in &report.watches {
+        t.add_row(vec![w.clone(), d.added.to_string(), d.unmatched.to_string()]);
+    }
+    if !report.watches.is_empty() {
+        println!("{t}");
+    }
+    if args.dry_run {
+        println!("dry run: nothing was changed");
+    }
+    Ok(ExitCode::SUCCESS)
+}

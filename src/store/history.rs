@@ -1,0 +1,68 @@
+//! Stored items read back in batches, and hits added to them later: what re-running the
+//! watchlists over history needs.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{TransactionBehavior, params};
+
+use super::{Result, Store, to_ts};
+use crate::store::NewHit;
+
+/// A stored item's matchable text.
+#[derive(Debug, Clone)]
+pub struct StoredItem {
+    pub id: i64,
+    pub title: String,
+    pub summary: String,
+}
+
+/// What identifies a hit within its item: (watch, term, field, start).
+pub type HitKey = (String, String, String, i64);
+
+impl Store {
+    /// Up to `limit` items with ids above `after`, dated (published, else first seen) at or
+    /// after `since`, in id order; for walking history in bounded memory.
+    pub fn items_after(
+        &self,
+        after: i64,
+        since: Option<DateTime<Utc>>,
+        limit: usize,
+    ) -> Result<Vec<StoredItem>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, title, summary FROM items
+             WHERE id > ?1 AND coalesce(published, first_seen) >= ?2 ORDER BY id LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![after, since.map_or(i64::MIN, to_ts), limit as i64], |r| {
+            Ok(StoredItem {
+                id: r.get(0)?,
+                title: r.get(1)?,
+                summary: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The keys of the hits stored for one item.
+    pub fn hit_keys(&self, item_id: i64) -> Result<HashSet<HitKey>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT watch, term, field, start FROM hits WHERE item_id = ?1")?;
+        let rows = stmt.query_map([item_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Adds hits to stored items in one transaction; hits already stored are skipped.
+    /// Returns how many were added.
+    pub fn add_hits(&mut self, hits: &[(i64, NewHit)], now: DateTime<Utc>) -> Result<u64> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut added = 0;
+        for (item_id, h) in hits {
+            added += super::write::insert_hit(&tx, *item_id, h, to_ts(now))? as u64;
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+}

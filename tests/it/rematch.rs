@@ -1,0 +1,48 @@
+//! `sigwatch rematch`: a changed watchlist re-run over stored items.
+
+use crate::server::{Reply, Server};
+use crate::{Env, WATCHES, rss};
+
+#[test]
+fn rematch_adds_new_hits_once_and_dry_run_changes_nothing() {
+    let srv = Server::start();
+    srv.route(
+        "/feed.xml",
+        Reply::ok(
+            "application/rss+xml",
+            rss(&[
+                ("r1", "Solar panel tariffs rise", "光伏"),
+                ("r2", "New chip plant opens", "x"),
+            ]),
+        ),
+    );
+    let base = format!("[[source]]\nname = \"f\"\nurl = \"{}\"\n", srv.url("/feed.xml"));
+    let env = Env::new(&format!("{base}{WATCHES}"));
+    let first = env.json(&["poll", "--format", "json"]);
+    assert_eq!(first["new_hits"], 1, "{first}");
+
+    // A new watch for photovoltaics, and "chip" dropped from semiconductors.
+    let changed =
+        WATCHES.replace("\"chip\", ", "") + "\n[watch.photovoltaics]\nterms = [\"solar panel\", \"光伏\"]\n";
+    std::fs::write(env.config(), format!("{base}{changed}")).unwrap();
+
+    let dry = env.json(&["rematch", "--dry-run", "--format", "json"]);
+    assert_eq!(dry["items"], 2, "{dry}");
+    assert_eq!(dry["watches"]["photovoltaics"]["added"], 2, "{dry}");
+    assert_eq!(dry["watches"]["semiconductors"]["unmatched"], 1, "{dry}");
+    assert_eq!(env.count("hits"), 1, "a dry run changes nothing");
+
+    let real = env.json(&["rematch", "--format", "json"]);
+    assert_eq!(real["watches"]["photovoltaics"]["added"], 2, "{real}");
+    assert_eq!(env.count("hits"), 3);
+    let pv = env.json(&["hits", "--watch", "photovoltaics", "--format", "json"]);
+    assert_eq!(pv.as_array().unwrap().len(), 2);
+
+    let again = env.json(&["rematch", "--format", "json"]);
+    assert_eq!(
+        again["watches"]["photovoltaics"]["added"].as_u64().unwrap_or(0),
+        0,
+        "{again}"
+    );
+    assert_eq!(env.count("hits"), 3, "no duplicates");
+}
