@@ -1,4 +1,4 @@
-//! `sigwatch hits`: stored hits, newest first, as a table, JSON or CSV.
+//! `sigwatch hits`: stored hits, newest first, as a table, JSON, JSON lines or CSV.
 
 use std::process::ExitCode;
 
@@ -6,6 +6,7 @@ use chrono::Utc;
 
 use super::Ctx;
 use super::output::{self, Format};
+use crate::config::Config;
 use crate::store::{HitQuery, HitRow};
 use crate::units::parse_since;
 
@@ -17,9 +18,21 @@ pub struct HitsArgs {
     /// Only hits from this source (repeatable)
     #[arg(long = "source", short = 's', value_name = "SOURCE")]
     pub sources: Vec<String>,
+    /// Only hits from sources with this tag in the config (repeatable)
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Only hits from sources of this language in the config, e.g. zh (repeatable)
+    #[arg(long = "lang", value_name = "LANG")]
+    pub langs: Vec<String>,
     /// Only items dated since a date (2026-11-01) or a duration ago (7d, 12h)
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
+    /// Only items dated before a date or a duration ago
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+    /// Only items whose title or text contains this text (Chinese substrings too)
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
     /// At most this many hits
     #[arg(long, short = 'n', default_value_t = 50)]
     pub limit: usize,
@@ -68,41 +81,84 @@ impl<'a> From<&'a HitRow> for HitOut<'a> {
 }
 
 pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
-    let since = args
-        .since
-        .as_deref()
-        .map(|s| parse_since(s, Utc::now()))
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
-    let store = ctx.open_store_read(None)?;
+    let now = Utc::now();
+    let when = |s: &Option<String>| {
+        s.as_deref()
+            .map(|s| parse_since(s, now))
+            .transpose()
+            .map_err(anyhow::Error::msg)
+    };
+    let (since, until) = (when(&args.since)?, when(&args.until)?);
+    let mut sources = args.sources.clone();
+    let cfg = if args.tags.is_empty() && args.langs.is_empty() {
+        None
+    } else {
+        Some(ctx.config()?)
+    };
+    if let Some(cfg) = &cfg {
+        let picked = sources_with(cfg, &args.tags, &args.langs);
+        anyhow::ensure!(
+            !picked.is_empty(),
+            "no source in the config has the tags and languages asked for"
+        );
+        sources.extend(picked);
+    }
+    let store = ctx.open_store_read(cfg.as_ref())?;
     let rows = store.hits(&HitQuery {
         watches: args.watches.clone(),
-        sources: args.sources.clone(),
+        sources,
         since,
+        until,
+        search: args.search.clone(),
+        item: None,
         limit: Some(args.limit),
     })?;
     let out: Vec<HitOut> = rows.iter().map(HitOut::from).collect();
-    match args.format {
-        Format::Json => output::write_json(&out)?,
-        Format::Csv => output::write_csv(&out)?,
-        Format::Table => {
-            if rows.is_empty() {
-                eprintln!("no hits");
-                return Ok(ExitCode::SUCCESS);
-            }
-            let mut t = output::table(&["date", "watch", "term", "source", "title", "link"]);
-            for h in &rows {
-                t.add_row(vec![
-                    output::short_time(h.published.or(Some(h.first_seen))),
-                    h.watch.clone(),
-                    h.term.clone(),
-                    h.source.clone(),
-                    h.title.clone(),
-                    h.link.clone().unwrap_or_default(),
-                ]);
-            }
-            println!("{t}");
-        }
+    if output::write_rows(args.format, &out)? {
+        return Ok(ExitCode::SUCCESS);
     }
+    if rows.is_empty() {
+        eprintln!("no hits");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let color = output::color();
+    let mut t = output::table(&["id", "date", "watch", "term", "source", "title", "link"]);
+    for h in &rows {
+        let title = match &args.search {
+            Some(q) => output::highlight(&h.title, q, color),
+            None => output::highlight(&h.title, out_matched(h), color),
+        };
+        t.add_row(vec![
+            h.item_id.to_string(),
+            output::short_time(h.published.or(Some(h.first_seen))),
+            h.watch.clone(),
+            h.term.clone(),
+            h.source.clone(),
+            title,
+            h.link.clone().unwrap_or_default(),
+        ]);
+    }
+    println!("{t}");
+    eprintln!("{} hits; `sigwatch show ID` prints an item whole", rows.len());
     Ok(ExitCode::SUCCESS)
+}
+
+fn out_matched(h: &HitRow) -> &str {
+    if h.field == "title" {
+        h.snippet
+            .get(h.snippet_match.0..h.snippet_match.1)
+            .unwrap_or_default()
+    } else {
+        ""
+    }
+}
+
+/// Names of the config's sources that carry every asked tag and one of the asked languages.
+fn sources_with(cfg: &Config, tags: &[String], langs: &[String]) -> Vec<String> {
+    cfg.sources
+        .iter()
+        .filter(|s| tags.iter().all(|t| s.tags.contains(t)))
+        .filter(|s| langs.is_empty() || s.lang.as_ref().is_some_and(|l| langs.contains(l)))
+        .map(|s| s.name.clone())
+        .collect()
 }

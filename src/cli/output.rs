@@ -11,6 +11,8 @@ pub enum Format {
     Table,
     /// One JSON document
     Json,
+    /// One JSON object per line
+    Jsonl,
     /// Comma-separated values with a header row
     Csv,
 }
@@ -43,6 +45,62 @@ pub fn write_csv<S: serde::Serialize>(rows: &[S]) -> anyhow::Result<()> {
     }
     w.flush()?;
     Ok(())
+}
+
+/// Writes rows as JSON lines to stdout.
+pub fn write_jsonl<S: serde::Serialize>(rows: &[S]) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for r in rows {
+        serde_json::to_writer(&mut out, r)?;
+        std::io::Write::write_all(&mut out, b"\n")?;
+    }
+    std::io::Write::flush(&mut out)?;
+    Ok(())
+}
+
+/// Writes rows in a machine format; `false` for [`Format::Table`], which each command prints
+/// its own way.
+pub fn write_rows<S: serde::Serialize>(format: Format, rows: &[S]) -> anyhow::Result<bool> {
+    match format {
+        Format::Json => write_json(rows)?,
+        Format::Jsonl => write_jsonl(rows)?,
+        Format::Csv => write_csv(rows)?,
+        Format::Table => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// Whether stdout is a terminal, where colour and highlighting help.
+pub fn color() -> bool {
+    std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout())
+}
+
+/// Wraps each case-insensitive occurrence of `needle` in `text` in bold (on a terminal) or
+/// leaves the text as it is.
+pub fn highlight(text: &str, needle: &str, on: bool) -> String {
+    if !on || needle.is_empty() {
+        return text.to_string();
+    }
+    let lower = text.to_lowercase();
+    let n = needle.to_lowercase();
+    // Lower-casing can change byte lengths outside ASCII; highlight only when it did not.
+    if lower.len() != text.len() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut last = 0;
+    for (i, _) in lower.match_indices(&n) {
+        if i < last || !text.is_char_boundary(i) || !text.is_char_boundary(i + n.len()) {
+            continue;
+        }
+        out.push_str(&text[last..i]);
+        out.push_str("\x1b[1;33m");
+        out.push_str(&text[i..i + n.len()]);
+        out.push_str("\x1b[0m");
+        last = i + n.len();
+    }
+    out.push_str(&text[last..]);
+    out
 }
 
 /// Writes a value as pretty JSON to stdout.

@@ -75,44 +75,41 @@ pub fn run(ctx: &Ctx, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
             }
         })
         .collect();
-    match args.format {
-        Format::Json => output::write_json(&out)?,
-        Format::Csv => output::write_csv(&out)?,
-        Format::Table => {
-            let mut t = output::table(&[
-                "source",
-                "health",
-                "last",
-                "last fetch",
-                "fails",
-                "items",
-                "newest",
-                "note",
-            ]);
-            for (o, r) in out.iter().zip(&rows) {
-                let health = serde_json::to_value(o.health)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from));
-                let note = if !o.in_config {
-                    "not in config".to_string()
-                } else if !o.enabled {
-                    "disabled in config".to_string()
-                } else {
-                    o.disabled_reason.or(o.last_error).unwrap_or("").to_string()
-                };
-                t.add_row(vec![
-                    o.name.to_string(),
-                    health.unwrap_or_default(),
-                    o.status.to_string(),
-                    output::short_time(r.last_fetch),
-                    o.consecutive_failures.to_string(),
-                    o.items.to_string(),
-                    output::short_time(r.newest_item),
-                    note,
-                ]);
-            }
-            println!("{t}");
-        }
+    if output::write_rows(args.format, &out)? {
+        return Ok(ExitCode::SUCCESS);
     }
+    let mut t = output::table(&[
+        "source",
+        "health",
+        "last",
+        "last fetch",
+        "fails",
+        "items",
+        "newest",
+        "note",
+    ]);
+    for (o, r) in out.iter().zip(&rows) {
+        let health = serde_json::to_value(o.health)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from));
+        let note = if !o.in_config {
+            "not in config".to_string()
+        } else if !o.enabled {
+            "disabled in config".to_string()
+        } else {
+            o.disabled_reason.or(o.last_error).unwrap_or("").to_string()
+        };
+        t.add_row(vec![
+            o.name.to_string(),
+            health.unwrap_or_default(),
+            o.status.to_string(),
+            output::short_time(r.last_fetch),
+            o.consecutive_failures.to_string(),
+            o.items.to_string(),
+            output::short_time(r.newest_item),
+            note,
+        ]);
+    }
+    println!("{t}");
     Ok(ExitCode::SUCCESS)
 }

@@ -12,6 +12,12 @@ pub struct HitQuery {
     pub sources: Vec<String>,
     /// Only hits on items dated (published, else first seen) at or after this time.
     pub since: Option<DateTime<Utc>>,
+    /// Only hits on items dated before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Only hits on items whose title or text contains this (full-text, CJK substrings too).
+    pub search: Option<String>,
+    /// Only hits of this item.
+    pub item: Option<i64>,
     pub limit: Option<usize>,
 }
 
@@ -67,6 +73,19 @@ impl Store {
             sql.push_str(" AND coalesce(i.published, i.first_seen) >= ?");
             args.push(Value::Integer(to_ts(since)));
         }
+        if let Some(until) = q.until {
+            sql.push_str(" AND coalesce(i.published, i.first_seen) < ?");
+            args.push(Value::Integer(to_ts(until)));
+        }
+        if let Some(item) = q.item {
+            sql.push_str(" AND h.item_id = ?");
+            args.push(Value::Integer(item));
+        }
+        if let Some(needle) = q.search.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            let (cond, arg) = text_condition(needle);
+            sql.push_str(&format!(" AND h.item_id IN ({cond})"));
+            args.push(Value::Text(arg));
+        }
         sql.push_str(" ORDER BY coalesce(i.published, i.first_seen) DESC, h.id DESC");
         if let Some(limit) = q.limit {
             sql.push_str(" LIMIT ?");
@@ -121,30 +140,40 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Ids of items whose title or text contains `needle`, newest first. Uses the trigram
-    /// index, which also finds Chinese substrings; needles under three characters fall back
-    /// to a scan, since a trigram cannot index them.
+    /// Ids of items whose title or text contains `needle`, newest first.
     pub fn search_items(&self, needle: &str, limit: usize) -> Result<Vec<i64>> {
         let needle = needle.trim();
         if needle.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = if needle.chars().count() >= 3 {
-            "SELECT f.rowid FROM items_fts f JOIN items i ON i.id = f.rowid
-             WHERE items_fts MATCH ?1 ORDER BY coalesce(i.published, i.first_seen) DESC LIMIT ?2"
-        } else {
-            "SELECT i.id FROM items i WHERE instr(i.title, ?1) > 0 OR instr(i.text, ?1) > 0
+        let (cond, arg) = text_condition(needle);
+        let sql = format!(
+            "SELECT i.id FROM items i WHERE i.id IN ({cond})
              ORDER BY coalesce(i.published, i.first_seen) DESC LIMIT ?2"
-        };
-        let arg = if needle.chars().count() >= 3 {
-            // Quoted as one phrase so that FTS5 syntax in the needle is taken literally.
-            format!("\"{}\"", needle.replace('"', "\"\""))
-        } else {
-            needle.to_string()
-        };
-        let mut stmt = self.conn.prepare(sql)?;
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
         let ids = stmt.query_map(rusqlite::params![arg, limit as i64], |r| r.get(0))?;
         Ok(ids.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// A subquery of item ids whose title or text contains `needle`, and its one argument
+/// (a plain `?`, so it composes with other positional arguments).
+///
+/// Uses the trigram index, which also finds Chinese substrings; a needle under three
+/// characters cannot be indexed by trigrams and falls back to a scan.
+fn text_condition(needle: &str) -> (&'static str, String) {
+    if needle.chars().count() >= 3 {
+        // Quoted as one phrase so that FTS5 syntax in the needle is taken literally.
+        (
+            "SELECT rowid FROM items_fts WHERE items_fts MATCH ?",
+            format!("\"{}\"", needle.replace('"', "\"\"")),
+        )
+    } else {
+        (
+            "SELECT id FROM items WHERE instr(title || char(10) || text, ?) > 0",
+            needle.to_string(),
+        )
     }
 }
 
