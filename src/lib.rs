@@ -13,5 +13,6 @@ pub mod rematch;
 pub mod schedule;
 pub mod source;
 pub mod store;
+pub mod trends;
 pub mod units;
 pub mod watch;

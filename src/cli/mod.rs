@@ -3,10 +3,12 @@
 //! Commands turn arguments into calls on the library and format what comes back; the
 //! business logic lives in the modules they call. Errors here are `anyhow`, like `main`'s.
 
+mod db_cmd;
 mod hits_cmd;
 mod output;
 mod poll_cmd;
 mod rematch_cmd;
+mod report_cmd;
 mod run_cmd;
 mod sources_cmd;
 
@@ -48,8 +50,24 @@ pub enum Command {
     Hits(hits_cmd::HitsArgs),
     /// List sources with their fetch state
     Sources(sources_cmd::SourcesArgs),
+    /// Print one item whole, with every hit in it highlighted
+    Show(report_cmd::ShowArgs),
+    /// Count hits by watch, source or day
+    Stats(report_cmd::StatsArgs),
+    /// Draw daily hits per watch and flag spikes
+    Trends(report_cmd::TrendsArgs),
     /// Run the current watchlists over stored items and add the hits that are new
     Rematch(rematch_cmd::RematchArgs),
+    /// Database upkeep: backup, prune, check
+    #[command(subcommand)]
+    Db(db_cmd::DbCommand),
+    /// Print shell completions
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff)
+    Man,
     /// Validate the config and exit
     Check,
 }
@@ -67,6 +85,20 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Hits(args) => hits_cmd::run(&ctx, &args),
         Command::Sources(args) => sources_cmd::run(&ctx, &args),
         Command::Rematch(args) => rematch_cmd::run(&ctx, &args),
+        Command::Show(args) => report_cmd::show(&ctx, &args),
+        Command::Stats(args) => report_cmd::stats(&ctx, &args),
+        Command::Trends(args) => report_cmd::trends(&ctx, &args),
+        Command::Db(cmd) => db_cmd::run(&ctx, &cmd),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "sigwatch", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Check => check(&ctx),
     }
 }

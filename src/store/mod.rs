@@ -7,6 +7,7 @@
 
 mod history;
 mod query;
+mod report;
 mod sched;
 mod schema;
 mod write;
@@ -19,6 +20,7 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use history::{HitKey, StoredItem};
 pub use query::{HitQuery, HitRow, SourceRow};
+pub use report::{ItemRow, StatsBy};
 pub use sched::ScheduleRow;
 pub use write::{FetchRecord, NewHit, NewItem, SaveStats, SourceState};
 

@@ -1,0 +1,70 @@
+//! `sigwatch db`: backup, prune and integrity check.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::Utc;
+
+use super::Ctx;
+use crate::units::parse_duration;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum DbCommand {
+    /// Write a consistent copy of the database to FILE (safe while the daemon runs)
+    Backup {
+        /// Where the copy goes; must not exist
+        file: PathBuf,
+    },
+    /// Delete old items (items with hits are kept unless --with-hits)
+    Prune {
+        /// Age beyond which items go, e.g. 365d
+        #[arg(long, value_name = "AGE")]
+        older_than: String,
+        /// Delete old items' hits too
+        #[arg(long)]
+        with_hits: bool,
+    },
+    /// Check the database's integrity
+    Check,
+}
+
+pub fn run(ctx: &Ctx, cmd: &DbCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        DbCommand::Backup { file } => {
+            anyhow::ensure!(
+                !file.exists(),
+                "{} exists already; choose a new file",
+                file.display()
+            );
+            let store = ctx.open_store_read(None)?;
+            store.backup_to(file)?;
+            println!("backed up {} to {}", store.path().display(), file.display());
+        }
+        DbCommand::Prune {
+            older_than,
+            with_hits,
+        } => {
+            let age = parse_duration(older_than).map_err(anyhow::Error::msg)?;
+            let cutoff = Utc::now() - chrono::Duration::from_std(age)?;
+            let mut store = ctx.open_store(None)?;
+            let (items, hits) = store.prune(cutoff, *with_hits)?;
+            println!(
+                "deleted {items} items and {hits} hits dated before {}",
+                cutoff.format("%Y-%m-%d")
+            );
+        }
+        DbCommand::Check => {
+            let store = ctx.open_store(None)?;
+            let problems = store.integrity_check()?;
+            if problems == ["ok"] {
+                println!("{}: ok", store.path().display());
+            } else {
+                for p in &problems {
+                    println!("{p}");
+                }
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

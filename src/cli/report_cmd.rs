@@ -1,0 +1,164 @@
+//! `sigwatch show`, `stats` and `trends`: reading one item, counting hits, seeing movement.
+
+use std::process::ExitCode;
+
+use chrono::Utc;
+
+use super::Ctx;
+use super::output::{self, Format};
+use crate::store::{HitQuery, StatsBy};
+use crate::trends::{self, SPIKE_RULE};
+use crate::units::parse_since;
+
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// The item's id (the first column of `sigwatch hits`)
+    pub id: i64,
+    /// table (for people) or json
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatsArgs {
+    /// What to count hits by
+    #[arg(long, value_enum, default_value_t = StatsBy::Watch)]
+    pub by: StatsBy,
+    /// Only items dated since a date or a duration ago
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TrendsArgs {
+    /// How many days the chart covers, ending today (UTC)
+    #[arg(long, default_value_t = 30)]
+    pub days: usize,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+pub fn show(ctx: &Ctx, args: &ShowArgs) -> anyhow::Result<ExitCode> {
+    let store = ctx.open_store_read(None)?;
+    let Some(item) = store.item(args.id)? else {
+        anyhow::bail!("no item with id {}", args.id);
+    };
+    let hits = store.hits(&HitQuery {
+        item: Some(item.id),
+        ..Default::default()
+    })?;
+    if matches!(args.format, Format::Json | Format::Jsonl) {
+        let v = serde_json::json!({ "item": item, "hits": hits });
+        output::write_json(&v)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let color = output::color();
+    let mut title = item.title.clone();
+    let mut text = if item.text.is_empty() {
+        item.summary.clone()
+    } else {
+        item.text.clone()
+    };
+    for h in &hits {
+        let matched = h
+            .snippet
+            .get(h.snippet_match.0..h.snippet_match.1)
+            .unwrap_or_default();
+        if h.field == "title" {
+            title = output::highlight(&title, matched, color);
+        } else {
+            text = output::highlight(&text, matched, color);
+        }
+    }
+    println!("{title}");
+    println!("source:     {}", item.source);
+    println!("published:  {}", output::short_time(item.published));
+    println!("first seen: {}", output::short_time(Some(item.first_seen)));
+    if let Some(l) = &item.link {
+        println!("link:       {l}");
+    }
+    println!();
+    println!("{text}");
+    println!();
+    if hits.is_empty() {
+        println!("no hits");
+    }
+    for h in &hits {
+        let marked = format!(
+            "{}[{}]{}",
+            h.snippet.get(..h.snippet_match.0).unwrap_or_default(),
+            h.snippet
+                .get(h.snippet_match.0..h.snippet_match.1)
+                .unwrap_or_default(),
+            h.snippet.get(h.snippet_match.1..).unwrap_or_default()
+        );
+        println!("hit  {} / {:?} in {}: {marked}", h.watch, h.term, h.field);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn stats(ctx: &Ctx, args: &StatsArgs) -> anyhow::Result<ExitCode> {
+    let since = args
+        .since
+        .as_deref()
+        .map(|s| parse_since(s, Utc::now()))
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let store = ctx.open_store_read(None)?;
+    let counts = store.hit_counts(args.by, since)?;
+    #[derive(serde::Serialize)]
+    struct Row<'a> {
+        key: &'a str,
+        hits: u64,
+    }
+    let rows: Vec<Row> = counts.iter().map(|(k, n)| Row { key: k, hits: *n }).collect();
+    if output::write_rows(args.format, &rows)? {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let by = serde_json::to_value(args.by)?
+        .as_str()
+        .unwrap_or("key")
+        .to_string();
+    let mut t = output::table(&[&by, "hits"]);
+    for r in &rows {
+        t.add_row(vec![r.key.to_string(), r.hits.to_string()]);
+    }
+    println!("{t}");
+    println!("total: {}", rows.iter().map(|r| r.hits).sum::<u64>());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn trends(ctx: &Ctx, args: &TrendsArgs) -> anyhow::Result<ExitCode> {
+    let days = args.days.clamp(2, 366);
+    let today = Utc::now().date_naive();
+    let first = today - chrono::Days::new(days as u64 - 1);
+    let watches: Vec<String> = ctx
+        .config()
+        .map(|c| c.watch.keys().cloned().collect())
+        .unwrap_or_default();
+    let store = ctx.open_store_read(None)?;
+    let rows = store.daily_hits(first.and_time(chrono::NaiveTime::MIN).and_utc())?;
+    let trends = trends::trends(&rows, &watches, today, days);
+    if output::write_rows(args.format, &trends)? {
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("daily hits, {first} to {today} (UTC)");
+    let mut t = output::table(&["watch", "trend", "today", "mean", ""]);
+    for tr in &trends {
+        t.add_row(vec![
+            tr.watch.clone(),
+            tr.sparkline.clone(),
+            tr.today.to_string(),
+            format!("{:.1}", tr.baseline_mean),
+            if tr.spike { "SPIKE".into() } else { String::new() },
+        ]);
+    }
+    println!("{t}");
+    for tr in trends.iter().filter(|t| t.spike) {
+        println!("SPIKE {}", trends::spike_line(tr));
+    }
+    println!("({SPIKE_RULE})");
+    Ok(ExitCode::SUCCESS)
+}

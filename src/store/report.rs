@@ -1,0 +1,148 @@
+//! Reports over stored hits and items: one item whole, counts, daily series, and database
+//! upkeep (backup, prune, integrity check).
+
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{OptionalExtension, params};
+
+use super::{Result, Store, from_ts, to_ts};
+
+/// One stored item, whole.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ItemRow {
+    pub id: i64,
+    pub source: String,
+    pub guid: Option<String>,
+    pub link: Option<String>,
+    pub title: String,
+    pub summary: String,
+    pub text: String,
+    pub published: Option<DateTime<Utc>>,
+    pub first_seen: DateTime<Utc>,
+}
+
+/// What hits are counted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StatsBy {
+    Watch,
+    Source,
+    Day,
+}
+
+impl Store {
+    pub fn item(&self, id: i64) -> Result<Option<ItemRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT i.id, s.name, i.guid, i.link, i.title, i.summary, i.text, i.published, i.first_seen
+                 FROM items i JOIN sources s ON s.id = i.source_id WHERE i.id = ?1",
+                [id],
+                |r| {
+                    Ok(ItemRow {
+                        id: r.get(0)?,
+                        source: r.get(1)?,
+                        guid: r.get(2)?,
+                        link: r.get(3)?,
+                        title: r.get(4)?,
+                        summary: r.get(5)?,
+                        text: r.get(6)?,
+                        published: r.get::<_, Option<i64>>(7)?.map(from_ts),
+                        first_seen: from_ts(r.get(8)?),
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Hit counts grouped by watch, source or day (UTC) of the item's date, largest first
+    /// (days in date order).
+    pub fn hit_counts(&self, by: StatsBy, since: Option<DateTime<Utc>>) -> Result<Vec<(String, u64)>> {
+        let (key, order) = match by {
+            StatsBy::Watch => ("h.watch", "2 DESC, 1"),
+            StatsBy::Source => ("s.name", "2 DESC, 1"),
+            StatsBy::Day => ("date(coalesce(i.published, i.first_seen), 'unixepoch')", "1"),
+        };
+        let sql = format!(
+            "SELECT {key}, count(*) FROM hits h JOIN items i ON i.id = h.item_id
+             JOIN sources s ON s.id = i.source_id
+             WHERE coalesce(i.published, i.first_seen) >= ?1 GROUP BY 1 ORDER BY {order}"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([since.map_or(i64::MIN, to_ts)], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Daily hit counts per watch since `since`: (watch, day, count), sparse.
+    pub fn daily_hits(&self, since: DateTime<Utc>) -> Result<Vec<(String, NaiveDate, u64)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT h.watch, date(coalesce(i.published, i.first_seen), 'unixepoch'), count(*)
+             FROM hits h JOIN items i ON i.id = h.item_id
+             WHERE coalesce(i.published, i.first_seen) >= ?1 GROUP BY 1, 2 ORDER BY 1, 2",
+        )?;
+        let rows = stmt.query_map([to_ts(since)], |r| {
+            let day: String = r.get(1)?;
+            Ok((r.get::<_, String>(0)?, day, r.get::<_, u64>(2)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (w, day, n) = row?;
+            if let Ok(d) = NaiveDate::parse_from_str(&day, "%Y-%m-%d") {
+                out.push((w, d, n));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes a consistent copy of the database to `dest` (which must not exist), safe while
+    /// another process writes.
+    pub fn backup_to(&self, dest: &Path) -> Result<()> {
+        self.conn.execute("VACUUM INTO ?1", [dest.to_string_lossy()])?;
+        Ok(())
+    }
+
+    /// Deletes items dated before `cutoff`; items with hits are kept unless `with_hits`.
+    /// Returns (items, hits) deleted.
+    pub fn prune(&mut self, cutoff: DateTime<Utc>, with_hits: bool) -> Result<(u64, u64)> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let keep = if with_hits {
+            ""
+        } else {
+            "AND NOT EXISTS (SELECT 1 FROM hits h WHERE h.item_id = items.id)"
+        };
+        let hits = if with_hits {
+            tx.execute(
+                "DELETE FROM hits WHERE item_id IN
+                 (SELECT id FROM items WHERE coalesce(published, first_seen) < ?1)",
+                params![to_ts(cutoff)],
+            )?
+        } else {
+            0
+        };
+        let items = tx.execute(
+            &format!("DELETE FROM items WHERE coalesce(published, first_seen) < ?1 {keep}"),
+            params![to_ts(cutoff)],
+        )?;
+        tx.commit()?;
+        Ok((items as u64, hits as u64))
+    }
+
+    /// SQLite's integrity check and the full-text index's own; `["ok"]` when all is well.
+    pub fn integrity_check(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+        let mut out: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if let Err(e) = self
+            .conn
+            .execute("INSERT INTO items_fts(items_fts) VALUES ('integrity-check')", [])
+        {
+            out.retain(|l| l != "ok");
+            out.push(format!("full-text index: {e}"));
+        }
+        Ok(out)
+    }
+}
