@@ -61,7 +61,7 @@ pub async fn run(
     let mut store = Store::open(&db_path)?;
     store.sync_sources(cfg.sources.iter().map(|s| (s.name.as_str(), s.url.as_str())))?;
     let progress = Arc::new(AtomicI64::new(clock.now().timestamp()));
-    let mut poller = Poller::new(&cfg)?.with_progress(progress.clone());
+    let mut poller = Poller::new(&cfg)?.with_observer(heartbeat(&progress, &clock));
     info!(config = %cfg.path.display(), db = %db_path.display(), sources = cfg.sources.len(), "sigwatch started");
     notify(&[
         sd_notify::NotifyState::Ready,
@@ -93,7 +93,13 @@ pub async fn run(
             Err(e) => error!(error = %e, "poll cycle failed"),
         }
         if reload {
-            reload_config(&opts, &mut cfg, &mut poller, &mut store, &progress);
+            reload_config(
+                &opts,
+                &mut cfg,
+                &mut poller,
+                &mut store,
+                heartbeat(&progress, &clock),
+            );
         }
         let now = clock.now();
         let next = Poller::next_due(&cfg, &store)
@@ -104,7 +110,9 @@ pub async fn run(
         tokio::select! {
             _ = tokio::time::sleep(nap) => {}
             sig = signals.recv() => match sig {
-                Some(Signal::Reload) => reload_config(&opts, &mut cfg, &mut poller, &mut store, &progress),
+                Some(Signal::Reload) => {
+                    reload_config(&opts, &mut cfg, &mut poller, &mut store, heartbeat(&progress, &clock))
+                }
                 Some(Signal::Stop) | None => break,
             },
         }
@@ -122,7 +130,7 @@ fn reload_config(
     cfg: &mut Config,
     poller: &mut Poller,
     store: &mut Store,
-    progress: &Arc<AtomicI64>,
+    observer: crate::poll::Observer,
 ) {
     notify(&[sd_notify::NotifyState::Reloading]);
     let loaded = Config::load(&opts.config_path)
@@ -143,7 +151,7 @@ fn reload_config(
                 "config reloaded"
             );
             *cfg = new;
-            *poller = p.with_progress(progress.clone());
+            *poller = p.with_observer(observer);
         }
         Err(e) => error!(error = %e, "config reload failed; keeping the running config"),
     }
@@ -177,6 +185,12 @@ fn report(s: &PollSummary, next: Option<DateTime<Utc>>) {
         s.new_hits
     );
     notify(&[sd_notify::NotifyState::Status(&status)]);
+}
+
+/// An observer that records the time of each stored result in `progress`.
+fn heartbeat(progress: &Arc<AtomicI64>, clock: &Arc<dyn Clock>) -> crate::poll::Observer {
+    let (progress, clock) = (progress.clone(), clock.clone());
+    Arc::new(move |_| progress.store(clock.now().timestamp(), Ordering::Relaxed))
 }
 
 /// Pings systemd's watchdog only while the loop is making progress: a hung loop stops the

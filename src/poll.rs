@@ -6,7 +6,6 @@
 //! schedule, its failures (exponential backoff) and the server's Retry-After.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
@@ -101,9 +100,12 @@ pub struct Poller {
     concurrency: usize,
     per_host: usize,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
-    /// Unix time of the last stored result, for a watchdog to see that polling moves.
-    progress: Option<Arc<AtomicI64>>,
+    /// Told of each source's outcome as it is stored: a progress bar, a watchdog.
+    observer: Option<Observer>,
 }
+
+/// A callback run after each source's result is stored.
+pub type Observer = Arc<dyn Fn(&SourceOutcome) + Send + Sync>;
 
 impl Poller {
     pub fn new(cfg: &Config) -> Result<Self, PollError> {
@@ -113,13 +115,13 @@ impl Poller {
             concurrency: cfg.fetch.concurrency.max(1),
             per_host: cfg.poll.per_host.max(1),
             hosts: Mutex::default(),
-            progress: None,
+            observer: None,
         })
     }
 
-    /// Makes each stored result record the time in `progress`.
-    pub fn with_progress(mut self, progress: Arc<AtomicI64>) -> Self {
-        self.progress = Some(progress);
+    /// Calls `observer` after each source's result is stored.
+    pub fn with_observer(mut self, observer: Observer) -> Self {
+        self.observer = Some(observer);
         self
     }
 
@@ -228,10 +230,11 @@ impl Poller {
         while let Some((s, result)) = results.next().await {
             let _span = info_span!("store", source = %s.name).entered();
             let failures = rows.get(&s.name).map_or(0, |r| r.consecutive_failures);
-            summary.add(self.store_result(cfg, store, s, result, failures, clock.now()));
-            if let Some(p) = &self.progress {
-                p.store(clock.now().timestamp(), Ordering::Relaxed);
+            let outcome = self.store_result(cfg, store, s, result, failures, clock.now());
+            if let Some(observe) = &self.observer {
+                observe(&outcome);
             }
+            summary.add(outcome);
         }
         summary.sources.sort_by(|a, b| a.source.cmp(&b.source));
         Ok(summary)

@@ -21,9 +21,34 @@ pub fn run(ctx: &Ctx, args: &PollArgs) -> anyhow::Result<ExitCode> {
     );
     let cfg = ctx.config()?;
     let mut store = ctx.open_store(Some(&cfg))?;
-    let poller = Poller::new(&cfg)?;
+    let mut poller = Poller::new(&cfg)?;
+    // A bar on a terminal; plain lines (after the cycle) otherwise.
+    let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+        let n = if args.sources.is_empty() {
+            cfg.sources.iter().filter(|s| s.enabled).count()
+        } else {
+            args.sources.len()
+        };
+        let bar = indicatif::ProgressBar::new(n as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} polling [{bar:30}] {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar
+    });
+    if let Some(bar) = &bar {
+        let bar = bar.clone();
+        poller = poller.with_observer(std::sync::Arc::new(move |o| {
+            bar.set_message(o.source.clone());
+            bar.inc(1);
+        }));
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let summary = rt.block_on(poller.poll(&cfg, &mut store, &args.sources, &crate::schedule::SystemClock))?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     if args.format == Format::Json {
         super::output::write_json(&summary)?;
         return Ok(ExitCode::SUCCESS);
