@@ -4,6 +4,7 @@
 mod daemon;
 mod poll;
 mod rematch;
+mod report;
 mod server;
 
 use std::path::{Path, PathBuf};
