@@ -70,21 +70,34 @@ impl Store {
         Ok(store)
     }
 
-    /// Opens an existing database for reading only; never creates or migrates it.
+    /// Opens an existing database for reading only; never creates it. A database whose
+    /// schema is older than this sigwatch's is migrated first, which needs write access.
     pub fn open_read_only(path: &Path) -> Result<Self> {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|source| StoreError::Open {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
             path: path.to_path_buf(),
             source,
         })?;
         conn.busy_timeout(Duration::from_secs(5))?;
-        Ok(Self {
+        let store = Self {
             conn,
             path: path.to_path_buf(),
-        })
+        };
+        let version = store.schema_version()?;
+        let known = schema::MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(StoreError::TooNew {
+                path: store.path.clone(),
+                found: version,
+                known,
+            });
+        }
+        if version < known {
+            drop(store);
+            drop(Self::open(path)?);
+            return Self::open_read_only(path);
+        }
+        Ok(store)
     }
 
     pub fn path(&self) -> &Path {

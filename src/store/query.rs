@@ -63,18 +63,18 @@ impl Store {
         let mut sql = String::from(
             "SELECT h.id, h.item_id, h.watch, h.term, h.field, s.name, i.title, i.link, i.published,
                     i.first_seen, h.snippet, h.snippet_start, h.snippet_end
-             FROM hits h JOIN items i ON i.id = h.item_id JOIN sources s ON s.id = i.source_id
+             FROM hits h JOIN items i ON i.id = h.item_id JOIN sources s ON s.id = h.source_id
              WHERE 1 = 1",
         );
         let mut args: Vec<Value> = Vec::new();
         in_list(&mut sql, &mut args, "h.watch", &q.watches);
         in_list(&mut sql, &mut args, "s.name", &q.sources);
         if let Some(since) = q.since {
-            sql.push_str(" AND coalesce(i.published, i.first_seen) >= ?");
+            sql.push_str(" AND h.item_date >= ?");
             args.push(Value::Integer(to_ts(since)));
         }
         if let Some(until) = q.until {
-            sql.push_str(" AND coalesce(i.published, i.first_seen) < ?");
+            sql.push_str(" AND h.item_date < ?");
             args.push(Value::Integer(to_ts(until)));
         }
         if let Some(item) = q.item {
@@ -82,11 +82,19 @@ impl Store {
             args.push(Value::Integer(item));
         }
         if let Some(needle) = q.search.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-            let (cond, arg) = text_condition(needle);
-            sql.push_str(&format!(" AND h.item_id IN ({cond})"));
-            args.push(Value::Text(arg));
+            if self.is_common(needle)? {
+                // Many items match: walking hits newest first and testing each item's text
+                // stops as soon as the limit is reached.
+                sql.push_str(" AND instr(lower(i.title || char(10) || i.text), lower(?)) > 0");
+                args.push(Value::Text(needle.to_string()));
+            } else {
+                // Few items match: the index finds them all, then they are ordered.
+                let (cond, arg) = text_condition(needle);
+                sql.push_str(&format!(" AND h.item_id IN ({cond})"));
+                args.push(Value::Text(arg));
+            }
         }
-        sql.push_str(" ORDER BY coalesce(i.published, i.first_seen) DESC, h.id DESC");
+        sql.push_str(" ORDER BY h.item_date DESC, h.id DESC");
         if let Some(limit) = q.limit {
             sql.push_str(" LIMIT ?");
             args.push(Value::Integer(limit.min(i64::MAX as usize) as i64));
@@ -154,6 +162,25 @@ impl Store {
         let mut stmt = self.conn.prepare(&sql)?;
         let ids = stmt.query_map(rusqlite::params![arg, limit as i64], |r| r.get(0))?;
         Ok(ids.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+impl Store {
+    /// Whether 5,000 items or more contain `needle`. Below that, fetching them all through
+    /// the index is cheap; above, walking hits newest first finds enough soon. Needles too
+    /// short for the trigram index count as common, since only a scan can find them.
+    fn is_common(&self, needle: &str) -> Result<bool> {
+        const COMMON: i64 = 5000;
+        if needle.chars().count() < 3 {
+            return Ok(true);
+        }
+        let (cond, arg) = text_condition(needle);
+        let n: i64 = self.conn.query_row(
+            &format!("SELECT count(*) FROM ({cond} LIMIT {COMMON})"),
+            [arg],
+            |r| r.get(0),
+        )?;
+        Ok(n >= COMMON)
     }
 }
 

@@ -73,4 +73,20 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE sources ADD COLUMN failing_since INTEGER;
     ALTER TABLE sources ADD COLUMN disabled_reason TEXT;
     "#,
+    // 3: each hit carries its item's date (published, else first seen) and source, so that
+    // listing, filtering and counting hits read one covering index instead of joining a
+    // million items.
+    r#"
+    ALTER TABLE hits ADD COLUMN item_date INTEGER;
+    ALTER TABLE hits ADD COLUMN source_id INTEGER;
+    UPDATE hits SET
+        item_date = (SELECT coalesce(i.published, i.first_seen) FROM items i WHERE i.id = hits.item_id),
+        source_id = (SELECT i.source_id FROM items i WHERE i.id = hits.item_id);
+    DROP INDEX hits_watch_created;
+    CREATE INDEX hits_date ON hits(item_date, watch, source_id);
+    CREATE INDEX hits_watch_date ON hits(watch, item_date);
+    CREATE INDEX hits_source_date ON hits(source_id, item_date);
+    CREATE INDEX items_date ON items(coalesce(published, first_seen));
+    CREATE INDEX items_source_date ON items(source_id, coalesce(published, first_seen));
+    "#,
 ];

@@ -198,8 +198,9 @@ pub(super) fn insert_hit(
 ) -> rusqlite::Result<usize> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO hits(item_id, watch, term, field, start, end, snippet, snippet_start,
-                          snippet_end, watch_version, created)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                          snippet_end, watch_version, created, item_date, source_id)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, coalesce(i.published, i.first_seen), i.source_id
+         FROM items i WHERE i.id = ?1
          ON CONFLICT DO NOTHING",
     )?;
     let hit = &h.hit;
