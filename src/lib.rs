@@ -13,6 +13,7 @@ pub mod rematch;
 pub mod schedule;
 pub mod source;
 pub mod store;
+pub mod text;
 pub mod trends;
 pub mod units;
 pub mod watch;

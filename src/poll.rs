@@ -86,10 +86,13 @@ impl PollSummary {
 
 /// What fetching, parsing and matching one source produced, before it is stored.
 enum Polled {
-    NotModified,
+    NotModified {
+        moved_to: Option<String>,
+    },
     Items {
         items: Vec<NewItem>,
         validators: Validators,
+        moved_to: Option<String>,
     },
 }
 
@@ -248,12 +251,13 @@ impl Poller {
     ) -> Result<Polled, SourceError> {
         let _permit = self.host_permit(url).await;
         match self.fetcher.fetch(url, validators).await? {
-            Fetched::NotModified => Ok(Polled::NotModified),
+            Fetched::NotModified { moved_to } => Ok(Polled::NotModified { moved_to }),
             Fetched::Body {
                 bytes,
                 content_type,
                 validators,
                 final_url,
+                moved_to,
                 ..
             } => {
                 let parsed = parse_feed(&bytes, content_type.as_deref(), &final_url)?;
@@ -262,7 +266,11 @@ impl Poller {
                 }
                 let now = clock.now();
                 let items = parsed.items.into_iter().map(|it| self.prepare(it, now)).collect();
-                Ok(Polled::Items { items, validators })
+                Ok(Polled::Items {
+                    items,
+                    validators,
+                    moved_to,
+                })
             }
         }
     }
@@ -310,15 +318,16 @@ impl Poller {
         failures_before: u32,
         now: DateTime<Utc>,
     ) -> SourceOutcome {
-        let (saved, retry_after, gone) = match result {
-            Ok(Polled::NotModified) => (
-                store
-                    .record_fetch(&s.name, &FetchRecord::NotModified, now)
-                    .map(|()| Outcome::NotModified),
-                None,
-                false,
-            ),
-            Ok(Polled::Items { items, validators }) => {
+        let (saved, retry_after, gone, moved_to) = match result {
+            Ok(Polled::NotModified { moved_to }) => {
+                let saved = store.record_fetch(&s.name, &FetchRecord::NotModified, now);
+                (saved.map(|()| Outcome::NotModified), None, false, moved_to)
+            }
+            Ok(Polled::Items {
+                items,
+                validators,
+                moved_to,
+            }) => {
                 let record = FetchRecord::Fetched {
                     etag: validators.etag,
                     last_modified: validators.last_modified,
@@ -334,7 +343,7 @@ impl Poller {
                                 new_hits,
                             }
                         });
-                (saved, None, false)
+                (saved, None, false, moved_to)
             }
             Err(e) => {
                 warn!(class = %e.class(), error = %e, "source failed");
@@ -351,7 +360,7 @@ impl Poller {
                         class: e.class(),
                         error: e.to_string(),
                     });
-                (saved, retry_after, gone)
+                (saved, retry_after, gone, None)
             }
         };
         let outcome = saved.unwrap_or_else(|e| {
@@ -368,6 +377,12 @@ impl Poller {
         let next_poll = plan_next(cfg, s, failures, retry_after.as_deref(), now);
         if let Err(e) = store.set_next_poll(&s.name, next_poll) {
             warn!(error = %e, "could not store the next poll time");
+        }
+        if let Some(url) = moved_to {
+            info!(new_url = %url, "the feed moved permanently (301/308); polling the new URL from now on");
+            if let Err(e) = store.move_source(&s.name, &url) {
+                warn!(error = %e, "could not record the new URL");
+            }
         }
         if gone {
             warn!(

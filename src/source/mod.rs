@@ -13,8 +13,6 @@ pub use decode::{Decoded, decode};
 pub use fetch::{Fetched, Fetcher, Validators};
 pub use parse::{Parsed, parse_feed};
 
-use crate::item::Item;
-
 /// Why a source produced no items. `Display` is the reason shown to users.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -58,6 +56,3 @@ impl SourceError {
         }
     }
 }
-
-/// The items of one fetched document, with what the parser noticed on the way.
-pub type Items = Vec<Item>;

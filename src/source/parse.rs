@@ -1,8 +1,17 @@
 //! Feed parsing: RSS 0.9x/1.0/2.0, Atom and JSON Feed through feed-rs, into [`Item`]s.
+//!
+//! The body is decoded here (see `decode`) and feed-rs is handed UTF-8 whose XML declaration
+//! says so, since feed-rs would otherwise decode by the declaration alone and ignore the HTTP
+//! header. Anything that is not a feed is told apart from a broken feed, so users see "this
+//! URL serves an HTML page" rather than a parser's complaint.
 
-use crate::item::Item;
+use feed_rs::model::{Entry, Text};
+use feed_rs::parser::{Builder, ParseErrorKind, ParseFeedError};
 
 use super::SourceError;
+use super::decode::decode;
+use crate::item::Item;
+use crate::text::plain_text;
 
 /// The result of parsing one document.
 #[derive(Debug, Clone, Default)]
@@ -15,10 +24,160 @@ pub struct Parsed {
 
 /// Parses raw `bytes` served with `content_type` from `base_url` (relative links are
 /// resolved against it). A document that is not a feed is `SourceError::NotAFeed`.
-pub fn parse_feed(
-    _bytes: &[u8],
-    _content_type: Option<&str>,
-    _base_url: &str,
-) -> Result<Parsed, SourceError> {
-    todo!("source helper")
+pub fn parse_feed(bytes: &[u8], content_type: Option<&str>, base_url: &str) -> Result<Parsed, SourceError> {
+    let decoded = decode(bytes, content_type);
+    let mut warnings = Vec::new();
+    if let Some(note) = decoded.note {
+        warnings.push(note);
+    }
+    if decoded.had_errors {
+        warnings.push(format!("bytes invalid in {} were replaced", decoded.encoding));
+    }
+    let text = decoded
+        .text
+        .trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+    if text.is_empty() {
+        return Err(SourceError::NotAFeed("empty body".into()));
+    }
+    if let Some(kind) = not_a_feed(text) {
+        return Err(SourceError::NotAFeed(kind.into()));
+    }
+    let utf8 = declare_utf8(text);
+    let parser = Builder::new()
+        .base_uri(Some(base_url))
+        // Entries without an id keep an empty one, so that identity falls back to the link
+        // and then to title and date, rather than to an id feed-rs makes up.
+        .id_generator(|_, _, _| String::new())
+        .build();
+    let feed = parser.parse(utf8.as_bytes()).map_err(classify)?;
+    let base = url::Url::parse(base_url).ok();
+    let items = feed
+        .entries
+        .into_iter()
+        .map(|e| to_item(e, base.as_ref()))
+        .collect();
+    Ok(Parsed {
+        title: feed.title.map(|t| text_of(&t)),
+        items,
+        warnings,
+    })
 }
+
+/// What a non-feed document is, judged by its first markup.
+fn not_a_feed(text: &str) -> Option<&'static str> {
+    let head: String = text.chars().take(512).collect::<String>().to_ascii_lowercase();
+    let first = skip_prolog(&head);
+    if first.starts_with("<!doctype html") || first.starts_with("<html") {
+        return Some("the server sent an HTML page");
+    }
+    if !first.starts_with('<') && !first.starts_with('{') {
+        return Some("neither XML nor JSON");
+    }
+    None
+}
+
+/// Skips the XML declaration, comments, processing instructions and whitespace.
+fn skip_prolog(s: &str) -> &str {
+    let mut s = s.trim_start();
+    loop {
+        let next = if s.starts_with("<?") {
+            s.find("?>").map(|i| &s[i + 2..])
+        } else if s.starts_with("<!--") {
+            s.find("-->").map(|i| &s[i + 3..])
+        } else {
+            None
+        };
+        match next {
+            Some(rest) => s = rest.trim_start(),
+            None => return s,
+        }
+    }
+}
+
+/// The text with any XML declaration replaced by one that says UTF-8.
+fn declare_utf8(text: &str) -> std::borrow::Cow<'_, str> {
+    if let Some(rest) = text.strip_prefix("<?xml")
+        && let Some(end) = rest.find("?>")
+    {
+        return format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>{}", &rest[end + 2..]).into();
+    }
+    text.into()
+}
+
+fn classify(e: ParseFeedError) -> SourceError {
+    match e {
+        ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot) => {
+            SourceError::NotAFeed("no RSS, Atom or JSON Feed root element".into())
+        }
+        ParseFeedError::JsonSerde(e) => SourceError::Parse(format!("JSON: {e}")),
+        ParseFeedError::JsonUnsupportedVersion(v) => {
+            SourceError::NotAFeed(format!("unsupported JSON Feed version {v}"))
+        }
+        ParseFeedError::XmlReader(e) => SourceError::Parse(format!("XML: {}", short(&e.to_string()))),
+        other => SourceError::Parse(short(&other.to_string())),
+    }
+}
+
+/// A parser message cut to a readable length.
+fn short(s: &str) -> String {
+    let s = s.trim();
+    match s.char_indices().nth(200) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+fn text_of(t: &Text) -> String {
+    if t.content_type.to_string().contains("html") {
+        plain_text(&t.content)
+    } else {
+        t.content.trim().to_string()
+    }
+}
+
+fn to_item(e: Entry, base: Option<&url::Url>) -> Item {
+    let link = e
+        .links
+        .iter()
+        .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+        .or_else(|| e.links.first())
+        .map(|l| resolve(&l.href, base));
+    let summary = e.summary.as_ref().map(|t| t.content.as_str()).unwrap_or("");
+    let content = e.content.as_ref().and_then(|c| c.body.as_deref()).unwrap_or("");
+    let summary = if content.len() > summary.len() {
+        content
+    } else {
+        summary
+    };
+    Item {
+        guid: Some(e.id.trim().to_string()).filter(|g| !g.is_empty()),
+        link,
+        title: e.title.as_ref().map(text_of).unwrap_or_default(),
+        summary: summary.to_string(),
+        published: e.published.or(e.updated),
+        authors: e
+            .authors
+            .iter()
+            .filter_map(|p| p.name.as_deref())
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(String::from)
+            .collect(),
+    }
+}
+
+/// `href` made absolute against `base` when it is relative; kept as given otherwise.
+fn resolve(href: &str, base: Option<&url::Url>) -> String {
+    let href = href.trim();
+    match (url::Url::parse(href), base) {
+        (Ok(u), _) => u.to_string(),
+        (Err(_), Some(b)) => b
+            .join(href)
+            .map(|u| u.to_string())
+            .unwrap_or_else(|_| href.to_string()),
+        (Err(_), None) => href.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -5,14 +5,13 @@
 //! can change behind this interface.
 
 mod matcher;
-mod text;
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+pub use crate::text::plain_text;
 pub use matcher::Matcher;
-pub use text::plain_text;
 
 /// One `[watch.NAME]` table of the config.
 #[derive(Debug, Clone, Deserialize, PartialEq)]

@@ -1,4 +1,4 @@
-//! Text normalization shared by matching and storage.
+//! Plain text from HTML: shared by the source layer (titles), matching and storage.
 
 /// Strips HTML tags and decodes entities, folding runs of whitespace to one space.
 pub fn plain_text(html: &str) -> String {
