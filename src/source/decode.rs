@@ -116,7 +116,7 @@ fn html_meta(bytes: &[u8]) -> Option<&'static Encoding> {
                 .trim_start();
             let v = v.trim_start_matches(['"', '\'']);
             let end = v.find(|c: char| c == '"' || c == '\'' || c == ';' || c == '/' || c.is_whitespace());
-            if let Some(e) = Encoding::for_label(v[..end.unwrap_or(v.len())].as_bytes()) {
+            if let Some(e) = Encoding::for_label(&v.as_bytes()[..end.unwrap_or(v.len())]) {
                 return Some(e);
             }
         }
