@@ -305,3 +305,53 @@ fn polling_an_unknown_source_name_fails_clearly() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("nosuch"));
 }
+
+#[test]
+fn permanent_redirect_moves_the_source_410_disables_it_and_retry_after_is_honoured() {
+    let srv = Server::start();
+    srv.route("/old.xml", Reply::status(301).header("Location", "/new.xml"));
+    srv.route("/new.xml", Reply::ok("application/rss+xml", good_feed()));
+    srv.route("/temp.xml", Reply::status(302).header("Location", "/new.xml"));
+    srv.route("/gone.xml", Reply::status(410));
+    srv.route("/busy.xml", Reply::status(429).header("Retry-After", "3600"));
+    let sources = [
+        ("moved", srv.url("/old.xml")),
+        ("temp", srv.url("/temp.xml")),
+        ("gone", srv.url("/gone.xml")),
+        ("busy", srv.url("/busy.xml")),
+    ];
+    let env = Env::new(&config(&sources, ""));
+    env.ok(&["poll"]);
+    let rows = env.json(&["sources", "--format", "json"]);
+    let by_name = |n: &str| -> Value {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == n)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(
+        by_name("moved")["url"],
+        srv.url("/new.xml"),
+        "301 updates the stored URL"
+    );
+    assert_eq!(by_name("temp")["url"], srv.url("/temp.xml"), "302 does not");
+    assert_eq!(by_name("gone")["health"], "disabled");
+    assert!(
+        by_name("gone")["disabled_reason"]
+            .as_str()
+            .unwrap()
+            .contains("410")
+    );
+    let next = chrono::DateTime::parse_from_rfc3339(by_name("busy")["next_poll"].as_str().unwrap()).unwrap();
+    assert!(
+        next >= chrono::Utc::now() + chrono::Duration::seconds(3590),
+        "Retry-After honoured: {next}"
+    );
+
+    // The next poll fetches the new URL directly.
+    env.ok(&["poll", "moved"]);
+    assert_eq!(srv.seen("/old.xml").len(), 1);
+    assert_eq!(srv.seen("/new.xml").len(), 3);
+}
