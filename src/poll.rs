@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Duration, Utc};
 use futures_util::stream::{self, StreamExt};
 use tokio::sync::Semaphore;
-use tracing::{Instrument, info, info_span, warn};
+use tracing::{Instrument, error_span, info, warn};
 
 use crate::config::{Config, SourceConfig};
 use crate::schedule::{self, Clock};
@@ -225,13 +225,15 @@ impl Poller {
         }
         let mut results = stream::iter(work)
             .map(|(s, url, validators)| {
-                let span = info_span!("poll", source = %s.name);
+                // Spans at the highest level, so the source is named on every event whatever
+                // the log level lets through.
+                let span = error_span!("poll", source = %s.name);
                 async move { (s, self.poll_one(&url, &validators, clock).await) }.instrument(span)
             })
             .buffer_unordered(self.concurrency);
         let mut summary = PollSummary::default();
         while let Some((s, result)) = results.next().await {
-            let _span = info_span!("store", source = %s.name).entered();
+            let _span = error_span!("store", source = %s.name).entered();
             let failures = rows.get(&s.name).map_or(0, |r| r.consecutive_failures);
             let outcome = self.store_result(cfg, store, s, result, failures, clock.now());
             if let Some(observe) = &self.observer {

@@ -74,7 +74,14 @@ pub enum Command {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    init_logging(cli.verbose, matches!(cli.command, Command::Run));
+    let default_level = match cli.command {
+        // A daemon's log is its only voice.
+        Command::Run => "info",
+        // `poll` prints every failure in its summary; the log would say it twice.
+        Command::Poll(_) => "error",
+        _ => "warn",
+    };
+    init_logging(cli.verbose, default_level);
     let ctx = Ctx {
         config: cli.config,
         db: cli.db,
@@ -163,12 +170,10 @@ fn display_path(p: &Path) -> String {
 
 /// Logs go to stderr; `-v` raises the level, `RUST_LOG` overrides it. Under systemd
 /// (JOURNAL_STREAM set) the journal adds timestamps, so the log leaves them and colours out.
-fn init_logging(verbose: u8, daemon: bool) {
+fn init_logging(verbose: u8, default_level: &str) {
     use tracing_subscriber::EnvFilter;
     let level = match verbose {
-        // A daemon's log is its only voice; a one-shot command speaks on stdout.
-        0 if daemon => "info",
-        0 => "warn",
+        0 => default_level,
         1 => "info,sigwatch=debug",
         _ => "trace",
     };
