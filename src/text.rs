@@ -1,62 +1,126 @@
-//! Plain text from HTML: shared by the source layer (titles), matching and storage.
+//! Text out of HTML, with positions: shared by the source layer (titles), matching (which
+//! must map every match back to the original field) and storage (plain text for search).
+
+/// Walks `html` as text. Tags, comments and the bodies of `<script>` and `<style>` become one
+/// space; entities are decoded; a `<` that starts no tag is text ("a < b"). `emit` is called
+/// with each text char and the byte offset in `html` of what produced it (for a decoded
+/// entity, its `&`).
+pub fn walk_html(html: &str, mut emit: impl FnMut(char, usize)) {
+    let bytes = html.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let Some(rel) = memchr::memchr2(b'<', b'&', &bytes[i..]) else {
+            emit_run(html, i, bytes.len(), &mut emit);
+            break;
+        };
+        let at = i + rel;
+        emit_run(html, i, at, &mut emit);
+        if bytes[at] == b'<' {
+            match tag_end(html, at) {
+                Some(end) => {
+                    emit(' ', at);
+                    i = end;
+                }
+                None => {
+                    emit('<', at);
+                    i = at + 1;
+                }
+            }
+        } else {
+            match entity(html, at) {
+                Some((decoded, end)) => {
+                    for c in decoded.chars() {
+                        emit(c, at);
+                    }
+                    i = end;
+                }
+                None => {
+                    emit('&', at);
+                    i = at + 1;
+                }
+            }
+        }
+    }
+}
+
+fn emit_run(html: &str, from: usize, to: usize, emit: &mut impl FnMut(char, usize)) {
+    for (off, c) in html[from..to].char_indices() {
+        emit(c, from + off);
+    }
+}
+
+/// Where the markup starting with `<` at `at` ends, or `None` when that `<` is text.
+fn tag_end(html: &str, at: usize) -> Option<usize> {
+    let rest = &html[at..];
+    let next = rest.as_bytes().get(1).copied()?;
+    if rest.starts_with("<!--") {
+        return Some(rest.find("-->").map_or(html.len(), |e| at + e + 3));
+    }
+    if !(next.is_ascii_alphabetic() || next == b'/' || next == b'!' || next == b'?') {
+        return None;
+    }
+    let close = at + rest.find('>')? + 1;
+    // The bodies of script and style are never content.
+    for name in ["script", "style"] {
+        if rest
+            .as_bytes()
+            .get(1..=name.len())
+            .is_some_and(|b| b.eq_ignore_ascii_case(name.as_bytes()))
+        {
+            let end_tag = format!("</{name}");
+            return Some(find_ascii_ci(&html[close..], &end_tag).map_or(html.len(), |e| {
+                let after = close + e;
+                html[after..].find('>').map_or(html.len(), |g| after + g + 1)
+            }));
+        }
+    }
+    Some(close)
+}
+
+/// Finds an ASCII needle in `hay` ignoring ASCII case, without allocating.
+fn find_ascii_ci(hay: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    h.windows(n.len()).position(|w| w.eq_ignore_ascii_case(n))
+}
+
+/// Decodes the entity starting with `&` at `at`: its text and where it ends.
+fn entity(html: &str, at: usize) -> Option<(String, usize)> {
+    let rest = &html[at..];
+    let semi = rest.as_bytes().iter().take(12).position(|&b| b == b';')?;
+    let candidate = &rest[..=semi];
+    let decoded = html_escape::decode_html_entities(candidate);
+    (decoded != candidate).then(|| (decoded.into_owned(), at + semi + 1))
+}
 
 /// Strips HTML tags and decodes entities, folding runs of whitespace to one space.
 pub fn plain_text(html: &str) -> String {
+    plain_text_mapped(html).0
+}
+
+/// [`plain_text`], with the byte offset in `html` that produced each byte of the result
+/// (one entry per byte, plus one for the end).
+pub fn plain_text_mapped(html: &str) -> (String, Vec<u32>) {
     let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(lt) = rest.find('<') {
-        push_text(&mut out, &rest[..lt]);
-        let after = &rest[lt..];
-        // Skip script/style bodies whole: their text is never content.
-        let lower: String = after.chars().take(8).collect::<String>().to_ascii_lowercase();
-        let skip_to = if lower.starts_with("<script") {
-            find_ci(after, "</script>").map(|i| i + 9)
-        } else if lower.starts_with("<style") {
-            find_ci(after, "</style>").map(|i| i + 8)
-        } else if after.starts_with("<!--") {
-            after.find("-->").map(|i| i + 3)
-        } else {
-            after.find('>').map(|i| i + 1)
-        };
-        match skip_to {
-            Some(n) => {
-                out.push(' ');
-                rest = &after[n..];
-            }
-            None => {
-                // An unclosed '<' is text, not a tag ("a < b").
-                push_text(&mut out, after);
-                rest = "";
-            }
-        }
-    }
-    push_text(&mut out, rest);
-    collapse_ws(&out)
-}
-
-fn find_ci(hay: &str, needle: &str) -> Option<usize> {
-    hay.to_ascii_lowercase().find(needle)
-}
-
-fn push_text(out: &mut String, s: &str) {
-    out.push_str(&html_escape::decode_html_entities(s));
-}
-
-fn collapse_ws(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut space = false;
-    for c in s.chars() {
+    let mut map = Vec::with_capacity(html.len() + 1);
+    // Where the pending run of whitespace began, if one is pending.
+    let mut space: Option<usize> = None;
+    walk_html(html, |c, at| {
         if c.is_whitespace() {
-            space = true;
-        } else {
-            if space && !out.is_empty() {
-                out.push(' ');
+            if !out.is_empty() && space.is_none() {
+                space = Some(at);
             }
-            space = false;
-            out.push(c);
+            return;
         }
-    }
-    out
+        if let Some(ws) = space.take() {
+            out.push(' ');
+            map.push(ws as u32);
+        }
+        let before = out.len();
+        out.push(c);
+        map.extend(std::iter::repeat_n(at as u32, out.len() - before));
+    });
+    map.push(html.len() as u32);
+    (out, map)
 }
 
 #[cfg(test)]
@@ -71,5 +135,23 @@ mod tests {
         );
         assert_eq!(plain_text("a < b"), "a < b");
         assert_eq!(plain_text("  a \n\n b "), "a b");
+        assert_eq!(plain_text("R&D &amp; AT&T"), "R&D & AT&T");
+        assert_eq!(plain_text("x<!-- hidden -->y<STYLE>p{}</Style>z"), "x y z");
+        assert_eq!(plain_text("<scrip"), "<scrip");
+        assert_eq!(plain_text("<script>never closed"), "");
+    }
+
+    #[test]
+    fn maps_back_to_the_original() {
+        let html = "<b>AI</b> &amp; 芯片";
+        let (text, map) = plain_text_mapped(html);
+        assert_eq!(text, "AI & 芯片");
+        assert_eq!(map.len(), text.len() + 1);
+        let a = text.find('A').unwrap();
+        assert_eq!(&html[map[a] as usize..map[a] as usize + 2], "AI");
+        let amp = text.find('&').unwrap();
+        assert_eq!(&html[map[amp] as usize..], "&amp; 芯片");
+        let chip = text.find('芯').unwrap();
+        assert_eq!(&html[map[chip] as usize..], "芯片");
     }
 }

@@ -5,6 +5,7 @@
 
 mod db_cmd;
 mod hits_cmd;
+mod match_cmd;
 mod output;
 mod poll_cmd;
 mod rematch_cmd;
@@ -68,6 +69,8 @@ pub enum Command {
     },
     /// Print the man page (roff)
     Man,
+    /// Show which watches and terms match a text (or JSON lines on stdin)
+    Match(match_cmd::MatchArgs),
     /// Validate the config and exit
     Check,
 }
@@ -106,6 +109,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Match(args) => match_cmd::run(&ctx, &args),
         Command::Check => check(&ctx),
     }
 }

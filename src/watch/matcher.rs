@@ -1,18 +1,39 @@
-//! The matcher: one Aho-Corasick automaton over every term and exclude of every watch.
+//! The matcher: one Aho-Corasick automaton over every term, exclude and proximity part of
+//! every watch, so the cost grows with the length of the text, not the number of terms.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use std::collections::HashMap;
 
-use super::{Field, Hit, WatchError, Watches, plain_text, spec_version};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+
+use super::normalize::{Normalized, normalize};
+use super::snippet::Plain;
+use super::terms::{Near, Term, is_word_char, tokens_before};
+use super::{Field, Hit, WatchError, Watches, spec_version};
 
 /// What one pattern of the automaton stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Term,
+    Exclude,
+    /// A side (0 or 1) of a proximity rule.
+    Near {
+        rule: usize,
+        side: u8,
+    },
+}
+
 #[derive(Debug, Clone)]
 struct Pattern {
     watch: usize,
-    term: String,
-    exclude: bool,
-    /// Latin-script edges must fall on word boundaries.
-    word_start: bool,
-    word_end: bool,
+    role: Role,
+    term: Term,
+}
+
+#[derive(Debug, Clone)]
+struct NearRule {
+    watch: usize,
+    written: String,
+    distance: usize,
 }
 
 /// All watches compiled into one automaton; cheap to share between threads.
@@ -21,68 +42,91 @@ pub struct Matcher {
     names: Vec<String>,
     versions: Vec<String>,
     patterns: Vec<Pattern>,
+    near: Vec<NearRule>,
     ac: Option<AhoCorasick>,
+}
+
+/// A match of one pattern in normalized text: `[s, e)` and the pattern's index.
+#[derive(Debug, Clone, Copy)]
+struct Found {
+    s: usize,
+    e: usize,
+    p: usize,
 }
 
 impl Matcher {
     pub fn new(watches: &Watches) -> Result<Self, WatchError> {
-        let mut names = Vec::new();
-        let mut versions = Vec::new();
-        let mut patterns = Vec::new();
-        let mut needles = Vec::new();
+        let mut m = Matcher {
+            names: Vec::new(),
+            versions: Vec::new(),
+            patterns: Vec::new(),
+            near: Vec::new(),
+            ac: None,
+        };
         for (wi, (name, spec)) in watches.iter().enumerate() {
-            names.push(name.clone());
-            versions.push(spec_version(spec));
-            if spec.terms.is_empty() {
-                return Err(WatchError::Invalid {
-                    watch: name.clone(),
-                    message: "terms: must list at least one term".into(),
+            let invalid = |message: String| WatchError::Invalid {
+                watch: name.clone(),
+                message,
+            };
+            if spec.terms.is_empty() && spec.near.is_empty() {
+                return Err(invalid("list at least one term (or near rule)".into()));
+            }
+            m.names.push(name.clone());
+            m.versions.push(spec_version(spec));
+            let cs = &spec.case_sensitive;
+            for t in &spec.terms {
+                m.patterns.push(Pattern {
+                    watch: wi,
+                    role: Role::Term,
+                    term: Term::parse(t, cs).map_err(invalid)?,
                 });
             }
-            let all = spec
-                .terms
-                .iter()
-                .map(|t| (t, false))
-                .chain(spec.exclude.iter().map(|t| (t, true)));
-            for (term, exclude) in all {
-                let needle = fold(term.trim());
-                if needle.is_empty() {
-                    return Err(WatchError::Invalid {
-                        watch: name.clone(),
-                        message: format!("empty term {term:?}"),
-                    });
-                }
-                let first = needle.chars().next().unwrap_or(' ');
-                let last = needle.chars().last().unwrap_or(' ');
-                patterns.push(Pattern {
+            for t in &spec.exclude {
+                m.patterns.push(Pattern {
                     watch: wi,
-                    term: term.clone(),
-                    exclude,
-                    word_start: is_word_char(first) && !is_cjk(first),
-                    word_end: is_word_char(last) && !is_cjk(last),
+                    role: Role::Exclude,
+                    term: Term::parse(t, cs).map_err(invalid)?,
                 });
-                needles.push(needle);
+            }
+            for rule in &spec.near {
+                let n = Near::parse(rule, cs).map_err(invalid)?;
+                let idx = m.near.len();
+                m.near.push(NearRule {
+                    watch: wi,
+                    written: n.written,
+                    distance: n.distance,
+                });
+                m.patterns.push(Pattern {
+                    watch: wi,
+                    role: Role::Near { rule: idx, side: 0 },
+                    term: n.left,
+                });
+                m.patterns.push(Pattern {
+                    watch: wi,
+                    role: Role::Near { rule: idx, side: 1 },
+                    term: n.right,
+                });
             }
         }
-        let ac = if needles.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasickBuilder::new()
-                    .match_kind(MatchKind::Standard)
-                    .build(&needles)
-                    .map_err(|e| WatchError::Invalid {
-                        watch: "*".into(),
-                        message: e.to_string(),
-                    })?,
-            )
-        };
-        Ok(Self {
-            names,
-            versions,
-            patterns,
-            ac,
-        })
+        if !m.patterns.is_empty() {
+            let ac = AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(m.patterns.iter().map(|p| p.term.needle.as_str()))
+                .or_else(|_| {
+                    // A very large term list can exceed the DFA's size limit; the
+                    // contiguous NFA is slower but has no such limit.
+                    AhoCorasick::builder()
+                        .match_kind(MatchKind::Standard)
+                        .build(m.patterns.iter().map(|p| p.term.needle.as_str()))
+                })
+                .map_err(|e| WatchError::Invalid {
+                    watch: "*".into(),
+                    message: e.to_string(),
+                })?;
+            m.ac = Some(ac);
+        }
+        Ok(m)
     }
 
     /// The version fingerprint of a watch, as recorded with its hits.
@@ -93,170 +137,154 @@ impl Matcher {
             .map(|i| self.versions[i].as_str())
     }
 
-    /// Finds every hit in an item's title and summary (either may hold HTML).
+    /// Every hit in an item's title and summary (either may hold HTML), ordered by field,
+    /// then position, then watch.
     pub fn find(&self, title: &str, summary: &str) -> Vec<Hit> {
-        let mut hits = Vec::new();
-        self.find_field(Field::Title, &plain_text(title), &mut hits);
-        self.find_field(Field::Summary, &plain_text(summary), &mut hits);
+        let mut hits = self.find_in(Field::Title, title);
+        hits.extend(self.find_in(Field::Summary, summary));
         hits
     }
 
-    fn find_field(&self, field: Field, text: &str, hits: &mut Vec<Hit>) {
-        let Some(ac) = &self.ac else { return };
-        let folded = Folded::new(text);
-        let mut found = Vec::new();
-        for m in ac.find_overlapping_iter(&folded.text) {
-            let p = &self.patterns[m.pattern().as_usize()];
-            if p.word_start
-                && folded.text[..m.start()]
-                    .chars()
-                    .next_back()
-                    .is_some_and(is_word_char)
-            {
-                continue;
-            }
-            if p.word_end && folded.text[m.end()..].chars().next().is_some_and(is_word_char) {
-                continue;
-            }
-            found.push((m.start(), m.end(), p));
-        }
-        for &(s, e, p) in found.iter().filter(|(_, _, p)| !p.exclude) {
-            let vetoed = found
-                .iter()
-                .any(|&(xs, xe, x)| x.exclude && x.watch == p.watch && xs < e && s < xe);
-            if vetoed {
-                continue;
-            }
-            let (os, oe) = (folded.orig_byte(s), folded.orig_byte(e));
-            let (snippet, snippet_match) = snippet(text, os, oe);
-            hits.push(Hit {
-                watch: self.names[p.watch].clone(),
-                term: p.term.clone(),
-                field,
-                start: text[..os].chars().count(),
-                end: text[..oe].chars().count(),
-                snippet,
-                snippet_match,
-            });
-        }
-    }
-}
-
-/// Lower-cased text with a map from its byte offsets back to the original's.
-struct Folded {
-    text: String,
-    /// For each byte of `text`, the byte offset in the original of the char it came from;
-    /// one extra entry for the end.
-    back: Vec<usize>,
-}
-
-impl Folded {
-    fn new(orig: &str) -> Self {
-        let mut text = String::with_capacity(orig.len());
-        let mut back = Vec::with_capacity(orig.len() + 1);
-        for (i, c) in orig.char_indices() {
-            for l in c.to_lowercase() {
-                let before = text.len();
-                text.push(l);
-                back.extend(std::iter::repeat_n(i, text.len() - before));
-            }
-        }
-        back.push(orig.len());
-        Self { text, back }
-    }
-
-    fn orig_byte(&self, folded: usize) -> usize {
-        self.back[folded]
-    }
-}
-
-fn fold(s: &str) -> String {
-    s.chars().flat_map(char::to_lowercase).collect()
-}
-
-fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
-}
-
-pub(super) fn is_cjk(c: char) -> bool {
-    matches!(c as u32,
-        0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F | 0xAC00..=0xD7AF)
-}
-
-/// About 200 characters around `[s, e)` of `text`, and the match's byte range inside it.
-fn snippet(text: &str, s: usize, e: usize) -> (String, (usize, usize)) {
-    const SIDE: usize = 100;
-    let start = text[..s]
-        .char_indices()
-        .rev()
-        .take(SIDE)
-        .last()
-        .map_or(s, |(i, _)| i);
-    let end = text[e..]
-        .char_indices()
-        .nth(SIDE)
-        .map_or(text.len(), |(i, _)| e + i);
-    let mut out = String::new();
-    if start > 0 {
-        out.push('…');
-    }
-    let offset = out.len() - start;
-    out.push_str(&text[start..end]);
-    if end < text.len() {
-        out.push('…');
-    }
-    (out, (s + offset, e + offset))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::WatchSpec;
-    use super::*;
-
-    fn m(watches: &[(&str, &[&str], &[&str])]) -> Matcher {
-        let w: Watches = watches
-            .iter()
-            .map(|(n, t, x)| {
-                (
-                    n.to_string(),
-                    WatchSpec {
-                        terms: t.iter().map(|s| s.to_string()).collect(),
-                        exclude: x.iter().map(|s| s.to_string()).collect(),
-                    },
-                )
+    /// The hits in one field.
+    pub fn find_in(&self, field: Field, original: &str) -> Vec<Hit> {
+        let Some(ac) = &self.ac else { return Vec::new() };
+        let norm = normalize(original, true);
+        let found: Vec<Found> = ac
+            .find_overlapping_iter(&norm.text)
+            .map(|m| Found {
+                s: m.start(),
+                e: m.end(),
+                p: m.pattern().as_usize(),
             })
+            .filter(|f| self.accept(f, &norm, original))
+            .map(|f| self.extend_wildcard(f, &norm.text))
             .collect();
-        Matcher::new(&w).unwrap()
+        if found.is_empty() {
+            return Vec::new();
+        }
+        // (watch, written term, start, end) in normalized bytes.
+        let mut raw: Vec<(usize, &str, usize, usize)> = Vec::new();
+        for f in found.iter().filter(|f| self.patterns[f.p].role == Role::Term) {
+            let p = &self.patterns[f.p];
+            if !self.vetoed(&found, p.watch, f.s, f.e) {
+                raw.push((p.watch, &p.term.written, f.s, f.e));
+            }
+        }
+        self.find_near(&found, &norm.text, &mut raw);
+        // One hit per watch and place: the longest term found there.
+        raw.sort_by(|a, b| (a.2, a.0, b.3).cmp(&(b.2, b.0, a.3)));
+        raw.dedup_by(|b, a| a.0 == b.0 && a.2 == b.2);
+        let plain = Plain::new(original);
+        let mut char_index = CharIndex::new(original);
+        raw.into_iter()
+            .map(|(w, term, s, e)| {
+                let (os, oe) = norm.original_range(original, s, e);
+                let (snippet, snippet_match) = plain.snippet(os, oe);
+                Hit {
+                    watch: self.names[w].clone(),
+                    term: term.to_string(),
+                    field,
+                    start: char_index.at(os),
+                    end: char_index.at(oe),
+                    snippet,
+                    snippet_match,
+                }
+            })
+            .collect()
     }
 
-    #[test]
-    fn latin_whole_word_cjk_substring_exclude_veto() {
-        let mm = m(&[
-            ("semis", &["chip", "芯片"], &["blue-chip"]),
-            ("re", &["rare earth", "稀土"], &[]),
-        ]);
-        assert!(mm.find("Chips act", "").is_empty(), "chip is a whole word");
-        let h = mm.find("New CHIP plant", "中国稀土出口与芯片");
-        let terms: Vec<_> = h
-            .iter()
-            .map(|h| (h.watch.as_str(), h.term.as_str(), h.field))
-            .collect();
-        assert_eq!(
-            terms,
-            vec![
-                ("semis", "chip", Field::Title),
-                ("re", "稀土", Field::Summary),
-                ("semis", "芯片", Field::Summary)
-            ]
-        );
-        assert_eq!((h[0].start, h[0].end), (4, 8));
-        assert_eq!((h[1].start, h[1].end), (2, 4));
-        assert!(mm.find("Blue-chip stocks rally", "").is_empty());
-        let h = mm.find("<b>Rare earth</b> &amp; more", "");
-        assert_eq!(h.len(), 1);
-        assert_eq!(
-            &h[0].snippet[h[0].snippet_match.0..h[0].snippet_match.1],
-            "Rare earth"
-        );
+    /// Whether a raw automaton match stands: word boundaries and case where the term asks.
+    fn accept(&self, f: &Found, norm: &Normalized, original: &str) -> bool {
+        let t = &self.patterns[f.p].term;
+        let text = &norm.text;
+        if t.word_start && text[..f.s].chars().next_back().is_some_and(is_word_char) {
+            return false;
+        }
+        if t.word_end && text[f.e..].chars().next().is_some_and(is_word_char) {
+            return false;
+        }
+        match &t.cased {
+            Some(cased) => {
+                let (os, oe) = norm.original_range(original, f.s, f.e);
+                normalize(&original[os..oe], false).text == *cased
+            }
+            None => true,
+        }
+    }
+
+    /// A `*` term's match runs on to the end of its word ("chipmaker*" covers "chipmakers").
+    fn extend_wildcard(&self, mut f: Found, text: &str) -> Found {
+        if self.patterns[f.p].term.wildcard {
+            f.e += text[f.e..]
+                .chars()
+                .take_while(|&c| is_word_char(c))
+                .map(char::len_utf8)
+                .sum::<usize>();
+        }
+        f
+    }
+
+    fn vetoed(&self, found: &[Found], watch: usize, s: usize, e: usize) -> bool {
+        found.iter().any(|x| {
+            let p = &self.patterns[x.p];
+            p.role == Role::Exclude && p.watch == watch && x.s < e && s < x.e
+        })
+    }
+
+    /// Adds a hit for each proximity rule whose two sides stand close enough.
+    fn find_near<'a>(&'a self, found: &[Found], text: &str, raw: &mut Vec<(usize, &'a str, usize, usize)>) {
+        if self.near.is_empty() {
+            return;
+        }
+        let mut sides: HashMap<usize, [Vec<(usize, usize)>; 2]> = HashMap::new();
+        for f in found {
+            if let Role::Near { rule, side } = self.patterns[f.p].role {
+                sides.entry(rule).or_default()[side as usize].push((f.s, f.e));
+            }
+        }
+        for (rule, [left, right]) in sides {
+            let r = &self.near[rule];
+            let pair = left
+                .iter()
+                .flat_map(|l| right.iter().map(move |rt| (*l, *rt)))
+                .find(|(l, rt)| {
+                    let (a, b) = (tokens_before(text, l.0), tokens_before(text, rt.0));
+                    a != b && a.abs_diff(b) <= r.distance
+                });
+            if let Some((l, rt)) = pair {
+                let (s, e) = (l.0.min(rt.0), l.1.max(rt.1));
+                if !self.vetoed(found, r.watch, s, e) {
+                    raw.push((r.watch, &r.written, s, e));
+                }
+            }
+        }
+    }
+}
+
+/// Byte offsets to char offsets, walking forward once for hits in order.
+struct CharIndex<'a> {
+    text: &'a str,
+    byte: usize,
+    chars: usize,
+}
+
+impl<'a> CharIndex<'a> {
+    fn new(text: &'a str) -> Self {
+        CharIndex {
+            text,
+            byte: 0,
+            chars: 0,
+        }
+    }
+
+    fn at(&mut self, byte: usize) -> usize {
+        let byte = byte.min(self.text.len());
+        if byte < self.byte {
+            self.byte = 0;
+            self.chars = 0;
+        }
+        self.chars += self.text.get(self.byte..byte).map_or(0, |s| s.chars().count());
+        self.byte = byte;
+        self.chars
     }
 }

@@ -2,9 +2,13 @@
 //!
 //! Pure and synchronous: no I/O. The rest of sigwatch sees only [`WatchSpec`] (the config of one
 //! watch), [`Matcher`] (compiled from all watches) and [`Hit`] (one match), so the matching rules
-//! can change behind this interface.
+//! can change behind this interface. The term syntax is described in `terms`; normalization,
+//! applied alike to terms and text, in `normalize`.
 
 mod matcher;
+mod normalize;
+mod snippet;
+mod terms;
 
 use std::collections::BTreeMap;
 
@@ -18,10 +22,18 @@ pub use matcher::Matcher;
 #[serde(deny_unknown_fields)]
 pub struct WatchSpec {
     /// Terms that make a hit.
+    #[serde(default)]
     pub terms: Vec<String>,
-    /// Terms that, when present in the same field, veto every hit of this watch there.
+    /// Terms that veto a hit of this watch that they overlap ("blue-chip" over "chip").
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// Terms matched with their case exactly as written (all-capital acronyms such as `AI`
+    /// are so anyway).
+    #[serde(default)]
+    pub case_sensitive: Vec<String>,
+    /// Proximity rules, `"A NEAR/n B"`: both within n words of each other.
+    #[serde(default)]
+    pub near: Vec<String>,
 }
 
 /// Which field of an item a hit was found in.
@@ -40,17 +52,17 @@ impl Field {
     }
 }
 
-/// One match of one term of one watch in one field of an item.
+/// One match of one term (or proximity rule) of one watch in one field of an item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hit {
     pub watch: String,
-    /// The term as written in the config.
+    /// The term (or rule) as written in the config.
     pub term: String,
     pub field: Field,
     /// Start and end of the match, in characters of the original field text.
     pub start: usize,
     pub end: usize,
-    /// About 200 characters of plain text around the match.
+    /// The sentence around the match (or about 200 characters of it), as plain text.
     pub snippet: String,
     /// Byte range of the match inside `snippet`, so renderers can mark it.
     pub snippet_match: (usize, usize),
@@ -66,18 +78,23 @@ pub enum WatchError {
 pub fn spec_version(spec: &WatchSpec) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
-    for t in &spec.terms {
-        h.update(b"t");
-        h.update(t.as_bytes());
-        h.update([0]);
-    }
-    for t in &spec.exclude {
-        h.update(b"x");
-        h.update(t.as_bytes());
-        h.update([0]);
+    for (tag, list) in [
+        (b"t", &spec.terms),
+        (b"x", &spec.exclude),
+        (b"c", &spec.case_sensitive),
+        (b"n", &spec.near),
+    ] {
+        for t in list {
+            h.update(tag);
+            h.update(t.as_bytes());
+            h.update([0]);
+        }
     }
     h.finalize()[..6].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// All watches by name, as the config holds them.
 pub type Watches = BTreeMap<String, WatchSpec>;
+
+#[cfg(test)]
+mod tests;

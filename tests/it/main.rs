@@ -2,6 +2,7 @@
 //! real SQLite file in a temporary folder.
 
 mod daemon;
+mod matching;
 mod poll;
 mod rematch;
 mod report;
