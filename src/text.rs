@@ -1,28 +1,52 @@
 //! Text out of HTML, with positions: shared by the source layer (titles), matching (which
 //! must map every match back to the original field) and storage (plain text for search).
 
+/// A piece of the text of an HTML fragment.
+#[derive(Debug, Clone, Copy)]
+pub enum Piece<'a> {
+    /// A stretch of text copied as it stands, and its offset in the fragment.
+    Run(&'a str, usize),
+    /// A char that markup (a tag reads as a space) or an entity produced, and the offset
+    /// of that markup or entity.
+    Char(char, usize),
+}
+
 /// Walks `html` as text. Tags, comments and the bodies of `<script>` and `<style>` become one
 /// space; entities are decoded; a `<` that starts no tag is text ("a < b"). `emit` is called
 /// with each text char and the byte offset in `html` of what produced it (for a decoded
 /// entity, its `&`).
 pub fn walk_html(html: &str, mut emit: impl FnMut(char, usize)) {
+    walk_html_pieces(html, |p| match p {
+        Piece::Run(run, from) => {
+            for (off, c) in run.char_indices() {
+                emit(c, from + off);
+            }
+        }
+        Piece::Char(c, at) => emit(c, at),
+    });
+}
+
+/// [`walk_html`] for callers that handle plain runs faster than char by char.
+pub fn walk_html_pieces(html: &str, mut piece: impl FnMut(Piece<'_>)) {
     let bytes = html.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
         let Some(rel) = memchr::memchr2(b'<', b'&', &bytes[i..]) else {
-            emit_run(html, i, bytes.len(), &mut emit);
+            piece(Piece::Run(&html[i..], i));
             break;
         };
         let at = i + rel;
-        emit_run(html, i, at, &mut emit);
+        if at > i {
+            piece(Piece::Run(&html[i..at], i));
+        }
         if bytes[at] == b'<' {
             match tag_end(html, at) {
                 Some(end) => {
-                    emit(' ', at);
+                    piece(Piece::Char(' ', at));
                     i = end;
                 }
                 None => {
-                    emit('<', at);
+                    piece(Piece::Char('<', at));
                     i = at + 1;
                 }
             }
@@ -30,22 +54,16 @@ pub fn walk_html(html: &str, mut emit: impl FnMut(char, usize)) {
             match entity(html, at) {
                 Some((decoded, end)) => {
                     for c in decoded.chars() {
-                        emit(c, at);
+                        piece(Piece::Char(c, at));
                     }
                     i = end;
                 }
                 None => {
-                    emit('&', at);
+                    piece(Piece::Char('&', at));
                     i = at + 1;
                 }
             }
         }
-    }
-}
-
-fn emit_run(html: &str, from: usize, to: usize, emit: &mut impl FnMut(char, usize)) {
-    for (off, c) in html[from..to].char_indices() {
-        emit(c, from + off);
     }
 }
 

@@ -8,6 +8,7 @@
 mod matcher;
 mod normalize;
 mod snippet;
+mod t2s;
 mod terms;
 
 use std::collections::BTreeMap;

@@ -4,28 +4,50 @@
 //! Unicode lower-casing (unless asked not to); whitespace, hyphens, dashes and underscores
 //! folded to one space, so "rare earth" finds "rare-earth" and "rare\nearth"; dots inside
 //! single-letter abbreviations dropped (`A.I.` reads as `AI.`); traditional Chinese folded to
-//! simplified (`半導體` reads as `半导体`), char for char.
+//! simplified (`半導體` reads as `半导体`), char for char, when case is folded too.
+//!
+//! This runs over every byte of every item, so it is written for speed: ASCII goes through a
+//! lookup table, Chinese and Japanese characters skip NFKC and case folding (they have
+//! neither), and the map back to the original is kept as sparse anchors rather than an entry
+//! per byte.
 
 use unicode_normalization::UnicodeNormalization;
 
-use crate::text::walk_html;
+use super::t2s::simplified;
+use crate::text::{Piece, walk_html_pieces};
 
-/// Normalized text and, for each of its bytes, the byte offset in the original of the
-/// character that produced it.
+/// Normalized text with a map back to the original.
 #[derive(Debug, Clone, Default)]
 pub struct Normalized {
     pub text: String,
-    pub map: Vec<u32>,
+    /// `(normalized offset, original offset)` where copying stopped being one to one; between
+    /// anchors, offsets advance together.
+    anchors: Vec<(u32, u32)>,
 }
 
 impl Normalized {
+    /// The original byte offset that normalized byte `pos` came from (floored to a char of
+    /// the original).
+    fn original_at(&self, original: &str, pos: usize) -> usize {
+        let i = self.anchors.partition_point(|a| a.0 as usize <= pos);
+        let (n, o) = if i == 0 { (0, 0) } else { self.anchors[i - 1] };
+        original.floor_char_boundary((o as usize + (pos - n as usize)).min(original.len()))
+    }
+
+    /// The first normalized byte that came from original byte `orig` or later.
+    pub fn normalized_at(&self, orig: usize) -> usize {
+        // Anchors are ordered in both offsets; find the last one at or before `orig`.
+        let i = self.anchors.partition_point(|a| a.1 as usize <= orig);
+        let (n, o) = if i == 0 { (0, 0) } else { self.anchors[i - 1] };
+        let next = self.anchors.get(i).map_or(self.text.len(), |a| a.0 as usize);
+        let pos = (n as usize + (orig.saturating_sub(o as usize))).min(next);
+        self.text.ceil_char_boundary(pos)
+    }
+
     /// The byte range in the original that the normalized range `[s, e)` came from.
     pub fn original_range(&self, original: &str, s: usize, e: usize) -> (usize, usize) {
-        let os = self.map.get(s).map_or(original.len(), |&o| o as usize);
-        let last = self
-            .map
-            .get(e.saturating_sub(1))
-            .map_or(original.len(), |&o| o as usize);
+        let os = self.original_at(original, s);
+        let last = self.original_at(original, e.saturating_sub(1).max(s));
         (os, end_of_unit(original, last).max(os))
     }
 }
@@ -41,57 +63,158 @@ fn end_of_unit(original: &str, at: usize) -> usize {
     at + rest.chars().next().map_or(0, char::len_utf8)
 }
 
-/// Normalizes `original` (which may hold HTML). With `fold_case` false the case is kept,
-/// which is how case-sensitive terms are checked.
-pub fn normalize(original: &str, fold_case: bool) -> Normalized {
-    let mut out = Normalized {
-        text: String::with_capacity(original.len()),
-        map: Vec::with_capacity(original.len()),
-    };
-    let mut pending_space = false;
-    let mut ascii = true;
-    walk_html(original, |c, at| {
-        if c.is_ascii() {
-            push(
-                &mut out,
-                &mut pending_space,
-                if fold_case { c.to_ascii_lowercase() } else { c },
-                at,
-            );
-            return;
-        }
-        ascii = false;
-        for k in std::iter::once(c).nfkc() {
-            if fold_case {
-                for l in k.to_lowercase() {
-                    push(&mut out, &mut pending_space, l, at);
-                }
-            } else {
-                push(&mut out, &mut pending_space, k, at);
-            }
-        }
-    });
-    drop_abbreviation_dots(&mut out);
-    if !ascii {
-        to_simplified(&mut out);
+/// What the table says of an ASCII byte.
+const SEP: u8 = 0xFF;
+
+/// ASCII bytes normalized: lower-cased, or `SEP` for those that fold to a space.
+const fn ascii_table(fold: bool, joiners: bool) -> [u8; 128] {
+    let mut t = [0u8; 128];
+    let mut i = 0;
+    while i < 128 {
+        let b = i as u8;
+        t[i] = if b.is_ascii_whitespace() || b == 0x0B || (joiners && (b == b'-' || b == b'_')) {
+            SEP
+        } else if fold {
+            b.to_ascii_lowercase()
+        } else {
+            b
+        };
+        i += 1;
     }
-    out
+    t
+}
+const FOLDED: [u8; 128] = ascii_table(true, true);
+const CASED: [u8; 128] = ascii_table(false, true);
+const DISPLAY: [u8; 128] = ascii_table(false, false);
+
+/// What a normalization is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Matching: everything in the module header.
+    Fold,
+    /// Checking case-sensitive terms: as `Fold`, case kept.
+    Cased,
+    /// Showing: tags and entities resolved, whitespace collapsed, nothing else changed.
+    Display,
 }
 
-fn push(out: &mut Normalized, pending_space: &mut bool, c: char, at: usize) {
-    if is_separator(c) {
-        *pending_space = !out.text.is_empty();
-        return;
+struct Builder {
+    out: String,
+    anchors: Vec<(u32, u32)>,
+    pending_space: Option<usize>,
+    table: &'static [u8; 128],
+    mode: Mode,
+}
+
+impl Builder {
+    /// Notes where the next output byte comes from, anchoring when the offsets part ways.
+    #[inline]
+    fn at(&mut self, orig: usize) {
+        let n = self.out.len();
+        let expected = self
+            .anchors
+            .last()
+            .map_or(n, |&(an, ao)| ao as usize + (n - an as usize));
+        if expected != orig {
+            self.anchors.push((n as u32, orig as u32));
+        }
     }
-    if *pending_space {
-        out.text.push(' ');
-        out.map.push(at as u32);
-        *pending_space = false;
+
+    #[inline]
+    fn space_before(&mut self) {
+        if let Some(ws) = self.pending_space.take() {
+            self.at(ws);
+            self.out.push(' ');
+        }
     }
-    let before = out.text.len();
-    out.text.push(c);
-    out.map
-        .extend(std::iter::repeat_n(at as u32, out.text.len() - before));
+
+    #[inline]
+    fn separator(&mut self, orig: usize) {
+        if !self.out.is_empty() && self.pending_space.is_none() {
+            self.pending_space = Some(orig);
+        }
+    }
+
+    fn run(&mut self, run: &str, from: usize) {
+        let bytes = run.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b < 0x80 {
+                if self.table[b as usize] == SEP {
+                    self.separator(from + i);
+                    i += 1;
+                    continue;
+                }
+                // A word's worth of ASCII is copied in one go and folded in place.
+                let mut j = i + 1;
+                while j < bytes.len() && bytes[j] < 0x80 && self.table[bytes[j] as usize] != SEP {
+                    j += 1;
+                }
+                self.space_before();
+                self.at(from + i);
+                let start = self.out.len();
+                self.out.push_str(&run[i..j]);
+                if self.mode == Mode::Fold {
+                    self.out[start..].make_ascii_lowercase();
+                }
+                i = j;
+                continue;
+            }
+            // A multi-byte char: `i` is on a char boundary because ASCII bytes never occur
+            // inside one.
+            let c = run[i..].chars().next().unwrap_or('\u{FFFD}');
+            self.char(c, from + i);
+            i += c.len_utf8();
+        }
+    }
+
+    fn char(&mut self, c: char, orig: usize) {
+        if c.is_ascii() {
+            let t = self.table[c as usize];
+            if t == SEP {
+                self.separator(orig);
+            } else {
+                self.space_before();
+                self.at(orig);
+                self.out.push(t as char);
+            }
+            return;
+        }
+        if self.mode == Mode::Display || is_plain_cjk(c) {
+            if c.is_whitespace() {
+                self.separator(orig);
+                return;
+            }
+            self.space_before();
+            self.at(orig);
+            self.out
+                .push(if self.mode == Mode::Fold { simplified(c) } else { c });
+            return;
+        }
+        for k in std::iter::once(c).nfkc() {
+            if k.is_ascii() || is_plain_cjk(k) {
+                self.char(k, orig);
+                continue;
+            }
+            if is_separator(k) {
+                self.separator(orig);
+                continue;
+            }
+            self.space_before();
+            self.at(orig);
+            if self.mode == Mode::Fold {
+                self.out.extend(k.to_lowercase());
+            } else {
+                self.out.push(k);
+            }
+        }
+    }
+}
+
+/// Chinese ideographs and kana, which NFKC and case folding leave as they are.
+fn is_plain_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3041..=0x3096 | 0x30A1..=0x30FA | 0x3400..=0x4DBF | 0x4E00..=0x9FFF)
 }
 
 /// Whitespace and the marks that join words: treated as one space.
@@ -103,46 +226,83 @@ fn is_separator(c: char) -> bool {
         )
 }
 
+/// Normalizes `original` (which may hold HTML). With `fold_case` false the case is kept,
+/// which is how case-sensitive terms are checked.
+pub fn normalize(original: &str, fold_case: bool) -> Normalized {
+    let n = build(original, if fold_case { Mode::Fold } else { Mode::Cased });
+    drop_abbreviation_dots(n, original)
+}
+
+/// The plain text of `original` for people to read: tags dropped, entities decoded,
+/// whitespace collapsed; mapped back like [`normalize`]'s.
+pub fn display(original: &str) -> Normalized {
+    build(original, Mode::Display)
+}
+
+fn build(original: &str, mode: Mode) -> Normalized {
+    let table = match mode {
+        Mode::Fold => &FOLDED,
+        Mode::Cased => &CASED,
+        Mode::Display => &DISPLAY,
+    };
+    let mut b = Builder {
+        out: String::with_capacity(original.len()),
+        anchors: Vec::new(),
+        pending_space: None,
+        table,
+        mode,
+    };
+    walk_html_pieces(original, |p| match p {
+        Piece::Run(run, from) => b.run(run, from),
+        Piece::Char(c, at) => b.char(c, at),
+    });
+    Normalized {
+        text: b.out,
+        anchors: b.anchors,
+    }
+}
+
 /// Drops the dots of single-letter abbreviations ("a.i." → "ai.", "u.s." → "us."), so that a
 /// term "AI" finds "A.I.". A dot goes when a lone ASCII letter stands before it and a letter
 /// that ends its word or is followed by another dot stands after it.
-fn drop_abbreviation_dots(n: &mut Normalized) {
+fn drop_abbreviation_dots(mut n: Normalized, original: &str) -> Normalized {
     let b = n.text.as_bytes();
     let alnum = |i: usize| b.get(i).is_some_and(|c| c.is_ascii_alphanumeric());
     let letter = |i: usize| b.get(i).is_some_and(|c| c.is_ascii_alphabetic());
     let drop = |i: usize| {
-        b[i] == b'.'
-            && i >= 1
+        i >= 1
             && letter(i - 1)
             && (i < 2 || !alnum(i - 2) || b[i - 2] == b'.')
             && letter(i + 1)
             && (b.get(i + 2) == Some(&b'.') || !alnum(i + 2))
     };
-    if !(0..b.len()).any(drop) {
-        return;
+    let dots: Vec<usize> = memchr::memchr_iter(b'.', b).filter(|&i| drop(i)).collect();
+    if dots.is_empty() {
+        return n;
     }
-    let keep: Vec<bool> = (0..b.len()).map(|i| !drop(i)).collect();
-    let mut text = Vec::with_capacity(b.len());
-    let mut map = Vec::with_capacity(b.len());
-    for (i, k) in keep.iter().enumerate() {
-        if *k {
-            text.push(b[i]);
-            map.push(n.map[i]);
+    // Rare: rebuild the text without those dots, anchoring after each.
+    let mut text = String::with_capacity(b.len());
+    let mut anchors = Vec::with_capacity(n.anchors.len() + dots.len());
+    let mut last = 0;
+    for &d in dots.iter().chain(std::iter::once(&b.len())) {
+        if d > last {
+            let seg_start = text.len();
+            anchors.push((seg_start as u32, n.original_at(original, last) as u32));
+            // Anchors inside the segment carry over, shifted by what was dropped before it.
+            for &(an, ao) in n
+                .anchors
+                .iter()
+                .filter(|a| (a.0 as usize) > last && (a.0 as usize) < d)
+            {
+                anchors.push(((an as usize - last + seg_start) as u32, ao));
+            }
+            text.push_str(&n.text[last..d]);
         }
+        last = d + 1;
     }
-    // Only ASCII dots were removed, so the bytes are still valid UTF-8.
-    n.text = String::from_utf8(text).unwrap_or_default();
-    n.map = map;
-}
-
-/// Folds traditional Chinese characters to simplified ones. The conversion is char for
-/// char between three-byte characters, so byte offsets (and the map) stay valid; should a
-/// conversion ever change the length, the text is left as it was.
-fn to_simplified(n: &mut Normalized) {
-    let converted = fast2s::convert(&n.text);
-    if converted.len() == n.text.len() {
-        n.text = converted;
-    }
+    n.text = text;
+    n.anchors = anchors;
+    n
 }
 
 #[cfg(test)]
@@ -165,20 +325,29 @@ mod tests {
             "generative ai. rules, us. china"
         );
         assert_eq!(norm("www.example.com 3.5 e.g"), "www.example.com 3.5 eg");
+        assert_eq!(norm("ÉCOLE Straße İ"), "école straße i̇");
         assert_eq!(normalize("ＡＩ", false).text, "AI");
     }
 
     #[test]
     fn maps_ranges_back_to_the_original() {
-        let orig = "<b>Rare&nbsp;earth</b> news";
-        let n = normalize(orig, true);
-        let s = n.text.find("rare earth").unwrap();
-        let (os, oe) = n.original_range(orig, s, s + "rare earth".len());
-        assert_eq!(&orig[os..oe], "Rare&nbsp;earth");
-        let orig = "中国半導體";
-        let n = normalize(orig, true);
-        let s = n.text.find("半导体").unwrap();
-        let (os, oe) = n.original_range(orig, s, s + "半导体".len());
-        assert_eq!(&orig[os..oe], "半導體");
+        let cases = [
+            ("<b>Rare&nbsp;earth</b> news", "rare earth", "Rare&nbsp;earth"),
+            ("中国半導體", "半导体", "半導體"),
+            ("xx ＡＩ企業", "ai", "ＡＩ"),
+            ("Generative A.I. rules", "ai", "A.I"),
+            ("Generative A.I. rules", "rules", "rules"),
+            ("a  -  b   rare   earth", "rare earth", "rare   earth"),
+            ("ﬁne chips", "chips", "chips"),
+        ];
+        for (orig, needle, want) in cases {
+            let n = normalize(orig, true);
+            let s = n
+                .text
+                .find(needle)
+                .unwrap_or_else(|| panic!("{needle} in {}", n.text));
+            let (os, oe) = n.original_range(orig, s, s + needle.len());
+            assert_eq!(&orig[os..oe], want, "{orig}");
+        }
     }
 }

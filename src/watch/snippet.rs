@@ -1,35 +1,28 @@
 //! Snippets: the sentence around a match (or about 200 characters of it), in plain text, with
 //! the match's place in it.
 
-use crate::text::plain_text_mapped;
+use super::normalize::{Normalized, display};
 
 /// How far a snippet reaches on each side of the match when the sentence is long.
 const SIDE: usize = 100;
 
 /// Plain text of one field with its map to the original, made once per field that has hits.
 pub struct Plain {
-    text: String,
-    map: Vec<u32>,
+    norm: Normalized,
 }
 
 impl Plain {
     pub fn new(original: &str) -> Self {
-        let (text, map) = plain_text_mapped(original);
-        Plain { text, map }
+        Plain {
+            norm: display(original),
+        }
     }
 
     /// The snippet for the original byte range `[os, oe)` and the match's byte range in it.
     pub fn snippet(&self, os: usize, oe: usize) -> (String, (usize, usize)) {
-        let ps = self
-            .map
-            .partition_point(|&o| (o as usize) < os)
-            .min(self.text.len());
-        let pe = self
-            .map
-            .partition_point(|&o| (o as usize) < oe)
-            .clamp(ps, self.text.len());
-        let (ps, pe) = (floor(&self.text, ps), floor(&self.text, pe));
-        let t = &self.text;
+        let t = &self.norm.text;
+        let ps = self.norm.normalized_at(os);
+        let pe = self.norm.normalized_at(oe).max(ps);
         // The sentence: back to the end of the previous one, on to the end of this one,
         // looking no further than a few windows away so that long texts cost little.
         let lo = floor(t, ps.saturating_sub(SIDE * 8));
