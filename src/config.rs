@@ -13,6 +13,9 @@ use serde::{Deserialize, Deserializer};
 use crate::units;
 use crate::watch::WatchSpec;
 
+mod mail;
+pub use mail::{DigestConfig, Security, SmtpConfig};
+
 /// Where the config is looked for when `--config` is absent, after `$SIGWATCH_CONFIG`.
 pub const SEARCH_PATHS: &[&str] = &["sigwatch.toml", "/etc/sigwatch/sigwatch.toml"];
 
@@ -49,6 +52,11 @@ pub struct Config {
     pub sources: Vec<SourceConfig>,
     #[serde(default)]
     pub watch: BTreeMap<String, WatchSpec>,
+    /// Without it, digests are written to `[digest] outbox_dir` as .eml files.
+    #[serde(default)]
+    pub smtp: Option<SmtpConfig>,
+    #[serde(default)]
+    pub digest: DigestConfig,
     /// The file this config was read from.
     #[serde(skip)]
     pub path: PathBuf,
@@ -285,6 +293,11 @@ impl Config {
         if cfg.storage.path.is_relative() {
             cfg.storage.path = base.join(&cfg.storage.path);
         }
+        cfg.digest.outbox_dir = Some(match cfg.digest.outbox_dir.take() {
+            Some(p) if p.is_relative() => base.join(p),
+            Some(p) => p,
+            None => cfg.storage.path.parent().unwrap_or(Path::new(".")).join("outbox"),
+        });
         cfg.validate(text)?;
         Ok(cfg)
     }
@@ -340,6 +353,40 @@ impl Config {
             if let Err(e) = crate::schedule::CronSchedule::parse(expr) {
                 return Err(at(&format!("\"{expr}\""), format!("{key}: {e}")));
             }
+        }
+        if let Some(smtp) = &self.smtp {
+            if smtp.security == Security::None && !smtp.is_loopback() {
+                return Err(at(
+                    "security",
+                    format!(
+                        "smtp.security: \"none\" sends mail in plain text and is allowed only to a server on this machine, not {:?}",
+                        smtp.host
+                    ),
+                ));
+            }
+            if smtp.password_file.is_some() && smtp.password_env.is_some() {
+                return Err(at(
+                    "password_",
+                    "smtp: give password_file or password_env, not both".into(),
+                ));
+            }
+            if self.digest.to.is_empty() {
+                return Err(at(
+                    "[smtp]",
+                    "digest.to: list at least one recipient when [smtp] is set".into(),
+                ));
+            }
+        }
+        for addr in std::iter::once(&self.digest.from).chain(&self.digest.to) {
+            if addr.parse::<lettre::message::Mailbox>().is_err() {
+                return Err(at(addr, format!("digest: {addr:?} is not an email address")));
+            }
+        }
+        if let Err(e) = crate::schedule::CronSchedule::parse(&self.digest.schedule) {
+            return Err(at(
+                &format!("\"{}\"", self.digest.schedule),
+                format!("digest.schedule: {e}"),
+            ));
         }
         if self.poll.per_host == 0 {
             return Err(at("per_host", "poll.per_host: must be at least 1".into()));

@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
 use crate::config::{Config, ConfigError};
+use crate::digest;
 use crate::poll::{PollError, PollSummary, Poller};
 use crate::schedule::Clock;
 use crate::store::{Store, StoreError};
@@ -62,6 +63,9 @@ pub async fn run(
     store.sync_sources(cfg.sources.iter().map(|s| (s.name.as_str(), s.url.as_str())))?;
     let progress = Arc::new(AtomicI64::new(clock.now().timestamp()));
     let mut poller = Poller::new(&cfg)?.with_observer(heartbeat(&progress, &clock));
+    let mut next_digest = digest_schedule(&cfg)
+        .next_after(clock.now())
+        .unwrap_or(clock.now() + chrono::Duration::days(1));
     info!(config = %cfg.path.display(), db = %db_path.display(), sources = cfg.sources.len(), "sigwatch started");
     notify(&[
         sd_notify::NotifyState::Ready,
@@ -100,12 +104,48 @@ pub async fn run(
                 &mut store,
                 heartbeat(&progress, &clock),
             );
+            reload = false;
+        }
+        // Digests: build one when its schedule says, and deliver what is queued and due.
+        let now = clock.now();
+        if now >= next_digest {
+            if let Err(e) = digest::queue(&cfg, &mut store, now) {
+                error!(error = %e, "could not build the digest");
+            }
+            next_digest = digest_schedule(&cfg)
+                .next_after(now)
+                .unwrap_or(now + chrono::Duration::days(1));
+        }
+        let delivery = digest::deliver(&cfg, &mut store, now, false);
+        tokio::select! {
+            r = delivery => if let Err(e) = r { error!(error = %e, "digest delivery failed"); },
+            sig = signals.recv() => match sig {
+                Some(Signal::Reload) => reload = true,
+                Some(Signal::Stop) | None => break,
+            },
+        }
+        if reload {
+            reload_config(
+                &opts,
+                &mut cfg,
+                &mut poller,
+                &mut store,
+                heartbeat(&progress, &clock),
+            );
+            next_digest = digest_schedule(&cfg)
+                .next_after(clock.now())
+                .unwrap_or(next_digest);
         }
         let now = clock.now();
-        let next = Poller::next_due(&cfg, &store)
-            .ok()
-            .flatten()
-            .unwrap_or(now + chrono::Duration::hours(1));
+        let next = [
+            Poller::next_due(&cfg, &store).ok().flatten(),
+            Some(next_digest),
+            store.next_digest_attempt().ok().flatten(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(now + chrono::Duration::hours(1));
         let nap = (next - now).to_std().unwrap_or(Duration::ZERO).min(MAX_NAP);
         tokio::select! {
             _ = tokio::time::sleep(nap) => {}
@@ -185,6 +225,13 @@ fn report(s: &PollSummary, next: Option<DateTime<Utc>>) {
         s.new_hits
     );
     notify(&[sd_notify::NotifyState::Status(&status)]);
+}
+
+/// The digest's schedule (validated when the config was loaded).
+fn digest_schedule(cfg: &Config) -> crate::schedule::CronSchedule {
+    crate::schedule::CronSchedule::parse(&cfg.digest.schedule)
+        .or_else(|_| crate::schedule::CronSchedule::parse("0 7 * * *"))
+        .expect("the default digest schedule parses")
 }
 
 /// An observer that records the time of each stored result in `progress`.

@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod digest;
 pub mod item;
 pub mod poll;
 pub mod rematch;

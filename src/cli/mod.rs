@@ -4,6 +4,7 @@
 //! business logic lives in the modules they call. Errors here are `anyhow`, like `main`'s.
 
 mod db_cmd;
+mod digest_cmd;
 mod hits_cmd;
 mod match_cmd;
 mod output;
@@ -69,6 +70,10 @@ pub enum Command {
     },
     /// Print the man page (roff)
     Man,
+    /// Build and send the digest of new hits now (--preview to look first, --status for the queue)
+    Digest(digest_cmd::DigestArgs),
+    /// Send a short test message to check the [smtp] settings
+    TestEmail,
     /// Show which watches and terms match a text (or JSON lines on stdin)
     Match(match_cmd::MatchArgs),
     /// Validate the config and exit
@@ -110,6 +115,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Match(args) => match_cmd::run(&ctx, &args),
+        Command::Digest(args) => digest_cmd::run(&ctx, &args),
+        Command::TestEmail => digest_cmd::test_email(&ctx),
         Command::Check => check(&ctx),
     }
 }

@@ -8,6 +8,7 @@
 mod decode;
 mod fetch;
 mod parse;
+mod repair;
 
 pub use decode::{Decoded, decode};
 pub use fetch::{Fetched, Fetcher, Validators};

@@ -10,6 +10,7 @@ use feed_rs::parser::{Builder, ParseErrorKind, ParseFeedError};
 
 use super::SourceError;
 use super::decode::decode;
+use super::repair;
 use crate::item::Item;
 use crate::text::plain_text;
 
@@ -42,7 +43,19 @@ pub fn parse_feed(bytes: &[u8], content_type: Option<&str>, base_url: &str) -> R
     if let Some(kind) = not_a_feed(text) {
         return Err(SourceError::NotAFeed(kind.into()));
     }
-    let utf8 = declare_utf8(text);
+    let mut xml = declare_utf8(text).into_owned();
+    // Tolerant repairs for the commonest breakage of real feeds, each a warning.
+    if let Some(at) = root_offset(&xml).filter(|&at| xml[at..].starts_with("<rss")) {
+        let fixed = repair::normalise_rss_root(&xml, at);
+        if fixed != xml.as_str() {
+            warnings.push("<rss> version or namespace unusable; read as RSS 2.0".into());
+            xml = fixed.into_owned();
+        }
+    }
+    let (utf8, fixed) = repair::escape_bare_ampersands(&xml);
+    if fixed > 0 {
+        warnings.push(format!("escaped {fixed} bare '&'"));
+    }
     let parser = Builder::new()
         .base_uri(Some(base_url))
         // Entries without an id keep an empty one, so that identity falls back to the link
@@ -92,6 +105,26 @@ fn skip_prolog(s: &str) -> &str {
             None => return s,
         }
     }
+}
+
+/// The byte offset of the root element's `<`, after the prolog.
+fn root_offset(text: &str) -> Option<usize> {
+    let mut i = 0;
+    while let Some(rel) = text[i..].find('<') {
+        let at = i + rel;
+        let rest = &text[at..];
+        let skip = if rest.starts_with("<?") {
+            rest.find("?>").map(|e| e + 2)
+        } else if rest.starts_with("<!--") {
+            rest.find("-->").map(|e| e + 3)
+        } else if rest.starts_with("<!") {
+            rest.find('>').map(|e| e + 1)
+        } else {
+            return Some(at);
+        };
+        i = at + skip?;
+    }
+    None
 }
 
 /// The text with any XML declaration replaced by one that says UTF-8.

@@ -52,7 +52,8 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Adds hits to stored items in one transaction; hits already stored are skipped.
+    /// Adds hits to stored items in one transaction; hits already stored are skipped. They
+    /// are found in history, not news, so digests leave them out (as a backlog).
     /// Returns how many were added.
     pub fn add_hits(&mut self, hits: &[(i64, NewHit)], now: DateTime<Utc>) -> Result<u64> {
         let tx = self
@@ -60,7 +61,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut added = 0;
         for (item_id, h) in hits {
-            added += super::write::insert_hit(&tx, *item_id, h, to_ts(now))? as u64;
+            added += super::write::insert_hit(&tx, *item_id, h, to_ts(now), true)? as u64;
         }
         tx.commit()?;
         Ok(added)

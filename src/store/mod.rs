@@ -6,6 +6,7 @@
 //! backend can be a second implementation of this interface.
 
 mod history;
+mod outbox;
 mod query;
 mod report;
 mod sched;
@@ -19,6 +20,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OpenFlags};
 
 pub use history::{HitKey, StoredItem};
+pub use outbox::{NewDigest, PendingHit, Queued};
 pub use query::{HitQuery, HitRow, SourceRow};
 pub use report::{ItemRow, StatsBy};
 pub use sched::ScheduleRow;

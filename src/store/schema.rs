@@ -89,4 +89,28 @@ pub(super) const MIGRATIONS: &[&str] = &[
     CREATE INDEX items_date ON items(coalesce(published, first_seen));
     CREATE INDEX items_source_date ON items(source_id, coalesce(published, first_seen));
     "#,
+    // 4: the outbox. A hit is taken into one digest (digest_id) in the same transaction that
+    // stores the rendered message; hits found in a source's first fetch are its backlog and
+    // are not mailed unless asked.
+    r#"
+    ALTER TABLE hits ADD COLUMN digest_id INTEGER;
+    ALTER TABLE hits ADD COLUMN backlog INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX hits_untaken ON hits(item_date) WHERE digest_id IS NULL;
+    CREATE TABLE digests (
+        id           INTEGER PRIMARY KEY,
+        created      INTEGER NOT NULL,
+        message_id   TEXT NOT NULL UNIQUE,
+        subject      TEXT NOT NULL,
+        sender       TEXT NOT NULL,
+        recipients   TEXT NOT NULL,
+        message      BLOB NOT NULL,
+        hits         INTEGER NOT NULL,
+        status       TEXT NOT NULL DEFAULT 'queued',
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        next_attempt INTEGER NOT NULL,
+        last_error   TEXT,
+        sent_at      INTEGER
+    );
+    CREATE INDEX digests_queue ON digests(status, next_attempt);
+    "#,
 ];

@@ -154,6 +154,13 @@ impl Store {
             }
         }
         let mut stats = SaveStats::default();
+        // Hits of a source's first fetch with items are its backlog: stored, not mailed.
+        let backlog = !items.is_empty()
+            && !tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM items WHERE source_id = ?1)",
+                [source_id],
+                |r| r.get::<_, bool>(0),
+            )?;
         {
             let mut insert_item = tx.prepare_cached(
                 "INSERT INTO items(source_id, uid, guid, link, title, summary, text, published, first_seen)
@@ -179,7 +186,7 @@ impl Store {
                 stats.new_items += 1;
                 let item_id = tx.last_insert_rowid();
                 for h in &new.hits {
-                    stats.new_hits += insert_hit(&tx, item_id, h, now_ts)? as u64;
+                    stats.new_hits += insert_hit(&tx, item_id, h, now_ts, backlog)? as u64;
                 }
             }
         }
@@ -195,11 +202,12 @@ pub(super) fn insert_hit(
     item_id: i64,
     h: &NewHit,
     now_ts: i64,
+    backlog: bool,
 ) -> rusqlite::Result<usize> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO hits(item_id, watch, term, field, start, end, snippet, snippet_start,
-                          snippet_end, watch_version, created, item_date, source_id)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, coalesce(i.published, i.first_seen), i.source_id
+                          snippet_end, watch_version, created, item_date, source_id, backlog)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, coalesce(i.published, i.first_seen), i.source_id, ?12
          FROM items i WHERE i.id = ?1
          ON CONFLICT DO NOTHING",
     )?;
@@ -215,6 +223,7 @@ pub(super) fn insert_hit(
         hit.snippet_match.0 as i64,
         hit.snippet_match.1 as i64,
         h.watch_version,
-        now_ts
+        now_ts,
+        backlog
     ])
 }

@@ -2,11 +2,13 @@
 //! real SQLite file in a temporary folder.
 
 mod daemon;
+mod digest;
 mod matching;
 mod poll;
 mod rematch;
 mod report;
 mod server;
+mod smtp;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,121 @@
+//! `sigwatch digest` and `sigwatch test-email`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::Utc;
+
+use super::Ctx;
+use super::output::{self, Format};
+use crate::digest;
+
+#[derive(Debug, clap::Args)]
+pub struct DigestArgs {
+    /// Print the digest that would be sent, without sending it or marking anything
+    #[arg(long)]
+    pub preview: bool,
+    /// With --preview: write the message as an .eml file instead of printing it
+    #[arg(long, value_name = "FILE", requires = "preview")]
+    pub out: Option<PathBuf>,
+    /// List queued, sent and failed messages
+    #[arg(long, conflicts_with = "preview")]
+    pub status: bool,
+    /// Output format of --status
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+pub fn run(ctx: &Ctx, args: &DigestArgs) -> anyhow::Result<ExitCode> {
+    let cfg = ctx.config()?;
+    let mut store = ctx.open_store(Some(&cfg))?;
+    if args.status {
+        let rows = digest::status(&store)?;
+        if output::write_rows(args.format, &rows)? {
+            return Ok(ExitCode::SUCCESS);
+        }
+        let mut t = output::table(&[
+            "id",
+            "created",
+            "status",
+            "tries",
+            "hits",
+            "subject",
+            "last error",
+        ]);
+        for q in &rows {
+            t.add_row(vec![
+                q.id.to_string(),
+                output::short_time(Some(q.created)),
+                q.status.clone(),
+                q.attempts.to_string(),
+                q.hits.to_string(),
+                q.subject.clone(),
+                q.last_error.clone().unwrap_or_default(),
+            ]);
+        }
+        println!("{t}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let now = Utc::now();
+    if args.preview {
+        let Some(c) = digest::compose(&cfg, &store, now)? else {
+            println!("nothing to send: no new hits (set [digest] send_empty to send anyway)");
+            return Ok(ExitCode::SUCCESS);
+        };
+        match &args.out {
+            Some(path) => {
+                std::fs::write(path, &c.digest.message)?;
+                println!(
+                    "wrote {} ({} hits, not sent, nothing marked)",
+                    path.display(),
+                    c.hit_ids.len()
+                );
+            }
+            None => print!("{}", String::from_utf8_lossy(&c.digest.message)),
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    match digest::queue(&cfg, &mut store, now)? {
+        Some(id) => println!("queued digest {id}"),
+        None => println!("no new hits: nothing queued"),
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let report = rt.block_on(digest::deliver(&cfg, &mut store, now, true))?;
+    let target = if cfg.smtp.is_some() {
+        "over SMTP".to_string()
+    } else {
+        format!(
+            "to {}",
+            cfg.digest
+                .outbox_dir
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        )
+    };
+    println!(
+        "delivered {} {target}; {} to retry; {} failed (see `sigwatch digest --status`)",
+        report.sent, report.retrying, report.failed
+    );
+    Ok(if report.failed > 0 || report.retrying > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+pub fn test_email(ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    let cfg = ctx.config()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(digest::send_test(&cfg))?;
+    println!(
+        "test message accepted by {} for {}",
+        cfg.smtp.as_ref().map_or("", |s| s.host.as_str()),
+        cfg.digest.to.join(", ")
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,280 @@
+//! Digests: picks the hits not yet mailed, renders them as text and HTML, stores the message
+//! in the outbox, and delivers it over SMTP (or writes an .eml file when no `[smtp]` is set).
+//!
+//! Delivery has the guarantees of a mail queue: taking hits into a digest and storing its
+//! message happen in one transaction; a message is marked sent only after the server's final
+//! 250; 4xx answers, timeouts and dropped connections are retried with backoff for
+//! `[digest] retry_for`; 5xx marks it failed. The stored message (and so its Message-ID) is
+//! what is re-sent, so a crash between sending and marking costs at most one duplicate that
+//! mail clients can recognise.
+
+mod render;
+mod send;
+
+use std::time::SystemTime;
+
+use chrono::{DateTime, Utc};
+use lettre::Message;
+use lettre::message::{Mailbox, MultiPart};
+use sha2::{Digest as _, Sha256};
+use tracing::{info, warn};
+
+use crate::config::Config;
+use crate::schedule::{self, Health, HealthInput};
+use crate::store::{NewDigest, Queued, Store, StoreError};
+pub use render::{Content, header_safe, safe_link};
+pub use send::{Delivery, send_message, send_test};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DigestError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("bad address {0:?}: {1}")]
+    Address(String, String),
+    #[error("cannot build the message: {0}")]
+    Build(String),
+    #[error("SMTP: {0}")]
+    Smtp(String),
+    #[error("outbox: {0}")]
+    Outbox(String),
+    #[error("password: {0}")]
+    Password(String),
+}
+
+/// A digest built but not yet queued.
+pub struct Composed {
+    pub content: Content,
+    pub digest: NewDigest,
+    pub hit_ids: Vec<i64>,
+}
+
+/// Builds the digest of every hit not yet mailed; `None` when there is nothing to send (and
+/// `[digest] send_empty` is off).
+pub fn compose(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Option<Composed>, DigestError> {
+    let d = &cfg.digest;
+    let pending = store.pending_hits(d.mail_backlog)?;
+    if pending.is_empty() && !d.send_empty {
+        return Ok(None);
+    }
+    let content = Content {
+        sections: render::sections(&pending, d.max_per_watch.max(1)),
+        warnings: warnings(cfg, store, now)?,
+        spikes: spikes(cfg, store, now)?,
+        generated: now,
+    };
+    let watches: Vec<&str> = content.sections.iter().map(|s| s.watch.as_str()).collect();
+    let watches = if watches.is_empty() {
+        "no watch".to_string()
+    } else {
+        watches.join(", ")
+    };
+    let subject = header_safe(
+        &d.subject
+            .replace("{hits}", &content.hits().to_string())
+            .replace("{items}", &content.items().to_string())
+            .replace("{watches}", &watches),
+    );
+    let hit_ids: Vec<i64> = pending.iter().map(|h| h.id).collect();
+    let message_id = message_id(&d.from, &hit_ids, now);
+    let message = build_message(
+        cfg,
+        &subject,
+        &message_id,
+        &render::text(&content),
+        &render::html(&content),
+        now,
+    )?;
+    let digest = NewDigest {
+        message_id,
+        subject,
+        sender: d.from.clone(),
+        recipients: d.to.clone(),
+        message: message.formatted(),
+    };
+    Ok(Some(Composed {
+        content,
+        digest,
+        hit_ids,
+    }))
+}
+
+/// Builds and queues a digest; returns the queued message's id, or `None` if there was
+/// nothing to send.
+pub fn queue(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Result<Option<i64>, DigestError> {
+    let Some(c) = compose(cfg, store, now)? else {
+        return Ok(None);
+    };
+    let id = store.enqueue_digest(&c.digest, &c.hit_ids, now)?;
+    info!(digest = id, hits = c.hit_ids.len(), message_id = %c.digest.message_id, "digest queued");
+    Ok(Some(id))
+}
+
+/// What one round of delivery did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct DeliveryReport {
+    pub sent: u32,
+    pub retrying: u32,
+    pub failed: u32,
+}
+
+/// Delivers queued messages that are due (all queued ones when `all`), oldest first.
+pub async fn deliver(
+    cfg: &Config,
+    store: &mut Store,
+    now: DateTime<Utc>,
+    all: bool,
+) -> Result<DeliveryReport, DigestError> {
+    let mut report = DeliveryReport::default();
+    for q in store.due_digests((!all).then_some(now))? {
+        match send_message(cfg, &q).await {
+            Delivery::Sent => {
+                store.mark_digest_sent(q.id, Utc::now())?;
+                info!(digest = q.id, message_id = %q.message_id, "digest delivered");
+                report.sent += 1;
+            }
+            Delivery::Retry(e) => {
+                let age = (now - q.created).to_std().unwrap_or_default();
+                if age >= cfg.digest.retry_for {
+                    warn!(digest = q.id, error = %e, "digest undeliverable for longer than retry_for; giving up");
+                    store.mark_digest_failed(
+                        q.id,
+                        &format!("gave up after {} attempts: {e}", q.attempts + 1),
+                    )?;
+                    report.failed += 1;
+                } else {
+                    let delay = schedule::backoff(
+                        q.attempts + 1,
+                        std::time::Duration::from_secs(60),
+                        std::time::Duration::from_secs(3600),
+                        &q.message_id,
+                    );
+                    let next = now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(1));
+                    warn!(digest = q.id, error = %e, next_attempt = %next, "digest not delivered; will retry");
+                    store.mark_digest_retry(q.id, &e, next)?;
+                    report.retrying += 1;
+                }
+            }
+            Delivery::Failed(e) => {
+                warn!(digest = q.id, error = %e, "digest refused by the server");
+                store.mark_digest_failed(q.id, &e)?;
+                report.failed += 1;
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// A Message-ID that identifies this digest for good: it is stored with the message, so
+/// every resend carries the same one.
+fn message_id(from: &str, hit_ids: &[i64], now: DateTime<Utc>) -> String {
+    let mut h = Sha256::new();
+    h.update(now.timestamp_nanos_opt().unwrap_or_default().to_le_bytes());
+    for id in hit_ids {
+        h.update(id.to_le_bytes());
+    }
+    let hash: String = h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let domain = from
+        .parse::<Mailbox>()
+        .map(|m| m.email.domain().to_string())
+        .unwrap_or_else(|_| "sigwatch.invalid".into());
+    format!("<digest.{}.{hash}@{domain}>", now.format("%Y%m%d%H%M%S"))
+}
+
+fn build_message(
+    cfg: &Config,
+    subject: &str,
+    message_id: &str,
+    text: &str,
+    html: &str,
+    now: DateTime<Utc>,
+) -> Result<Message, DigestError> {
+    let d = &cfg.digest;
+    let from: Mailbox = d
+        .from
+        .parse()
+        .map_err(|e| DigestError::Address(d.from.clone(), format!("{e}")))?;
+    let mut b = Message::builder()
+        .from(from)
+        .subject(subject)
+        .message_id(Some(message_id.to_string()))
+        .date(SystemTime::from(now));
+    for to in &d.to {
+        b = b.to(to
+            .parse()
+            .map_err(|e| DigestError::Address(to.clone(), format!("{e}")))?);
+    }
+    if d.to.is_empty() {
+        // An outbox-only setup still writes a well-formed message.
+        b = b.to("sigwatch <sigwatch@localhost>"
+            .parse()
+            .map_err(|e| DigestError::Address("sigwatch@localhost".into(), format!("{e}")))?);
+    }
+    b.multipart(MultiPart::alternative_plain_html(
+        text.to_string(),
+        html.to_string(),
+    ))
+    .map_err(|e| DigestError::Build(e.to_string()))
+}
+
+/// Failing and stale sources, for the end of the digest.
+fn warnings(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec<render::Warning>, DigestError> {
+    let mut out = Vec::new();
+    for r in store.sources()? {
+        let Some(conf) = cfg.source(&r.name) else { continue };
+        let input = HealthInput {
+            ever_fetched: r.last_fetch.is_some(),
+            disabled: !conf.enabled || r.disabled_reason.is_some(),
+            failing_since: r.failing_since,
+            newest_item: r.newest_item,
+            last_success: r.last_success,
+        };
+        let detail = match schedule::health(&input, now, cfg.poll.fail_after, cfg.poll.stale_after) {
+            Health::Failing => format!(
+                "failing since {}: {}",
+                r.failing_since
+                    .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                    .unwrap_or_default(),
+                r.last_error.clone().unwrap_or_default()
+            ),
+            Health::Stale => format!(
+                "answers, but its newest item is from {}",
+                r.newest_item
+                    .map_or("never".to_string(), |t| t.format("%Y-%m-%d").to_string())
+            ),
+            Health::Disabled if r.disabled_reason.is_some() => r.disabled_reason.clone().unwrap_or_default(),
+            _ => continue,
+        };
+        let health = if r.disabled_reason.is_some() {
+            "disabled"
+        } else if r.failing_since.is_some() {
+            "failing"
+        } else {
+            "stale"
+        };
+        out.push(render::Warning {
+            source: r.name,
+            health: health.into(),
+            detail,
+        });
+    }
+    Ok(out)
+}
+
+/// The spike lines of `sigwatch trends`, for the top of the digest.
+fn spikes(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec<String>, DigestError> {
+    let today = now.date_naive();
+    let days = 30;
+    let first = today - chrono::Days::new(days - 1);
+    let rows = store.daily_hits(first.and_time(chrono::NaiveTime::MIN).and_utc())?;
+    let watches: Vec<String> = cfg.watch.keys().cloned().collect();
+    Ok(crate::trends::trends(&rows, &watches, today, days as usize)
+        .iter()
+        .filter(|t| t.spike)
+        .map(crate::trends::spike_line)
+        .collect())
+}
+
+/// The queued, sent and failed messages, newest first.
+pub fn status(store: &Store) -> Result<Vec<Queued>, DigestError> {
+    Ok(store.digest_status()?)
+}

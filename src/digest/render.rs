@@ -1,0 +1,304 @@
+//! Rendering a digest as plain text and as HTML that reads well in common mail clients:
+//! inline styles only, no scripts, no remote images, every feed string escaped, links only
+//! when they are http(s).
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use chrono::{DateTime, Utc};
+use html_escape::{encode_double_quoted_attribute as attr, encode_text as esc};
+
+use crate::store::PendingHit;
+
+/// One item under one watch, with the hit shown for it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub title: String,
+    pub link: Option<String>,
+    pub source: String,
+    pub date: DateTime<Utc>,
+    pub term: String,
+    pub snippet: String,
+    pub snippet_match: (usize, usize),
+    /// Other terms of the same watch found in the item.
+    pub more_terms: Vec<String>,
+}
+
+/// One watch's part of a digest.
+#[derive(Debug, Clone, Default)]
+pub struct Section {
+    pub watch: String,
+    /// Entries shown, grouped by source (sources in order of their newest entry).
+    pub by_source: Vec<(String, Vec<Entry>)>,
+    pub items: usize,
+    pub hits: usize,
+    /// Items not shown because of `max_per_watch`.
+    pub more: usize,
+    /// The oldest date among the watch's hits, for the "list them all" command.
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// A source to warn about at the end of a digest.
+#[derive(Debug, Clone)]
+pub struct Warning {
+    pub source: String,
+    pub health: String,
+    pub detail: String,
+}
+
+/// Everything a digest shows.
+#[derive(Debug, Clone, Default)]
+pub struct Content {
+    pub sections: Vec<Section>,
+    pub warnings: Vec<Warning>,
+    pub spikes: Vec<String>,
+    pub generated: DateTime<Utc>,
+}
+
+impl Content {
+    pub fn hits(&self) -> usize {
+        self.sections.iter().map(|s| s.hits).sum()
+    }
+
+    pub fn items(&self) -> usize {
+        self.sections.iter().map(|s| s.items).sum()
+    }
+}
+
+/// Groups pending hits into sections: by watch, then source, newest first, one entry per
+/// item, at most `max_per_watch` entries per watch.
+pub fn sections(hits: &[PendingHit], max_per_watch: usize) -> Vec<Section> {
+    let mut by_watch: BTreeMap<&str, Vec<&PendingHit>> = BTreeMap::new();
+    for h in hits {
+        by_watch.entry(&h.watch).or_default().push(h);
+    }
+    by_watch
+        .into_iter()
+        .map(|(watch, hs)| {
+            // One entry per item, from its newest hit (hits arrive newest first).
+            let mut entries: Vec<(i64, Entry)> = Vec::new();
+            for h in &hs {
+                if let Some((_, e)) = entries.iter_mut().find(|(id, _)| *id == h.item_id) {
+                    if e.term != h.term && !e.more_terms.contains(&h.term) {
+                        e.more_terms.push(h.term.clone());
+                    }
+                    continue;
+                }
+                entries.push((
+                    h.item_id,
+                    Entry {
+                        title: h.title.clone(),
+                        link: h.link.clone(),
+                        source: h.source.clone(),
+                        date: h.date,
+                        term: h.term.clone(),
+                        snippet: h.snippet.clone(),
+                        snippet_match: h.snippet_match,
+                        more_terms: Vec::new(),
+                    },
+                ));
+            }
+            let items = entries.len();
+            let shown: Vec<Entry> = entries.into_iter().take(max_per_watch).map(|(_, e)| e).collect();
+            let mut by_source: Vec<(String, Vec<Entry>)> = Vec::new();
+            for e in shown {
+                match by_source.iter_mut().find(|(s, _)| *s == e.source) {
+                    Some((_, list)) => list.push(e),
+                    None => by_source.push((e.source.clone(), vec![e])),
+                }
+            }
+            Section {
+                watch: watch.to_string(),
+                items,
+                hits: hs.len(),
+                more: items.saturating_sub(max_per_watch),
+                since: hs.iter().map(|h| h.date).min(),
+                by_source,
+            }
+        })
+        .collect()
+}
+
+/// Strips CR, LF and other control characters, for anything that becomes a header.
+pub fn header_safe(s: &str) -> String {
+    let cleaned: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The link when it is http(s); anything else (javascript:, data:, file:) is not a link.
+pub fn safe_link(link: Option<&str>) -> Option<&str> {
+    let l = link?.trim();
+    let lower = l.get(..8).unwrap_or(l).to_ascii_lowercase();
+    (lower.starts_with("http://") || lower.starts_with("https://")).then_some(l)
+}
+
+fn list_command(s: &Section) -> String {
+    let since = s
+        .since
+        .map(|d| format!(" --since {}", d.format("%Y-%m-%d")))
+        .unwrap_or_default();
+    format!("sigwatch hits --watch {}{since} --limit {}", s.watch, s.items)
+}
+
+fn when(d: DateTime<Utc>) -> String {
+    d.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// The plain-text part.
+pub fn text(c: &Content) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "sigwatch digest, {}", when(c.generated));
+    let _ = writeln!(out, "{} new hits in {} items\n", c.hits(), c.items());
+    for s in &c.sections {
+        let _ = writeln!(out, "  {:<20} {:>4} items, {:>4} hits", s.watch, s.items, s.hits);
+    }
+    for line in &c.spikes {
+        let _ = writeln!(out, "  SPIKE {line}");
+    }
+    for s in &c.sections {
+        let _ = writeln!(out, "\n== {} ({} items) ==", s.watch, s.items);
+        for (source, entries) in &s.by_source {
+            let _ = writeln!(out, "\n-- {source}");
+            for e in entries {
+                let _ = writeln!(out, "\n* {}", header_safe(&e.title));
+                let _ = writeln!(out, "  {} | {} | term: {}", e.source, when(e.date), e.term);
+                if let Some(l) = safe_link(e.link.as_deref()) {
+                    let _ = writeln!(out, "  {l}");
+                }
+                let (a, b) = e.snippet_match;
+                if let (Some(pre), Some(m), Some(post)) =
+                    (e.snippet.get(..a), e.snippet.get(a..b), e.snippet.get(b..))
+                {
+                    let _ = writeln!(out, "  > {pre}[{m}]{post}");
+                }
+            }
+        }
+        if s.more > 0 {
+            let _ = writeln!(out, "\n  … and {} more: {}", s.more, list_command(s));
+        }
+    }
+    if !c.warnings.is_empty() {
+        let _ = writeln!(out, "\n== Sources needing attention ==");
+        for w in &c.warnings {
+            let _ = writeln!(out, "  {} ({}): {}", w.source, w.health, header_safe(&w.detail));
+        }
+    }
+    out
+}
+
+const FONT: &str = "font-family:-apple-system,'Segoe UI',Roboto,'Noto Sans','Noto Sans CJK SC','PingFang SC','Microsoft YaHei',Arial,sans-serif";
+
+/// The HTML part.
+pub fn html(c: &Content) -> String {
+    let mut o = String::new();
+    let _ = write!(
+        o,
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>sigwatch digest</title></head>\
+         <body style=\"margin:0;padding:0;background:#f4f5f7;{FONT};color:#1f2328\">\
+         <div style=\"max-width:720px;margin:0 auto;padding:24px 16px\">\
+         <h1 style=\"font-size:20px;margin:0 0 4px\">sigwatch digest</h1>\
+         <p style=\"margin:0 0 16px;color:#57606a;font-size:13px\">{} · {} new hits in {} items</p>",
+        esc(&when(c.generated)),
+        c.hits(),
+        c.items()
+    );
+    o.push_str(
+        "<table role=\"presentation\" style=\"border-collapse:collapse;margin:0 0 16px;font-size:14px\">",
+    );
+    for s in &c.sections {
+        let _ = write!(
+            o,
+            "<tr><td style=\"padding:2px 16px 2px 0\"><a href=\"#{}\" style=\"color:#0969da;text-decoration:none\">{}</a></td>\
+             <td style=\"padding:2px 8px;text-align:right\"><b>{}</b> items</td><td style=\"padding:2px 8px;color:#57606a;text-align:right\">{} hits</td></tr>",
+            attr(&s.watch),
+            esc(&s.watch),
+            s.items,
+            s.hits
+        );
+    }
+    o.push_str("</table>");
+    for line in &c.spikes {
+        let _ = write!(
+            o,
+            "<p style=\"margin:0 0 8px;padding:8px 12px;background:#fff8c5;border-left:4px solid #bf8700;font-size:14px\"><b>Spike</b> · {}</p>",
+            esc(line)
+        );
+    }
+    for s in &c.sections {
+        let _ = write!(
+            o,
+            "<h2 id=\"{}\" style=\"font-size:17px;margin:24px 0 8px;padding-bottom:4px;border-bottom:2px solid #d0d7de\">{} <span style=\"font-weight:normal;color:#57606a;font-size:14px\">{} items</span></h2>",
+            attr(&s.watch),
+            esc(&s.watch),
+            s.items
+        );
+        for (source, entries) in &s.by_source {
+            let _ = write!(
+                o,
+                "<h3 style=\"font-size:13px;margin:12px 0 4px;color:#57606a;text-transform:uppercase;letter-spacing:.04em\">{}</h3>",
+                esc(source)
+            );
+            for e in entries {
+                entry_html(&mut o, e);
+            }
+        }
+        if s.more > 0 {
+            let _ = write!(
+                o,
+                "<p style=\"margin:8px 0;font-size:13px;color:#57606a\">… and {} more. List them with <code style=\"background:#eaeef2;padding:1px 4px;border-radius:3px\">{}</code></p>",
+                s.more,
+                esc(&list_command(s))
+            );
+        }
+    }
+    if !c.warnings.is_empty() {
+        o.push_str("<h2 style=\"font-size:17px;margin:24px 0 8px;color:#9a6700\">Sources needing attention</h2><ul style=\"padding-left:20px;font-size:14px\">");
+        for w in &c.warnings {
+            let _ = write!(
+                o,
+                "<li><b>{}</b> ({}): {}</li>",
+                esc(&w.source),
+                esc(&w.health),
+                esc(&w.detail)
+            );
+        }
+        o.push_str("</ul>");
+    }
+    o.push_str("<p style=\"margin:24px 0 0;font-size:12px;color:#8c959f\">Sent by sigwatch. Query hits any time with <code>sigwatch hits</code>.</p></div></body></html>");
+    o
+}
+
+fn entry_html(o: &mut String, e: &Entry) {
+    let title = esc(&e.title);
+    let title = match safe_link(e.link.as_deref()) {
+        Some(l) => format!(
+            "<a href=\"{}\" style=\"color:#0969da;text-decoration:none\">{title}</a>",
+            attr(l)
+        ),
+        None => title.into_owned(),
+    };
+    let (a, b) = e.snippet_match;
+    let snippet = match (e.snippet.get(..a), e.snippet.get(a..b), e.snippet.get(b..)) {
+        (Some(pre), Some(m), Some(post)) => format!(
+            "{}<mark style=\"background:#fff1a8;padding:0 1px\">{}</mark>{}",
+            esc(pre),
+            esc(m),
+            esc(post)
+        ),
+        _ => esc(&e.snippet).into_owned(),
+    };
+    let terms = std::iter::once(&e.term)
+        .chain(&e.more_terms)
+        .map(|t| esc(t).into_owned())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let _ = write!(
+        o,
+        "<div style=\"background:#ffffff;border:1px solid #d0d7de;border-radius:6px;padding:10px 12px;margin:0 0 8px\">\
+         <div style=\"font-size:15px;font-weight:600;line-height:1.35\">{title}</div>\
+         <div style=\"font-size:12px;color:#57606a;margin:2px 0 6px\">{} · {} · {terms}</div>\
+         <div style=\"font-size:14px;line-height:1.5\">{snippet}</div></div>",
+        esc(&e.source),
+        esc(&when(e.date))
+    );
+}

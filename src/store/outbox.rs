@@ -1,0 +1,181 @@
+//! The outbox: hits not yet mailed, digests queued with their rendered message, and the
+//! state of each delivery.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{TransactionBehavior, params};
+
+use super::{Result, Store, from_ts, to_ts};
+
+/// A hit waiting for a digest, with what the digest shows of it.
+#[derive(Debug, Clone)]
+pub struct PendingHit {
+    pub id: i64,
+    pub item_id: i64,
+    pub watch: String,
+    pub term: String,
+    pub source: String,
+    pub title: String,
+    pub link: Option<String>,
+    pub date: DateTime<Utc>,
+    pub snippet: String,
+    pub snippet_match: (usize, usize),
+}
+
+/// A message in the outbox.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Queued {
+    pub id: i64,
+    pub created: DateTime<Utc>,
+    pub message_id: String,
+    pub subject: String,
+    pub sender: String,
+    pub recipients: Vec<String>,
+    #[serde(skip)]
+    pub message: Vec<u8>,
+    pub hits: u64,
+    pub status: String,
+    pub attempts: u32,
+    pub next_attempt: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// A rendered digest, ready to be queued.
+#[derive(Debug, Clone)]
+pub struct NewDigest {
+    pub message_id: String,
+    pub subject: String,
+    pub sender: String,
+    pub recipients: Vec<String>,
+    pub message: Vec<u8>,
+}
+
+impl Store {
+    /// Hits not yet taken into a digest, newest first (backlog hits only when asked).
+    pub fn pending_hits(&self, with_backlog: bool) -> Result<Vec<PendingHit>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT h.id, h.item_id, h.watch, h.term, s.name, i.title, i.link, h.item_date, h.snippet,
+                    h.snippet_start, h.snippet_end
+             FROM hits h JOIN items i ON i.id = h.item_id JOIN sources s ON s.id = h.source_id
+             WHERE h.digest_id IS NULL AND (?1 OR h.backlog = 0)
+             ORDER BY h.item_date DESC, h.id DESC",
+        )?;
+        let rows = stmt.query_map([with_backlog], |r| {
+            Ok(PendingHit {
+                id: r.get(0)?,
+                item_id: r.get(1)?,
+                watch: r.get(2)?,
+                term: r.get(3)?,
+                source: r.get(4)?,
+                title: r.get(5)?,
+                link: r.get(6)?,
+                date: from_ts(r.get(7)?),
+                snippet: r.get(8)?,
+                snippet_match: (r.get::<_, i64>(9)? as usize, r.get::<_, i64>(10)? as usize),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Stores a rendered digest and takes its hits, in one transaction: either both happen
+    /// or neither. Hits another digest took meanwhile are left to it.
+    pub fn enqueue_digest(&mut self, d: &NewDigest, hit_ids: &[i64], now: DateTime<Utc>) -> Result<i64> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO digests(created, message_id, subject, sender, recipients, message, hits, next_attempt)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?1)",
+            params![to_ts(now), d.message_id, d.subject, d.sender, d.recipients.join(", "), d.message, hit_ids.len() as i64],
+        )?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut take =
+                tx.prepare_cached("UPDATE hits SET digest_id = ?1 WHERE id = ?2 AND digest_id IS NULL")?;
+            for h in hit_ids {
+                take.execute(params![id, h])?;
+            }
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Queued messages whose next attempt is due at `now` (all queued ones when `now` is
+    /// `None`), oldest first.
+    pub fn due_digests(&self, now: Option<DateTime<Utc>>) -> Result<Vec<Queued>> {
+        self.digests_where(
+            "status = 'queued' AND next_attempt <= ?1",
+            now.map_or(i64::MAX, to_ts),
+        )
+    }
+
+    /// Every message in the outbox, newest first.
+    pub fn digest_status(&self) -> Result<Vec<Queued>> {
+        let mut all = self.digests_where("?1 = ?1", 0)?;
+        all.reverse();
+        Ok(all)
+    }
+
+    /// When the next queued message is due, if any is queued.
+    pub fn next_digest_attempt(&self) -> Result<Option<DateTime<Utc>>> {
+        let t: Option<i64> = self.conn.query_row(
+            "SELECT min(next_attempt) FROM digests WHERE status = 'queued'",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(t.map(from_ts))
+    }
+
+    fn digests_where(&self, cond: &str, arg: i64) -> Result<Vec<Queued>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT id, created, message_id, subject, sender, recipients, message, hits, status, attempts,
+                    next_attempt, last_error, sent_at
+             FROM digests WHERE {cond} ORDER BY id"
+        ))?;
+        let rows = stmt.query_map([arg], |r| {
+            Ok(Queued {
+                id: r.get(0)?,
+                created: from_ts(r.get(1)?),
+                message_id: r.get(2)?,
+                subject: r.get(3)?,
+                sender: r.get(4)?,
+                recipients: r.get::<_, String>(5)?.split(", ").map(String::from).collect(),
+                message: r.get(6)?,
+                hits: r.get(7)?,
+                status: r.get(8)?,
+                attempts: r.get(9)?,
+                next_attempt: from_ts(r.get(10)?),
+                last_error: r.get(11)?,
+                sent_at: r.get::<_, Option<i64>>(12)?.map(from_ts),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Delivered: the server's final answer was 250 (or the .eml was written).
+    pub fn mark_digest_sent(&mut self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        self.conn.execute(
+            "UPDATE digests SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+            params![id, to_ts(now)],
+        )?;
+        Ok(())
+    }
+
+    /// Not delivered this time; try again at `next`.
+    pub fn mark_digest_retry(&mut self, id: i64, error: &str, next: DateTime<Utc>) -> Result<()> {
+        self.conn.execute(
+            "UPDATE digests SET attempts = attempts + 1, last_error = ?2, next_attempt = ?3 WHERE id = ?1",
+            params![id, error, to_ts(next)],
+        )?;
+        Ok(())
+    }
+
+    /// Refused for good (5xx), or retried for longer than allowed.
+    pub fn mark_digest_failed(&mut self, id: i64, error: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE digests SET status = 'failed', attempts = attempts + 1, last_error = ?2 WHERE id = ?1",
+            params![id, error],
+        )?;
+        Ok(())
+    }
+}
