@@ -134,6 +134,7 @@ fn bench(c: &mut Criterion) {
             exclude: vec![],
             case_sensitive: vec![],
             near: vec![],
+            alert: None,
         },
     );
     let big = Matcher::new(&many).expect("compiles");

@@ -106,8 +106,12 @@ pub async fn run(
             );
             reload = false;
         }
-        // Digests: build one when its schedule says, and deliver what is queued and due.
+        // Alerts for immediate watches go out within the cycle that found them; digests are
+        // built when their schedule says; then what is queued and due is delivered.
         let now = clock.now();
+        if let Err(e) = digest::queue_alerts(&cfg, &mut store, now) {
+            error!(error = %e, "could not build the alert");
+        }
         if now >= next_digest {
             if let Err(e) = digest::queue(&cfg, &mut store, now) {
                 error!(error = %e, "could not build the digest");

@@ -46,6 +46,15 @@ pub fn run(ctx: &Ctx, args: &PollArgs) -> anyhow::Result<ExitCode> {
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let summary = rt.block_on(poller.poll(&cfg, &mut store, &args.sources, &crate::schedule::SystemClock))?;
+    // Immediate watches are mailed now, as the daemon would after its cycle.
+    let now = chrono::Utc::now();
+    if crate::digest::queue_alerts(&cfg, &mut store, now)?.is_some() {
+        let r = rt.block_on(crate::digest::deliver(&cfg, &mut store, now, false))?;
+        eprintln!(
+            "alerts: {} sent, {} to retry, {} failed",
+            r.sent, r.retrying, r.failed
+        );
+    }
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

@@ -109,6 +109,52 @@ pub fn queue(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Result<Opti
     Ok(Some(id))
 }
 
+/// Queues one alert for the new hits of `alert = "immediate"` watches, if there are any;
+/// those hits still go into the next digest, marked as alerted.
+pub fn queue_alerts(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Result<Option<i64>, DigestError> {
+    let watches: Vec<&str> = cfg
+        .watch
+        .iter()
+        .filter(|(_, w)| w.alert == Some(crate::watch::Alert::Immediate))
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let pending = store.pending_alerts(cfg.digest.mail_backlog, &watches)?;
+    let Some(first) = pending.first() else {
+        return Ok(None);
+    };
+    let content = Content {
+        sections: render::sections(&pending, usize::MAX),
+        generated: now,
+        ..Default::default()
+    };
+    let more = if content.items() > 1 {
+        format!(" (+{} more)", content.items() - 1)
+    } else {
+        String::new()
+    };
+    let subject = header_safe(&format!("sigwatch alert: {}: {}{more}", first.watch, first.title));
+    let hit_ids: Vec<i64> = pending.iter().map(|h| h.id).collect();
+    let message_id = message_id(&cfg.digest.from, &hit_ids, now).replacen("<digest.", "<alert.", 1);
+    let message = build_message(
+        cfg,
+        &subject,
+        &message_id,
+        &render::text(&content),
+        &render::html(&content),
+        now,
+    )?;
+    let alert = NewDigest {
+        message_id,
+        subject,
+        sender: cfg.digest.from.clone(),
+        recipients: cfg.digest.to.clone(),
+        message: message.formatted(),
+    };
+    let id = store.enqueue_alert(&alert, &hit_ids, now)?;
+    info!(alert = id, hits = hit_ids.len(), "alert queued");
+    Ok(Some(id))
+}
+
 /// What one round of delivery did.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct DeliveryReport {

@@ -22,6 +22,8 @@ pub struct Entry {
     pub snippet_match: (usize, usize),
     /// Other terms of the same watch found in the item.
     pub more_terms: Vec<String>,
+    /// Already mailed as an immediate alert.
+    pub alerted: bool,
 }
 
 /// One watch's part of a digest.
@@ -95,6 +97,7 @@ pub fn sections(hits: &[PendingHit], max_per_watch: usize) -> Vec<Section> {
                         snippet: h.snippet.clone(),
                         snippet_match: h.snippet_match,
                         more_terms: Vec::new(),
+                        alerted: h.alerted,
                     },
                 ));
             }
@@ -160,7 +163,8 @@ pub fn text(c: &Content) -> String {
         for (source, entries) in &s.by_source {
             let _ = writeln!(out, "\n-- {source}");
             for e in entries {
-                let _ = writeln!(out, "\n* {}", header_safe(&e.title));
+                let mark = if e.alerted { " (alerted)" } else { "" };
+                let _ = writeln!(out, "\n* {}{mark}", header_safe(&e.title));
                 let _ = writeln!(out, "  {} | {} | term: {}", e.source, when(e.date), e.term);
                 if let Some(l) = safe_link(e.link.as_deref()) {
                     let _ = writeln!(out, "  {l}");
@@ -276,6 +280,13 @@ fn entry_html(o: &mut String, e: &Entry) {
             attr(l)
         ),
         None => title.into_owned(),
+    };
+    let title = if e.alerted {
+        format!(
+            "{title} <span style=\"font-size:11px;font-weight:normal;color:#ffffff;background:#cf222e;border-radius:3px;padding:1px 5px\">alerted</span>"
+        )
+    } else {
+        title
     };
     let (a, b) = e.snippet_match;
     let snippet = match (e.snippet.get(..a), e.snippet.get(a..b), e.snippet.get(b..)) {

@@ -19,6 +19,8 @@ pub struct PendingHit {
     pub date: DateTime<Utc>,
     pub snippet: String,
     pub snippet_match: (usize, usize),
+    /// Already mailed as an immediate alert.
+    pub alerted: bool,
 }
 
 /// A message in the outbox.
@@ -53,14 +55,29 @@ pub struct NewDigest {
 impl Store {
     /// Hits not yet taken into a digest, newest first (backlog hits only when asked).
     pub fn pending_hits(&self, with_backlog: bool) -> Result<Vec<PendingHit>> {
+        self.pending(with_backlog, "")
+    }
+
+    /// Hits of the named watches not yet alerted nor taken into a digest.
+    pub fn pending_alerts(&self, with_backlog: bool, watches: &[&str]) -> Result<Vec<PendingHit>> {
+        if watches.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Watch names joined with a separator no name contains, so one argument can hold them.
+        let joined: String = watches.iter().map(|w| format!("\u{1f}{w}\u{1f}")).collect();
+        self.pending(with_backlog, &joined)
+    }
+
+    fn pending(&self, with_backlog: bool, alert_watches: &str) -> Result<Vec<PendingHit>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT h.id, h.item_id, h.watch, h.term, s.name, i.title, i.link, h.item_date, h.snippet,
-                    h.snippet_start, h.snippet_end
+                    h.snippet_start, h.snippet_end, h.alert_id IS NOT NULL
              FROM hits h JOIN items i ON i.id = h.item_id JOIN sources s ON s.id = h.source_id
-             WHERE h.digest_id IS NULL AND (?1 OR h.backlog = 0)
+             WHERE h.digest_id IS NULL AND (?1 OR h.backlog = 0) AND (?2 = '' OR
+                   (h.alert_id IS NULL AND instr(?2, char(31) || h.watch || char(31)) > 0))
              ORDER BY h.item_date DESC, h.id DESC",
         )?;
-        let rows = stmt.query_map([with_backlog], |r| {
+        let rows = stmt.query_map(params![with_backlog, alert_watches], |r| {
             Ok(PendingHit {
                 id: r.get(0)?,
                 item_id: r.get(1)?,
@@ -72,6 +89,7 @@ impl Store {
                 date: from_ts(r.get(7)?),
                 snippet: r.get(8)?,
                 snippet_match: (r.get::<_, i64>(9)? as usize, r.get::<_, i64>(10)? as usize),
+                alerted: r.get(11)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -80,18 +98,40 @@ impl Store {
     /// Stores a rendered digest and takes its hits, in one transaction: either both happen
     /// or neither. Hits another digest took meanwhile are left to it.
     pub fn enqueue_digest(&mut self, d: &NewDigest, hit_ids: &[i64], now: DateTime<Utc>) -> Result<i64> {
+        self.enqueue(d, hit_ids, now, false)
+    }
+
+    /// Stores a rendered alert and marks its hits alerted (they stay for the digest).
+    pub fn enqueue_alert(&mut self, d: &NewDigest, hit_ids: &[i64], now: DateTime<Utc>) -> Result<i64> {
+        self.enqueue(d, hit_ids, now, true)
+    }
+
+    fn enqueue(&mut self, d: &NewDigest, hit_ids: &[i64], now: DateTime<Utc>, alert: bool) -> Result<i64> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
-            "INSERT INTO digests(created, message_id, subject, sender, recipients, message, hits, next_attempt)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?1)",
-            params![to_ts(now), d.message_id, d.subject, d.sender, d.recipients.join(", "), d.message, hit_ids.len() as i64],
+            "INSERT INTO digests(created, message_id, subject, sender, recipients, message, hits, next_attempt, kind)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?1, ?8)",
+            params![
+                to_ts(now),
+                d.message_id,
+                d.subject,
+                d.sender,
+                d.recipients.join(", "),
+                d.message,
+                hit_ids.len() as i64,
+                if alert { "alert" } else { "digest" }
+            ],
         )?;
         let id = tx.last_insert_rowid();
         {
-            let mut take =
-                tx.prepare_cached("UPDATE hits SET digest_id = ?1 WHERE id = ?2 AND digest_id IS NULL")?;
+            let sql = if alert {
+                "UPDATE hits SET alert_id = ?1 WHERE id = ?2 AND alert_id IS NULL"
+            } else {
+                "UPDATE hits SET digest_id = ?1 WHERE id = ?2 AND digest_id IS NULL"
+            };
+            let mut take = tx.prepare_cached(sql)?;
             for h in hit_ids {
                 take.execute(params![id, h])?;
             }

@@ -113,4 +113,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX digests_queue ON digests(status, next_attempt);
     "#,
+    // 5: immediate alerts. A hit of an `alert = "immediate"` watch is mailed at once as an
+    // alert (alert_id) and still appears, marked as alerted, in the next digest.
+    r#"
+    ALTER TABLE hits ADD COLUMN alert_id INTEGER;
+    ALTER TABLE digests ADD COLUMN kind TEXT NOT NULL DEFAULT 'digest';
+    "#,
 ];

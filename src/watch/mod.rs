@@ -19,7 +19,7 @@ pub use crate::text::plain_text;
 pub use matcher::Matcher;
 
 /// One `[watch.NAME]` table of the config.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct WatchSpec {
     /// Terms that make a hit.
@@ -35,6 +35,16 @@ pub struct WatchSpec {
     /// Proximity rules, `"A NEAR/n B"`: both within n words of each other.
     #[serde(default)]
     pub near: Vec<String>,
+    /// `"immediate"`: hits are mailed as an alert within one poll cycle, not only in the digest.
+    #[serde(default)]
+    pub alert: Option<Alert>,
+}
+
+/// How a watch's hits are mailed beyond the digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Alert {
+    Immediate,
 }
 
 /// Which field of an item a hit was found in.

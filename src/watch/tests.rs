@@ -11,6 +11,7 @@ fn watches(spec: &[(&str, &[&str], &[&str])]) -> Matcher {
                 exclude: x.iter().map(|s| s.to_string()).collect(),
                 case_sensitive: vec![],
                 near: vec![],
+                alert: None,
             };
             (n.to_string(), spec)
         })
@@ -111,6 +112,7 @@ fn export_controls_need_the_phrase_or_proximity() {
             exclude: vec![],
             case_sensitive: vec![],
             near: vec!["export* NEAR/3 ban*".into()],
+            alert: None,
         },
     );
     let m = Matcher::new(&w).unwrap();
@@ -162,6 +164,7 @@ fn bad_specs_are_named() {
             exclude: vec![],
             case_sensitive: vec![],
             near: vec![],
+            alert: None,
         },
     );
     assert!(Matcher::new(&w).unwrap_err().to_string().contains("watch.x"));
@@ -172,6 +175,7 @@ fn bad_specs_are_named() {
             exclude: vec![],
             case_sensitive: vec![],
             near: vec!["oops".into()],
+            alert: None,
         },
     );
     assert!(Matcher::new(&w).unwrap_err().to_string().contains("NEAR"));

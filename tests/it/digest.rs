@@ -228,3 +228,33 @@ fn without_smtp_digests_are_written_to_the_outbox() {
     let mode = std::os::unix::fs::PermissionsExt::mode(&files[0].metadata().unwrap().permissions());
     assert_eq!(mode & 0o077, 0, "private to its owner");
 }
+
+#[test]
+fn immediate_watches_are_alerted_after_the_poll_and_marked_in_the_digest() {
+    let srv = Server::start();
+    srv.route("/feed.xml", Reply::ok("application/rss+xml", feed()));
+    let smtp = SmtpServer::start(&[]);
+    let cfg = config(&srv, Some(smtp.port), "").replace(
+        "[watch.rare-earths]\nterms = [\"rare earth\", \"稀土\"]\n",
+        "[watch.rare-earths]\nterms = [\"rare earth\", \"稀土\"]\nalert = \"immediate\"\n",
+    );
+    let env = Env::new(&cfg);
+    env.ok(&["poll"]);
+    let got = smtp.accepted();
+    assert_eq!(got.len(), 1, "one alert after the poll");
+    let alert = parse_mail(got[0].as_bytes()).unwrap();
+    let subject = alert.headers.get_first_value("Subject").unwrap();
+    assert!(subject.starts_with("sigwatch alert: rare-earths:"), "{subject}");
+    assert!(!subject.contains('\n') && !subject.contains('\r'));
+    assert!(
+        alert.headers.get_first_value("Bcc").is_none(),
+        "feed text in the subject makes no header"
+    );
+    // The next poll adds nothing new, so no second alert.
+    env.ok(&["poll"]);
+    assert_eq!(smtp.accepted().len(), 1);
+    env.ok(&["digest"]);
+    let digest = smtp.accepted().remove(1);
+    let text = part(&parse_mail(digest.as_bytes()).unwrap(), "text/plain");
+    assert!(text.contains("(alerted)"), "{text}");
+}
