@@ -22,7 +22,7 @@ use tracing::{info, warn};
 use crate::config::Config;
 use crate::schedule::{self, Health, HealthInput};
 use crate::store::{NewDigest, Queued, Store, StoreError};
-pub use render::{Content, header_safe, safe_link};
+pub use render::{Content, Entry, Section, Warning, header_safe, html, safe_link, text};
 pub use send::{Delivery, send_message, send_test};
 
 #[derive(Debug, thiserror::Error)]

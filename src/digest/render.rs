@@ -143,6 +143,15 @@ fn list_command(s: &Section) -> String {
     format!("sigwatch hits --watch {}{since} --limit {}", s.watch, s.items)
 }
 
+/// "1 item", "2 items".
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
 fn when(d: DateTime<Utc>) -> String {
     d.format("%Y-%m-%d %H:%M UTC").to_string()
 }
@@ -151,15 +160,26 @@ fn when(d: DateTime<Utc>) -> String {
 pub fn text(c: &Content) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "sigwatch digest, {}", when(c.generated));
-    let _ = writeln!(out, "{} new hits in {} items\n", c.hits(), c.items());
+    let _ = writeln!(
+        out,
+        "{} in {}\n",
+        count(c.hits(), "new hit"),
+        count(c.items(), "item")
+    );
     for s in &c.sections {
-        let _ = writeln!(out, "  {:<20} {:>4} items, {:>4} hits", s.watch, s.items, s.hits);
+        let _ = writeln!(
+            out,
+            "  {:<20} {:>10}, {:>9}",
+            s.watch,
+            count(s.items, "item"),
+            count(s.hits, "hit")
+        );
     }
     for line in &c.spikes {
         let _ = writeln!(out, "  SPIKE {line}");
     }
     for s in &c.sections {
-        let _ = writeln!(out, "\n== {} ({} items) ==", s.watch, s.items);
+        let _ = writeln!(out, "\n== {} ({}) ==", s.watch, count(s.items, "item"));
         for (source, entries) in &s.by_source {
             let _ = writeln!(out, "\n-- {source}");
             for e in entries {
@@ -201,10 +221,10 @@ pub fn html(c: &Content) -> String {
          <body style=\"margin:0;padding:0;background:#f4f5f7;{FONT};color:#1f2328\">\
          <div style=\"max-width:720px;margin:0 auto;padding:24px 16px\">\
          <h1 style=\"font-size:20px;margin:0 0 4px\">sigwatch digest</h1>\
-         <p style=\"margin:0 0 16px;color:#57606a;font-size:13px\">{} · {} new hits in {} items</p>",
+         <p style=\"margin:0 0 16px;color:#57606a;font-size:13px\">{} · {} in {}</p>",
         esc(&when(c.generated)),
-        c.hits(),
-        c.items()
+        count(c.hits(), "new hit"),
+        count(c.items(), "item")
     );
     o.push_str(
         "<table role=\"presentation\" style=\"border-collapse:collapse;margin:0 0 16px;font-size:14px\">",
@@ -213,11 +233,11 @@ pub fn html(c: &Content) -> String {
         let _ = write!(
             o,
             "<tr><td style=\"padding:2px 16px 2px 0\"><a href=\"#{}\" style=\"color:#0969da;text-decoration:none\">{}</a></td>\
-             <td style=\"padding:2px 8px;text-align:right\"><b>{}</b> items</td><td style=\"padding:2px 8px;color:#57606a;text-align:right\">{} hits</td></tr>",
+             <td style=\"padding:2px 8px;text-align:right\">{}</td><td style=\"padding:2px 8px;color:#57606a;text-align:right\">{}</td></tr>",
             attr(&s.watch),
             esc(&s.watch),
-            s.items,
-            s.hits
+            count(s.items, "item"),
+            count(s.hits, "hit")
         );
     }
     o.push_str("</table>");
@@ -231,10 +251,10 @@ pub fn html(c: &Content) -> String {
     for s in &c.sections {
         let _ = write!(
             o,
-            "<h2 id=\"{}\" style=\"font-size:17px;margin:24px 0 8px;padding-bottom:4px;border-bottom:2px solid #d0d7de\">{} <span style=\"font-weight:normal;color:#57606a;font-size:14px\">{} items</span></h2>",
+            "<h2 id=\"{}\" style=\"font-size:17px;margin:24px 0 8px;padding-bottom:4px;border-bottom:2px solid #d0d7de\">{} <span style=\"font-weight:normal;color:#57606a;font-size:14px\">{}</span></h2>",
             attr(&s.watch),
             esc(&s.watch),
-            s.items
+            count(s.items, "item")
         );
         for (source, entries) in &s.by_source {
             let _ = write!(
@@ -312,4 +332,82 @@ fn entry_html(o: &mut String, e: &Entry) {
         esc(&e.source),
         esc(&when(e.date))
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    /// A small digest with every kind of part, fixed in time.
+    fn small() -> Content {
+        let at = Utc.with_ymd_and_hms(2026, 11, 27, 8, 30, 0).unwrap();
+        let entry = |title: &str, link: Option<&str>, term: &str, snippet: &str, alerted| {
+            let s = snippet.find(term).unwrap_or(0);
+            Entry {
+                title: title.into(),
+                link: link.map(String::from),
+                source: "mofcom".into(),
+                date: at,
+                term: term.into(),
+                snippet: snippet.into(),
+                snippet_match: (s, s + term.len()),
+                more_terms: vec![],
+                alerted,
+            }
+        };
+        Content {
+            sections: vec![Section {
+                watch: "export-controls".into(),
+                by_source: vec![(
+                    "mofcom".into(),
+                    vec![
+                        entry(
+                            "关于实施出口管制的公告",
+                            Some("https://www.mofcom.gov.cn/a/1.html"),
+                            "出口管制",
+                            "决定对相关物项实施出口管制。",
+                            true,
+                        ),
+                        entry(
+                            "<b>Tags</b> & \"quotes\"",
+                            Some("javascript:alert(1)"),
+                            "export controls",
+                            "New export controls <script>x</script>.",
+                            false,
+                        ),
+                    ],
+                )],
+                items: 3,
+                hits: 4,
+                more: 1,
+                since: Some(at),
+            }],
+            warnings: vec![Warning {
+                source: "eu-trade".into(),
+                health: "failing".into(),
+                detail: "HTTP 403".into(),
+            }],
+            spikes: vec!["export-controls: 9 hits today".into()],
+            generated: Utc.with_ymd_and_hms(2026, 11, 28, 7, 0, 0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn text_snapshot() {
+        insta::assert_snapshot!(text(&small()));
+    }
+
+    #[test]
+    fn html_snapshot() {
+        let h = html(&small());
+        assert!(!h.contains("<script") && !h.contains("javascript:"));
+        insta::assert_snapshot!(h);
+    }
+
+    #[test]
+    fn headers_lose_control_characters() {
+        assert_eq!(header_safe("a\r\nBcc: x@y\u{0}\tz"), "a Bcc: x@y z");
+    }
 }
