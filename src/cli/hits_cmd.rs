@@ -33,6 +33,9 @@ pub struct HitsArgs {
     /// Only items whose title or text contains this text (Chinese substrings too)
     #[arg(long, value_name = "TEXT")]
     pub search: Option<String>,
+    /// Only hits not yet mailed in a digest
+    #[arg(long)]
+    pub unsent: bool,
     /// At most this many hits
     #[arg(long, short = 'n', default_value_t = 50)]
     pub limit: usize,
@@ -111,6 +114,7 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
         until,
         search: args.search.clone(),
         item: None,
+        unsent: args.unsent,
         limit: Some(args.limit),
     })?;
     let out: Vec<HitOut> = rows.iter().map(HitOut::from).collect();

@@ -18,6 +18,8 @@ pub struct HitQuery {
     pub search: Option<String>,
     /// Only hits of this item.
     pub item: Option<i64>,
+    /// Only hits not yet taken into a digest.
+    pub unsent: bool,
     pub limit: Option<usize>,
 }
 
@@ -76,6 +78,9 @@ impl Store {
         if let Some(until) = q.until {
             sql.push_str(" AND h.item_date < ?");
             args.push(Value::Integer(to_ts(until)));
+        }
+        if q.unsent {
+            sql.push_str(" AND h.digest_id IS NULL");
         }
         if let Some(item) = q.item {
             sql.push_str(" AND h.item_id = ?");

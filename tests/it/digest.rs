@@ -72,6 +72,13 @@ fn part<'a>(mail: &'a mailparse::ParsedMail<'a>, mime: &str) -> String {
 #[test]
 fn a_digest_arrives_with_both_parts_grouped_and_counted() {
     let (_srv, smtp, env) = setup(&[], "");
+    assert_eq!(
+        env.json(&["hits", "--unsent", "--format", "json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        7
+    );
     let out = env.ok(&["digest"]);
     assert!(out.contains("delivered 1 over SMTP"), "{out}");
     let got = smtp.accepted();
@@ -96,7 +103,13 @@ fn a_digest_arrives_with_both_parts_grouped_and_counted() {
     assert!(text.contains("[rare earth]"), "the term is marked: {text}");
     assert!(html.contains("<mark") && html.contains("href=\"https://news.test/d1\""));
     assert!(!html.contains("<script"), "no scripts");
-    // Everything was taken: a second digest has nothing to send.
+    // Everything was taken: nothing is left unsent, and a second digest has nothing to send.
+    assert!(
+        env.json(&["hits", "--unsent", "--format", "json"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     assert!(env.ok(&["digest"]).contains("nothing queued"));
     assert_eq!(smtp.accepted().len(), 1);
 }
