@@ -96,16 +96,7 @@ pub async fn run(
             Ok(summary) => report(&summary, Poller::next_due(&cfg, &store).ok().flatten()),
             Err(e) => error!(error = %e, "poll cycle failed"),
         }
-        if reload {
-            reload_config(
-                &opts,
-                &mut cfg,
-                &mut poller,
-                &mut store,
-                heartbeat(&progress, &clock),
-            );
-            reload = false;
-        }
+        // A reload asked for during the cycle is done after delivery, below.
         // Alerts for immediate watches go out within the cycle that found them; digests are
         // built when their schedule says; then what is queued and due is delivered.
         let now = clock.now();

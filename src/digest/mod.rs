@@ -76,21 +76,7 @@ pub fn compose(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Option
     );
     let hit_ids: Vec<i64> = pending.iter().map(|h| h.id).collect();
     let message_id = message_id(&d.from, &hit_ids, now);
-    let message = build_message(
-        cfg,
-        &subject,
-        &message_id,
-        &render::text(&content),
-        &render::html(&content),
-        now,
-    )?;
-    let digest = NewDigest {
-        message_id,
-        subject,
-        sender: d.from.clone(),
-        recipients: d.to.clone(),
-        message: message.formatted(),
-    };
+    let digest = render_message(cfg, subject, message_id, &content, now)?;
     Ok(Some(Composed {
         content,
         digest,
@@ -135,21 +121,7 @@ pub fn queue_alerts(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Resu
     let subject = header_safe(&format!("sigwatch alert: {}: {}{more}", first.watch, first.title));
     let hit_ids: Vec<i64> = pending.iter().map(|h| h.id).collect();
     let message_id = message_id(&cfg.digest.from, &hit_ids, now).replacen("<digest.", "<alert.", 1);
-    let message = build_message(
-        cfg,
-        &subject,
-        &message_id,
-        &render::text(&content),
-        &render::html(&content),
-        now,
-    )?;
-    let alert = NewDigest {
-        message_id,
-        subject,
-        sender: cfg.digest.from.clone(),
-        recipients: cfg.digest.to.clone(),
-        message: message.formatted(),
-    };
+    let alert = render_message(cfg, subject, message_id, &content, now)?;
     let id = store.enqueue_alert(&alert, &hit_ids, now)?;
     info!(alert = id, hits = hit_ids.len(), "alert queued");
     Ok(Some(id))
@@ -208,6 +180,31 @@ pub async fn deliver(
         }
     }
     Ok(report)
+}
+
+/// The complete message for `content`, ready for the outbox.
+fn render_message(
+    cfg: &Config,
+    subject: String,
+    message_id: String,
+    content: &Content,
+    now: DateTime<Utc>,
+) -> Result<NewDigest, DigestError> {
+    let message = build_message(
+        cfg,
+        &subject,
+        &message_id,
+        &render::text(content),
+        &render::html(content),
+        now,
+    )?;
+    Ok(NewDigest {
+        message_id,
+        subject,
+        sender: cfg.digest.from.clone(),
+        recipients: cfg.digest.to.clone(),
+        message: message.formatted(),
+    })
 }
 
 /// A Message-ID that identifies this digest for good: it is stored with the message, so
