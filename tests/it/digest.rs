@@ -271,3 +271,16 @@ fn immediate_watches_are_alerted_after_the_poll_and_marked_in_the_digest() {
     let text = part(&parse_mail(digest.as_bytes()).unwrap(), "text/plain");
     assert!(text.contains("(alerted)"), "{text}");
 }
+
+#[test]
+fn test_email_reaches_the_server_and_fails_clearly_without_smtp() {
+    let (srv, smtp, env) = setup(&[], "");
+    assert!(env.ok(&["test-email"]).contains("accepted"));
+    let got = smtp.accepted();
+    assert_eq!(got.len(), 1);
+    assert!(got[0].contains("sigwatch test message"));
+    let no_smtp = Env::new(&config(&srv, None, ""));
+    let out = no_smtp.run(&["test-email"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no [smtp]"));
+}

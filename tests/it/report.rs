@@ -83,6 +83,13 @@ fn seeded() -> Env {
             "稀土",
         ));
     }
+    ai.push(item(
+        "ex1",
+        "China widens export controls on gallium",
+        2,
+        "ai",
+        "export",
+    ));
     store.save("cgtn", &rec, &ai, Utc::now()).unwrap();
     store.save("mofcom", &rec, &re, Utc::now()).unwrap();
     env
@@ -113,6 +120,9 @@ fn search_finds_chinese_substrings_and_english_words() {
         "100",
     ]);
     assert_eq!(en.as_array().unwrap().len(), 20);
+    let export = env.json(&["hits", "--search", "export", "--format", "json"]);
+    assert_eq!(export.as_array().unwrap().len(), 1);
+    assert_eq!(export[0]["title"], "China widens export controls on gallium");
     let none = env.json(&["hits", "--search", "\"unbalanced OR", "--format", "json"]);
     assert!(none.as_array().unwrap().is_empty());
 }
@@ -156,7 +166,7 @@ fn stats_count_by_watch_source_and_day() {
     let get = |v: &serde_json::Value, k: &str| {
         v.as_array().unwrap().iter().find(|r| r["key"] == k).unwrap()["hits"].clone()
     };
-    assert_eq!(get(&by_watch, "ai"), 20);
+    assert_eq!(get(&by_watch, "ai"), 21);
     assert_eq!(get(&by_watch, "rare-earths"), 18);
     let by_source = env.json(&["stats", "--by", "source", "--format", "json"]);
     assert_eq!(get(&by_source, "mofcom"), 18);
@@ -195,7 +205,7 @@ fn db_backup_check_and_prune() {
     let n: i64 = c
         .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(n, 38);
+    assert_eq!(n, 39);
     assert!(
         !env.run(&["db", "backup", copy.to_str().unwrap()])
             .status
@@ -210,7 +220,7 @@ fn db_backup_check_and_prune() {
     );
     let out = env.ok(&["db", "prune", "--older-than", "5d", "--with-hits"]);
     assert!(out.contains("deleted 23 items and 23 hits"), "{out}");
-    assert_eq!(env.count("items"), 15);
+    assert_eq!(env.count("items"), 16);
 }
 
 #[test]
