@@ -162,8 +162,18 @@ impl Builder {
                 continue;
             }
             // A multi-byte char: `i` is on a char boundary because ASCII bytes never occur
-            // inside one.
+            // inside one. A stretch of Chinese or kana is copied char for char with one
+            // anchor check, since each char keeps its length.
             let c = run[i..].chars().next().unwrap_or('\u{FFFD}');
+            if self.mode == Mode::Fold && is_plain_cjk(c) {
+                self.space_before();
+                self.at(from + i);
+                for c in run[i..].chars().take_while(|&c| is_plain_cjk(c)) {
+                    self.out.push(simplified(c));
+                    i += c.len_utf8();
+                }
+                continue;
+            }
             self.char(c, from + i);
             i += c.len_utf8();
         }
