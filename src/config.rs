@@ -203,6 +203,8 @@ pub enum SourceKind {
     /// RSS 0.9x/1.0/2.0, Atom or JSON Feed, detected from the content.
     #[default]
     Feed,
+    /// A list page read with CSS selectors (`item`, `title`, `link`, `date`, `summary`).
+    Html,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -224,6 +226,26 @@ pub struct SourceConfig {
     /// Cron expression overriding `[poll] schedule` for this source.
     #[serde(default)]
     pub schedule: Option<String>,
+    /// IANA time zone (e.g. "Asia/Shanghai") for dates written without one.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// For `kind = "html"`: CSS selectors, each applied within one `item`. `title`, `link`,
+    /// `date` and `summary` take the element's text, or an attribute when written
+    /// `selector@attr` (`link` defaults to the `href` of its element).
+    #[serde(default)]
+    pub item: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub link: Option<String>,
+    #[serde(default)]
+    pub date: Option<String>,
+    /// A chrono format for the `date` text (e.g. "%Y年%m月%d日"); without it common forms are
+    /// recognised.
+    #[serde(default)]
+    pub date_format: Option<String>,
+    #[serde(default)]
+    pub summary: Option<String>,
 }
 
 fn yes() -> bool {
@@ -344,6 +366,45 @@ impl Config {
                 }
             }
         }
+        for s in &self.sources {
+            if let Some(tz) = &s.timezone
+                && tz.parse::<chrono_tz::Tz>().is_err()
+            {
+                return Err(at(
+                    tz,
+                    format!(
+                        "source.timezone: {tz:?} of source {:?} is not an IANA time zone such as \"Asia/Shanghai\"",
+                        s.name
+                    ),
+                ));
+            }
+            if s.kind == SourceKind::Html {
+                for (key, sel) in [("item", &s.item), ("title", &s.title)] {
+                    if sel.is_none() {
+                        return Err(at(
+                            &s.url,
+                            format!(
+                                "source.{key}: source {:?} has kind = \"html\" and needs an `{key}` selector",
+                                s.name
+                            ),
+                        ));
+                    }
+                }
+                for (key, sel) in [
+                    ("item", &s.item),
+                    ("title", &s.title),
+                    ("link", &s.link),
+                    ("date", &s.date),
+                    ("summary", &s.summary),
+                ] {
+                    if let Some(sel) = sel
+                        && let Err(e) = crate::source::check_selector(sel)
+                    {
+                        return Err(at(sel, format!("source.{key}: {e}")));
+                    }
+                }
+            }
+        }
         let schedules = std::iter::once(("poll.schedule", self.poll.schedule.as_str())).chain(
             self.sources
                 .iter()
@@ -423,6 +484,7 @@ impl fmt::Display for SourceKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             SourceKind::Feed => "feed",
+            SourceKind::Html => "html",
         })
     }
 }

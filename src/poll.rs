@@ -13,9 +13,9 @@ use futures_util::stream::{self, StreamExt};
 use tokio::sync::Semaphore;
 use tracing::{Instrument, error_span, info, warn};
 
-use crate::config::{Config, SourceConfig};
+use crate::config::{Config, SourceConfig, SourceKind};
 use crate::schedule::{self, Clock};
-use crate::source::{Fetched, Fetcher, SourceError, Validators, parse_feed};
+use crate::source::{Fetched, Fetcher, HtmlSpec, Parsed, SourceError, Validators, parse_feed_in, parse_html};
 use crate::store::{FetchRecord, NewHit, NewItem, SaveStats, ScheduleRow, Store, StoreError};
 use crate::watch::{Matcher, plain_text};
 
@@ -228,7 +228,7 @@ impl Poller {
                 // Spans at the highest level, so the source is named on every event whatever
                 // the log level lets through.
                 let span = error_span!("poll", source = %s.name);
-                async move { (s, self.poll_one(&url, &validators, clock).await) }.instrument(span)
+                async move { (s, self.poll_one(s, &url, &validators, clock).await) }.instrument(span)
             })
             .buffer_unordered(self.concurrency);
         let mut summary = PollSummary::default();
@@ -247,6 +247,7 @@ impl Poller {
 
     async fn poll_one(
         &self,
+        s: &SourceConfig,
         url: &str,
         validators: &Validators,
         clock: &dyn Clock,
@@ -262,7 +263,7 @@ impl Poller {
                 moved_to,
                 ..
             } => {
-                let parsed = parse_feed(&bytes, content_type.as_deref(), &final_url)?;
+                let parsed = parse_source(s, &bytes, content_type.as_deref(), &final_url)?;
                 for w in &parsed.warnings {
                     warn!(warning = %w, "parsed with a warning");
                 }
@@ -398,6 +399,35 @@ impl Poller {
             source: s.name.clone(),
             outcome,
             next_poll,
+        }
+    }
+}
+
+/// Parses a fetched body the way the source's kind says.
+pub fn parse_source(
+    s: &SourceConfig,
+    bytes: &[u8],
+    content_type: Option<&str>,
+    final_url: &str,
+) -> Result<Parsed, SourceError> {
+    // Validated at load: an unknown zone cannot reach here.
+    let tz = s
+        .timezone
+        .as_deref()
+        .and_then(|t| t.parse::<chrono_tz::Tz>().ok());
+    match s.kind {
+        SourceKind::Feed => parse_feed_in(bytes, content_type, final_url, tz),
+        SourceKind::Html => {
+            let spec = HtmlSpec {
+                item: s.item.as_deref().unwrap_or_default(),
+                title: s.title.as_deref().unwrap_or_default(),
+                link: s.link.as_deref(),
+                date: s.date.as_deref(),
+                date_format: s.date_format.as_deref(),
+                summary: s.summary.as_deref(),
+                timezone: tz,
+            };
+            parse_html(bytes, content_type, final_url, &spec)
         }
     }
 }

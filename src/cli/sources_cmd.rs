@@ -10,9 +10,22 @@ use crate::schedule::{self, Health, HealthInput};
 use crate::store::SourceRow;
 
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct SourcesArgs {
+    #[command(subcommand)]
+    pub action: Option<SourcesAction>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum SourcesAction {
+    /// Fetch one source now and print what it would store (storing nothing), naming any
+    /// selector that matched nothing
+    Test {
+        /// A source's name in the config, or the URL of a feed
+        target: String,
+    },
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -39,6 +52,9 @@ struct SourceOut<'a> {
 
 pub fn run(ctx: &Ctx, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
     let cfg = ctx.config()?;
+    if let Some(SourcesAction::Test { target }) = &args.action {
+        return test(&cfg, target);
+    }
     let mut store = ctx.open_store(Some(&cfg))?;
     // Sources never polled yet are listed too, as "never".
     store.sync_sources(cfg.sources.iter().map(|s| (s.name.as_str(), s.url.as_str())))?;
@@ -111,5 +127,90 @@ pub fn run(ctx: &Ctx, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
         ]);
     }
     println!("{t}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `sources test`: one fetch and parse, printed; nothing stored.
+fn test(cfg: &crate::config::Config, target: &str) -> anyhow::Result<ExitCode> {
+    let source = match cfg.source(target) {
+        Some(s) => s.clone(),
+        None => {
+            let url = url::Url::parse(target).map_err(|_| {
+                anyhow::anyhow!(
+                    "{target:?} is neither a source in {} nor a URL",
+                    cfg.path.display()
+                )
+            })?;
+            crate::config::SourceConfig {
+                name: "test".into(),
+                url: url.to_string(),
+                kind: Default::default(),
+                lang: None,
+                tags: vec![],
+                enabled: true,
+                schedule: None,
+                timezone: None,
+                item: None,
+                title: None,
+                link: None,
+                date: None,
+                date_format: None,
+                summary: None,
+            }
+        }
+    };
+    let fetcher = crate::source::Fetcher::new(&cfg.fetch)?;
+    let matcher = crate::watch::Matcher::new(&cfg.watch)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let fetched = rt.block_on(fetcher.fetch(&source.url, &Default::default()));
+    let (bytes, content_type, final_url) = match fetched {
+        Ok(crate::source::Fetched::Body {
+            bytes,
+            content_type,
+            final_url,
+            ..
+        }) => (bytes, content_type, final_url),
+        Ok(crate::source::Fetched::NotModified { .. }) => {
+            anyhow::bail!("the server answered 304 to a request without validators")
+        }
+        Err(e) => {
+            println!("{} ({}): FAILED [{}] {e}", source.name, source.url, e.class());
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let parsed = match crate::poll::parse_source(&source, &bytes, content_type.as_deref(), &final_url) {
+        Ok(p) => p,
+        Err(e) => {
+            println!("{} ({}): FAILED [{}] {e}", source.name, source.url, e.class());
+            return Ok(ExitCode::from(1));
+        }
+    };
+    println!(
+        "{} ({}): {} items, {} bytes{}",
+        source.name,
+        final_url,
+        parsed.items.len(),
+        bytes.len(),
+        parsed
+            .title
+            .as_deref()
+            .map(|t| format!(", titled {t:?}"))
+            .unwrap_or_default()
+    );
+    for w in &parsed.warnings {
+        println!("  warning: {w}");
+    }
+    for it in &parsed.items {
+        println!("\n  {}  {}", output::short_time(it.published), it.title);
+        if let Some(l) = &it.link {
+            println!("      {l}");
+        }
+        println!("      identity: {}", it.uid());
+        for h in matcher.find(&it.title, &it.summary) {
+            println!("      hit: {} / {} ({})", h.watch, h.term, h.field.as_str());
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,17 +2,22 @@
 //!
 //! Three steps, each in its own file: `fetch` (HTTP with hard limits on time, size and
 //! redirects, conditional GET), `decode` (charset by BOM, then HTTP header, then XML
-//! declaration or HTML meta), `parse` (feed-rs for RSS/Atom/JSON Feed). This module knows
-//! nothing of watches or SQL.
+//! declaration or HTML meta), `parse` (feed-rs for RSS/Atom/JSON Feed) or `html` (list pages
+//! read with CSS selectors), with `dates` for the many ways sources write dates. This module
+//! knows nothing of watches or SQL.
 
+mod dates;
 mod decode;
 mod fetch;
+mod html;
 mod parse;
 mod repair;
 
+pub use dates::parse_date;
 pub use decode::{Decoded, decode};
 pub use fetch::{Fetched, Fetcher, Validators};
-pub use parse::{Parsed, parse_feed};
+pub use html::{HtmlSpec, check_selector, parse_html};
+pub use parse::{Parsed, parse_feed, parse_feed_in};
 
 /// Why a source produced no items. `Display` is the reason shown to users.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +44,8 @@ pub enum SourceError {
     Http(String),
     #[error("bad URL: {0}")]
     Url(String),
+    #[error("{0}")]
+    Selector(String),
 }
 
 impl SourceError {
@@ -54,6 +61,7 @@ impl SourceError {
             SourceError::Parse(_) => "parse".into(),
             SourceError::Http(_) => "http".into(),
             SourceError::Url(_) => "url".into(),
+            SourceError::Selector(_) => "selector".into(),
         }
     }
 }

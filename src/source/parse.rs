@@ -26,6 +26,16 @@ pub struct Parsed {
 /// Parses raw `bytes` served with `content_type` from `base_url` (relative links are
 /// resolved against it). A document that is not a feed is `SourceError::NotAFeed`.
 pub fn parse_feed(bytes: &[u8], content_type: Option<&str>, base_url: &str) -> Result<Parsed, SourceError> {
+    parse_feed_in(bytes, content_type, base_url, None)
+}
+
+/// [`parse_feed`], reading dates written without a zone in `tz`.
+pub fn parse_feed_in(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    base_url: &str,
+    tz: Option<chrono_tz::Tz>,
+) -> Result<Parsed, SourceError> {
     let decoded = decode(bytes, content_type);
     let mut warnings = Vec::new();
     if let Some(note) = decoded.note {
@@ -60,8 +70,14 @@ pub fn parse_feed(bytes: &[u8], content_type: Option<&str>, base_url: &str) -> R
         .base_uri(Some(base_url))
         // Entries without an id keep an empty one, so that identity falls back to the link
         // and then to title and date, rather than to an id feed-rs makes up.
-        .id_generator(|_, _, _| String::new())
-        .build();
+        .id_generator(|_, _, _| String::new());
+    // A source with a time zone gets our date reader, which reads zone-less dates there;
+    // others keep feed-rs's lenient one.
+    let parser = match tz {
+        Some(tz) => parser.timestamp_parser(move |t| super::dates::parse_date(t, None, Some(tz))),
+        None => parser,
+    }
+    .build();
     let feed = parser.parse(utf8.as_bytes()).map_err(classify)?;
     let base = url::Url::parse(base_url).ok();
     let items = feed

@@ -3,6 +3,7 @@
 
 mod daemon;
 mod digest;
+mod html;
 mod matching;
 mod poll;
 mod rematch;

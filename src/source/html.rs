@@ -1,0 +1,252 @@
+//! HTML list pages: a page of links to notices (the way most ministries publish) read with
+//! CSS selectors into items. The page's charset comes from the HTTP header, then its meta tag.
+
+use chrono_tz::Tz;
+use scraper::{ElementRef, Html, Selector};
+
+use super::SourceError;
+use super::dates::parse_date;
+use super::decode::decode;
+use super::parse::Parsed;
+use crate::item::Item;
+
+/// The selectors of one html source, as the config writes them.
+#[derive(Debug, Clone, Default)]
+pub struct HtmlSpec<'a> {
+    pub item: &'a str,
+    pub title: &'a str,
+    pub link: Option<&'a str>,
+    pub date: Option<&'a str>,
+    pub date_format: Option<&'a str>,
+    pub summary: Option<&'a str>,
+    pub timezone: Option<Tz>,
+}
+
+/// A selector with an optional `@attr`: the attribute's value instead of the element's text.
+struct Pick {
+    written: String,
+    selector: Selector,
+    attr: Option<String>,
+}
+
+impl Pick {
+    fn new(written: &str, default_attr: Option<&str>) -> Result<Pick, String> {
+        let (sel, attr) = split_attr(written);
+        let selector = Selector::parse(sel).map_err(|e| format!("bad CSS selector {sel:?}: {e}"))?;
+        Ok(Pick {
+            written: written.to_string(),
+            selector,
+            attr: attr.or(default_attr).map(String::from),
+        })
+    }
+
+    /// The first match inside `el`: its attribute, or its text with whitespace folded.
+    fn get(&self, el: ElementRef<'_>) -> Option<String> {
+        let found = el.select(&self.selector).next()?;
+        let v = match &self.attr {
+            Some(a) => found.value().attr(a)?.to_string(),
+            None => found.text().collect::<Vec<_>>().join(" "),
+        };
+        let v = v.split_whitespace().collect::<Vec<_>>().join(" ");
+        (!v.is_empty()).then_some(v)
+    }
+}
+
+/// Splits `a.title@href` into the selector and the attribute.
+fn split_attr(written: &str) -> (&str, Option<&str>) {
+    match written.rsplit_once('@') {
+        Some((sel, attr))
+            if !attr.is_empty()
+                && attr
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+        {
+            (sel.trim(), Some(attr))
+        }
+        _ => (written.trim(), None),
+    }
+}
+
+/// Checks that a configured selector parses, for config validation.
+pub fn check_selector(written: &str) -> Result<(), String> {
+    Pick::new(written, None).map(|_| ())
+}
+
+/// Reads a list page into items. An `item` or `title` selector that matches nothing is an
+/// error for the source (a page redesign must not look like a quiet day); optional selectors
+/// that match nothing are warnings.
+pub fn parse_html(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    base_url: &str,
+    spec: &HtmlSpec<'_>,
+) -> Result<Parsed, SourceError> {
+    let decoded = decode(bytes, content_type);
+    let doc = Html::parse_document(&decoded.text);
+    let bad = |e: String| SourceError::Selector(e);
+    let item = Pick::new(spec.item, None).map_err(bad)?;
+    let title = Pick::new(spec.title, None).map_err(bad)?;
+    let link = Pick::new(spec.link.unwrap_or("a"), Some("href")).map_err(bad)?;
+    let date = spec.date.map(|d| Pick::new(d, None)).transpose().map_err(bad)?;
+    let summary = spec
+        .summary
+        .map(|d| Pick::new(d, None))
+        .transpose()
+        .map_err(bad)?;
+    let base = url::Url::parse(base_url).ok();
+    let blocks: Vec<ElementRef<'_>> = doc.select(&item.selector).collect();
+    if blocks.is_empty() {
+        return Err(SourceError::Selector(format!(
+            "item selector {:?} matched nothing on the page",
+            item.written
+        )));
+    }
+    let mut found = [0usize; 4];
+    let mut items = Vec::new();
+    for b in &blocks {
+        let t = title.get(*b);
+        let l = link.get(*b);
+        let d = date.as_ref().and_then(|p| p.get(*b));
+        let s = summary.as_ref().and_then(|p| p.get(*b));
+        for (n, hit) in found
+            .iter_mut()
+            .zip([t.is_some(), l.is_some(), d.is_some(), s.is_some()])
+        {
+            *n += hit as usize;
+        }
+        let Some(t) = t else { continue };
+        items.push(Item {
+            guid: None,
+            link: l.map(|l| {
+                base.as_ref()
+                    .and_then(|b| b.join(&l).ok())
+                    .map_or(l, |u| u.to_string())
+            }),
+            title: t,
+            summary: s.unwrap_or_default(),
+            published: d.and_then(|d| parse_date(&d, spec.date_format, spec.timezone)),
+            authors: vec![],
+        });
+    }
+    if found[0] == 0 {
+        return Err(SourceError::Selector(format!(
+            "title selector {:?} matched nothing in {} items",
+            title.written,
+            blocks.len()
+        )));
+    }
+    let mut warnings = Vec::new();
+    let optional = [
+        ("link", Some(&link)),
+        ("date", date.as_ref()),
+        ("summary", summary.as_ref()),
+    ];
+    for ((key, pick), n) in optional.iter().zip(&found[1..]) {
+        if let Some(p) = pick
+            && *n == 0
+        {
+            warnings.push(format!(
+                "{key} selector {:?} matched nothing in {} items",
+                p.written,
+                blocks.len()
+            ));
+        }
+    }
+    if let Some(d) = &date {
+        let dated = items.iter().filter(|i| i.published.is_some()).count();
+        if found[2] > 0 && dated == 0 {
+            warnings.push(format!(
+                "date selector {:?} found text, but no date could be read from it",
+                d.written
+            ));
+        }
+    }
+    Ok(Parsed {
+        title: doc
+            .select(&Selector::parse("title").map_err(|e| bad(e.to_string()))?)
+            .next()
+            .map(|t| t.text().collect::<String>().trim().to_string()),
+        items,
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = r#"<html><head><meta charset="gbk"><title>商务部 新闻发布</title></head><body>
+        <ul class="txtList_01">
+          <li><a href="/article/xwfb/202611/20261103.shtml" title="商务部公告2026年第61号 关于稀土物项出口管制">商务部公告2026年第61号</a><span>[2026-11-23 10:30:00]</span></li>
+          <li><a href="./202611/2.shtml" title="商务部新闻发言人答记者问">答记者问</a><span>[2026-11-22]</span></li>
+          <li class="listline"></li>
+        </ul></body></html>"#;
+
+    fn spec() -> HtmlSpec<'static> {
+        HtmlSpec {
+            item: ".txtList_01 li",
+            title: "a@title",
+            link: Some("a"),
+            date: Some("span"),
+            timezone: Some(chrono_tz::Asia::Shanghai),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn reads_a_gbk_ministry_list_page() {
+        let (bytes, _, _) = encoding_rs::GBK.encode(PAGE);
+        let p = parse_html(
+            &bytes,
+            Some("text/html"),
+            "http://www.mofcom.gov.cn/article/xwfb/",
+            &spec(),
+        )
+        .unwrap();
+        assert_eq!(p.items.len(), 2);
+        let a = &p.items[0];
+        assert_eq!(a.title, "商务部公告2026年第61号 关于稀土物项出口管制");
+        assert_eq!(
+            a.link.as_deref(),
+            Some("http://www.mofcom.gov.cn/article/xwfb/202611/20261103.shtml")
+        );
+        assert_eq!(a.published.unwrap().to_rfc3339(), "2026-11-23T02:30:00+00:00");
+        assert_eq!(
+            p.items[1].link.as_deref(),
+            Some("http://www.mofcom.gov.cn/article/xwfb/202611/2.shtml")
+        );
+        assert_eq!(
+            a.uid(),
+            "link:http://www.mofcom.gov.cn/article/xwfb/202611/20261103.shtml"
+        );
+        assert_eq!(p.title.as_deref(), Some("商务部 新闻发布"));
+    }
+
+    #[test]
+    fn selectors_that_match_nothing_are_named() {
+        let mut s = spec();
+        s.item = ".list li";
+        let e = parse_html(PAGE.as_bytes(), None, "http://x/", &s)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(".list li") && e.contains("matched nothing"), "{e}");
+        let mut s = spec();
+        s.title = "h3";
+        assert!(
+            parse_html(PAGE.as_bytes(), None, "http://x/", &s)
+                .unwrap_err()
+                .to_string()
+                .contains("title selector")
+        );
+        let mut s = spec();
+        s.date = Some("time");
+        let p = parse_html(PAGE.as_bytes(), None, "http://x/", &s).unwrap();
+        assert!(
+            p.warnings.iter().any(|w| w.contains("date selector")),
+            "{:?}",
+            p.warnings
+        );
+        assert!(check_selector("li[").is_err());
+        assert!(check_selector("a@title").is_ok());
+    }
+}

@@ -1,0 +1,164 @@
+//! `kind = "html"` sources: ministry list pages read with CSS selectors.
+
+use serde_json::Value;
+
+use crate::server::{Reply, Server};
+use crate::{Env, WATCHES};
+
+const MOFCOM: &str = r#"<!DOCTYPE html><html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312"><title>商务部新闻发布</title></head>
+<body><div class="listline">导航</div><ul class="txtList_01">
+<li><a href="/article/xwfb/202611/20261123.shtml" title="商务部公告2026年第61号 关于对部分稀土相关物项实施出口管制的决定">商务部公告2026年第61号…</a><span>2026年11月23日</span></li>
+<li><a href="202611/20261122.shtml" title="商务部召开例行新闻发布会">商务部召开例行新闻发布会</a><span>2026年11月22日</span></li>
+</ul></body></html>"#;
+
+const MIIT: &str = r#"<html><head><meta charset="utf-8"><title>工业和信息化部</title></head><body>
+<div class="page-content"><ul>
+<li><a href="./art/1.html">关于印发《芯片产业高质量发展行动方案》的通知</a><span class="fr">2026-11-20</span></li>
+<li><a href="./art/2.html">工业和信息化部办公厅关于开展光伏制造行业规范条件申报的通知</a><span class="fr">2026-11-18</span></li>
+</ul></div></body></html>"#;
+
+fn sources(srv: &Server) -> String {
+    format!(
+        r#"
+[[source]]
+name = "mofcom"
+kind = "html"
+url = "{}"
+timezone = "Asia/Shanghai"
+item = ".txtList_01 li"
+title = "a@title"
+date = "span"
+date_format = "%Y年%m月%d日"
+
+[[source]]
+name = "miit"
+kind = "html"
+url = "{}"
+timezone = "Asia/Shanghai"
+item = ".page-content li"
+title = "a"
+date = "span.fr"
+
+[[source]]
+name = "redesigned"
+kind = "html"
+url = "{}"
+item = ".old-list li"
+title = "a"
+"#,
+        srv.url("/article/xwfb/"),
+        srv.url("/zwgk/zcwj/index.html"),
+        srv.url("/zwgk/zcwj/index.html")
+    ) + WATCHES
+        + "\n[watch.photovoltaics]\nterms = [\"光伏\"]\n"
+}
+
+fn server() -> Server {
+    let srv = Server::start();
+    let (gbk, _, _) = encoding_rs::GBK.encode(MOFCOM);
+    srv.route("/article/xwfb/", Reply::ok("text/html", gbk.into_owned()));
+    srv.route(
+        "/zwgk/zcwj/index.html",
+        Reply::ok("text/html; charset=utf-8", MIIT),
+    );
+    srv
+}
+
+#[test]
+fn html_list_pages_are_polled_into_items_and_hits() {
+    let srv = server();
+    let env = Env::new(&sources(&srv));
+    let summary = env.json(&["poll", "--format", "json"]);
+    assert_eq!(summary["fetched"], 2, "{summary}");
+    assert_eq!(summary["failed"], 1, "{summary}");
+    assert_eq!(summary["new_items"], 4, "{summary}");
+
+    let hits = env.json(&["hits", "--source", "mofcom", "--format", "json"]);
+    let hit = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["watch"] == "export-controls")
+        .expect("a hit");
+    assert_eq!(
+        hit["title"],
+        "商务部公告2026年第61号 关于对部分稀土相关物项实施出口管制的决定"
+    );
+    assert_eq!(hit["link"], srv.url("/article/xwfb/202611/20261123.shtml"));
+    assert_eq!(hit["published"], "2026-11-22T16:00:00Z", "Beijing midnight");
+    let miit = env.json(&["hits", "--source", "miit", "--format", "json"]);
+    let watches: Vec<&str> = miit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["watch"].as_str().unwrap())
+        .collect();
+    assert!(
+        watches.contains(&"semiconductors") && watches.contains(&"photovoltaics"),
+        "{watches:?}"
+    );
+    assert_eq!(
+        miit[0]["link"].as_str().unwrap(),
+        srv.url("/zwgk/zcwj/art/1.html")
+    );
+
+    // A page redesign is an error for that source, never a quiet day.
+    let rows = env.json(&["sources", "--format", "json"]);
+    let r: Value = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "redesigned")
+        .cloned()
+        .unwrap();
+    assert_eq!(r["status"], "error");
+    assert!(
+        r["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("item selector \".old-list li\" matched nothing"),
+        "{r}"
+    );
+
+    // Polling again adds nothing: list-page items keep their identity by link.
+    assert_eq!(env.json(&["poll", "--format", "json"])["new_items"], 0);
+}
+
+#[test]
+fn sources_test_prints_what_would_be_stored_and_names_empty_selectors() {
+    let srv = server();
+    let env = Env::new(&sources(&srv));
+    let out = env.ok(&["sources", "test", "mofcom"]);
+    assert!(out.contains("mofcom") && out.contains("2 items"), "{out}");
+    assert!(out.contains("2026-11-22 16:00  商务部公告2026年第61号"), "{out}");
+    assert!(out.contains("hit: export-controls / 出口管制"), "{out}");
+    let bad = env.run(&["sources", "test", "redesigned"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stdout).contains("matched nothing"));
+    assert!(!env.db().exists(), "sources test stores nothing");
+    let by_url = env.run(&["sources", "test", &srv.url("/zwgk/zcwj/index.html")]);
+    assert!(!by_url.status.success());
+    let text = String::from_utf8_lossy(&by_url.stdout);
+    assert!(
+        text.contains("FAILED [not-a-feed]"),
+        "a URL is read as a feed: {text}"
+    );
+}
+
+#[test]
+fn bad_selectors_and_time_zones_are_config_errors() {
+    let env = Env::new(
+        "[[source]]\nname = \"x\"\nkind = \"html\"\nurl = \"http://127.0.0.1:9/\"\nitem = \"li[\"\ntitle = \"a\"\n",
+    );
+    let out = env.run(&["check"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("source.item"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let env =
+        Env::new("[[source]]\nname = \"x\"\nurl = \"http://127.0.0.1:9/\"\ntimezone = \"Mars/Olympus\"\n");
+    let err = String::from_utf8_lossy(&env.run(&["check"]).stderr).to_string();
+    assert!(err.contains(":4:") && err.contains("timezone"), "{err}");
+}
