@@ -226,6 +226,10 @@ pub struct SourceConfig {
     /// Cron expression overriding `[poll] schedule` for this source.
     #[serde(default)]
     pub schedule: Option<String>,
+    /// Let this source (and its redirects) reach private and loopback addresses. Sources
+    /// whose URL is on loopback (RSSHub beside sigwatch) may anyway.
+    #[serde(default)]
+    pub allow_local: bool,
     /// IANA time zone (e.g. "Asia/Shanghai") for dates written without one.
     #[serde(default)]
     pub timezone: Option<String>,

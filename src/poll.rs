@@ -253,7 +253,11 @@ impl Poller {
         clock: &dyn Clock,
     ) -> Result<Polled, SourceError> {
         let _permit = self.host_permit(url).await;
-        match self.fetcher.fetch(url, validators).await? {
+        match self
+            .fetcher
+            .fetch_allowing(url, validators, s.allow_local)
+            .await?
+        {
             Fetched::NotModified { moved_to } => Ok(Polled::NotModified { moved_to }),
             Fetched::Body {
                 bytes,

@@ -149,6 +149,7 @@ fn test(cfg: &crate::config::Config, target: &str) -> anyhow::Result<ExitCode> {
                 tags: vec![],
                 enabled: true,
                 schedule: None,
+                allow_local: false,
                 timezone: None,
                 item: None,
                 title: None,
@@ -164,7 +165,7 @@ fn test(cfg: &crate::config::Config, target: &str) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let fetched = rt.block_on(fetcher.fetch(&source.url, &Default::default()));
+    let fetched = rt.block_on(fetcher.fetch_allowing(&source.url, &Default::default(), source.allow_local));
     let (bytes, content_type, final_url) = match fetched {
         Ok(crate::source::Fetched::Body {
             bytes,

@@ -12,7 +12,7 @@ use reqwest::header::{
 };
 use reqwest::{StatusCode, redirect};
 
-use super::SourceError;
+use super::{SourceError, guard};
 use crate::config::FetchConfig;
 
 /// The validators a server gave for the last body, stored and sent back byte for byte.
@@ -46,7 +46,10 @@ pub enum Fetched {
 /// A shared HTTP client configured from `[fetch]`.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
+    /// For ordinary sources: resolves to public addresses only.
     client: reqwest::Client,
+    /// For sources on loopback or marked `allow_local`.
+    local_client: reqwest::Client,
     timeout: Duration,
     max_body: u64,
     max_redirects: usize,
@@ -54,17 +57,23 @@ pub struct Fetcher {
 
 impl Fetcher {
     pub fn new(cfg: &FetchConfig) -> Result<Self, SourceError> {
-        let client = reqwest::Client::builder()
-            .user_agent(cfg.user_agent.clone())
-            .connect_timeout(cfg.connect_timeout)
-            .timeout(cfg.timeout)
-            .redirect(redirect::Policy::none())
-            .gzip(true)
-            .deflate(true)
+        let builder = || {
+            reqwest::Client::builder()
+                .user_agent(cfg.user_agent.clone())
+                .connect_timeout(cfg.connect_timeout)
+                .timeout(cfg.timeout)
+                .redirect(redirect::Policy::none())
+                .gzip(true)
+                .deflate(true)
+        };
+        let client = builder()
+            .dns_resolver(std::sync::Arc::new(guard::PublicOnly))
             .build()
             .map_err(|e| SourceError::Http(root_cause(&e)))?;
+        let local_client = builder().build().map_err(|e| SourceError::Http(root_cause(&e)))?;
         Ok(Self {
             client,
+            local_client,
             timeout: cfg.timeout,
             max_body: cfg.max_body,
             max_redirects: cfg.max_redirects,
@@ -74,18 +83,40 @@ impl Fetcher {
     /// Fetches `url`, sending `validators` as If-None-Match / If-Modified-Since. The whole
     /// fetch, redirects and body included, ends within the configured timeout.
     pub async fn fetch(&self, url: &str, validators: &Validators) -> Result<Fetched, SourceError> {
-        match tokio::time::timeout(self.timeout, self.fetch_inner(url, validators)).await {
+        self.fetch_allowing(url, validators, false).await
+    }
+
+    /// [`Fetcher::fetch`]; with `allow_local`, private and loopback addresses may be fetched
+    /// (they always may when `url` itself is on loopback).
+    pub async fn fetch_allowing(
+        &self,
+        url: &str,
+        validators: &Validators,
+        allow_local: bool,
+    ) -> Result<Fetched, SourceError> {
+        match tokio::time::timeout(self.timeout, self.fetch_inner(url, validators, allow_local)).await {
             Ok(r) => r,
             Err(_) => Err(SourceError::Timeout(self.timeout)),
         }
     }
 
-    async fn fetch_inner(&self, url: &str, validators: &Validators) -> Result<Fetched, SourceError> {
+    async fn fetch_inner(
+        &self,
+        url: &str,
+        validators: &Validators,
+        allow_local: bool,
+    ) -> Result<Fetched, SourceError> {
         let mut url = parse_http_url(url)?;
+        let local = allow_local || guard::is_loopback_url(&url);
+        let client = if local { &self.local_client } else { &self.client };
         let mut hops = 0;
         let mut all_permanent = true;
         loop {
-            let mut req = self.client.get(url.clone());
+            // Every hop is checked before it is requested.
+            if !local {
+                guard::check_target(&url).map_err(SourceError::Refused)?;
+            }
+            let mut req = client.get(url.clone());
             if let Some(e) = &validators.etag {
                 req = req.header(IF_NONE_MATCH, e.as_str());
             }

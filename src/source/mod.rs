@@ -9,6 +9,7 @@
 mod dates;
 mod decode;
 mod fetch;
+mod guard;
 mod html;
 mod parse;
 mod repair;
@@ -16,6 +17,7 @@ mod repair;
 pub use dates::parse_date;
 pub use decode::{Decoded, decode};
 pub use fetch::{Fetched, Fetcher, Validators};
+pub use guard::is_public;
 pub use html::{HtmlSpec, check_selector, parse_html};
 pub use parse::{Parsed, parse_feed, parse_feed_in};
 
@@ -46,6 +48,9 @@ pub enum SourceError {
     Url(String),
     #[error("{0}")]
     Selector(String),
+    /// The target is not a public address and the source may not fetch local ones.
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl SourceError {
@@ -62,6 +67,7 @@ impl SourceError {
             SourceError::Http(_) => "http".into(),
             SourceError::Url(_) => "url".into(),
             SourceError::Selector(_) => "selector".into(),
+            SourceError::Refused(_) => "refused".into(),
         }
     }
 }

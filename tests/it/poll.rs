@@ -355,3 +355,19 @@ fn permanent_redirect_moves_the_source_410_disables_it_and_retry_after_is_honour
     assert_eq!(srv.seen("/old.xml").len(), 1);
     assert_eq!(srv.seen("/new.xml").len(), 3);
 }
+
+#[test]
+fn non_public_targets_are_refused_before_any_request() {
+    let srv = Server::start();
+    srv.route("/feed.xml", Reply::ok("application/rss+xml", good_feed()));
+    let port = srv.base.rsplit(':').next().unwrap().to_string();
+    // 0.0.0.0 is this machine by another name: not the loopback URL a local RSSHub has.
+    let env = Env::new(&config(
+        &[("sneaky", format!("http://0.0.0.0:{port}/feed.xml"))],
+        "",
+    ));
+    let summary = env.json(&["poll", "--format", "json"]);
+    assert_eq!(summary["failed"], 1, "{summary}");
+    assert_eq!(summary["sources"][0]["class"], "refused", "{summary}");
+    assert!(srv.seen("/feed.xml").is_empty(), "no request was made");
+}
