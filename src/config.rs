@@ -205,6 +205,8 @@ pub enum SourceKind {
     Feed,
     /// A list page read with CSS selectors (`item`, `title`, `link`, `date`, `summary`).
     Html,
+    /// A JSON API read with dotted paths (`items`, `title`, `link`, `id`, `date`, `summary`).
+    Json,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -250,6 +252,13 @@ pub struct SourceConfig {
     pub date_format: Option<String>,
     #[serde(default)]
     pub summary: Option<String>,
+    /// For `kind = "json"`: the dotted path of the item array (e.g. "results"); empty when
+    /// the document is the array. `title`, `link`, `date`, `summary` and `id` are then
+    /// dotted paths within one item.
+    #[serde(default)]
+    pub items: Option<String>,
+    #[serde(default)]
+    pub id: Option<String>,
 }
 
 fn yes() -> bool {
@@ -382,6 +391,15 @@ impl Config {
                     ),
                 ));
             }
+            if s.kind == SourceKind::Json && s.title.is_none() {
+                return Err(at(
+                    &s.url,
+                    format!(
+                        "source.title: source {:?} has kind = \"json\" and needs a `title` path",
+                        s.name
+                    ),
+                ));
+            }
             if s.kind == SourceKind::Html {
                 for (key, sel) in [("item", &s.item), ("title", &s.title)] {
                     if sel.is_none() {
@@ -489,6 +507,7 @@ impl fmt::Display for SourceKind {
         f.write_str(match self {
             SourceKind::Feed => "feed",
             SourceKind::Html => "html",
+            SourceKind::Json => "json",
         })
     }
 }

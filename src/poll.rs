@@ -15,7 +15,10 @@ use tracing::{Instrument, error_span, info, warn};
 
 use crate::config::{Config, SourceConfig, SourceKind};
 use crate::schedule::{self, Clock};
-use crate::source::{Fetched, Fetcher, HtmlSpec, Parsed, SourceError, Validators, parse_feed_in, parse_html};
+use crate::source::{
+    Fetched, Fetcher, HtmlSpec, JsonSpec, Parsed, SourceError, Validators, parse_feed_in, parse_html,
+    parse_json,
+};
 use crate::store::{FetchRecord, NewHit, NewItem, SaveStats, ScheduleRow, Store, StoreError};
 use crate::watch::{Matcher, plain_text};
 
@@ -432,6 +435,19 @@ pub fn parse_source(
                 timezone: tz,
             };
             parse_html(bytes, content_type, final_url, &spec)
+        }
+        SourceKind::Json => {
+            let spec = JsonSpec {
+                items: s.items.as_deref().unwrap_or_default(),
+                title: s.title.as_deref().unwrap_or_default(),
+                link: s.link.as_deref(),
+                id: s.id.as_deref(),
+                date: s.date.as_deref(),
+                date_format: s.date_format.as_deref(),
+                summary: s.summary.as_deref(),
+                timezone: tz,
+            };
+            parse_json(bytes, content_type, final_url, &spec)
         }
     }
 }

@@ -157,6 +157,8 @@ fn test(cfg: &crate::config::Config, target: &str) -> anyhow::Result<ExitCode> {
                 date: None,
                 date_format: None,
                 summary: None,
+                items: None,
+                id: None,
             }
         }
     };

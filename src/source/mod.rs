@@ -11,6 +11,7 @@ mod decode;
 mod fetch;
 mod guard;
 mod html;
+mod json;
 mod parse;
 mod repair;
 
@@ -19,6 +20,7 @@ pub use decode::{Decoded, decode};
 pub use fetch::{Fetched, Fetcher, Validators};
 pub use guard::is_public;
 pub use html::{HtmlSpec, check_selector, parse_html};
+pub use json::{JsonSpec, parse_json};
 pub use parse::{Parsed, parse_feed, parse_feed_in};
 
 /// Why a source produced no items. `Display` is the reason shown to users.

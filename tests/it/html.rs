@@ -162,3 +162,40 @@ fn bad_selectors_and_time_zones_are_config_errors() {
     let err = String::from_utf8_lossy(&env.run(&["check"]).stderr).to_string();
     assert!(err.contains(":4:") && err.contains("timezone"), "{err}");
 }
+
+#[test]
+fn a_json_api_is_polled_into_items_with_ids() {
+    let srv = Server::start();
+    let body = r#"{"count":2,"results":[
+      {"title":"Additions to the Entity List","document_number":"2026-21001","html_url":"/d/2026-21001","publication_date":"2026-11-24","abstract":"Export controls on 12 entities."},
+      {"title":"Rare earth magnet tariff notice","document_number":"2026-21002","html_url":"/d/2026-21002","publication_date":"2026-11-23"}]}"#;
+    srv.route("/api/v1/documents.json", Reply::ok("application/json", body));
+    let cfg = format!(
+        "[[source]]\nname = \"fedreg\"\nkind = \"json\"\nurl = \"{}\"\nitems = \"results\"\ntitle = \"title\"\nlink = \"html_url\"\nid = \"document_number\"\ndate = \"publication_date\"\nsummary = \"abstract\"\n{WATCHES}",
+        srv.url("/api/v1/documents.json")
+    );
+    let env = Env::new(&cfg);
+    let summary = env.json(&["poll", "--format", "json"]);
+    assert_eq!(summary["new_items"], 2, "{summary}");
+    let hits = env.json(&["hits", "--format", "json"]);
+    let titles: Vec<&str> = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["title"].as_str().unwrap())
+        .collect();
+    assert!(titles.contains(&"Rare earth magnet tariff notice"), "{titles:?}");
+    let ec = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["watch"] == "export-controls")
+        .unwrap();
+    assert_eq!(ec["link"], srv.url("/d/2026-21001"));
+    assert_eq!(ec["published"], "2026-11-24T00:00:00Z");
+    assert_eq!(
+        env.json(&["poll", "--format", "json"])["new_items"],
+        0,
+        "ids keep items from doubling"
+    );
+}
