@@ -57,6 +57,9 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
     #[serde(default)]
     pub digest: DigestConfig,
+    /// A self-hosted RSSHub that `rsshub = "/route"` sources are fetched from.
+    #[serde(default)]
+    pub rsshub: Option<RsshubConfig>,
     /// The file this config was read from.
     #[serde(skip)]
     pub path: PathBuf,
@@ -139,6 +142,14 @@ pub fn default_user_agent() -> String {
     )
 }
 
+/// `[rsshub]`: where RSSHub runs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RsshubConfig {
+    /// e.g. "http://127.0.0.1:1200"
+    pub base: String,
+}
+
 /// When sources are polled, and how failing or frozen sources are treated.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -214,7 +225,13 @@ pub enum SourceKind {
 pub struct SourceConfig {
     /// Unique, short name used on the command line and in digests.
     pub name: String,
+    /// The feed or page; may be left out when `rsshub` names a route instead.
+    #[serde(default)]
     pub url: String,
+    /// A route of the RSSHub instance at `[rsshub] base`, e.g. "/gov/mofcom/article/xwfb";
+    /// the source is then that route's feed.
+    #[serde(default)]
+    pub rsshub: Option<String>,
     #[serde(default)]
     pub kind: SourceKind,
     /// Main language of the source (e.g. "zh", "en"); informational.
@@ -324,6 +341,7 @@ impl Config {
             }
         })?;
         cfg.path = path.to_path_buf();
+        cfg.resolve_rsshub(text)?;
         let base = path.parent().unwrap_or(Path::new("."));
         if cfg.storage.path.is_relative() {
             cfg.storage.path = base.join(&cfg.storage.path);
@@ -335,6 +353,46 @@ impl Config {
         });
         cfg.validate(text)?;
         Ok(cfg)
+    }
+
+    /// Turns `rsshub = "/route"` into the route's URL on `[rsshub] base`.
+    fn resolve_rsshub(&mut self, text: &str) -> Result<(), ConfigError> {
+        let base = self
+            .rsshub
+            .as_ref()
+            .map(|r| r.base.trim_end_matches('/').to_string());
+        for i in 0..self.sources.len() {
+            let name = self.sources[i].name.clone();
+            let Some(route) = self.sources[i].rsshub.clone() else {
+                continue;
+            };
+            let err = |message: String| {
+                let (line, col) = text.find(&route).map(|i| line_col(text, i)).unwrap_or((1, 1));
+                ConfigError::At {
+                    path: self.path.clone(),
+                    line,
+                    col,
+                    message,
+                }
+            };
+            if !self.sources[i].url.is_empty() {
+                return Err(err(format!(
+                    "source.rsshub: source {name:?} has both url and rsshub; give one"
+                )));
+            }
+            let Some(base) = &base else {
+                return Err(err(format!(
+                    "source.rsshub: source {name:?} names an RSSHub route, but there is no [rsshub] base"
+                )));
+            };
+            let route = if route.starts_with('/') {
+                route.clone()
+            } else {
+                format!("/{route}")
+            };
+            self.sources[i].url = format!("{base}{route}");
+        }
+        Ok(())
     }
 
     fn validate(&self, text: &str) -> Result<(), ConfigError> {
@@ -356,6 +414,12 @@ impl Config {
                 return Err(at(
                     &format!("\"{}\"", s.name),
                     format!("source.name: duplicate source name {:?}", s.name),
+                ));
+            }
+            if s.url.is_empty() {
+                return Err(at(
+                    &format!("\"{}\"", s.name),
+                    format!("source.url: source {:?} needs a url (or an rsshub route)", s.name),
                 ));
             }
             match url::Url::parse(&s.url) {
@@ -570,6 +634,18 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains(":4:") && e.contains("source.schedule"), "{e}");
+    }
+
+    #[test]
+    fn rsshub_routes_become_urls_on_the_base() {
+        let c = parse("[rsshub]\nbase = \"http://127.0.0.1:1200/\"\n[[source]]\nname = \"m\"\nrsshub = \"/gov/mofcom/article/xwfb\"\n").unwrap();
+        assert_eq!(c.sources[0].url, "http://127.0.0.1:1200/gov/mofcom/article/xwfb");
+        let e = parse("[[source]]\nname = \"m\"\nrsshub = \"/gov/x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(":3:") && e.contains("[rsshub] base"), "{e}");
+        let e = parse("[[source]]\nname = \"m\"\n").unwrap_err().to_string();
+        assert!(e.contains("needs a url"), "{e}");
     }
 
     #[test]

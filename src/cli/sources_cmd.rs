@@ -144,6 +144,7 @@ fn test(cfg: &crate::config::Config, target: &str) -> anyhow::Result<ExitCode> {
             crate::config::SourceConfig {
                 name: "test".into(),
                 url: url.to_string(),
+                rsshub: None,
                 kind: Default::default(),
                 lang: None,
                 tags: vec![],

@@ -199,3 +199,22 @@ fn a_json_api_is_polled_into_items_with_ids() {
         "ids keep items from doubling"
     );
 }
+
+#[test]
+fn rsshub_routes_are_fetched_from_the_configured_instance() {
+    let srv = Server::start();
+    srv.route(
+        "/gov/mofcom/article/xwfb",
+        Reply::ok(
+            "application/rss+xml",
+            crate::rss(&[("r1", "商务部：稀土出口管制", "x")]),
+        ),
+    );
+    let cfg = format!(
+        "[rsshub]\nbase = \"{}\"\n[[source]]\nname = \"mofcom\"\nrsshub = \"/gov/mofcom/article/xwfb\"\n{WATCHES}",
+        srv.base
+    );
+    let env = Env::new(&cfg);
+    assert_eq!(env.json(&["poll", "--format", "json"])["new_items"], 1);
+    assert_eq!(srv.seen("/gov/mofcom/article/xwfb").len(), 1);
+}
