@@ -13,12 +13,9 @@ use futures_util::stream::{self, StreamExt};
 use tokio::sync::Semaphore;
 use tracing::{Instrument, error_span, info, warn};
 
-use crate::config::{Config, SourceConfig, SourceKind};
+use crate::config::{Config, SourceConfig};
 use crate::schedule::{self, Clock};
-use crate::source::{
-    Fetched, Fetcher, HtmlSpec, JsonSpec, Parsed, SourceError, Validators, parse_feed_in, parse_html,
-    parse_json,
-};
+use crate::source::{Fetched, Fetcher, SourceError, Validators};
 use crate::store::{FetchRecord, NewHit, NewItem, SaveStats, ScheduleRow, Store, StoreError};
 use crate::watch::{Matcher, plain_text};
 
@@ -270,7 +267,7 @@ impl Poller {
                 moved_to,
                 ..
             } => {
-                let parsed = parse_source(s, &bytes, content_type.as_deref(), &final_url)?;
+                let parsed = crate::source::parse_source(s, &bytes, content_type.as_deref(), &final_url)?;
                 for w in &parsed.warnings {
                     warn!(warning = %w, "parsed with a warning");
                 }
@@ -406,48 +403,6 @@ impl Poller {
             source: s.name.clone(),
             outcome,
             next_poll,
-        }
-    }
-}
-
-/// Parses a fetched body the way the source's kind says.
-pub fn parse_source(
-    s: &SourceConfig,
-    bytes: &[u8],
-    content_type: Option<&str>,
-    final_url: &str,
-) -> Result<Parsed, SourceError> {
-    // Validated at load: an unknown zone cannot reach here.
-    let tz = s
-        .timezone
-        .as_deref()
-        .and_then(|t| t.parse::<chrono_tz::Tz>().ok());
-    match s.kind {
-        SourceKind::Feed => parse_feed_in(bytes, content_type, final_url, tz),
-        SourceKind::Html => {
-            let spec = HtmlSpec {
-                item: s.item.as_deref().unwrap_or_default(),
-                title: s.title.as_deref().unwrap_or_default(),
-                link: s.link.as_deref(),
-                date: s.date.as_deref(),
-                date_format: s.date_format.as_deref(),
-                summary: s.summary.as_deref(),
-                timezone: tz,
-            };
-            parse_html(bytes, content_type, final_url, &spec)
-        }
-        SourceKind::Json => {
-            let spec = JsonSpec {
-                items: s.items.as_deref().unwrap_or_default(),
-                title: s.title.as_deref().unwrap_or_default(),
-                link: s.link.as_deref(),
-                id: s.id.as_deref(),
-                date: s.date.as_deref(),
-                date_format: s.date_format.as_deref(),
-                summary: s.summary.as_deref(),
-                timezone: tz,
-            };
-            parse_json(bytes, content_type, final_url, &spec)
         }
     }
 }

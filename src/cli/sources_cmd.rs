@@ -144,22 +144,8 @@ fn test(cfg: &crate::config::Config, target: &str) -> anyhow::Result<ExitCode> {
             crate::config::SourceConfig {
                 name: "test".into(),
                 url: url.to_string(),
-                rsshub: None,
-                kind: Default::default(),
-                lang: None,
-                tags: vec![],
                 enabled: true,
-                schedule: None,
-                allow_local: false,
-                timezone: None,
-                item: None,
-                title: None,
-                link: None,
-                date: None,
-                date_format: None,
-                summary: None,
-                items: None,
-                id: None,
+                ..Default::default()
             }
         }
     };
@@ -184,7 +170,7 @@ fn test(cfg: &crate::config::Config, target: &str) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
-    let parsed = match crate::poll::parse_source(&source, &bytes, content_type.as_deref(), &final_url) {
+    let parsed = match crate::source::parse_source(&source, &bytes, content_type.as_deref(), &final_url) {
         Ok(p) => p,
         Err(e) => {
             println!("{} ({}): FAILED [{}] {e}", source.name, source.url, e.class());

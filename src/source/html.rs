@@ -7,7 +7,7 @@ use scraper::{ElementRef, Html, Selector};
 use super::SourceError;
 use super::dates::parse_date;
 use super::decode::decode;
-use super::parse::Parsed;
+use super::parse::{Parsed, resolve};
 use crate::item::Item;
 
 /// The selectors of one html source, as the config writes them.
@@ -117,11 +117,7 @@ pub fn parse_html(
         let Some(t) = t else { continue };
         items.push(Item {
             guid: None,
-            link: l.map(|l| {
-                base.as_ref()
-                    .and_then(|b| b.join(&l).ok())
-                    .map_or(l, |u| u.to_string())
-            }),
+            link: l.map(|l| resolve(&l, base.as_ref())),
             title: t,
             summary: s.unwrap_or_default(),
             published: d.and_then(|d| parse_date(&d, spec.date_format, spec.timezone)),

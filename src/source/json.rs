@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::SourceError;
 use super::dates::parse_date;
 use super::decode::decode;
-use super::parse::Parsed;
+use super::parse::{Parsed, resolve};
 use crate::item::Item;
 
 /// The paths of one json source, as the config writes them: `results`, `data.list`,
@@ -69,11 +69,7 @@ pub fn parse_json(
         .iter()
         .filter_map(|v| {
             let title = get(v, Some(spec.title))?;
-            let link = get(v, spec.link).map(|l| {
-                base.as_ref()
-                    .and_then(|b| b.join(&l).ok())
-                    .map_or(l, |u| u.to_string())
-            });
+            let link = get(v, spec.link).map(|l| resolve(&l, base.as_ref()));
             Some(Item {
                 guid: get(v, spec.id),
                 link,

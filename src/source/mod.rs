@@ -23,6 +23,8 @@ pub use html::{HtmlSpec, check_selector, parse_html};
 pub use json::{JsonSpec, parse_json};
 pub use parse::{Parsed, parse_feed, parse_feed_in};
 
+use crate::config::{SourceConfig, SourceKind};
+
 /// Why a source produced no items. `Display` is the reason shown to users.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -53,6 +55,48 @@ pub enum SourceError {
     /// The target is not a public address and the source may not fetch local ones.
     #[error("{0}")]
     Refused(String),
+}
+
+/// Parses a fetched body the way the source's kind says.
+pub fn parse_source(
+    s: &SourceConfig,
+    bytes: &[u8],
+    content_type: Option<&str>,
+    final_url: &str,
+) -> Result<Parsed, SourceError> {
+    // Validated at load: an unknown zone cannot reach here.
+    let tz = s
+        .timezone
+        .as_deref()
+        .and_then(|t| t.parse::<chrono_tz::Tz>().ok());
+    match s.kind {
+        SourceKind::Feed => parse_feed_in(bytes, content_type, final_url, tz),
+        SourceKind::Html => {
+            let spec = HtmlSpec {
+                item: s.item.as_deref().unwrap_or_default(),
+                title: s.title.as_deref().unwrap_or_default(),
+                link: s.link.as_deref(),
+                date: s.date.as_deref(),
+                date_format: s.date_format.as_deref(),
+                summary: s.summary.as_deref(),
+                timezone: tz,
+            };
+            parse_html(bytes, content_type, final_url, &spec)
+        }
+        SourceKind::Json => {
+            let spec = JsonSpec {
+                items: s.items.as_deref().unwrap_or_default(),
+                title: s.title.as_deref().unwrap_or_default(),
+                link: s.link.as_deref(),
+                id: s.id.as_deref(),
+                date: s.date.as_deref(),
+                date_format: s.date_format.as_deref(),
+                summary: s.summary.as_deref(),
+                timezone: tz,
+            };
+            parse_json(bytes, content_type, final_url, &spec)
+        }
+    }
 }
 
 impl SourceError {

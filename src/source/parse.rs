@@ -216,7 +216,7 @@ fn to_item(e: Entry, base: Option<&url::Url>) -> Item {
 }
 
 /// `href` made absolute against `base` when it is relative; kept as given otherwise.
-fn resolve(href: &str, base: Option<&url::Url>) -> String {
+pub(super) fn resolve(href: &str, base: Option<&url::Url>) -> String {
     let href = href.trim();
     match (url::Url::parse(href), base) {
         (Ok(u), _) => u.to_string(),
