@@ -276,6 +276,21 @@ pub struct SourceConfig {
     pub items: Option<String>,
     #[serde(default)]
     pub id: Option<String>,
+    /// Fetch each new item's page and match its text too (for list pages and feeds that
+    /// carry headlines only).
+    #[serde(default)]
+    pub follow: bool,
+    /// At most this many item pages are fetched per poll of the source.
+    #[serde(default = "default_follow_limit")]
+    pub follow_limit: usize,
+    /// With `follow`: the CSS selector of the article on an item's page (e.g. "#zoom");
+    /// without it the page's whole body is taken.
+    #[serde(default)]
+    pub content: Option<String>,
+}
+
+fn default_follow_limit() -> usize {
+    10
 }
 
 fn yes() -> bool {
@@ -489,6 +504,11 @@ impl Config {
                         return Err(at(sel, format!("source.{key}: {e}")));
                     }
                 }
+            }
+            if let Some(sel) = &s.content
+                && let Err(e) = crate::source::check_selector(sel)
+            {
+                return Err(at(sel, format!("source.content: {e}")));
             }
         }
         let schedules = std::iter::once(("poll.schedule", self.poll.schedule.as_str())).chain(

@@ -5,7 +5,7 @@
 //! holds up or undoes another. After each source the next poll time is planned from its
 //! schedule, its failures (exponential backoff) and the server's Retry-After.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
@@ -15,7 +15,7 @@ use tracing::{Instrument, error_span, info, warn};
 
 use crate::config::{Config, SourceConfig};
 use crate::schedule::{self, Clock};
-use crate::source::{Fetched, Fetcher, SourceError, Validators};
+use crate::source::{Fetched, Fetcher, SourceError, Validators, follow_new};
 use crate::store::{FetchRecord, NewHit, NewItem, SaveStats, ScheduleRow, Store, StoreError};
 use crate::watch::{Matcher, plain_text};
 
@@ -214,6 +214,12 @@ impl Poller {
             let st = store.source_state(&s.name)?;
             // A permanent redirect may have moved the source since the config was written.
             let url = rows.get(&s.name).map_or(s.url.clone(), |r| r.url.clone());
+            // Only sources that follow item pages need to know which items are new.
+            let known = if s.follow {
+                store.item_uids(&s.name)?
+            } else {
+                HashSet::new()
+            };
             work.push((
                 s,
                 url,
@@ -221,14 +227,15 @@ impl Poller {
                     etag: st.etag,
                     last_modified: st.last_modified,
                 },
+                known,
             ));
         }
         let mut results = stream::iter(work)
-            .map(|(s, url, validators)| {
+            .map(|(s, url, validators, known)| {
                 // Spans at the highest level, so the source is named on every event whatever
                 // the log level lets through.
                 let span = error_span!("poll", source = %s.name);
-                async move { (s, self.poll_one(s, &url, &validators, clock).await) }.instrument(span)
+                async move { (s, self.poll_one(s, &url, &validators, &known, clock).await) }.instrument(span)
             })
             .buffer_unordered(self.concurrency);
         let mut summary = PollSummary::default();
@@ -250,6 +257,7 @@ impl Poller {
         s: &SourceConfig,
         url: &str,
         validators: &Validators,
+        known: &HashSet<String>,
         clock: &dyn Clock,
     ) -> Result<Polled, SourceError> {
         let _permit = self.host_permit(url).await;
@@ -267,7 +275,11 @@ impl Poller {
                 moved_to,
                 ..
             } => {
-                let parsed = crate::source::parse_source(s, &bytes, content_type.as_deref(), &final_url)?;
+                let mut parsed = crate::source::parse_source(s, &bytes, content_type.as_deref(), &final_url)?;
+                if s.follow {
+                    let followed = follow_new(&self.fetcher, s, &mut parsed.items, known).await;
+                    parsed.warnings.extend(followed);
+                }
                 for w in &parsed.warnings {
                     warn!(warning = %w, "parsed with a warning");
                 }

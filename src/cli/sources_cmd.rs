@@ -170,13 +170,24 @@ fn test(cfg: &crate::config::Config, target: &str) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
-    let parsed = match crate::source::parse_source(&source, &bytes, content_type.as_deref(), &final_url) {
+    let mut parsed = match crate::source::parse_source(&source, &bytes, content_type.as_deref(), &final_url) {
         Ok(p) => p,
         Err(e) => {
             println!("{} ({}): FAILED [{}] {e}", source.name, source.url, e.class());
             return Ok(ExitCode::from(1));
         }
     };
+    if source.follow {
+        // Every item counts as new here: this shows what a first poll would fetch.
+        let known = std::collections::HashSet::new();
+        let warnings = rt.block_on(crate::source::follow_new(
+            &fetcher,
+            &source,
+            &mut parsed.items,
+            &known,
+        ));
+        parsed.warnings.extend(warnings);
+    }
     println!(
         "{} ({}): {} items, {} bytes{}",
         source.name,
@@ -198,6 +209,12 @@ fn test(cfg: &crate::config::Config, target: &str) -> anyhow::Result<ExitCode> {
             println!("      {l}");
         }
         println!("      identity: {}", it.uid());
+        if source.follow {
+            println!(
+                "      text: {} characters",
+                crate::watch::plain_text(&it.summary).chars().count()
+            );
+        }
         for h in matcher.find(&it.title, &it.summary) {
             println!("      hit: {} / {} ({})", h.watch, h.term, h.field.as_str());
         }

@@ -9,6 +9,7 @@
 mod dates;
 mod decode;
 mod fetch;
+mod follow;
 mod guard;
 mod html;
 mod json;
@@ -18,6 +19,7 @@ mod repair;
 pub use dates::parse_date;
 pub use decode::{Decoded, decode};
 pub use fetch::{Fetched, Fetcher, Validators};
+pub use follow::{article_html, follow_new};
 pub use guard::is_public;
 pub use html::{HtmlSpec, check_selector, parse_html};
 pub use json::{JsonSpec, parse_json};

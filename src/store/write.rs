@@ -103,6 +103,17 @@ impl Store {
             .ok_or_else(|| StoreError::UnknownSource(name.to_string()))
     }
 
+    /// The identities of the items stored for a source (empty for an unknown source).
+    pub fn item_uids(&self, source: &str) -> Result<std::collections::HashSet<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT uid FROM items WHERE source_id = (SELECT id FROM sources WHERE name = ?1)",
+        )?;
+        let uids = stmt
+            .query_map([source], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(uids)
+    }
+
     /// Records a fetch outcome without items (a 304 or a failure).
     pub fn record_fetch(&mut self, source: &str, record: &FetchRecord, now: DateTime<Utc>) -> Result<()> {
         self.save(source, record, &[], now).map(|_| ())

@@ -218,3 +218,115 @@ fn rsshub_routes_are_fetched_from_the_configured_instance() {
     assert_eq!(env.json(&["poll", "--format", "json"])["new_items"], 1);
     assert_eq!(srv.seen("/gov/mofcom/article/xwfb").len(), 1);
 }
+
+/// A list page whose entries say little; the notices' pages carry the signal.
+fn follow_server() -> Server {
+    let srv = Server::start();
+    srv.route("/list.html", list_page(3));
+    let page = |body: &str| {
+        format!(
+            "<html><head><meta charset=gbk><title>商务部</title></head><body><div id=nav>稀土 在导航里</div>\
+             <div id=zoom><p>{body}</p></div></body></html>"
+        )
+    };
+    let gbk = |s: String| encoding_rs::GBK.encode(&s).0.into_owned();
+    srv.route(
+        "/art/1.html",
+        Reply::ok("text/html", gbk(page("决定对镓、锗相关物项实施出口管制。"))),
+    );
+    srv.route("/art/2.html", Reply::status(404));
+    srv.route(
+        "/art/3.html",
+        Reply::ok("text/html", gbk(page("关于芯片产业的通知。"))),
+    );
+    srv.route(
+        "/art/4.html",
+        Reply::ok("text/html", gbk(page("芯片出口管制的补充说明。"))),
+    );
+    srv
+}
+
+fn follow_config(srv: &Server, limit: usize) -> String {
+    format!(
+        "[[source]]\nname = \"mofcom\"\nkind = \"html\"\nurl = \"{}\"\nitem = \"ul.list li\"\ntitle = \"a\"\n\
+         follow = true\nfollow_limit = {limit}\ncontent = \"#zoom\"\n{WATCHES}",
+        srv.url("/list.html")
+    )
+}
+
+fn watches_of(env: &Env) -> Vec<(String, String)> {
+    let hits = env.json(&["hits", "--format", "json"]);
+    let mut v: Vec<(String, String)> = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["title"].as_str().unwrap().to_string(),
+                h["watch"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn follow_fetches_new_item_pages_within_the_limit() {
+    let srv = follow_server();
+    let env = Env::new(&follow_config(&srv, 2));
+    let summary = env.json(&["poll", "--format", "json"]);
+    assert_eq!(summary["new_items"], 3, "{summary}");
+    // Item 1's page (GBK, the article in #zoom) matches; the navigation's 稀土 does not count.
+    // Item 2's page is a 404: the item is kept with its list entry. Item 3 is over the limit.
+    assert_eq!(
+        watches_of(&env),
+        vec![("商务部公告2026年第1号".to_string(), "export-controls".to_string())]
+    );
+    assert_eq!(srv.seen("/art/1.html").len(), 1);
+    assert_eq!(srv.seen("/art/2.html").len(), 1);
+    assert_eq!(srv.seen("/art/3.html").len(), 0, "over the per-poll limit");
+
+    // The next poll follows only the item that is new, and never refetches known ones.
+    srv.route("/list.html", list_page(4));
+    let summary = env.json(&["poll", "--format", "json"]);
+    assert_eq!(summary["new_items"], 1, "{summary}");
+    assert_eq!(srv.seen("/art/1.html").len(), 1);
+    assert_eq!(srv.seen("/art/4.html").len(), 1);
+    let w = watches_of(&env);
+    assert!(
+        w.contains(&("商务部公告2026年第4号".into(), "semiconductors".into())),
+        "{w:?}"
+    );
+    assert!(
+        w.contains(&("商务部公告2026年第4号".into(), "export-controls".into())),
+        "{w:?}"
+    );
+}
+
+fn list_page(n: usize) -> Reply {
+    let mut s = String::from("<html><head><meta charset=utf-8></head><body><ul class=list>");
+    for i in 1..=n {
+        s += &format!("<li><a href=\"/art/{i}.html\">商务部公告2026年第{i}号</a></li>");
+    }
+    Reply::ok("text/html", s + "</ul></body></html>")
+}
+
+#[test]
+fn sources_test_follows_item_pages_and_names_an_empty_content_selector() {
+    let srv = follow_server();
+    let env = Env::new(&follow_config(&srv, 5).replace("#zoom", ".article"));
+    let out = env.ok(&["sources", "test", "mofcom"]);
+    assert!(
+        out.contains("content selector \".article\" matched nothing"),
+        "{out}"
+    );
+    let env = Env::new(&follow_config(&srv, 5));
+    let out = env.ok(&["sources", "test", "mofcom"]);
+    assert!(out.contains("hit: export-controls / 出口管制 (summary)"), "{out}");
+    assert!(
+        out.contains("could not follow") && out.contains("http-404"),
+        "{out}"
+    );
+    assert!(!env.db().exists(), "sources test stores nothing");
+}
