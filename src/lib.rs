@@ -9,6 +9,7 @@ pub mod config;
 pub mod daemon;
 pub mod digest;
 pub mod item;
+pub mod opml;
 pub mod poll;
 pub mod rematch;
 pub mod schedule;

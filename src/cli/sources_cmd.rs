@@ -1,5 +1,6 @@
 //! `sigwatch sources`: each source with its health, fetch state and item counts.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use chrono::Utc;
@@ -25,6 +26,20 @@ pub enum SourcesAction {
     Test {
         /// A source's name in the config, or the URL of a feed
         target: String,
+    },
+    /// Add the feeds of an OPML file (a feed reader's export) to the config file as
+    /// [[source]] tables; feeds whose URL the config already has are skipped
+    Import {
+        file: PathBuf,
+        /// Print the tables that would be added; change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print the config's feeds as OPML 2.0 (html and json sources are left out)
+    Export {
+        /// Write to this file instead of standard output
+        #[arg(long, short)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -52,8 +67,11 @@ struct SourceOut<'a> {
 
 pub fn run(ctx: &Ctx, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
     let cfg = ctx.config()?;
-    if let Some(SourcesAction::Test { target }) = &args.action {
-        return test(&cfg, target);
+    match &args.action {
+        Some(SourcesAction::Test { target }) => return test(&cfg, target),
+        Some(SourcesAction::Import { file, dry_run }) => return import(&cfg, file, *dry_run),
+        Some(SourcesAction::Export { out }) => return export(&cfg, out.as_deref()),
+        None => {}
     }
     let mut store = ctx.open_store(Some(&cfg))?;
     // Sources never polled yet are listed too, as "never".
@@ -218,6 +236,78 @@ fn test(cfg: &crate::config::Config, target: &str) -> anyhow::Result<ExitCode> {
         for h in matcher.find(&it.title, &it.summary) {
             println!("      hit: {} / {} ({})", h.watch, h.term, h.field.as_str());
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `sources import`: appends the OPML file's new feeds to the config file, after checking that
+/// the result still loads.
+fn import(cfg: &crate::config::Config, file: &Path, dry_run: bool) -> anyhow::Result<ExitCode> {
+    use anyhow::Context;
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let found = crate::opml::import(&text, cfg).with_context(|| file.display().to_string())?;
+    for (url, why) in &found.refused {
+        eprintln!("skipped {url:?}: {why}");
+    }
+    let summary = format!(
+        "{} new feeds, {} already in the config, {} skipped",
+        found.added.len(),
+        found.present.len(),
+        found.refused.len()
+    );
+    if found.added.is_empty() {
+        eprintln!("{}: nothing to add ({summary})", file.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let origin = file
+        .file_name()
+        .map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into());
+    let tables = crate::opml::to_toml(&found.added, &origin);
+    if dry_run {
+        print!("{tables}");
+        eprintln!("dry run: {summary}; {} left unchanged", cfg.path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let current =
+        std::fs::read_to_string(&cfg.path).with_context(|| format!("cannot read {}", cfg.path.display()))?;
+    let mut next = current.clone();
+    if !next.is_empty() && !next.ends_with('\n') {
+        next.push('\n');
+    }
+    next.push_str(&tables);
+    // The file is replaced only by a config that loads, so a bad import cannot stop the daemon.
+    crate::config::Config::parse(&next, &cfg.path).context("the imported sources would not load")?;
+    write_beside(&cfg.path, &next)?;
+    eprintln!("{}: {summary}; added to {}", file.display(), cfg.path.display());
+    for f in &found.added {
+        println!("{}\t{}", f.name, f.url);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Replaces `path` by writing a sibling file and renaming it over, keeping the permissions.
+fn write_beside(path: &Path, text: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let tmp = path.with_extension("toml.import-tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        std::fs::set_permissions(&tmp, meta.permissions())?;
+    }
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(())
+}
+
+/// `sources export`: the config's feeds as OPML 2.0.
+fn export(cfg: &crate::config::Config, out: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let (xml, skipped) = crate::opml::export(cfg, Utc::now())?;
+    match out {
+        Some(p) => {
+            std::fs::write(p, &xml).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?
+        }
+        None => print!("{xml}"),
+    }
+    if skipped > 0 {
+        eprintln!("{skipped} html/json sources left out: OPML lists feeds only");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -330,3 +330,76 @@ fn sources_test_follows_item_pages_and_names_an_empty_content_selector() {
     );
     assert!(!env.db().exists(), "sources test stores nothing");
 }
+
+#[test]
+fn opml_import_adds_polled_sources_and_export_lists_them() {
+    let srv = Server::start();
+    srv.route(
+        "/cgtn.xml",
+        Reply::ok(
+            "application/rss+xml",
+            crate::rss(&[("c1", "China tightens rare earth export controls", "x")]),
+        ),
+    );
+    srv.route(
+        "/xinhua.xml",
+        Reply::ok("application/rss+xml", crate::rss(&[("x1", "芯片产业政策", "y")])),
+    );
+    let opml = format!(
+        r#"<?xml version="1.0"?><opml version="2.0"><head><title>Reader</title></head><body>
+<outline text="State media"><outline text="CGTN China" type="rss" xmlUrl="{}"/>
+<outline text="新华 时政" type="rss" xmlUrl="{}" language="zh"/></outline>
+<outline text="Dup" type="rss" xmlUrl="{}"/></body></opml>"#,
+        srv.url("/cgtn.xml"),
+        srv.url("/xinhua.xml"),
+        srv.url("/cgtn.xml")
+    );
+    let env = Env::new(&format!("# my config\n{WATCHES}"));
+    let file = env.dir.path().join("reader.opml");
+    std::fs::write(&file, opml).unwrap();
+    let file = file.to_str().unwrap();
+
+    let dry = env.ok(&["sources", "import", "--dry-run", file]);
+    assert!(dry.contains("name = \"cgtn-china\""), "{dry}");
+    assert!(
+        !std::fs::read_to_string(env.config()).unwrap().contains("cgtn"),
+        "dry run writes nothing"
+    );
+
+    let out = env.ok(&["sources", "import", file]);
+    assert!(out.contains("cgtn-china") && out.contains("新华-时政"), "{out}");
+    let text = std::fs::read_to_string(env.config()).unwrap();
+    assert!(
+        text.starts_with("# my config\n"),
+        "the file's own text is kept: {text}"
+    );
+    assert!(text.contains("tags = [\"state-media\"]"), "{text}");
+    let summary = env.json(&["poll", "--format", "json"]);
+    assert_eq!(summary["new_items"], 2, "{summary}");
+    assert_eq!(
+        env.json(&["hits", "--format", "json"]).as_array().unwrap().len(),
+        3
+    );
+
+    // A second import of the same file adds nothing.
+    env.ok(&["sources", "import", file]);
+    assert_eq!(std::fs::read_to_string(env.config()).unwrap(), text);
+
+    let exported = env.ok(&["sources", "export"]);
+    assert!(exported.contains("<opml version=\"2.0\">"), "{exported}");
+    assert!(
+        exported.contains(&format!("xmlUrl=\"{}\"", srv.url("/xinhua.xml"))),
+        "{exported}"
+    );
+
+    // Something that is not OPML is an error naming the file, and the config is untouched.
+    std::fs::write(env.dir.path().join("bad.opml"), "<html>not opml</html>").unwrap();
+    let bad = env.run(&[
+        "sources",
+        "import",
+        env.dir.path().join("bad.opml").to_str().unwrap(),
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("bad.opml"));
+    assert_eq!(std::fs::read_to_string(env.config()).unwrap(), text);
+}

@@ -1,0 +1,274 @@
+//! OPML 2.0 subscription lists in and out: `sources import` turns a feed reader's export into
+//! `[[source]]` tables appended to the config file; `sources export` writes the config's feeds
+//! as OPML for other readers.
+
+use std::collections::HashSet;
+
+use crate::config::{Config, SourceConfig, SourceKind};
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpmlError {
+    #[error("not an OPML document: {0}")]
+    Parse(String),
+    #[error("cannot write OPML: {0}")]
+    Write(String),
+}
+
+/// One feed found in an OPML file, ready to become a `[[source]]` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    pub name: String,
+    pub url: String,
+    pub lang: Option<String>,
+    pub tags: Vec<String>,
+}
+
+/// What an import found, feed by feed.
+#[derive(Debug, Default)]
+pub struct Import {
+    /// Feeds not yet in the config, with names unique within it.
+    pub added: Vec<Imported>,
+    /// URLs the config already polls.
+    pub present: Vec<String>,
+    /// Outlines with a feed URL that is not http(s), and why.
+    pub refused: Vec<(String, String)>,
+}
+
+/// Reads an OPML document and sorts its feeds into new ones and ones `cfg` already has
+/// (by URL). Folder outlines and `category` become tags.
+pub fn import(text: &str, cfg: &Config) -> Result<Import, OpmlError> {
+    let doc = opml::OPML::from_str(text).map_err(|e| OpmlError::Parse(e.to_string()))?;
+    let mut found = Vec::new();
+    walk(&doc.body.outlines, &mut Vec::new(), &mut found);
+    let mut urls: HashSet<String> = cfg.sources.iter().map(|s| s.url.trim().to_string()).collect();
+    let mut names: HashSet<String> = cfg.sources.iter().map(|s| s.name.clone()).collect();
+    let mut out = Import::default();
+    for (o, folders) in found {
+        let url = o.xml_url.as_deref().unwrap_or_default().trim().to_string();
+        match url::Url::parse(&url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+            Ok(u) => {
+                out.refused
+                    .push((url.clone(), format!("scheme {:?} is not http(s)", u.scheme())));
+                continue;
+            }
+            Err(e) => {
+                out.refused.push((url.clone(), e.to_string()));
+                continue;
+            }
+        }
+        if !urls.insert(url.clone()) {
+            out.present.push(url);
+            continue;
+        }
+        let label = [o.title.as_deref(), Some(o.text.as_str())]
+            .into_iter()
+            .flatten()
+            .find(|t| !t.trim().is_empty())
+            .unwrap_or_default();
+        let name = unique(slug(label, &url), &mut names);
+        let mut tags: Vec<String> = folders.iter().map(|f| tag(f)).collect();
+        for c in o.category.as_deref().unwrap_or_default().split(',') {
+            for part in c.split('/') {
+                tags.push(tag(part));
+            }
+        }
+        tags.retain(|t| !t.is_empty());
+        let mut seen = HashSet::new();
+        tags.retain(|t| seen.insert(t.clone()));
+        out.added.push(Imported {
+            name,
+            url,
+            lang: o.language.clone().filter(|l| !l.trim().is_empty()),
+            tags,
+        });
+    }
+    Ok(out)
+}
+
+/// Collects outlines that carry a feed URL, each with the folder names above it.
+fn walk<'a>(
+    outlines: &'a [opml::Outline],
+    folders: &mut Vec<String>,
+    out: &mut Vec<(&'a opml::Outline, Vec<String>)>,
+) {
+    for o in outlines {
+        if o.xml_url.is_some() {
+            out.push((o, folders.clone()));
+        }
+        if !o.outlines.is_empty() {
+            folders.push(o.title.clone().unwrap_or_else(|| o.text.clone()));
+            walk(&o.outlines, folders, out);
+            folders.pop();
+        }
+    }
+}
+
+/// A short command-line name from a feed's title: lower case, words joined by `-`; the URL's
+/// host when the title gives nothing.
+fn slug(title: &str, url: &str) -> String {
+    let mut s = String::new();
+    for c in title.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            s.push(c);
+        } else if !s.is_empty() && !s.ends_with('-') {
+            s.push('-');
+        }
+        if s.chars().count() >= 40 {
+            break;
+        }
+    }
+    let s = s.trim_matches('-').to_string();
+    if !s.is_empty() {
+        return s;
+    }
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h.trim_start_matches("www.").replace('.', "-"))
+        })
+        .unwrap_or_else(|| "feed".into())
+}
+
+fn tag(folder: &str) -> String {
+    folder
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("-")
+        .to_lowercase()
+}
+
+fn unique(base: String, names: &mut HashSet<String>) -> String {
+    let mut name = base.clone();
+    let mut n = 2;
+    while !names.insert(name.clone()) {
+        name = format!("{base}-{n}");
+        n += 1;
+    }
+    name
+}
+
+/// The `[[source]]` tables for imported feeds, as TOML text to append to a config file.
+pub fn to_toml(feeds: &[Imported], origin: &str) -> String {
+    let q = |s: &str| toml::Value::String(s.to_string()).to_string();
+    let mut out = format!("\n# Imported from {origin} by `sigwatch sources import`.\n");
+    for f in feeds {
+        out += &format!("\n[[source]]\nname = {}\nurl = {}\n", q(&f.name), q(&f.url));
+        if let Some(l) = &f.lang {
+            out += &format!("lang = {}\n", q(l));
+        }
+        if !f.tags.is_empty() {
+            let tags: Vec<String> = f.tags.iter().map(|t| q(t)).collect();
+            out += &format!("tags = [{}]\n", tags.join(", "));
+        }
+    }
+    out
+}
+
+/// The config's feed sources (plain feeds and RSSHub routes) as an OPML 2.0 document. html
+/// and json sources are not feeds other readers could poll; they are counted in the second
+/// value and left out.
+pub fn export(cfg: &Config, now: chrono::DateTime<chrono::Utc>) -> Result<(String, usize), OpmlError> {
+    let mut doc = opml::OPML {
+        head: Some(opml::Head {
+            title: Some("sigwatch sources".into()),
+            date_created: Some(now.to_rfc2822()),
+            docs: Some("https://opml.org/spec2.opml".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let (feeds, other): (Vec<&SourceConfig>, Vec<&SourceConfig>) =
+        cfg.sources.iter().partition(|s| s.kind == SourceKind::Feed);
+    for s in feeds {
+        doc.body.outlines.push(opml::Outline {
+            text: s.name.clone(),
+            title: Some(s.name.clone()),
+            r#type: Some("rss".into()),
+            xml_url: Some(s.url.clone()),
+            language: s.lang.clone(),
+            category: (!s.tags.is_empty()).then(|| s.tags.join(",")),
+            ..Default::default()
+        });
+    }
+    let xml = doc.to_string().map_err(|e| OpmlError::Write(e.to_string()))?;
+    Ok((
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{xml}\n"),
+        other.len(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn cfg(text: &str) -> Config {
+        Config::parse(text, Path::new("/tmp/sigwatch.toml")).unwrap()
+    }
+
+    const READER_EXPORT: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<opml version="2.0"><head><title>My feeds</title></head><body>
+  <outline text="China state media">
+    <outline text="CGTN China" title="CGTN China" type="rss" xmlUrl="https://www.cgtn.com/subscribe/rss/section/china.xml" language="en"/>
+    <outline text="新华网 时政" type="rss" xmlUrl="http://www.xinhuanet.com/politics/news_politics.xml" category="/cn/politics"/>
+  </outline>
+  <outline text="Already here" type="rss" xmlUrl="https://example.org/feed"/>
+  <outline text="CGTN China" type="rss" xmlUrl="https://www.cgtn.com/subscribe/rss/section/business.xml"/>
+  <outline text="A podcast" type="rss" xmlUrl="ftp://example.org/x.xml"/>
+  <outline text="Just a link" type="link" url="https://example.org/"/>
+</body></opml>"#;
+
+    #[test]
+    fn import_names_tags_and_skips_what_is_present() {
+        let c = cfg("[[source]]\nname = \"ex\"\nurl = \"https://example.org/feed\"\n");
+        let got = import(READER_EXPORT, &c).unwrap();
+        let names: Vec<&str> = got.added.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["cgtn-china", "新华网-时政", "cgtn-china-2"]);
+        assert_eq!(got.added[0].tags, ["china-state-media"]);
+        assert_eq!(got.added[0].lang.as_deref(), Some("en"));
+        assert_eq!(got.added[1].tags, ["china-state-media", "cn", "politics"]);
+        assert_eq!(got.present, ["https://example.org/feed"]);
+        assert_eq!(got.refused.len(), 1);
+        // The TOML appended to a config parses, with every feed in it.
+        let text = format!(
+            "[[source]]\nname = \"ex\"\nurl = \"https://example.org/feed\"\n{}",
+            to_toml(&got.added, "feeds.opml")
+        );
+        let after = cfg(&text);
+        assert_eq!(after.sources.len(), 4);
+        assert_eq!(after.sources[2].name, "新华网-时政");
+    }
+
+    #[test]
+    fn export_then_import_gives_the_same_feeds() {
+        let c = cfg(
+            "[[source]]\nname = \"a\"\nurl = \"https://a.example/rss\"\nlang = \"zh\"\ntags = [\"cn\", \"state-media\"]\n\
+             [[source]]\nname = \"page\"\nkind = \"html\"\nurl = \"https://b.example/list\"\nitem = \"li\"\ntitle = \"a\"\n",
+        );
+        let (xml, skipped) = export(&c, chrono::Utc::now()).unwrap();
+        assert_eq!(skipped, 1);
+        assert!(
+            xml.starts_with("<?xml") && xml.contains("version=\"2.0\""),
+            "{xml}"
+        );
+        let back = import(&xml, &cfg("")).unwrap();
+        assert_eq!(
+            back.added,
+            [Imported {
+                name: "a".into(),
+                url: "https://a.example/rss".into(),
+                lang: Some("zh".into()),
+                tags: vec!["cn".into(), "state-media".into()],
+            }]
+        );
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        for bad in ["", "<html></html>", "<opml version=\"2.0\"><body>", "\u{0}\u{1}"] {
+            assert!(import(bad, &cfg("")).is_err(), "{bad:?}");
+        }
+    }
+}
