@@ -135,6 +135,7 @@ fn bench(c: &mut Criterion) {
             case_sensitive: vec![],
             near: vec![],
             alert: None,
+            weight: None,
         },
     );
     let big = Matcher::new(&many).expect("compiles");

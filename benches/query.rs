@@ -219,12 +219,13 @@ fn fill(db: &Path) {
                             snippet_match: (0, 0),
                         },
                         watch_version: "bench".into(),
+                        score: 1.0,
                     });
                 }
                 // Items spread over the last two years, newest first.
                 let published = now - Days::minutes((i as i64) + (rng.next() % 60) as i64);
-                NewItem {
-                    item: Item {
+                NewItem::new(
+                    Item {
                         guid: Some(format!("bench-{i}")),
                         link: Some(format!("https://example.test/{i}")),
                         title,
@@ -234,7 +235,7 @@ fn fill(db: &Path) {
                     },
                     text,
                     hits,
-                }
+                )
             })
             .collect();
         store.save(source, &rec, &batch, now).expect("save");

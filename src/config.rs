@@ -60,6 +60,9 @@ pub struct Config {
     /// A self-hosted RSSHub that `rsshub = "/route"` sources are fetched from.
     #[serde(default)]
     pub rsshub: Option<RsshubConfig>,
+    /// Priority scoring, edit and withdrawal detection, folding of copies.
+    #[serde(default)]
+    pub signals: crate::signals::SignalsConfig,
     /// The file this config was read from.
     #[serde(skip)]
     pub path: PathBuf,
@@ -287,6 +290,9 @@ pub struct SourceConfig {
     /// without it the page's whole body is taken.
     #[serde(default)]
     pub content: Option<String>,
+    /// Priority weight of this source's hits (default 1); see `[signals]`.
+    #[serde(default)]
+    pub weight: Option<f64>,
 }
 
 fn default_follow_limit() -> usize {
@@ -297,7 +303,7 @@ fn yes() -> bool {
     true
 }
 
-fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+pub(crate) fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     match NumOrStr::deserialize(d)? {
         NumOrStr::Num(n) => Ok(Duration::from_secs(n)),
         NumOrStr::Str(s) => units::parse_duration(&s).map_err(serde::de::Error::custom),
@@ -510,6 +516,33 @@ impl Config {
             {
                 return Err(at(sel, format!("source.content: {e}")));
             }
+            if let Some(w) = s.weight
+                && !(w.is_finite() && w >= 0.0)
+            {
+                return Err(at(
+                    "weight",
+                    format!("source.weight: must be a number ≥ 0, not {w}"),
+                ));
+            }
+        }
+        for (name, w) in &self.watch {
+            if let Some(w) = w.weight
+                && !(w.is_finite() && w >= 0.0)
+            {
+                return Err(at(
+                    "weight",
+                    format!("watch.{name}.weight: must be a number ≥ 0, not {w}"),
+                ));
+            }
+        }
+        if !(0.0..=1.0).contains(&self.signals.fold_threshold) {
+            return Err(at(
+                "fold_threshold",
+                format!(
+                    "signals.fold_threshold: must be between 0 and 1, not {}",
+                    self.signals.fold_threshold
+                ),
+            ));
         }
         let schedules = std::iter::once(("poll.schedule", self.poll.schedule.as_str())).chain(
             self.sources

@@ -13,6 +13,7 @@ pub mod opml;
 pub mod poll;
 pub mod rematch;
 pub mod schedule;
+pub mod signals;
 pub mod source;
 pub mod store;
 pub mod text;

@@ -15,8 +15,9 @@ use tracing::{Instrument, error_span, info, warn};
 
 use crate::config::{Config, SourceConfig};
 use crate::schedule::{self, Clock};
+use crate::signals::{self, SignalsConfig};
 use crate::source::{Fetched, Fetcher, SourceError, Validators, follow_new};
-use crate::store::{FetchRecord, NewHit, NewItem, SaveStats, ScheduleRow, Store, StoreError};
+use crate::store::{FetchRecord, NewItem, SaveStats, ScheduleRow, Store, StoreError};
 use crate::watch::{Matcher, plain_text};
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +40,12 @@ pub enum Outcome {
         items: usize,
         new_items: u64,
         new_hits: u64,
+        /// Stored items that came back changed.
+        edited: u64,
+        /// Stored items taken off the list.
+        withdrawn: u64,
+        /// New items folded into another source's story.
+        folded: u64,
     },
     NotModified,
     Failed {
@@ -64,6 +71,9 @@ pub struct PollSummary {
     pub failed: u64,
     pub new_items: u64,
     pub new_hits: u64,
+    pub edited: u64,
+    pub withdrawn: u64,
+    pub folded: u64,
     pub sources: Vec<SourceOutcome>,
 }
 
@@ -71,11 +81,19 @@ impl PollSummary {
     fn add(&mut self, o: SourceOutcome) {
         match &o.outcome {
             Outcome::Fetched {
-                new_items, new_hits, ..
+                new_items,
+                new_hits,
+                edited,
+                withdrawn,
+                folded,
+                ..
             } => {
                 self.fetched += 1;
                 self.new_items += new_items;
                 self.new_hits += new_hits;
+                self.edited += edited;
+                self.withdrawn += withdrawn;
+                self.folded += folded;
             }
             Outcome::NotModified => self.not_modified += 1,
             Outcome::Failed { .. } => self.failed += 1,
@@ -100,6 +118,7 @@ enum Polled {
 pub struct Poller {
     fetcher: Fetcher,
     matcher: Matcher,
+    signals: SignalsConfig,
     concurrency: usize,
     per_host: usize,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
@@ -115,6 +134,7 @@ impl Poller {
         Ok(Self {
             fetcher: Fetcher::new(&cfg.fetch)?,
             matcher: Matcher::new(&cfg.watch)?,
+            signals: cfg.signals.clone(),
             concurrency: cfg.fetch.concurrency.max(1),
             per_host: cfg.poll.per_host.max(1),
             hosts: Mutex::default(),
@@ -203,6 +223,7 @@ impl Poller {
         chosen: Vec<&SourceConfig>,
         clock: &dyn Clock,
     ) -> Result<PollSummary, PollError> {
+        store.set_signals(&cfg.signals);
         store.sync_sources(chosen.iter().map(|s| (s.name.as_str(), s.url.as_str())))?;
         let rows: HashMap<String, ScheduleRow> = store
             .schedule_rows()?
@@ -284,7 +305,11 @@ impl Poller {
                     warn!(warning = %w, "parsed with a warning");
                 }
                 let now = clock.now();
-                let items = parsed.items.into_iter().map(|it| self.prepare(it, now)).collect();
+                let items = parsed
+                    .items
+                    .into_iter()
+                    .map(|it| self.prepare(s, known, it, now))
+                    .collect();
                 Ok(Polled::Items {
                     items,
                     validators,
@@ -309,23 +334,35 @@ impl Poller {
     }
 
     /// Matches one item and readies it for the store.
-    fn prepare(&self, mut item: crate::item::Item, now: DateTime<Utc>) -> NewItem {
+    fn prepare(
+        &self,
+        s: &SourceConfig,
+        known: &HashSet<String>,
+        mut item: crate::item::Item,
+        now: DateTime<Utc>,
+    ) -> NewItem {
         // A date more than a day ahead is a publisher's mistake; it would pin the item to
         // the top of every listing, so it becomes the time it was first seen.
         if item.published.is_some_and(|p| p > now + Duration::days(1)) {
             item.published = Some(now);
         }
-        let hits = self
-            .matcher
-            .find(&item.title, &item.summary)
-            .into_iter()
-            .map(|hit| NewHit {
-                watch_version: self.matcher.version(&hit.watch).unwrap_or_default().to_string(),
-                hit,
-            })
-            .collect();
+        let found = self.matcher.find(&item.title, &item.summary);
+        let hits = signals::scored(&self.matcher, &self.signals, s.weight.unwrap_or(1.0), found);
         let text = plain_text(&item.summary);
-        NewItem { item, text, hits }
+        // Only items with hits are compared for copies: those are what digests show.
+        let signature = if hits.is_empty() {
+            None
+        } else {
+            signals::signature(&item.title, &text)
+        };
+        // An item of a follow source that was stored before was not followed now: its text
+        // here is the list's, so only its title can tell an edit.
+        let check_text = !(s.follow && known.contains(&item.uid()));
+        NewItem {
+            signature,
+            check_text,
+            ..NewItem::new(item, text, hits)
+        }
     }
 
     fn store_result(
@@ -351,17 +388,25 @@ impl Poller {
                     etag: validators.etag,
                     last_modified: validators.last_modified,
                 };
-                let saved =
-                    store
-                        .save(&s.name, &record, &items, now)
-                        .map(|SaveStats { new_items, new_hits }| {
-                            info!(items = items.len(), new_items, new_hits, "fetched");
-                            Outcome::Fetched {
-                                items: items.len(),
-                                new_items,
-                                new_hits,
-                            }
-                        });
+                let saved = store.save(&s.name, &record, &items, now).map(|st: SaveStats| {
+                    info!(
+                        items = items.len(),
+                        new_items = st.new_items,
+                        new_hits = st.new_hits,
+                        edited = st.edited,
+                        withdrawn = st.withdrawn,
+                        folded = st.folded,
+                        "fetched"
+                    );
+                    Outcome::Fetched {
+                        items: items.len(),
+                        new_items: st.new_items,
+                        new_hits: st.new_hits,
+                        edited: st.edited,
+                        withdrawn: st.withdrawn,
+                        folded: st.folded,
+                    }
+                });
                 (saved, None, false, moved_to)
             }
             Err(e) => {

@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use crate::store::{HitKey, NewHit, Store, StoreError};
+use crate::config::Config;
+use crate::store::{HitKey, Store, StoreError};
 use crate::watch::Matcher;
 
 /// Items are read and written in batches of this many, so memory stays flat over any history.
@@ -34,6 +35,7 @@ pub struct RematchReport {
 pub fn rematch(
     store: &mut Store,
     matcher: &Matcher,
+    cfg: &Config,
     since: Option<DateTime<Utc>>,
     dry_run: bool,
     now: DateTime<Utc>,
@@ -52,7 +54,10 @@ pub fn rematch(
             report.items += 1;
             let stored = store.hit_keys(it.id)?;
             let mut current: HashSet<HitKey> = HashSet::new();
-            for hit in matcher.find(&it.title, &it.summary) {
+            let source_weight = cfg.source(&it.source).and_then(|s| s.weight).unwrap_or(1.0);
+            let found = matcher.find(&it.title, &it.summary);
+            for new in crate::signals::scored(matcher, &cfg.signals, source_weight, found) {
+                let hit = &new.hit;
                 let key = (
                     hit.watch.clone(),
                     hit.term.clone(),
@@ -62,8 +67,7 @@ pub fn rematch(
                 let is_new = !stored.contains(&key);
                 if current.insert(key) && is_new {
                     report.watches.entry(hit.watch.clone()).or_default().added += 1;
-                    let watch_version = matcher.version(&hit.watch).unwrap_or_default().to_string();
-                    new_hits.push((it.id, NewHit { hit, watch_version }));
+                    new_hits.push((it.id, new));
                 }
             }
             for (watch, ..) in stored.iter().filter(|k| !current.contains(*k)) {

@@ -77,9 +77,18 @@ pub fn run(ctx: &Ctx, args: &PollArgs) -> anyhow::Result<ExitCode> {
                 items,
                 new_items,
                 new_hits,
+                edited,
+                withdrawn,
+                folded,
             } => {
+                let mut notes = String::new();
+                for (n, what) in [(edited, "edited"), (withdrawn, "withdrawn"), (folded, "folded")] {
+                    if *n > 0 {
+                        notes += &format!(", {n} {what}");
+                    }
+                }
                 println!(
-                    "  ok            {}: {items} items, {new_items} new, {new_hits} new hits",
+                    "  ok            {}: {items} items, {new_items} new, {new_hits} new hits{notes}",
                     s.source
                 )
             }

@@ -37,7 +37,7 @@ pub fn run(ctx: &Ctx, args: &RematchArgs) -> anyhow::Result<ExitCode> {
     let cfg = ctx.config()?;
     let matcher = Matcher::new(&cfg.watch)?;
     let mut store = ctx.open_store(Some(&cfg))?;
-    let report = crate::rematch::rematch(&mut store, &matcher, since, args.dry_run, now)?;
+    let report = crate::rematch::rematch(&mut store, &matcher, &cfg, since, args.dry_run, now)?;
     if args.format == Format::Json {
         output::write_json(&report)?;
         return Ok(ExitCode::SUCCESS);

@@ -15,6 +15,8 @@ pub struct StoredItem {
     pub id: i64,
     pub title: String,
     pub summary: String,
+    /// The name of its source.
+    pub source: String,
 }
 
 /// What identifies a hit within its item: (watch, term, field, start).
@@ -30,14 +32,15 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<StoredItem>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, title, summary FROM items
-             WHERE id > ?1 AND coalesce(published, first_seen) >= ?2 ORDER BY id LIMIT ?3",
+            "SELECT i.id, i.title, i.summary, s.name FROM items i JOIN sources s ON s.id = i.source_id
+             WHERE i.id > ?1 AND coalesce(i.published, i.first_seen) >= ?2 ORDER BY i.id LIMIT ?3",
         )?;
         let rows = stmt.query_map(params![after, since.map_or(i64::MIN, to_ts), limit as i64], |r| {
             Ok(StoredItem {
                 id: r.get(0)?,
                 title: r.get(1)?,
                 summary: r.get(2)?,
+                source: r.get(3)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

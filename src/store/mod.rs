@@ -11,6 +11,7 @@ mod query;
 mod report;
 mod sched;
 mod schema;
+mod signals;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ pub use outbox::{NewDigest, PendingHit, Queued};
 pub use query::{HitQuery, HitRow, SourceRow};
 pub use report::{ItemRow, StatsBy};
 pub use sched::ScheduleRow;
+pub use signals::{ItemEvent, PendingEvent, Revision, SignalSettings, StoryMember};
 pub use write::{FetchRecord, NewHit, NewItem, SaveStats, SourceState};
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +50,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// What saving applies to notice withdrawals and fold copies.
+    signals: SignalSettings,
 }
 
 impl Store {
@@ -66,6 +70,7 @@ impl Store {
         let mut store = Self {
             conn,
             path: path.to_path_buf(),
+            signals: SignalSettings::default(),
         };
         store.configure()?;
         store.migrate()?;
@@ -84,6 +89,7 @@ impl Store {
         let store = Self {
             conn,
             path: path.to_path_buf(),
+            signals: SignalSettings::default(),
         };
         let version = store.schema_version()?;
         let known = schema::MIGRATIONS.len() as i64;

@@ -119,4 +119,49 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE hits ADD COLUMN alert_id INTEGER;
     ALTER TABLE digests ADD COLUMN kind TEXT NOT NULL DEFAULT 'digest';
     "#,
+    // 6: signals beyond keywords. Items keep their earlier revisions and a status (edited,
+    // withdrawn) with the events that set it; a source remembers the order of its last list,
+    // to tell an item taken down from one pushed out; hits carry a priority score; items with
+    // hits carry a MinHash signature and its LSH bands, and the story they were folded into.
+    r#"
+    ALTER TABLE items ADD COLUMN status TEXT;
+    ALTER TABLE items ADD COLUMN revised INTEGER;
+    ALTER TABLE items ADD COLUMN fingerprint TEXT;
+    ALTER TABLE items ADD COLUMN story_id INTEGER;
+    ALTER TABLE items ADD COLUMN folded_into INTEGER;
+    ALTER TABLE items ADD COLUMN similarity REAL;
+    CREATE INDEX items_story ON items(story_id) WHERE story_id IS NOT NULL;
+    CREATE TABLE revisions (
+        id       INTEGER PRIMARY KEY,
+        item_id  INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        title    TEXT NOT NULL,
+        summary  TEXT NOT NULL,
+        text     TEXT NOT NULL,
+        fetched  INTEGER NOT NULL,
+        replaced INTEGER NOT NULL
+    );
+    CREATE INDEX revisions_item ON revisions(item_id);
+    CREATE TABLE events (
+        id        INTEGER PRIMARY KEY,
+        item_id   INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        kind      TEXT NOT NULL,
+        at        INTEGER NOT NULL,
+        detail    TEXT NOT NULL,
+        digest_id INTEGER
+    );
+    CREATE INDEX events_item ON events(item_id);
+    CREATE INDEX events_unsent ON events(at) WHERE digest_id IS NULL;
+    ALTER TABLE sources ADD COLUMN listed TEXT;
+    ALTER TABLE hits ADD COLUMN score REAL NOT NULL DEFAULT 1.0;
+    CREATE TABLE signatures (
+        item_id INTEGER PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+        sig     BLOB NOT NULL
+    );
+    CREATE TABLE bands (
+        band    INTEGER NOT NULL,
+        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE
+    );
+    CREATE INDEX bands_band ON bands(band);
+    CREATE INDEX bands_item ON bands(item_id);
+    "#,
 ];

@@ -5,8 +5,8 @@ use crate::item::Item;
 use crate::watch::{Field, Hit};
 
 fn item(guid: &str, title: &str, text: &str) -> NewItem {
-    NewItem {
-        item: Item {
+    NewItem::new(
+        Item {
             guid: Some(guid.into()),
             link: Some(format!("http://example.test/{guid}")),
             title: title.into(),
@@ -14,8 +14,8 @@ fn item(guid: &str, title: &str, text: &str) -> NewItem {
             published: Some(Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap()),
             authors: vec![],
         },
-        text: text.into(),
-        hits: vec![NewHit {
+        text.into(),
+        vec![NewHit {
             hit: Hit {
                 watch: "rare-earths".into(),
                 term: "稀土".into(),
@@ -26,8 +26,9 @@ fn item(guid: &str, title: &str, text: &str) -> NewItem {
                 snippet_match: (0, 6),
             },
             watch_version: "v1".into(),
+            score: 1.0,
         }],
-    }
+    )
 }
 
 fn open() -> (tempfile::TempDir, Store) {
@@ -60,7 +61,8 @@ fn saving_the_same_items_twice_adds_nothing() {
         first,
         SaveStats {
             new_items: 2,
-            new_hits: 2
+            new_hits: 2,
+            ..Default::default()
         }
     );
     let second = s.save("a", &rec, &items, now).unwrap();

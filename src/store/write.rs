@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use super::{Result, Store, StoreError, from_ts, to_ts};
+use super::{Result, Store, StoreError, from_ts, signals, to_ts};
 use crate::item::Item;
 use crate::watch::Hit;
 
@@ -40,6 +40,28 @@ pub struct NewItem {
     pub item: Item,
     pub text: String,
     pub hits: Vec<NewHit>,
+    /// Of this revision's title and text (`signals::fingerprint`), to notice edits.
+    pub fingerprint: String,
+    /// Whether `text` is the item's whole text, so a change in it is an edit. Not so for an
+    /// item of a `follow` source that was not followed this time (its list entry only).
+    pub check_text: bool,
+    /// MinHash signature, for items with hits: used to fold copies into stories.
+    pub signature: Option<Vec<u32>>,
+}
+
+impl NewItem {
+    /// An item with its fingerprint, whose text is whole, without a signature.
+    pub fn new(item: Item, text: String, hits: Vec<NewHit>) -> Self {
+        let fingerprint = crate::signals::fingerprint(&item.title, &text);
+        Self {
+            item,
+            text,
+            hits,
+            fingerprint,
+            check_text: true,
+            signature: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -47,13 +69,21 @@ pub struct NewHit {
     pub hit: Hit,
     /// The version of the watch that found it.
     pub watch_version: String,
+    /// Priority before any status bonus (`signals::base_score`).
+    pub score: f64,
 }
 
-/// What one save added.
+/// What one save added or noticed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SaveStats {
     pub new_items: u64,
     pub new_hits: u64,
+    /// Stored items that came back changed.
+    pub edited: u64,
+    /// Stored items taken off their list.
+    pub withdrawn: u64,
+    /// New items folded into a story of another source.
+    pub folded: u64,
 }
 
 impl Store {
@@ -172,26 +202,32 @@ impl Store {
                 [source_id],
                 |r| r.get::<_, bool>(0),
             )?;
+        let uids: Vec<String> = items.iter().map(|n| n.item.uid()).collect();
         {
             let mut insert_item = tx.prepare_cached(
-                "INSERT INTO items(source_id, uid, guid, link, title, summary, text, published, first_seen)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                "INSERT INTO items(source_id, uid, guid, link, title, summary, text, published, first_seen,
+                                   fingerprint)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                  ON CONFLICT(source_id, uid) DO NOTHING",
             )?;
-            for new in items {
+            for (new, uid) in items.iter().zip(&uids) {
                 let it = &new.item;
                 let inserted = insert_item.execute(params![
                     source_id,
-                    it.uid(),
+                    uid,
                     it.guid,
                     it.link,
                     it.title,
                     it.summary,
                     new.text,
                     it.published.map(to_ts),
-                    now_ts
+                    now_ts,
+                    new.fingerprint
                 ])?;
                 if inserted == 0 {
+                    let change = signals::revisit(&tx, source_id, uid, new, now_ts)?;
+                    stats.edited += change.edited as u64;
+                    stats.new_hits += change.new_hits;
                     continue;
                 }
                 stats.new_items += 1;
@@ -199,7 +235,13 @@ impl Store {
                 for h in &new.hits {
                     stats.new_hits += insert_hit(&tx, item_id, h, now_ts, backlog)? as u64;
                 }
+                if let Some(sig) = &new.signature {
+                    stats.folded += signals::fold(&tx, item_id, source_id, sig, now, &self.signals)? as u64;
+                }
             }
+        }
+        if matches!(record, FetchRecord::Fetched { .. }) && !items.is_empty() {
+            stats.withdrawn = signals::withdrawals(&tx, source_id, &uids, now, &self.signals)?;
         }
         tx.commit()?;
         Ok(stats)
@@ -217,8 +259,9 @@ pub(super) fn insert_hit(
 ) -> rusqlite::Result<usize> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO hits(item_id, watch, term, field, start, end, snippet, snippet_start,
-                          snippet_end, watch_version, created, item_date, source_id, backlog)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, coalesce(i.published, i.first_seen), i.source_id, ?12
+                          snippet_end, watch_version, created, item_date, source_id, backlog, score)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, coalesce(i.published, i.first_seen), i.source_id,
+                ?12, ?13
          FROM items i WHERE i.id = ?1
          ON CONFLICT DO NOTHING",
     )?;
@@ -235,6 +278,7 @@ pub(super) fn insert_hit(
         hit.snippet_match.1 as i64,
         h.watch_version,
         now_ts,
-        backlog
+        backlog,
+        h.score
     ])
 }

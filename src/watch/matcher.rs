@@ -41,6 +41,7 @@ struct NearRule {
 pub struct Matcher {
     names: Vec<String>,
     versions: Vec<String>,
+    weights: Vec<f64>,
     patterns: Vec<Pattern>,
     near: Vec<NearRule>,
     ac: Option<AhoCorasick>,
@@ -59,6 +60,7 @@ impl Matcher {
         let mut m = Matcher {
             names: Vec::new(),
             versions: Vec::new(),
+            weights: Vec::new(),
             patterns: Vec::new(),
             near: Vec::new(),
             ac: None,
@@ -73,6 +75,7 @@ impl Matcher {
             }
             m.names.push(name.clone());
             m.versions.push(spec_version(spec));
+            m.weights.push(spec.weight.unwrap_or(1.0));
             let cs = &spec.case_sensitive;
             for t in &spec.terms {
                 m.patterns.push(Pattern {
@@ -135,6 +138,14 @@ impl Matcher {
             .iter()
             .position(|n| n == watch)
             .map(|i| self.versions[i].as_str())
+    }
+
+    /// A watch's priority weight (`weight`, default 1).
+    pub fn weight(&self, watch: &str) -> f64 {
+        self.names
+            .iter()
+            .position(|n| n == watch)
+            .map_or(1.0, |i| self.weights[i])
     }
 
     /// Every hit in an item's title and summary (either may hold HTML), ordered by field,

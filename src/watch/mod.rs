@@ -38,6 +38,9 @@ pub struct WatchSpec {
     /// `"immediate"`: hits are mailed as an alert within one poll cycle, not only in the digest.
     #[serde(default)]
     pub alert: Option<Alert>,
+    /// Priority weight of this watch's hits (default 1); see `[signals]`.
+    #[serde(default)]
+    pub weight: Option<f64>,
 }
 
 /// How a watch's hits are mailed beyond the digest.
@@ -102,6 +105,11 @@ pub fn spec_version(spec: &WatchSpec) -> String {
         }
     }
     h.finalize()[..6].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A Han character in its simplified form (traditional folded the way matching folds it).
+pub fn fold_han(c: char) -> char {
+    t2s::simplified(c)
 }
 
 /// All watches by name, as the config holds them.

@@ -12,6 +12,7 @@ fn watches(spec: &[(&str, &[&str], &[&str])]) -> Matcher {
                 case_sensitive: vec![],
                 near: vec![],
                 alert: None,
+                weight: None,
             };
             (n.to_string(), spec)
         })
@@ -113,6 +114,7 @@ fn export_controls_need_the_phrase_or_proximity() {
             case_sensitive: vec![],
             near: vec!["export* NEAR/3 ban*".into()],
             alert: None,
+            weight: None,
         },
     );
     let m = Matcher::new(&w).unwrap();
@@ -165,6 +167,7 @@ fn bad_specs_are_named() {
             case_sensitive: vec![],
             near: vec![],
             alert: None,
+            weight: None,
         },
     );
     assert!(Matcher::new(&w).unwrap_err().to_string().contains("watch.x"));
@@ -176,6 +179,7 @@ fn bad_specs_are_named() {
             case_sensitive: vec![],
             near: vec!["oops".into()],
             alert: None,
+            weight: None,
         },
     );
     assert!(Matcher::new(&w).unwrap_err().to_string().contains("NEAR"));

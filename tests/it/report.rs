@@ -14,8 +14,8 @@ const CONFIG: &str = "[[source]]\nname = \"mofcom\"\nurl = \"http://127.0.0.1:9/
 
 fn item(guid: &str, title: &str, days_ago: i64, watch: &str, term: &str) -> NewItem {
     let at = title.find(term).unwrap_or(0);
-    NewItem {
-        item: Item {
+    NewItem::new(
+        Item {
             guid: Some(guid.into()),
             link: Some(format!("https://example.test/{guid}")),
             title: title.into(),
@@ -23,8 +23,8 @@ fn item(guid: &str, title: &str, days_ago: i64, watch: &str, term: &str) -> NewI
             published: Some(Utc::now() - Duration::days(days_ago) - Duration::minutes(1)),
             authors: vec![],
         },
-        text: title.into(),
-        hits: vec![NewHit {
+        title.into(),
+        vec![NewHit {
             hit: Hit {
                 watch: watch.into(),
                 term: term.into(),
@@ -35,8 +35,9 @@ fn item(guid: &str, title: &str, days_ago: i64, watch: &str, term: &str) -> NewI
                 snippet_match: (at, at + term.len()),
             },
             watch_version: "v1".into(),
+            score: 1.0,
         }],
-    }
+    )
 }
 
 /// Seeds: ai has one hit a day for 20 days (flat); rare-earths one every other day, then 8
