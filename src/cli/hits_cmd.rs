@@ -7,7 +7,7 @@ use chrono::Utc;
 use super::Ctx;
 use super::output::{self, Format};
 use crate::config::Config;
-use crate::store::{HitQuery, HitRow};
+use crate::store::{HitQuery, HitRow, Store};
 use crate::units::parse_since;
 
 #[derive(Debug, clap::Args)]
@@ -36,6 +36,12 @@ pub struct HitsArgs {
     /// Only hits not yet mailed in a digest
     #[arg(long)]
     pub unsent: bool,
+    /// Only hits scoring at least this (see the README's scoring rule)
+    #[arg(long, value_name = "SCORE")]
+    pub min_score: Option<f64>,
+    /// One row per story: an item and the copies other sources carried, folded together
+    #[arg(long)]
+    pub stories: bool,
     /// At most this many hits
     #[arg(long, short = 'n', default_value_t = 50)]
     pub limit: usize,
@@ -59,6 +65,11 @@ struct HitOut<'a> {
     snippet: &'a str,
     /// The matched text as it stands in the snippet.
     matched: &'a str,
+    score: f64,
+    /// edited or withdrawn, when the item changed since first stored.
+    status: Option<&'a str>,
+    /// The first item of the story the item was folded into (itself when never folded).
+    story: i64,
 }
 
 impl<'a> From<&'a HitRow> for HitOut<'a> {
@@ -79,6 +90,9 @@ impl<'a> From<&'a HitRow> for HitOut<'a> {
                 .snippet
                 .get(h.snippet_match.0..h.snippet_match.1)
                 .unwrap_or_default(),
+            score: h.score,
+            status: h.status.as_deref(),
+            story: h.story,
         }
     }
 }
@@ -94,11 +108,15 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
     let (since, until) = (when(&args.since)?, when(&args.until)?);
     let mut sources = args.sources.clone();
     let cfg = if args.tags.is_empty() && args.langs.is_empty() {
-        None
+        // Only for the status bonus of scores: hits are readable without a good config.
+        ctx.config().ok()
     } else {
         Some(ctx.config()?)
     };
-    if let Some(cfg) = &cfg {
+    if let Some(cfg) = cfg
+        .as_ref()
+        .filter(|_| !(args.tags.is_empty() && args.langs.is_empty()))
+    {
         let picked = sources_with(cfg, &args.tags, &args.langs);
         anyhow::ensure!(
             !picked.is_empty(),
@@ -107,7 +125,8 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
         sources.extend(picked);
     }
     let store = ctx.open_store_read(cfg.as_ref())?;
-    let rows = store.hits(&HitQuery {
+    let signals = cfg.as_ref().map(|c| c.signals.clone()).unwrap_or_default();
+    let query = HitQuery {
         watches: args.watches.clone(),
         sources,
         since,
@@ -115,8 +134,14 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
         search: args.search.clone(),
         item: None,
         unsent: args.unsent,
+        min_score: args.min_score,
+        bonus: (&signals).into(),
         limit: Some(args.limit),
-    })?;
+    };
+    if args.stories {
+        return stories(&store, &query, args.format);
+    }
+    let rows = store.hits(&query)?;
     let out: Vec<HitOut> = rows.iter().map(HitOut::from).collect();
     if output::write_rows(args.format, &out)? {
         return Ok(ExitCode::SUCCESS);
@@ -126,15 +151,20 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let color = output::color();
-    let mut t = output::table(&["id", "date", "watch", "term", "source", "title", "link"]);
+    let mut t = output::table(&["id", "date", "score", "watch", "term", "source", "title", "link"]);
     for h in &rows {
         let title = match &args.search {
             Some(q) => output::highlight(&h.title, q, color),
             None => output::highlight(&h.title, out_matched(h), color),
         };
+        let title = match &h.status {
+            Some(st) => format!("[{st}] {title}"),
+            None => title,
+        };
         t.add_row(vec![
             h.item_id.to_string(),
             output::short_time(h.published.or(Some(h.first_seen))),
+            format!("{:.1}", h.score),
             h.watch.clone(),
             h.term.clone(),
             h.source.clone(),
@@ -165,4 +195,71 @@ fn sources_with(cfg: &Config, tags: &[String], langs: &[String]) -> Vec<String> 
         .filter(|s| langs.is_empty() || s.lang.as_ref().is_some_and(|l| langs.contains(l)))
         .map(|s| s.name.clone())
         .collect()
+}
+
+#[derive(serde::Serialize)]
+struct StoryCsv<'a> {
+    story: i64,
+    date: String,
+    score: f64,
+    items: u64,
+    hits: u64,
+    watches: String,
+    sources: String,
+    title: &'a str,
+    link: Option<&'a str>,
+}
+
+/// `hits --stories`: one row per story.
+fn stories(store: &Store, query: &HitQuery, format: Format) -> anyhow::Result<ExitCode> {
+    let rows = store.stories(query)?;
+    if format == Format::Csv {
+        // CSV cells hold no lists: sources and watches are joined.
+        let flat: Vec<StoryCsv> = rows
+            .iter()
+            .map(|r| StoryCsv {
+                story: r.story,
+                date: r.date.to_rfc3339(),
+                score: r.score,
+                items: r.items,
+                hits: r.hits,
+                watches: r.watches.join(" "),
+                sources: r.sources.join(" "),
+                title: &r.title,
+                link: r.link.as_deref(),
+            })
+            .collect();
+        output::write_rows(format, &flat)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if output::write_rows(format, &rows)? {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        eprintln!("no hits");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut t = output::table(&["story", "date", "score", "watches", "sources", "title", "link"]);
+    for r in &rows {
+        let sources = if r.sources.len() > 1 {
+            format!("{} ({})", r.sources.len(), r.sources.join(", "))
+        } else {
+            r.sources.join(", ")
+        };
+        t.add_row(vec![
+            r.story.to_string(),
+            output::short_time(Some(r.date)),
+            format!("{:.1}", r.score),
+            r.watches.join(", "),
+            sources,
+            r.title.clone(),
+            r.link.clone().unwrap_or_default(),
+        ]);
+    }
+    println!("{t}");
+    eprintln!(
+        "{} stories; `sigwatch show ID` prints a story's items and how they were folded",
+        rows.len()
+    );
+    Ok(ExitCode::SUCCESS)
 }

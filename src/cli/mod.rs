@@ -4,6 +4,7 @@
 //! business logic lives in the modules they call. Errors here are `anyhow`, like `main`'s.
 
 mod db_cmd;
+mod diff;
 mod digest_cmd;
 mod hits_cmd;
 mod match_cmd;

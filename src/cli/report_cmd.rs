@@ -45,12 +45,19 @@ pub fn show(ctx: &Ctx, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let Some(item) = store.item(args.id)? else {
         anyhow::bail!("no item with id {}", args.id);
     };
+    let signals = ctx.config().map(|c| c.signals.clone()).unwrap_or_default();
     let hits = store.hits(&HitQuery {
         item: Some(item.id),
+        bonus: (&signals).into(),
         ..Default::default()
     })?;
+    let revisions = store.revisions(item.id)?;
+    let events = store.events(item.id)?;
+    let story = store.story(item.id)?;
     if matches!(args.format, Format::Json | Format::Jsonl) {
-        let v = serde_json::json!({ "item": item, "hits": hits });
+        let v = serde_json::json!({
+            "item": item, "hits": hits, "revisions": revisions, "events": events, "story": story,
+        });
         output::write_json(&v)?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -73,6 +80,9 @@ pub fn show(ctx: &Ctx, args: &ShowArgs) -> anyhow::Result<ExitCode> {
         }
     }
     println!("{title}");
+    if let Some(st) = &item.status {
+        println!("status:     {st}");
+    }
     println!("source:     {}", item.source);
     println!("published:  {}", output::short_time(item.published));
     println!("first seen: {}", output::short_time(Some(item.first_seen)));
@@ -94,9 +104,70 @@ pub fn show(ctx: &Ctx, args: &ShowArgs) -> anyhow::Result<ExitCode> {
                 .unwrap_or_default(),
             h.snippet.get(h.snippet_match.1..).unwrap_or_default()
         );
-        println!("hit  {} / {:?} in {}: {marked}", h.watch, h.term, h.field);
+        println!(
+            "hit  {} / {:?} in {} (score {:.1}): {marked}",
+            h.watch, h.term, h.field, h.score
+        );
     }
+    print_history(&item, &revisions, &events);
+    print_story(item.id, &story);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Edits and withdrawals, and what each edit changed, oldest first.
+fn print_history(
+    item: &crate::store::ItemRow,
+    revisions: &[crate::store::Revision],
+    events: &[crate::store::ItemEvent],
+) {
+    if events.is_empty() {
+        return;
+    }
+    println!();
+    for e in events {
+        println!("{:<10} {}  {}", e.kind, output::short_time(Some(e.at)), e.detail);
+    }
+    // Each revision against the next; the last against the item as it stands.
+    let mut versions: Vec<(&str, &str, chrono::DateTime<Utc>)> = revisions
+        .iter()
+        .map(|r| (r.title.as_str(), r.text.as_str(), r.fetched))
+        .collect();
+    versions.push((&item.title, &item.text, item.revised.unwrap_or(item.first_seen)));
+    for pair in versions.windows(2) {
+        let ((ot, ox, of), (nt, nx, nf)) = (pair[0], pair[1]);
+        println!(
+            "\nrevision fetched {} → revision fetched {}",
+            output::short_time(Some(of)),
+            output::short_time(Some(nf))
+        );
+        if let Some(d) = super::diff::inline(ot, nt) {
+            println!("  title: {d}");
+        }
+        if let Some(d) = super::diff::inline(ox, nx) {
+            println!("  text:  {d}");
+        }
+    }
+}
+
+/// The other items of the item's story, and the similarity each was folded by.
+fn print_story(id: i64, story: &[crate::store::StoryMember]) {
+    if story.len() < 2 {
+        return;
+    }
+    println!("\nstory of {} items from {} sources:", story.len(), {
+        let mut s: Vec<&str> = story.iter().map(|m| m.source.as_str()).collect();
+        s.sort_unstable();
+        s.dedup();
+        s.len()
+    });
+    for m in story {
+        let how = match (m.folded_into, m.similarity) {
+            (Some(into), Some(sim)) => format!("folded into {into}, similarity {sim:.2}"),
+            _ => "first seen".to_string(),
+        };
+        let me = if m.item_id == id { " (this item)" } else { "" };
+        println!("  {:>6}  {:<16} {}{me}  [{how}]", m.item_id, m.source, m.title);
+    }
 }
 
 pub fn stats(ctx: &Ctx, args: &StatsArgs) -> anyhow::Result<ExitCode> {

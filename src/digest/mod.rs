@@ -11,6 +11,7 @@
 mod render;
 mod send;
 
+use std::collections::HashMap;
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
@@ -22,7 +23,7 @@ use tracing::{info, warn};
 use crate::config::Config;
 use crate::schedule::{self, Health, HealthInput};
 use crate::store::{NewDigest, Queued, Store, StoreError};
-pub use render::{Content, Entry, Section, Warning, header_safe, html, safe_link, text};
+pub use render::{Change, Content, Copy, Entry, Section, Warning, header_safe, html, safe_link, text};
 pub use send::{Delivery, send_message, send_test};
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +47,8 @@ pub struct Composed {
     pub content: Content,
     pub digest: NewDigest,
     pub hit_ids: Vec<i64>,
+    /// The edit and withdrawal events the digest reports.
+    pub event_ids: Vec<i64>,
 }
 
 /// Builds the digest of every hit not yet mailed; `None` when there is nothing to send (and
@@ -53,11 +56,30 @@ pub struct Composed {
 pub fn compose(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Option<Composed>, DigestError> {
     let d = &cfg.digest;
     let pending = store.pending_hits(d.mail_backlog)?;
-    if pending.is_empty() && !d.send_empty {
+    let events = store.pending_events()?;
+    if pending.is_empty() && events.is_empty() && !d.send_empty {
         return Ok(None);
     }
     let content = Content {
-        sections: render::sections(&pending, d.max_per_watch.max(1)),
+        sections: render::sections(
+            &pending,
+            d.max_per_watch.max(1),
+            &cfg.signals,
+            &copies(store, &pending)?,
+        ),
+        changes: events
+            .iter()
+            .map(|e| render::Change {
+                kind: e.event.kind.clone(),
+                detail: e.event.detail.clone(),
+                at: e.event.at,
+                title: e.title.clone(),
+                link: e.link.clone(),
+                source: e.source.clone(),
+                watches: e.watches.clone(),
+                show: format!("sigwatch show {}", e.event.item_id),
+            })
+            .collect(),
         warnings: warnings(cfg, store, now)?,
         spikes: spikes(cfg, store, now)?,
         generated: now,
@@ -81,7 +103,31 @@ pub fn compose(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Option
         content,
         digest,
         hit_ids,
+        event_ids: events.iter().map(|e| e.event.id).collect(),
     }))
+}
+
+/// The items of each folded story among `pending`, by story, as the copies an entry lists.
+fn copies(
+    store: &Store,
+    pending: &[crate::store::PendingHit],
+) -> Result<HashMap<i64, Vec<render::Copy>>, DigestError> {
+    let mut out = HashMap::new();
+    for h in pending.iter().filter(|h| h.folded) {
+        if out.contains_key(&h.story) {
+            continue;
+        }
+        let members = store
+            .story(h.story)?
+            .into_iter()
+            .map(|m| render::Copy {
+                source: m.source,
+                link: m.link,
+            })
+            .collect();
+        out.insert(h.story, members);
+    }
+    Ok(out)
 }
 
 /// Builds and queues a digest; returns the queued message's id, or `None` if there was
@@ -90,7 +136,7 @@ pub fn queue(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Result<Opti
     let Some(c) = compose(cfg, store, now)? else {
         return Ok(None);
     };
-    let id = store.enqueue_digest(&c.digest, &c.hit_ids, now)?;
+    let id = store.enqueue_digest(&c.digest, &c.hit_ids, &c.event_ids, now)?;
     info!(digest = id, hits = c.hit_ids.len(), message_id = %c.digest.message_id, "digest queued");
     Ok(Some(id))
 }
@@ -109,7 +155,7 @@ pub fn queue_alerts(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Resu
         return Ok(None);
     };
     let content = Content {
-        sections: render::sections(&pending, usize::MAX),
+        sections: render::sections(&pending, usize::MAX, &cfg.signals, &copies(store, &pending)?),
         generated: now,
         ..Default::default()
     };

@@ -2,15 +2,17 @@
 //! inline styles only, no scripts, no remote images, every feed string escaped, links only
 //! when they are http(s).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as esc};
 
+use crate::signals::{SignalsConfig, status_bonus};
 use crate::store::PendingHit;
 
-/// One item under one watch, with the hit shown for it.
+/// One story under one watch (an item, and any copies of it other sources carried), with
+/// the hit shown for it.
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub title: String,
@@ -24,17 +26,33 @@ pub struct Entry {
     pub more_terms: Vec<String>,
     /// Already mailed as an immediate alert.
     pub alerted: bool,
+    /// The highest score among its hits, status bonus included.
+    pub score: f64,
+    /// `edited` or `withdrawn`.
+    pub status: Option<String>,
+    /// One of the digest's highest-scoring stories (`[signals] top`).
+    pub top: bool,
+    /// The other items of its story: the same report from other sources.
+    pub copies: Vec<Copy>,
+}
+
+/// Another source's copy of a story.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Copy {
+    pub source: String,
+    pub link: Option<String>,
 }
 
 /// One watch's part of a digest.
 #[derive(Debug, Clone, Default)]
 pub struct Section {
     pub watch: String,
-    /// Entries shown, grouped by source (sources in order of their newest entry).
-    pub by_source: Vec<(String, Vec<Entry>)>,
+    /// Entries shown, highest score first (newest first among equals).
+    pub entries: Vec<Entry>,
+    /// Stories with hits (an item and its folded copies count once).
     pub items: usize,
     pub hits: usize,
-    /// Items not shown because of `max_per_watch`.
+    /// Stories not shown because of `max_per_watch`.
     pub more: usize,
     /// The oldest date among the watch's hits, for the "list them all" command.
     pub since: Option<DateTime<Utc>>,
@@ -48,10 +66,25 @@ pub struct Warning {
     pub detail: String,
 }
 
+/// An item with hits that was edited or withdrawn since it was first stored.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub kind: String,
+    pub detail: String,
+    pub at: DateTime<Utc>,
+    pub title: String,
+    pub link: Option<String>,
+    pub source: String,
+    pub watches: Vec<String>,
+    /// The command that shows what changed.
+    pub show: String,
+}
+
 /// Everything a digest shows.
 #[derive(Debug, Clone, Default)]
 pub struct Content {
     pub sections: Vec<Section>,
+    pub changes: Vec<Change>,
     pub warnings: Vec<Warning>,
     pub spikes: Vec<String>,
     pub generated: DateTime<Utc>,
@@ -65,29 +98,63 @@ impl Content {
     pub fn items(&self) -> usize {
         self.sections.iter().map(|s| s.items).sum()
     }
+
+    /// The entries marked top, highest score first, each story once.
+    pub fn top(&self) -> Vec<(&Section, &Entry)> {
+        let mut out: Vec<(&Section, &Entry)> = Vec::new();
+        for s in &self.sections {
+            for e in s.entries.iter().filter(|e| e.top) {
+                if !out
+                    .iter()
+                    .any(|(_, o)| o.title == e.title && o.source == e.source)
+                {
+                    out.push((s, e));
+                }
+            }
+        }
+        out.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then(b.1.date.cmp(&a.1.date)));
+        out
+    }
 }
 
-/// Groups pending hits into sections: by watch, then source, newest first, one entry per
-/// item, at most `max_per_watch` entries per watch.
-pub fn sections(hits: &[PendingHit], max_per_watch: usize) -> Vec<Section> {
+/// Groups pending hits into sections: by watch, one entry per story (an item and the copies
+/// of it that `copies` lists by story), highest score first, at most `max_per_watch` entries
+/// per watch; then marks the `top` highest-scoring stories.
+pub fn sections(
+    hits: &[PendingHit],
+    max_per_watch: usize,
+    signals: &SignalsConfig,
+    copies: &HashMap<i64, Vec<Copy>>,
+) -> Vec<Section> {
     let mut by_watch: BTreeMap<&str, Vec<&PendingHit>> = BTreeMap::new();
     for h in hits {
         by_watch.entry(&h.watch).or_default().push(h);
     }
-    by_watch
+    let mut out: Vec<Section> = by_watch
         .into_iter()
         .map(|(watch, hs)| {
-            // One entry per item, from its newest hit (hits arrive newest first).
+            // One entry per story, from its newest hit (hits arrive newest first).
             let mut entries: Vec<(i64, Entry)> = Vec::new();
             for h in &hs {
-                if let Some((_, e)) = entries.iter_mut().find(|(id, _)| *id == h.item_id) {
+                let score = h.score + status_bonus(signals, h.status.as_deref());
+                if let Some((_, e)) = entries.iter_mut().find(|(story, _)| *story == h.story) {
                     if e.term != h.term && !e.more_terms.contains(&h.term) {
                         e.more_terms.push(h.term.clone());
                     }
+                    e.score = e.score.max(score);
+                    e.alerted |= h.alerted;
                     continue;
                 }
+                let own = Copy {
+                    source: h.source.clone(),
+                    link: h.link.clone(),
+                };
+                let others = copies
+                    .get(&h.story)
+                    .map(|c| c.iter().filter(|c| **c != own).cloned().collect())
+                    .unwrap_or_default();
                 entries.push((
-                    h.item_id,
+                    h.story,
                     Entry {
                         title: h.title.clone(),
                         link: h.link.clone(),
@@ -98,28 +165,45 @@ pub fn sections(hits: &[PendingHit], max_per_watch: usize) -> Vec<Section> {
                         snippet_match: h.snippet_match,
                         more_terms: Vec::new(),
                         alerted: h.alerted,
+                        score,
+                        status: h.status.clone(),
+                        top: false,
+                        copies: others,
                     },
                 ));
             }
             let items = entries.len();
-            let shown: Vec<Entry> = entries.into_iter().take(max_per_watch).map(|(_, e)| e).collect();
-            let mut by_source: Vec<(String, Vec<Entry>)> = Vec::new();
-            for e in shown {
-                match by_source.iter_mut().find(|(s, _)| *s == e.source) {
-                    Some((_, list)) => list.push(e),
-                    None => by_source.push((e.source.clone(), vec![e])),
-                }
-            }
+            let mut shown: Vec<Entry> = entries.into_iter().map(|(_, e)| e).collect();
+            // Stable: among equal scores the newest stays first.
+            shown.sort_by(|a, b| b.score.total_cmp(&a.score));
+            shown.truncate(max_per_watch);
             Section {
                 watch: watch.to_string(),
                 items,
                 hits: hs.len(),
                 more: items.saturating_sub(max_per_watch),
                 since: hs.iter().map(|h| h.date).min(),
-                by_source,
+                entries: shown,
             }
         })
-        .collect()
+        .collect();
+    mark_top(&mut out, signals.top);
+    out
+}
+
+/// Marks the `n` highest-scoring stories (by title and source), wherever they appear.
+fn mark_top(sections: &mut [Section], n: usize) {
+    let mut all: Vec<(f64, DateTime<Utc>, String, String)> = Vec::new();
+    for e in sections.iter().flat_map(|s| &s.entries) {
+        if !all.iter().any(|(_, _, t, s)| *t == e.title && *s == e.source) {
+            all.push((e.score, e.date, e.title.clone(), e.source.clone()));
+        }
+    }
+    all.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
+    all.truncate(n);
+    for e in sections.iter_mut().flat_map(|s| &mut s.entries) {
+        e.top = all.iter().any(|(_, _, t, s)| *t == e.title && *s == e.source);
+    }
 }
 
 /// Strips CR, LF and other control characters, for anything that becomes a header.
@@ -178,27 +262,87 @@ pub fn text(c: &Content) -> String {
     for line in &c.spikes {
         let _ = writeln!(out, "  SPIKE {line}");
     }
+    let top = c.top();
+    if !top.is_empty() {
+        let _ = writeln!(out, "\nTop");
+        for (s, e) in &top {
+            let _ = writeln!(out, "  ★ {:.1}  {} ({})", e.score, header_safe(&e.title), s.watch);
+        }
+    }
     for s in &c.sections {
         let _ = writeln!(out, "\n== {} ({}) ==", s.watch, count(s.items, "item"));
-        for (source, entries) in &s.by_source {
-            let _ = writeln!(out, "\n-- {source}");
-            for e in entries {
-                let mark = if e.alerted { " (alerted)" } else { "" };
-                let _ = writeln!(out, "\n* {}{mark}", header_safe(&e.title));
-                let _ = writeln!(out, "  {} | {} | term: {}", e.source, when(e.date), e.term);
-                if let Some(l) = safe_link(e.link.as_deref()) {
-                    let _ = writeln!(out, "  {l}");
-                }
-                let (a, b) = e.snippet_match;
-                if let (Some(pre), Some(m), Some(post)) =
-                    (e.snippet.get(..a), e.snippet.get(a..b), e.snippet.get(b..))
-                {
-                    let _ = writeln!(out, "  > {pre}[{m}]{post}");
+        for e in &s.entries {
+            let star = if e.top { "★ " } else { "" };
+            let status = e
+                .status
+                .as_deref()
+                .map(|st| format!("[{st}] "))
+                .unwrap_or_default();
+            let mark = if e.alerted { " (alerted)" } else { "" };
+            let _ = writeln!(out, "\n* {star}{status}{}{mark}", header_safe(&e.title));
+            let terms = std::iter::once(&e.term)
+                .chain(&e.more_terms)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            let _ = writeln!(
+                out,
+                "  {} | {} | term: {terms} | score {:.1}",
+                e.source,
+                when(e.date),
+                e.score
+            );
+            if let Some(l) = safe_link(e.link.as_deref()) {
+                let _ = writeln!(out, "  {l}");
+            }
+            let (a, b) = e.snippet_match;
+            if let (Some(pre), Some(m), Some(post)) =
+                (e.snippet.get(..a), e.snippet.get(a..b), e.snippet.get(b..))
+            {
+                let _ = writeln!(out, "  > {pre}[{m}]{post}");
+            }
+            if !e.copies.is_empty() {
+                let names: Vec<&str> = std::iter::once(e.source.as_str())
+                    .chain(e.copies.iter().map(|c| c.source.as_str()))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "  reported by {}: {}",
+                    count(names.len(), "source"),
+                    names.join(", ")
+                );
+                for cp in &e.copies {
+                    if let Some(l) = safe_link(cp.link.as_deref()) {
+                        let _ = writeln!(out, "    {}: {l}", cp.source);
+                    }
                 }
             }
         }
         if s.more > 0 {
             let _ = writeln!(out, "\n  … and {} more: {}", s.more, list_command(s));
+        }
+    }
+    if !c.changes.is_empty() {
+        let _ = writeln!(out, "\n== Edited or withdrawn ==");
+        for ch in &c.changes {
+            let _ = writeln!(
+                out,
+                "\n* [{}] {} ({})",
+                ch.kind,
+                header_safe(&ch.title),
+                ch.watches.join(", ")
+            );
+            let _ = writeln!(
+                out,
+                "  {} | {} | {}",
+                ch.source,
+                when(ch.at),
+                header_safe(&ch.detail)
+            );
+            if let Some(l) = safe_link(ch.link.as_deref()) {
+                let _ = writeln!(out, "  {l}");
+            }
+            let _ = writeln!(out, "  see: {}", ch.show);
         }
     }
     if !c.warnings.is_empty() {
@@ -248,6 +392,20 @@ pub fn html(c: &Content) -> String {
             esc(line)
         );
     }
+    let top = c.top();
+    if !top.is_empty() {
+        o.push_str("<div style=\"margin:0 0 8px;padding:8px 12px;background:#ddf4ff;border-left:4px solid #0969da;font-size:14px\"><b>Top</b><ul style=\"margin:4px 0 0;padding-left:20px\">");
+        for (s, e) in &top {
+            let _ = write!(
+                o,
+                "<li>★ {:.1} · {} <span style=\"color:#57606a\">({})</span></li>",
+                e.score,
+                esc(&e.title),
+                esc(&s.watch)
+            );
+        }
+        o.push_str("</ul></div>");
+    }
     for s in &c.sections {
         let _ = write!(
             o,
@@ -256,15 +414,8 @@ pub fn html(c: &Content) -> String {
             esc(&s.watch),
             count(s.items, "item")
         );
-        for (source, entries) in &s.by_source {
-            let _ = write!(
-                o,
-                "<h3 style=\"font-size:13px;margin:12px 0 4px;color:#57606a;text-transform:uppercase;letter-spacing:.04em\">{}</h3>",
-                esc(source)
-            );
-            for e in entries {
-                entry_html(&mut o, e);
-            }
+        for e in &s.entries {
+            entry_html(&mut o, e);
         }
         if s.more > 0 {
             let _ = write!(
@@ -272,6 +423,31 @@ pub fn html(c: &Content) -> String {
                 "<p style=\"margin:8px 0;font-size:13px;color:#57606a\">… and {} more. List them with <code style=\"background:#eaeef2;padding:1px 4px;border-radius:3px\">{}</code></p>",
                 s.more,
                 esc(&list_command(s))
+            );
+        }
+    }
+    if !c.changes.is_empty() {
+        o.push_str("<h2 style=\"font-size:17px;margin:24px 0 8px;padding-bottom:4px;border-bottom:2px solid #d0d7de\">Edited or withdrawn</h2>");
+        for ch in &c.changes {
+            let title = esc(&ch.title);
+            let title = match safe_link(ch.link.as_deref()) {
+                Some(l) => format!(
+                    "<a href=\"{}\" style=\"color:#0969da;text-decoration:none\">{title}</a>",
+                    attr(l)
+                ),
+                None => title.into_owned(),
+            };
+            let _ = write!(
+                o,
+                "<div style=\"background:#ffffff;border:1px solid #d0d7de;border-radius:6px;padding:10px 12px;margin:0 0 8px\">\
+                 <div style=\"font-size:15px;font-weight:600;line-height:1.35\">{} {title}</div>\
+                 <div style=\"font-size:12px;color:#57606a;margin:2px 0 0\">{} · {} · {} · {} · <code>{}</code></div></div>",
+                badge(&ch.kind),
+                esc(&ch.source),
+                esc(&when(ch.at)),
+                esc(&ch.detail),
+                esc(&ch.watches.join(", ")),
+                esc(&ch.show)
             );
         }
     }
@@ -302,12 +478,15 @@ fn entry_html(o: &mut String, e: &Entry) {
         None => title.into_owned(),
     };
     let title = if e.alerted {
-        format!(
-            "{title} <span style=\"font-size:11px;font-weight:normal;color:#ffffff;background:#cf222e;border-radius:3px;padding:1px 5px\">alerted</span>"
-        )
+        format!("{title} {}", badge("alerted"))
     } else {
         title
     };
+    let title = match &e.status {
+        Some(st) => format!("{} {title}", badge(st)),
+        None => title,
+    };
+    let title = if e.top { format!("★ {title}") } else { title };
     let (a, b) = e.snippet_match;
     let snippet = match (e.snippet.get(..a), e.snippet.get(a..b), e.snippet.get(b..)) {
         (Some(pre), Some(m), Some(post)) => format!(
@@ -323,15 +502,51 @@ fn entry_html(o: &mut String, e: &Entry) {
         .map(|t| esc(t).into_owned())
         .collect::<Vec<_>>()
         .join(", ");
+    let copies = if e.copies.is_empty() {
+        String::new()
+    } else {
+        let list = e
+            .copies
+            .iter()
+            .map(|c| match safe_link(c.link.as_deref()) {
+                Some(l) => format!(
+                    "<a href=\"{}\" style=\"color:#0969da\">{}</a>",
+                    attr(l),
+                    esc(&c.source)
+                ),
+                None => esc(&c.source).into_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "<div style=\"font-size:12px;color:#57606a;margin:6px 0 0\">Reported by {}: {}, {list}</div>",
+            count(e.copies.len() + 1, "source"),
+            esc(&e.source)
+        )
+    };
     let _ = write!(
         o,
         "<div style=\"background:#ffffff;border:1px solid #d0d7de;border-radius:6px;padding:10px 12px;margin:0 0 8px\">\
          <div style=\"font-size:15px;font-weight:600;line-height:1.35\">{title}</div>\
-         <div style=\"font-size:12px;color:#57606a;margin:2px 0 6px\">{} · {} · {terms}</div>\
-         <div style=\"font-size:14px;line-height:1.5\">{snippet}</div></div>",
+         <div style=\"font-size:12px;color:#57606a;margin:2px 0 6px\">{} · {} · {terms} · score {:.1}</div>\
+         <div style=\"font-size:14px;line-height:1.5\">{snippet}</div>{copies}</div>",
         esc(&e.source),
-        esc(&when(e.date))
+        esc(&when(e.date)),
+        e.score
     );
+}
+
+/// A small coloured label: alerted, edited, withdrawn, restored.
+fn badge(what: &str) -> String {
+    let bg = match what {
+        "alerted" | "withdrawn" => "#cf222e",
+        "edited" => "#9a6700",
+        _ => "#57606a",
+    };
+    format!(
+        "<span style=\"font-size:11px;font-weight:normal;color:#ffffff;background:{bg};border-radius:3px;padding:1px 5px\">{}</span>",
+        esc(what)
+    )
 }
 
 #[cfg(test)]
@@ -355,34 +570,59 @@ mod tests {
                 snippet_match: (s, s + term.len()),
                 more_terms: vec![],
                 alerted,
+                score: 1.0,
+                status: None,
+                top: false,
+                copies: vec![],
             }
         };
+        let mut first = entry(
+            "关于实施出口管制的公告",
+            Some("https://www.mofcom.gov.cn/a/1.html"),
+            "出口管制",
+            "决定对相关物项实施出口管制。",
+            true,
+        );
+        first.top = true;
+        first.score = 2.5;
+        first.status = Some("edited".into());
+        first.copies = vec![
+            Copy {
+                source: "xinhua".into(),
+                link: Some("http://www.news.cn/2026-11/27/c_1.htm".into()),
+            },
+            Copy {
+                source: "odd".into(),
+                link: Some("data:text/html,x".into()),
+            },
+        ];
         Content {
             sections: vec![Section {
                 watch: "export-controls".into(),
-                by_source: vec![(
-                    "mofcom".into(),
-                    vec![
-                        entry(
-                            "关于实施出口管制的公告",
-                            Some("https://www.mofcom.gov.cn/a/1.html"),
-                            "出口管制",
-                            "决定对相关物项实施出口管制。",
-                            true,
-                        ),
-                        entry(
-                            "<b>Tags</b> & \"quotes\"",
-                            Some("javascript:alert(1)"),
-                            "export controls",
-                            "New export controls <script>x</script>.",
-                            false,
-                        ),
-                    ],
-                )],
+                entries: vec![
+                    first,
+                    entry(
+                        "<b>Tags</b> & \"quotes\"",
+                        Some("javascript:alert(1)"),
+                        "export controls",
+                        "New export controls <script>x</script>.",
+                        false,
+                    ),
+                ],
                 items: 3,
                 hits: 4,
                 more: 1,
                 since: Some(at),
+            }],
+            changes: vec![Change {
+                kind: "withdrawn".into(),
+                detail: "no longer listed, while older items still are".into(),
+                at,
+                title: "关于<暂停>出口的通知".into(),
+                link: Some("https://www.mofcom.gov.cn/a/0.html".into()),
+                source: "mofcom".into(),
+                watches: vec!["export-controls".into()],
+                show: "sigwatch show 7".into(),
             }],
             warnings: vec![Warning {
                 source: "eu-trade".into(),

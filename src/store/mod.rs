@@ -22,7 +22,7 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use history::{HitKey, StoredItem};
 pub use outbox::{NewDigest, PendingHit, Queued};
-pub use query::{HitQuery, HitRow, SourceRow};
+pub use query::{HitQuery, HitRow, SourceRow, StatusBonus, StoryRow};
 pub use report::{ItemRow, StatsBy};
 pub use sched::ScheduleRow;
 pub use signals::{ItemEvent, PendingEvent, Revision, SignalSettings, StoryMember};

@@ -21,6 +21,14 @@ pub struct PendingHit {
     pub snippet_match: (usize, usize),
     /// Already mailed as an immediate alert.
     pub alerted: bool,
+    /// Priority before the status bonus.
+    pub score: f64,
+    /// `edited` or `withdrawn` once the item changed since first stored.
+    pub status: Option<String>,
+    /// The story's first item (the item itself when never folded).
+    pub story: i64,
+    /// Whether the item belongs to a story of several items.
+    pub folded: bool,
 }
 
 /// A message in the outbox.
@@ -71,7 +79,8 @@ impl Store {
     fn pending(&self, with_backlog: bool, alert_watches: &str) -> Result<Vec<PendingHit>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT h.id, h.item_id, h.watch, h.term, s.name, i.title, i.link, h.item_date, h.snippet,
-                    h.snippet_start, h.snippet_end, h.alert_id IS NOT NULL
+                    h.snippet_start, h.snippet_end, h.alert_id IS NOT NULL, h.score, i.status,
+                    coalesce(i.story_id, i.id), i.story_id IS NOT NULL
              FROM hits h JOIN items i ON i.id = h.item_id JOIN sources s ON s.id = h.source_id
              WHERE h.digest_id IS NULL AND (?1 OR h.backlog = 0) AND (?2 = '' OR
                    (h.alert_id IS NULL AND instr(?2, char(31) || h.watch || char(31)) > 0))
@@ -90,6 +99,10 @@ impl Store {
                 snippet: r.get(8)?,
                 snippet_match: (r.get::<_, i64>(9)? as usize, r.get::<_, i64>(10)? as usize),
                 alerted: r.get(11)?,
+                score: r.get(12)?,
+                status: r.get(13)?,
+                story: r.get(14)?,
+                folded: r.get(15)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -97,16 +110,30 @@ impl Store {
 
     /// Stores a rendered digest and takes its hits, in one transaction: either both happen
     /// or neither. Hits another digest took meanwhile are left to it.
-    pub fn enqueue_digest(&mut self, d: &NewDigest, hit_ids: &[i64], now: DateTime<Utc>) -> Result<i64> {
-        self.enqueue(d, hit_ids, now, false)
+    /// The digest's edit and withdrawal events (`event_ids`) are taken the same way.
+    pub fn enqueue_digest(
+        &mut self,
+        d: &NewDigest,
+        hit_ids: &[i64],
+        event_ids: &[i64],
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        self.enqueue(d, hit_ids, event_ids, now, false)
     }
 
     /// Stores a rendered alert and marks its hits alerted (they stay for the digest).
     pub fn enqueue_alert(&mut self, d: &NewDigest, hit_ids: &[i64], now: DateTime<Utc>) -> Result<i64> {
-        self.enqueue(d, hit_ids, now, true)
+        self.enqueue(d, hit_ids, &[], now, true)
     }
 
-    fn enqueue(&mut self, d: &NewDigest, hit_ids: &[i64], now: DateTime<Utc>, alert: bool) -> Result<i64> {
+    fn enqueue(
+        &mut self,
+        d: &NewDigest,
+        hit_ids: &[i64],
+        event_ids: &[i64],
+        now: DateTime<Utc>,
+        alert: bool,
+    ) -> Result<i64> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -134,6 +161,11 @@ impl Store {
             let mut take = tx.prepare_cached(sql)?;
             for h in hit_ids {
                 take.execute(params![id, h])?;
+            }
+            let mut take =
+                tx.prepare_cached("UPDATE events SET digest_id = ?1 WHERE id = ?2 AND digest_id IS NULL")?;
+            for e in event_ids {
+                take.execute(params![id, e])?;
             }
         }
         tx.commit()?;

@@ -20,7 +20,44 @@ pub struct HitQuery {
     pub item: Option<i64>,
     /// Only hits not yet taken into a digest.
     pub unsent: bool,
+    /// Only hits scoring at least this (status bonus included).
+    pub min_score: Option<f64>,
+    /// Added to the score of hits on edited and on withdrawn items.
+    pub bonus: StatusBonus,
     pub limit: Option<usize>,
+}
+
+/// What an item's status adds to its hits' scores (`[signals] edited` and `withdrawn`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StatusBonus {
+    pub edited: f64,
+    pub withdrawn: f64,
+}
+
+impl From<&crate::signals::SignalsConfig> for StatusBonus {
+    fn from(c: &crate::signals::SignalsConfig) -> Self {
+        Self {
+            edited: c.edited,
+            withdrawn: c.withdrawn,
+        }
+    }
+}
+
+/// One story: an item and the copies of it that other sources carried, with their hits.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StoryRow {
+    /// The story's first item.
+    pub story: i64,
+    pub title: String,
+    pub link: Option<String>,
+    /// Items and sources in the story that have hits matching the query.
+    pub items: u64,
+    pub sources: Vec<String>,
+    pub watches: Vec<String>,
+    pub hits: u64,
+    pub score: f64,
+    /// The newest date among its hits' items.
+    pub date: DateTime<Utc>,
 }
 
 /// One stored hit with what a reader needs to judge it.
@@ -40,6 +77,12 @@ pub struct HitRow {
     /// Byte range of the match inside `snippet`.
     #[serde(skip)]
     pub snippet_match: (usize, usize),
+    /// Priority, with the bonus of the item's status.
+    pub score: f64,
+    /// `edited` or `withdrawn` when the item changed since it was first stored.
+    pub status: Option<String>,
+    /// The first item of the story this item was folded into (itself when never folded).
+    pub story: i64,
 }
 
 /// One source with its fetch state and item counts.
@@ -62,13 +105,84 @@ pub struct SourceRow {
 impl Store {
     /// Hits matching `q`, newest first.
     pub fn hits(&self, q: &HitQuery) -> Result<Vec<HitRow>> {
+        let (mut sql, mut args) = self.hits_sql(q)?;
+        sql.push_str(" ORDER BY h.item_date DESC, h.id DESC");
+        if let Some(limit) = q.limit {
+            sql.push_str(" LIMIT ?");
+            args.push(Value::Integer(limit.min(i64::MAX as usize) as i64));
+        }
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
+            Ok(HitRow {
+                id: r.get(0)?,
+                item_id: r.get(1)?,
+                watch: r.get(2)?,
+                term: r.get(3)?,
+                field: r.get(4)?,
+                source: r.get(5)?,
+                title: r.get(6)?,
+                link: r.get(7)?,
+                published: r.get::<_, Option<i64>>(8)?.map(from_ts),
+                first_seen: from_ts(r.get(9)?),
+                snippet: r.get(10)?,
+                snippet_match: (r.get::<_, i64>(11)? as usize, r.get::<_, i64>(12)? as usize),
+                score: r.get(13)?,
+                status: r.get(14)?,
+                story: r.get(15)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Stories with hits matching `q` (each item alone when it was never folded), by newest
+    /// hit first.
+    pub fn stories(&self, q: &HitQuery) -> Result<Vec<StoryRow>> {
+        let (inner, mut args) = self.hits_sql(q)?;
+        let mut sql = format!(
+            "SELECT g.story, st.title, st.link, g.items, g.sources, g.watches, g.hits, g.score, g.date
+             FROM (SELECT story, count(DISTINCT item_id) AS items, group_concat(DISTINCT source) AS sources,
+                          group_concat(DISTINCT watch) AS watches, count(*) AS hits, max(score) AS score,
+                          max(item_date) AS date
+                   FROM ({inner}) GROUP BY story) g
+             JOIN items st ON st.id = g.story
+             ORDER BY g.date DESC, g.story DESC"
+        );
+        if let Some(limit) = q.limit {
+            sql.push_str(" LIMIT ?");
+            args.push(Value::Integer(limit.min(i64::MAX as usize) as i64));
+        }
+        let mut stmt = self.conn.prepare(&sql)?;
+        let split = |s: Option<String>| -> Vec<String> {
+            s.map(|s| s.split(',').map(String::from).collect())
+                .unwrap_or_default()
+        };
+        let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
+            Ok(StoryRow {
+                story: r.get(0)?,
+                title: r.get(1)?,
+                link: r.get(2)?,
+                items: r.get(3)?,
+                sources: split(r.get(4)?),
+                watches: split(r.get(5)?),
+                hits: r.get(6)?,
+                score: r.get(7)?,
+                date: from_ts(r.get(8)?),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The filtered hits of `q` as SQL (no order or limit) and its arguments.
+    fn hits_sql(&self, q: &HitQuery) -> Result<(String, Vec<Value>)> {
+        let mut args: Vec<Value> = vec![Value::Real(q.bonus.edited), Value::Real(q.bonus.withdrawn)];
         let mut sql = String::from(
-            "SELECT h.id, h.item_id, h.watch, h.term, h.field, s.name, i.title, i.link, i.published,
-                    i.first_seen, h.snippet, h.snippet_start, h.snippet_end
+            "SELECT h.id, h.item_id, h.watch, h.term, h.field, s.name AS source, i.title, i.link, i.published,
+                    i.first_seen, h.snippet, h.snippet_start, h.snippet_end,
+                    h.score + CASE i.status WHEN 'edited' THEN ?1 WHEN 'withdrawn' THEN ?2 ELSE 0 END AS score,
+                    i.status, coalesce(i.story_id, i.id) AS story, h.item_date
              FROM hits h JOIN items i ON i.id = h.item_id JOIN sources s ON s.id = h.source_id
              WHERE 1 = 1",
         );
-        let mut args: Vec<Value> = Vec::new();
         in_list(&mut sql, &mut args, "h.watch", &q.watches);
         in_list(&mut sql, &mut args, "s.name", &q.sources);
         if let Some(since) = q.since {
@@ -99,29 +213,13 @@ impl Store {
                 args.push(Value::Text(arg));
             }
         }
-        sql.push_str(" ORDER BY h.item_date DESC, h.id DESC");
-        if let Some(limit) = q.limit {
-            sql.push_str(" LIMIT ?");
-            args.push(Value::Integer(limit.min(i64::MAX as usize) as i64));
+        if let Some(min) = q.min_score {
+            sql.push_str(
+                " AND h.score + CASE i.status WHEN 'edited' THEN ?1 WHEN 'withdrawn' THEN ?2 ELSE 0 END >= ?",
+            );
+            args.push(Value::Real(min));
         }
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
-            Ok(HitRow {
-                id: r.get(0)?,
-                item_id: r.get(1)?,
-                watch: r.get(2)?,
-                term: r.get(3)?,
-                field: r.get(4)?,
-                source: r.get(5)?,
-                title: r.get(6)?,
-                link: r.get(7)?,
-                published: r.get::<_, Option<i64>>(8)?.map(from_ts),
-                first_seen: from_ts(r.get(9)?),
-                snippet: r.get(10)?,
-                snippet_match: (r.get::<_, i64>(11)? as usize, r.get::<_, i64>(12)? as usize),
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok((sql, args))
     }
 
     /// Every known source, by name.

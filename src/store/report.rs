@@ -20,6 +20,10 @@ pub struct ItemRow {
     pub text: String,
     pub published: Option<DateTime<Utc>>,
     pub first_seen: DateTime<Utc>,
+    /// `edited` or `withdrawn` once the item changed since first stored.
+    pub status: Option<String>,
+    /// When the current revision was first fetched, once there was an edit.
+    pub revised: Option<DateTime<Utc>>,
 }
 
 /// What hits are counted by.
@@ -36,7 +40,8 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT i.id, s.name, i.guid, i.link, i.title, i.summary, i.text, i.published, i.first_seen
+                "SELECT i.id, s.name, i.guid, i.link, i.title, i.summary, i.text, i.published, i.first_seen,
+                        i.status, i.revised
                  FROM items i JOIN sources s ON s.id = i.source_id WHERE i.id = ?1",
                 [id],
                 |r| {
@@ -50,6 +55,8 @@ impl Store {
                         text: r.get(6)?,
                         published: r.get::<_, Option<i64>>(7)?.map(from_ts),
                         first_seen: from_ts(r.get(8)?),
+                        status: r.get(9)?,
+                        revised: r.get::<_, Option<i64>>(10)?.map(from_ts),
                     })
                 },
             )
