@@ -10,8 +10,8 @@
 //!   when hits are read.
 //! - **Changes**: an item's fingerprint hashes its title and its text with whitespace folded
 //!   and tracking parameters taken out of any URL, so neither counts as an edit.
-//! - **Copies**: MinHash over shingles of three tokens (a Latin word or one CJK character is a
-//!   token) estimates the Jaccard similarity of two items' title and text; LSH bands find the
+//! - **Copies**: MinHash over shingles (the set of words of Latin text, runs of three characters
+//!   of Chinese) estimates the Jaccard similarity of two items' title and text; LSH bands find the
 //!   candidates without comparing every pair.
 
 use serde::Deserialize;
@@ -61,9 +61,12 @@ impl Default for SignalsConfig {
     }
 }
 
-/// Chosen on `tests/data/story-pairs.jsonl` (see the matching integration test, which prints
-/// precision and recall at each threshold).
-pub const DEFAULT_FOLD_THRESHOLD: f64 = 0.4;
+/// Chosen on the 42 labelled pairs of `tests/data/story-pairs.jsonl` (22 copies of one story,
+/// 20 different stories on the same topics; the `signals` integration test prints precision
+/// and recall at each threshold). At 0.6 precision is 1.0 and recall 0.91; the closest
+/// different-story pair (two MOFCOM notices written from one template) scores 0.57. Folding
+/// two different stories would hide one, so the threshold errs towards precision.
+pub const DEFAULT_FOLD_THRESHOLD: f64 = 0.6;
 
 /// The base score of one hit: see the module's formula.
 pub fn base_score(
@@ -196,47 +199,62 @@ pub fn changed(old: &str, new: &str, compare_text: bool) -> Option<&'static str>
 }
 
 /// Number of MinHash values in a signature.
-pub const SIG_LEN: usize = 64;
-/// LSH bands: `BANDS × ROWS = SIG_LEN`. With 16 bands of 4 rows, a pair at similarity 0.4
-/// shares a band with probability 1 − (1 − 0.4⁴)¹⁶ ≈ 0.34 per signature, 0.5 → 0.64,
-/// 0.6 → 0.89, 0.7 → 0.99.
-pub const BANDS: usize = 16;
+pub const SIG_LEN: usize = 128;
+/// LSH bands: `BANDS × ROWS = SIG_LEN`. With 32 bands of 4 rows, a pair at similarity 0.6
+/// shares a band with probability 1 − (1 − 0.6⁴)³² ≈ 0.99, at 0.5 ≈ 0.87, at 0.3 ≈ 0.23.
+pub const BANDS: usize = 32;
 const ROWS: usize = SIG_LEN / BANDS;
 
-/// Tokens for shingling: lower-cased Latin words (letters and digits), and each CJK character
-/// on its own, with traditional forms folded the way matching folds them.
-fn tokens(text: &str) -> Vec<String> {
+/// Words too common in news English to tell stories apart.
+const STOPWORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "had", "in", "is", "it",
+    "its", "of", "on", "or", "said", "says", "that", "the", "this", "to", "was", "were", "which", "will",
+    "with",
+];
+
+/// Tokens for shingling: lower-cased Latin words (letters and digits) other than stopwords, and
+/// each CJK character on its own, with traditional forms folded the way matching folds them.
+/// Also returns how many tokens are CJK characters.
+fn tokens(text: &str) -> (Vec<String>, usize) {
     let mut out = Vec::new();
+    let mut cjk = 0;
     let mut word = String::new();
+    let end_word = |word: &mut String, out: &mut Vec<String>| {
+        if !word.is_empty() {
+            let w = std::mem::take(word);
+            if !STOPWORDS.contains(&w.as_str()) {
+                out.push(w);
+            }
+        }
+    };
     for c in text.chars() {
         if is_cjk(c) {
-            if !word.is_empty() {
-                out.push(std::mem::take(&mut word));
-            }
+            end_word(&mut word, &mut out);
             out.push(crate::watch::fold_han(c).to_string());
+            cjk += 1;
         } else if c.is_alphanumeric() {
             word.extend(c.to_lowercase());
-        } else if !word.is_empty() {
-            out.push(std::mem::take(&mut word));
+        } else {
+            end_word(&mut word, &mut out);
         }
     }
-    if !word.is_empty() {
-        out.push(word);
-    }
-    out
+    end_word(&mut word, &mut out);
+    (out, cjk)
 }
 
 fn is_cjk(c: char) -> bool {
     matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
 }
 
-/// The shingle hashes of a text: runs of three tokens (a shorter text is one shingle).
+/// The shingle hashes of a text. Chinese and Japanese text (mostly CJK characters) is read as
+/// runs of three characters, since one character says little; other text as its set of
+/// words, since copies of a wire story reorder and reword phrases but keep the words.
 fn shingles(text: &str) -> Vec<u64> {
-    let t = tokens(text);
+    let (t, cjk) = tokens(text);
     if t.is_empty() {
         return Vec::new();
     }
-    let k = 3.min(t.len());
+    let k = if cjk * 2 > t.len() { 3.min(t.len()) } else { 1 };
     let mut out: Vec<u64> = t
         .windows(k)
         .map(|w| xxh3_64(w.join("\u{1f}").as_bytes()))
@@ -352,8 +370,12 @@ mod tests {
             "China will require export permits for some graphite products from December 1, the commerce ministry said on Friday, citing national security.",
         )
         .unwrap();
-        assert!(similarity(&a, &b) > 0.4, "{}", similarity(&a, &b));
-        assert!(similarity(&a, &c) < 0.2, "{}", similarity(&a, &c));
+        assert!(
+            similarity(&a, &b) >= DEFAULT_FOLD_THRESHOLD,
+            "{}",
+            similarity(&a, &b)
+        );
+        assert!(similarity(&a, &c) < 0.35, "{}", similarity(&a, &c));
         assert_eq!(similarity(&a, &a), 1.0);
         assert_eq!(sig_from_blob(&sig_to_blob(&a)), a);
         assert_eq!(bands(&a).len(), BANDS);

@@ -22,15 +22,35 @@ pub fn inline(old: &str, new: &str) -> Option<String> {
             _ => runs.push((c.tag(), c.value().to_string())),
         }
     }
+    // Changes separated only by spaces read as one change: "[-a b-]{+c d+}".
     let last = runs.len().saturating_sub(1);
     let mut out = String::new();
+    let (mut del, mut ins) = (String::new(), String::new());
+    let flush = |out: &mut String, del: &mut String, ins: &mut String| {
+        if !del.is_empty() {
+            *out += &format!("[-{}-]", std::mem::take(del));
+        }
+        if !ins.is_empty() {
+            *out += &format!("{{+{}+}}", std::mem::take(ins));
+        }
+    };
     for (i, (tag, s)) in runs.iter().enumerate() {
         match tag {
-            ChangeTag::Delete => out += &format!("[-{s}-]"),
-            ChangeTag::Insert => out += &format!("{{+{s}+}}"),
-            ChangeTag::Equal => out += &shorten(s, i > 0, i < last),
+            ChangeTag::Delete => del.push_str(s),
+            ChangeTag::Insert => ins.push_str(s),
+            ChangeTag::Equal
+                if i < last && (!del.is_empty() || !ins.is_empty()) && s.chars().all(char::is_whitespace) =>
+            {
+                del.push_str(s);
+                ins.push_str(s);
+            }
+            ChangeTag::Equal => {
+                flush(&mut out, &mut del, &mut ins);
+                out += &shorten(s, i > 0, i < last);
+            }
         }
     }
+    flush(&mut out, &mut del, &mut ins);
     Some(out)
 }
 

@@ -9,6 +9,7 @@ mod poll;
 mod rematch;
 mod report;
 mod server;
+mod signals;
 mod smtp;
 
 use std::path::{Path, PathBuf};
