@@ -23,13 +23,15 @@ impl Item {
     /// The identity of the item within its source: never random, so that the same
     /// document parsed twice maps to the same key.
     ///
-    /// Preference: guid, else link, else a hash of title and date.
+    /// Preference: guid, else link (without tracking parameters), else a hash of title and
+    /// date.
     pub fn uid(&self) -> String {
         if let Some(g) = self.guid.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
             return format!("guid:{g}");
         }
         if let Some(l) = self.link.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
-            return format!("link:{l}");
+            // The same page with other tracking parameters (utm_*, spm, …) is the same item.
+            return format!("link:{}", crate::signals::strip_tracking(l));
         }
         let mut h = Sha256::new();
         h.update(self.title.trim().as_bytes());
@@ -58,6 +60,18 @@ mod tests {
         assert_eq!(it.uid(), "guid:g1");
         it.guid = Some("  ".into());
         assert_eq!(it.uid(), "link:http://x/1");
+        it.link = Some("http://x/1?id=2&utm_source=rss&spm=a.b".into());
+        assert_eq!(
+            it.uid(),
+            "link:http://x/1?id=2",
+            "tracking parameters are not identity"
+        );
+        it.link = Some("HTTP://X/1?id=2".into());
+        assert_eq!(
+            it.uid(),
+            "link:HTTP://X/1?id=2",
+            "a link without them is kept as written"
+        );
         it.link = None;
         let a = it.uid();
         assert!(a.starts_with("hash:"));

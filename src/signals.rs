@@ -139,13 +139,14 @@ fn is_tracking(key: &str) -> bool {
         )
 }
 
-/// `url` without tracking parameters; anything that is not a URL comes back as it is.
+/// `url` without tracking parameters; a URL without any, or anything that is not a URL, comes
+/// back as it is.
 pub fn strip_tracking(url: &str) -> String {
     let Ok(mut u) = url::Url::parse(url.trim()) else {
         return url.to_string();
     };
-    if u.query().is_none() {
-        return u.to_string();
+    if !u.query_pairs().any(|(k, _)| is_tracking(&k)) {
+        return url.to_string();
     }
     let kept: Vec<(String, String)> = u
         .query_pairs()
