@@ -157,11 +157,12 @@ pub(super) const MIGRATIONS: &[&str] = &[
         item_id INTEGER PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
         sig     BLOB NOT NULL
     );
+    -- One B-tree, written once per band of each item with hits; rows of pruned items are
+    -- removed by `prune` (no cascade, which would need a second index on item_id).
     CREATE TABLE bands (
         band    INTEGER NOT NULL,
-        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE
-    );
-    CREATE INDEX bands_band ON bands(band);
-    CREATE INDEX bands_item ON bands(item_id);
+        item_id INTEGER NOT NULL,
+        PRIMARY KEY (band, item_id)
+    ) WITHOUT ROWID;
     "#,
 ];

@@ -212,3 +212,49 @@ fn failing_since_marks_the_first_failure_of_a_streak() {
     s.set_next_poll("a", t0).unwrap();
     assert_eq!(s.schedule_rows().unwrap()[0].next_poll, Some(t0));
 }
+
+#[test]
+fn pruning_takes_revisions_events_signatures_and_bands_along() {
+    let (_d, mut s) = open();
+    s.sync_sources([("b", "http://b.test/feed")]).unwrap();
+    let old = Utc::now() - Duration::days(400);
+    let rec = FetchRecord::Fetched {
+        etag: None,
+        last_modified: None,
+    };
+    let with_sig = |guid: &str, text: &str| {
+        let mut it = item(guid, "稀土出口管制新规", text);
+        it.item.published = Some(old);
+        it.signature = crate::signals::signature(&it.item.title, text);
+        it
+    };
+    s.save("a", &rec, &[with_sig("1", "商务部决定对稀土实施出口管制")], old)
+        .unwrap();
+    let folded = s
+        .save("b", &rec, &[with_sig("2", "商务部决定对稀土实施出口管制")], old)
+        .unwrap();
+    assert_eq!(folded.folded, 1, "a copy from another source folds");
+    let edited = s
+        .save(
+            "a",
+            &rec,
+            &[with_sig("1", "商务部决定暂停对稀土实施出口管制")],
+            old,
+        )
+        .unwrap();
+    assert_eq!(edited.edited, 1);
+    let count = |s: &Store, t: &str| -> i64 {
+        s.conn
+            .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(count(&s, "revisions"), 1);
+    assert_eq!(count(&s, "events"), 1);
+    assert_eq!(count(&s, "signatures"), 2);
+    assert_eq!(count(&s, "bands"), 2 * crate::signals::BANDS as i64);
+    assert_eq!(s.story(1).unwrap().len(), 2);
+    s.prune(Utc::now() - Duration::days(30), true).unwrap();
+    for t in ["items", "hits", "revisions", "events", "signatures", "bands"] {
+        assert_eq!(count(&s, t), 0, "{t}");
+    }
+}
