@@ -429,14 +429,7 @@ pub fn html(c: &Content) -> String {
     if !c.changes.is_empty() {
         o.push_str("<h2 style=\"font-size:17px;margin:24px 0 8px;padding-bottom:4px;border-bottom:2px solid #d0d7de\">Edited or withdrawn</h2>");
         for ch in &c.changes {
-            let title = esc(&ch.title);
-            let title = match safe_link(ch.link.as_deref()) {
-                Some(l) => format!(
-                    "<a href=\"{}\" style=\"color:#0969da;text-decoration:none\">{title}</a>",
-                    attr(l)
-                ),
-                None => title.into_owned(),
-            };
+            let title = linked_title(&ch.title, ch.link.as_deref());
             let _ = write!(
                 o,
                 "<div style=\"background:#ffffff;border:1px solid #d0d7de;border-radius:6px;padding:10px 12px;margin:0 0 8px\">\
@@ -468,15 +461,20 @@ pub fn html(c: &Content) -> String {
     o
 }
 
-fn entry_html(o: &mut String, e: &Entry) {
-    let title = esc(&e.title);
-    let title = match safe_link(e.link.as_deref()) {
+/// A title, escaped, linked when its link is http(s).
+fn linked_title(title: &str, link: Option<&str>) -> String {
+    let title = esc(title);
+    match safe_link(link) {
         Some(l) => format!(
             "<a href=\"{}\" style=\"color:#0969da;text-decoration:none\">{title}</a>",
             attr(l)
         ),
         None => title.into_owned(),
-    };
+    }
+}
+
+fn entry_html(o: &mut String, e: &Entry) {
+    let title = linked_title(&e.title, e.link.as_deref());
     let title = if e.alerted {
         format!("{title} {}", badge("alerted"))
     } else {
