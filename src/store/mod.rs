@@ -52,6 +52,8 @@ pub struct Store {
     path: PathBuf,
     /// What saving applies to notice withdrawals and fold copies.
     signals: SignalSettings,
+    /// Recent signatures, for folding copies.
+    fold_index: signals::FoldIndex,
 }
 
 impl Store {
@@ -71,6 +73,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             signals: SignalSettings::default(),
+            fold_index: Default::default(),
         };
         store.configure()?;
         store.migrate()?;
@@ -90,6 +93,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             signals: SignalSettings::default(),
+            fold_index: Default::default(),
         };
         let version = store.schema_version()?;
         let known = schema::MIGRATIONS.len() as i64;

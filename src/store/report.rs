@@ -135,11 +135,6 @@ impl Store {
             &format!("DELETE FROM items WHERE coalesce(published, first_seen) < ?1 {keep}"),
             params![to_ts(cutoff)],
         )?;
-        // Folding's band rows carry no cascade (see migration 6).
-        tx.execute(
-            "DELETE FROM bands WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.id = bands.item_id)",
-            [],
-        )?;
         tx.commit()?;
         Ok((items as u64, hits as u64))
     }

@@ -122,7 +122,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 6: signals beyond keywords. Items keep their earlier revisions and a status (edited,
     // withdrawn) with the events that set it; a source remembers the order of its last list,
     // to tell an item taken down from one pushed out; hits carry a priority score; items with
-    // hits carry a MinHash signature and its LSH bands, and the story they were folded into.
+    // hits carry a MinHash signature (its LSH bands are kept in memory), and the story they
+    // were folded into.
     r#"
     ALTER TABLE items ADD COLUMN status TEXT;
     ALTER TABLE items ADD COLUMN revised INTEGER;
@@ -157,12 +158,5 @@ pub(super) const MIGRATIONS: &[&str] = &[
         item_id INTEGER PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
         sig     BLOB NOT NULL
     );
-    -- One B-tree, written once per band of each item with hits; rows of pruned items are
-    -- removed by `prune` (no cascade, which would need a second index on item_id).
-    CREATE TABLE bands (
-        band    INTEGER NOT NULL,
-        item_id INTEGER NOT NULL,
-        PRIMARY KEY (band, item_id)
-    ) WITHOUT ROWID;
     "#,
 ];

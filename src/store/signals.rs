@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params, params_from_iter};
+use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::write::{NewItem, insert_hit};
 use super::{Result, Store, from_ts, to_ts};
@@ -190,58 +190,136 @@ pub(super) fn withdrawals(
     Ok(n)
 }
 
-/// Stores a new item's signature and bands, and folds it into the story of the most similar
-/// item of another source first seen within the window, when the similarity reaches the
-/// threshold (ties go to the older item). Returns whether it was folded.
+/// Recent signatures in memory, with their LSH bands, so a new item finds its candidate
+/// copies without a query per band. Loaded from `signatures` on first use (items first seen
+/// within the fold window) and reloaded once a day, so it holds about the window's items with
+/// hits; dropped whenever a save fails, since it may then hold rows that were rolled back.
+#[derive(Debug, Default)]
+pub struct FoldIndex {
+    loaded: Option<DateTime<Utc>>,
+    /// Band key → items with that band, oldest first.
+    bands: HashMap<i64, Vec<i64>>,
+    /// Item → (source, first seen, signature).
+    items: HashMap<i64, (i64, i64, Vec<u32>)>,
+}
+
+/// A band shared by more items than this is common text (boilerplate, a repeated headline);
+/// only its newest items are looked at, which bounds the work for one new item.
+const BAND_CANDIDATES: usize = 32;
+/// At most this many candidates (those sharing the most bands) are compared exactly.
+const CANDIDATES: usize = 16;
+
+impl FoldIndex {
+    /// Loads (or reloads, after a day) the signatures first seen within the window.
+    pub(super) fn ensure(
+        &mut self,
+        conn: &rusqlite::Connection,
+        now: DateTime<Utc>,
+        s: &SignalSettings,
+    ) -> Result<()> {
+        if self
+            .loaded
+            .is_some_and(|t| now - t < chrono::Duration::days(1) && t <= now)
+        {
+            return Ok(());
+        }
+        *self = FoldIndex {
+            loaded: Some(now),
+            ..Default::default()
+        };
+        let mut stmt = conn.prepare(
+            "SELECT g.item_id, g.sig, i.source_id, i.first_seen FROM signatures g JOIN items i ON i.id = g.item_id
+             WHERE i.first_seen >= ?1 ORDER BY g.item_id",
+        )?;
+        let rows = stmt.query_map([to_ts(now - s.fold_window)], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })?;
+        for row in rows {
+            let (id, blob, source, first_seen) = row?;
+            self.add(id, source, first_seen, sig::sig_from_blob(&blob));
+        }
+        Ok(())
+    }
+
+    fn add(&mut self, id: i64, source: i64, first_seen: i64, signature: Vec<u32>) {
+        for b in sig::bands(&signature) {
+            self.bands.entry(b).or_default().push(id);
+        }
+        self.items.insert(id, (source, first_seen, signature));
+    }
+
+    /// The most similar item of another source first seen at or after `since`, among the
+    /// candidates sharing the most bands; ties go to the older item.
+    fn best(&self, signature: &[u32], source: i64, since: i64) -> Option<(f64, i64)> {
+        let mut shared: HashMap<i64, usize> = HashMap::new();
+        for b in sig::bands(signature) {
+            for id in self
+                .bands
+                .get(&b)
+                .into_iter()
+                .flat_map(|v| v.iter().rev().take(BAND_CANDIDATES))
+            {
+                *shared.entry(*id).or_default() += 1;
+            }
+        }
+        let mut ranked: Vec<(usize, i64)> = shared
+            .into_iter()
+            .filter(|(id, _)| {
+                self.items
+                    .get(id)
+                    .is_some_and(|(src, seen, _)| *src != source && *seen >= since)
+            })
+            .map(|(id, n)| (n, id))
+            .collect();
+        ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        ranked
+            .into_iter()
+            .take(CANDIDATES)
+            .map(|(_, id)| (sig::similarity(signature, &self.items[&id].2), id))
+            .fold(None, |best: Option<(f64, i64)>, (sim, id)| match best {
+                Some((b, bid)) if b > sim || (b == sim && bid < id) => Some((b, bid)),
+                _ => Some((sim, id)),
+            })
+    }
+}
+
+/// Stores a new item's signature and folds it into the story of the most similar item of
+/// another source first seen within the window, when the similarity reaches the threshold.
+/// Returns whether it was folded.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn fold(
     tx: &Transaction<'_>,
+    index: &mut FoldIndex,
     item_id: i64,
     source_id: i64,
     signature: &[u32],
     now: DateTime<Utc>,
     s: &SignalSettings,
 ) -> Result<bool> {
-    let bands = sig::bands(signature);
-    let mut candidates: Vec<i64> = {
-        let placeholders = vec!["?"; bands.len()].join(",");
-        let mut stmt = tx.prepare_cached(&format!(
-            "SELECT DISTINCT b.item_id FROM bands b JOIN items i ON i.id = b.item_id
-             WHERE b.band IN ({placeholders}) AND i.source_id != ? AND i.first_seen >= ?"
-        ))?;
-        let mut args: Vec<i64> = bands.clone();
-        args.push(source_id);
-        args.push(to_ts(now - s.fold_window));
-        stmt.query_map(params_from_iter(args), |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?
-    };
-    candidates.sort_unstable();
-    let mut best: Option<(f64, i64)> = None;
-    for c in candidates {
-        let blob: Vec<u8> =
-            tx.query_row("SELECT sig FROM signatures WHERE item_id = ?1", [c], |r| r.get(0))?;
-        let sim = sig::similarity(signature, &sig::sig_from_blob(&blob));
-        if best.is_none_or(|(b, _)| sim > b) {
-            best = Some((sim, c));
-        }
-    }
+    let best = index.best(signature, source_id, to_ts(now - s.fold_window));
     tx.execute(
         "INSERT INTO signatures(item_id, sig) VALUES (?1, ?2)",
         params![item_id, sig::sig_to_blob(signature)],
     )?;
-    {
-        let mut stmt = tx.prepare_cached("INSERT INTO bands(band, item_id) VALUES (?1, ?2)")?;
-        for b in &bands {
-            stmt.execute(params![b, item_id])?;
-        }
-    }
+    index.add(item_id, source_id, to_ts(now), signature.to_vec());
     let Some((sim, other)) = best.filter(|(sim, _)| *sim >= s.fold_threshold) else {
         return Ok(false);
     };
-    let story: i64 = tx.query_row(
-        "SELECT coalesce(story_id, id) FROM items WHERE id = ?1",
-        [other],
-        |r| r.get(0),
-    )?;
+    let Some(story) = tx
+        .query_row(
+            "SELECT coalesce(story_id, id) FROM items WHERE id = ?1",
+            [other],
+            |r| r.get::<_, i64>(0),
+        )
+        .optional()?
+    else {
+        return Ok(false);
+    };
     tx.execute(
         "UPDATE items SET story_id = ?1 WHERE id = ?1 AND story_id IS NULL",
         [story],

@@ -160,6 +160,24 @@ impl Store {
         items: &[NewItem],
         now: DateTime<Utc>,
     ) -> Result<SaveStats> {
+        if items.iter().any(|n| n.signature.is_some()) {
+            self.fold_index.ensure(&self.conn, now, &self.signals)?;
+        }
+        let result = self.save_in_tx(source, record, items, now);
+        if result.is_err() {
+            // It may hold signatures that were rolled back.
+            self.fold_index = Default::default();
+        }
+        result
+    }
+
+    fn save_in_tx(
+        &mut self,
+        source: &str,
+        record: &FetchRecord,
+        items: &[NewItem],
+        now: DateTime<Utc>,
+    ) -> Result<SaveStats> {
         let now_ts = to_ts(now);
         let tx = self
             .conn
@@ -236,7 +254,15 @@ impl Store {
                     stats.new_hits += insert_hit(&tx, item_id, h, now_ts, backlog)? as u64;
                 }
                 if let Some(sig) = &new.signature {
-                    stats.folded += signals::fold(&tx, item_id, source_id, sig, now, &self.signals)? as u64;
+                    stats.folded += signals::fold(
+                        &tx,
+                        &mut self.fold_index,
+                        item_id,
+                        source_id,
+                        sig,
+                        now,
+                        &self.signals,
+                    )? as u64;
                 }
             }
         }
