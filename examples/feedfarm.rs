@@ -153,7 +153,7 @@ fn feed(i: usize, base: &str) -> Vec<u8> {
          <lastBuildDate>{LAST_MODIFIED}</lastBuildDate>\n"
     ));
     for k in 0..ITEMS {
-        let hit = (i + k) % 5 == 0;
+        let hit = (i + k).is_multiple_of(5);
         let (title, body) = if zh {
             let title = if hit {
                 HIT_PHRASES[5 + (i * 7 + k / 5) % 5].to_string()
