@@ -9,9 +9,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
+use futures_util::FutureExt;
 use futures_util::stream::{self, StreamExt};
 use tokio::sync::Semaphore;
-use tracing::{Instrument, error_span, info, warn};
+use tracing::{Instrument, Span, error_span, info, warn};
 
 use crate::config::{Config, SourceConfig};
 use crate::schedule::{self, Clock};
@@ -99,7 +100,8 @@ enum Polled {
 /// Everything a poll needs that outlives one cycle.
 pub struct Poller {
     fetcher: Fetcher,
-    matcher: Matcher,
+    /// Shared with the blocking threads that parse and match.
+    matcher: Arc<Matcher>,
     concurrency: usize,
     per_host: usize,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
@@ -114,7 +116,7 @@ impl Poller {
     pub fn new(cfg: &Config) -> Result<Self, PollError> {
         Ok(Self {
             fetcher: Fetcher::new(&cfg.fetch)?,
-            matcher: Matcher::new(&cfg.watch)?,
+            matcher: Arc::new(Matcher::new(&cfg.watch)?),
             concurrency: cfg.fetch.concurrency.max(1),
             per_host: cfg.poll.per_host.max(1),
             hosts: Mutex::default(),
@@ -232,14 +234,43 @@ impl Poller {
             })
             .buffer_unordered(self.concurrency);
         let mut summary = PollSummary::default();
-        while let Some((s, result)) = results.next().await {
-            let _span = error_span!("store", source = %s.name).entered();
-            let failures = rows.get(&s.name).map_or(0, |r| r.consecutive_failures);
-            let outcome = self.store_result(cfg, store, s, result, failures, clock.now());
-            if let Some(observe) = &self.observer {
-                observe(&outcome);
+        while let Some(first) = results.next().await {
+            // Whatever else is ready is stored with it in one batch (one commit), up to
+            // BATCH sources; fetching and parsing go on meanwhile on the other threads.
+            let mut ready = vec![first];
+            while ready.len() < BATCH {
+                match results.next().now_or_never() {
+                    Some(Some(r)) => ready.push(r),
+                    _ => break,
+                }
             }
-            summary.add(outcome);
+            let batch = store.begin_batch();
+            if let Err(e) = &batch {
+                warn!(error = %e, "could not start a batch of writes; storing each source on its own");
+            }
+            let mut outcomes = Vec::with_capacity(ready.len());
+            for (s, result) in ready {
+                let _span = error_span!("store", source = %s.name).entered();
+                let failures = rows.get(&s.name).map_or(0, |r| r.consecutive_failures);
+                outcomes.push(self.store_result(cfg, store, s, result, failures, clock.now()));
+            }
+            if let Ok(batch) = batch
+                && let Err(e) = store.end_batch(batch)
+            {
+                warn!(error = %e, "could not commit a batch of results");
+                for o in &mut outcomes {
+                    o.outcome = Outcome::Failed {
+                        class: "store".into(),
+                        error: e.to_string(),
+                    };
+                }
+            }
+            for outcome in outcomes {
+                if let Some(observe) = &self.observer {
+                    observe(&outcome);
+                }
+                summary.add(outcome);
+            }
         }
         summary.sources.sort_by(|a, b| a.source.cmp(&b.source));
         Ok(summary)
@@ -267,12 +298,28 @@ impl Poller {
                 moved_to,
                 ..
             } => {
-                let parsed = crate::source::parse_source(s, &bytes, content_type.as_deref(), &final_url)?;
-                for w in &parsed.warnings {
-                    warn!(warning = %w, "parsed with a warning");
-                }
-                let now = clock.now();
-                let items = parsed.items.into_iter().map(|it| self.prepare(it, now)).collect();
+                // Parsing and matching are CPU work: done on a blocking thread, so that they
+                // run on every core and never stall the fetches or the writes.
+                let (s, matcher, now, span) = (s.clone(), self.matcher.clone(), clock.now(), Span::current());
+                let parse = move || {
+                    let _span = span.entered();
+                    let parsed =
+                        crate::source::parse_source(&s, &bytes, content_type.as_deref(), &final_url)?;
+                    for w in &parsed.warnings {
+                        warn!(warning = %w, "parsed with a warning");
+                    }
+                    Ok::<_, SourceError>(
+                        parsed
+                            .items
+                            .into_iter()
+                            .map(|it| prepare(&matcher, it, now))
+                            .collect(),
+                    )
+                };
+                let items = match tokio::task::spawn_blocking(parse).await {
+                    Ok(items) => items?,
+                    Err(e) => std::panic::resume_unwind(e.into_panic()),
+                };
                 Ok(Polled::Items {
                     items,
                     validators,
@@ -294,26 +341,6 @@ impl Poller {
                 .clone()
         };
         sem.acquire_owned().await.ok()
-    }
-
-    /// Matches one item and readies it for the store.
-    fn prepare(&self, mut item: crate::item::Item, now: DateTime<Utc>) -> NewItem {
-        // A date more than a day ahead is a publisher's mistake; it would pin the item to
-        // the top of every listing, so it becomes the time it was first seen.
-        if item.published.is_some_and(|p| p > now + Duration::days(1)) {
-            item.published = Some(now);
-        }
-        let hits = self
-            .matcher
-            .find(&item.title, &item.summary)
-            .into_iter()
-            .map(|hit| NewHit {
-                watch_version: self.matcher.version(&hit.watch).unwrap_or_default().to_string(),
-                hit,
-            })
-            .collect();
-        let text = plain_text(&item.summary);
-        NewItem { item, text, hits }
     }
 
     fn store_result(
@@ -406,6 +433,28 @@ impl Poller {
         }
     }
 }
+
+/// Matches one item and readies it for the store.
+fn prepare(matcher: &Matcher, mut item: crate::item::Item, now: DateTime<Utc>) -> NewItem {
+    // A date more than a day ahead is a publisher's mistake; it would pin the item to
+    // the top of every listing, so it becomes the time it was first seen.
+    if item.published.is_some_and(|p| p > now + Duration::days(1)) {
+        item.published = Some(now);
+    }
+    let hits = matcher
+        .find(&item.title, &item.summary)
+        .into_iter()
+        .map(|hit| NewHit {
+            watch_version: matcher.version(&hit.watch).unwrap_or_default().to_string(),
+            hit,
+        })
+        .collect();
+    let text = plain_text(&item.summary);
+    NewItem { item, text, hits }
+}
+
+/// Most sources stored in one transaction.
+const BATCH: usize = 64;
 
 /// When a source is due next: its schedule's next firing (spread per source), pushed back by
 /// exponential backoff while it fails, and never sooner than the server's Retry-After.

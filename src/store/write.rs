@@ -119,80 +119,114 @@ impl Store {
         items: &[NewItem],
         now: DateTime<Utc>,
     ) -> Result<SaveStats> {
-        let now_ts = to_ts(now);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let source_id: i64 = tx
-            .query_row("SELECT id FROM sources WHERE name = ?1", [source], |r| r.get(0))
-            .optional()?
-            .ok_or_else(|| StoreError::UnknownSource(source.to_string()))?;
-        match record {
-            FetchRecord::NotModified => {
-                tx.execute(
-                    "UPDATE sources SET last_fetch = ?2, last_status = 'not-modified', last_error = NULL,
-                            consecutive_failures = 0, failing_since = NULL, last_success = ?2 WHERE id = ?1",
-                    params![source_id, now_ts],
-                )?;
-            }
-            FetchRecord::Fetched { etag, last_modified } => {
-                tx.execute(
-                    "UPDATE sources SET last_fetch = ?2, last_status = 'ok', last_error = NULL,
-                            consecutive_failures = 0, failing_since = NULL, last_success = ?2, etag = ?3,
-                            last_modified = ?4
-                     WHERE id = ?1",
-                    params![source_id, now_ts, etag, last_modified],
-                )?;
-            }
-            FetchRecord::Failed { error } => {
-                tx.execute(
-                    "UPDATE sources SET last_fetch = ?2, last_status = 'error', last_error = ?3,
-                            consecutive_failures = consecutive_failures + 1,
-                            failing_since = coalesce(failing_since, ?2) WHERE id = ?1",
-                    params![source_id, now_ts, error],
-                )?;
-            }
+        // Inside a batch (see Store::begin_batch) each save is a savepoint of the batch's
+        // transaction, so a failing save still undoes only itself; the batch indexes its new
+        // items for search once, when it commits.
+        if self.conn.is_autocommit() {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let stats = save_in(&tx, source, record, items, now, true)?;
+            tx.commit()?;
+            Ok(stats)
+        } else {
+            let sp = self.conn.savepoint()?;
+            let stats = save_in(&sp, source, record, items, now, false)?;
+            sp.commit()?;
+            Ok(stats)
         }
-        let mut stats = SaveStats::default();
-        // Hits of a source's first fetch with items are its backlog: stored, not mailed.
-        let backlog = !items.is_empty()
-            && !tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM items WHERE source_id = ?1)",
-                [source_id],
-                |r| r.get::<_, bool>(0),
-            )?;
-        {
-            let mut insert_item = tx.prepare_cached(
-                "INSERT INTO items(source_id, uid, guid, link, title, summary, text, published, first_seen)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                 ON CONFLICT(source_id, uid) DO NOTHING",
-            )?;
-            for new in items {
-                let it = &new.item;
-                let inserted = insert_item.execute(params![
-                    source_id,
-                    it.uid(),
-                    it.guid,
-                    it.link,
-                    it.title,
-                    it.summary,
-                    new.text,
-                    it.published.map(to_ts),
-                    now_ts
-                ])?;
-                if inserted == 0 {
-                    continue;
-                }
-                stats.new_items += 1;
-                let item_id = tx.last_insert_rowid();
-                for h in &new.hits {
-                    stats.new_hits += insert_hit(&tx, item_id, h, now_ts, backlog)? as u64;
-                }
-            }
-        }
-        tx.commit()?;
-        Ok(stats)
     }
+}
+
+/// [`Store::save`] within `tx`; with `index_now`, the new items are indexed for search too.
+fn save_in(
+    tx: &rusqlite::Connection,
+    source: &str,
+    record: &FetchRecord,
+    items: &[NewItem],
+    now: DateTime<Utc>,
+    index_now: bool,
+) -> Result<SaveStats> {
+    let now_ts = to_ts(now);
+    let source_id: i64 = tx
+        .query_row("SELECT id FROM sources WHERE name = ?1", [source], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::UnknownSource(source.to_string()))?;
+    match record {
+        FetchRecord::NotModified => {
+            tx.execute(
+                "UPDATE sources SET last_fetch = ?2, last_status = 'not-modified', last_error = NULL,
+                        consecutive_failures = 0, failing_since = NULL, last_success = ?2 WHERE id = ?1",
+                params![source_id, now_ts],
+            )?;
+        }
+        FetchRecord::Fetched { etag, last_modified } => {
+            tx.execute(
+                "UPDATE sources SET last_fetch = ?2, last_status = 'ok', last_error = NULL,
+                        consecutive_failures = 0, failing_since = NULL, last_success = ?2, etag = ?3,
+                        last_modified = ?4
+                 WHERE id = ?1",
+                params![source_id, now_ts, etag, last_modified],
+            )?;
+        }
+        FetchRecord::Failed { error } => {
+            tx.execute(
+                "UPDATE sources SET last_fetch = ?2, last_status = 'error', last_error = ?3,
+                        consecutive_failures = consecutive_failures + 1,
+                        failing_since = coalesce(failing_since, ?2) WHERE id = ?1",
+                params![source_id, now_ts, error],
+            )?;
+        }
+    }
+    let mut stats = SaveStats::default();
+    // The id of the first item this save adds: new items are indexed for search together.
+    let mut first_new: Option<i64> = None;
+    // Hits of a source's first fetch with items are its backlog: stored, not mailed.
+    let backlog = !items.is_empty()
+        && !tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM items WHERE source_id = ?1)",
+            [source_id],
+            |r| r.get::<_, bool>(0),
+        )?;
+    {
+        let mut insert_item = tx.prepare_cached(
+            "INSERT INTO items(source_id, uid, guid, link, title, summary, text, published, first_seen)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT(source_id, uid) DO NOTHING",
+        )?;
+        for new in items {
+            let it = &new.item;
+            let inserted = insert_item.execute(params![
+                source_id,
+                it.uid(),
+                it.guid,
+                it.link,
+                it.title,
+                it.summary,
+                new.text,
+                it.published.map(to_ts),
+                now_ts
+            ])?;
+            if inserted == 0 {
+                continue;
+            }
+            stats.new_items += 1;
+            let item_id = tx.last_insert_rowid();
+            first_new.get_or_insert(item_id);
+            for h in &new.hits {
+                stats.new_hits += insert_hit(tx, item_id, h, now_ts, backlog)? as u64;
+            }
+        }
+    }
+    if let Some(first) = first_new.filter(|_| index_now) {
+        // One statement for all of them: FTS5 writes an index segment per statement.
+        tx.prepare_cached(
+            "INSERT INTO items_fts(rowid, title, text)
+             SELECT id, title, text FROM items WHERE source_id = ?1 AND id >= ?2",
+        )?
+        .execute(params![source_id, first])?;
+    }
+    Ok(stats)
 }
 
 /// Inserts one hit unless the same (item, watch, term, field, start) is stored already;
