@@ -9,9 +9,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
+use futures_util::FutureExt;
 use futures_util::stream::{self, StreamExt};
 use tokio::sync::Semaphore;
-use tracing::{Instrument, error_span, info, warn};
+use tracing::{Instrument, Span, error_span, info, warn};
 
 use crate::config::{Config, SourceConfig};
 use crate::schedule::{self, Clock};
@@ -117,8 +118,9 @@ enum Polled {
 /// Everything a poll needs that outlives one cycle.
 pub struct Poller {
     fetcher: Fetcher,
-    matcher: Matcher,
-    signals: SignalsConfig,
+    /// Shared with the blocking threads that parse and match.
+    matcher: Arc<Matcher>,
+    signals: Arc<SignalsConfig>,
     concurrency: usize,
     per_host: usize,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
@@ -133,8 +135,8 @@ impl Poller {
     pub fn new(cfg: &Config) -> Result<Self, PollError> {
         Ok(Self {
             fetcher: Fetcher::new(&cfg.fetch)?,
-            matcher: Matcher::new(&cfg.watch)?,
-            signals: cfg.signals.clone(),
+            matcher: Arc::new(Matcher::new(&cfg.watch)?),
+            signals: Arc::new(cfg.signals.clone()),
             concurrency: cfg.fetch.concurrency.max(1),
             per_host: cfg.poll.per_host.max(1),
             hosts: Mutex::default(),
@@ -260,14 +262,43 @@ impl Poller {
             })
             .buffer_unordered(self.concurrency);
         let mut summary = PollSummary::default();
-        while let Some((s, result)) = results.next().await {
-            let _span = error_span!("store", source = %s.name).entered();
-            let failures = rows.get(&s.name).map_or(0, |r| r.consecutive_failures);
-            let outcome = self.store_result(cfg, store, s, result, failures, clock.now());
-            if let Some(observe) = &self.observer {
-                observe(&outcome);
+        while let Some(first) = results.next().await {
+            // Whatever else is ready is stored with it in one batch (one commit), up to
+            // BATCH sources; fetching and parsing go on meanwhile on the other threads.
+            let mut ready = vec![first];
+            while ready.len() < BATCH {
+                match results.next().now_or_never() {
+                    Some(Some(r)) => ready.push(r),
+                    _ => break,
+                }
             }
-            summary.add(outcome);
+            let batch = store.begin_batch();
+            if let Err(e) = &batch {
+                warn!(error = %e, "could not start a batch of writes; storing each source on its own");
+            }
+            let mut outcomes = Vec::with_capacity(ready.len());
+            for (s, result) in ready {
+                let _span = error_span!("store", source = %s.name).entered();
+                let failures = rows.get(&s.name).map_or(0, |r| r.consecutive_failures);
+                outcomes.push(self.store_result(cfg, store, s, result, failures, clock.now()));
+            }
+            if let Ok(batch) = batch
+                && let Err(e) = store.end_batch(batch)
+            {
+                warn!(error = %e, "could not commit a batch of results");
+                for o in &mut outcomes {
+                    o.outcome = Outcome::Failed {
+                        class: "store".into(),
+                        error: e.to_string(),
+                    };
+                }
+            }
+            for outcome in outcomes {
+                if let Some(observe) = &self.observer {
+                    observe(&outcome);
+                }
+                summary.add(outcome);
+            }
         }
         summary.sources.sort_by(|a, b| a.source.cmp(&b.source));
         Ok(summary)
@@ -296,7 +327,17 @@ impl Poller {
                 moved_to,
                 ..
             } => {
-                let mut parsed = crate::source::parse_source(s, &bytes, content_type.as_deref(), &final_url)?;
+                // Parsing and matching are CPU work: done on blocking threads, so that they
+                // run on every core and never stall the fetches or the writes.
+                let span = Span::current();
+                let mut parsed = {
+                    let (s, span) = (s.clone(), span.clone());
+                    blocking(move || {
+                        let _span = span.entered();
+                        crate::source::parse_source(&s, &bytes, content_type.as_deref(), &final_url)
+                    })
+                    .await?
+                };
                 if s.follow {
                     let followed = follow_new(&self.fetcher, s, &mut parsed.items, known).await;
                     parsed.warnings.extend(followed);
@@ -304,12 +345,20 @@ impl Poller {
                 for w in &parsed.warnings {
                     warn!(warning = %w, "parsed with a warning");
                 }
-                let now = clock.now();
-                let items = parsed
-                    .items
-                    .into_iter()
-                    .map(|it| self.prepare(s, known, it, now))
-                    .collect();
+                let (matcher, signals, now) = (self.matcher.clone(), self.signals.clone(), clock.now());
+                // Only a follow source needs to know which items are stored already.
+                let (s, known) = (s.clone(), if s.follow { known.clone() } else { HashSet::new() });
+                let items = blocking(move || {
+                    let _span = span.entered();
+                    Ok::<_, SourceError>(
+                        parsed
+                            .items
+                            .into_iter()
+                            .map(|it| prepare(&matcher, &signals, &s, &known, it, now))
+                            .collect(),
+                    )
+                })
+                .await?;
                 Ok(Polled::Items {
                     items,
                     validators,
@@ -331,38 +380,6 @@ impl Poller {
                 .clone()
         };
         sem.acquire_owned().await.ok()
-    }
-
-    /// Matches one item and readies it for the store.
-    fn prepare(
-        &self,
-        s: &SourceConfig,
-        known: &HashSet<String>,
-        mut item: crate::item::Item,
-        now: DateTime<Utc>,
-    ) -> NewItem {
-        // A date more than a day ahead is a publisher's mistake; it would pin the item to
-        // the top of every listing, so it becomes the time it was first seen.
-        if item.published.is_some_and(|p| p > now + Duration::days(1)) {
-            item.published = Some(now);
-        }
-        let found = self.matcher.find(&item.title, &item.summary);
-        let hits = signals::scored(&self.matcher, &self.signals, s.weight.unwrap_or(1.0), found);
-        let text = plain_text(&item.summary);
-        // Only items with hits are compared for copies: those are what digests show.
-        let signature = if hits.is_empty() {
-            None
-        } else {
-            signals::signature(&item.title, &text)
-        };
-        // An item of a follow source that was stored before was not followed now: its text
-        // here is the list's, so only its title can tell an edit.
-        let check_text = !(s.follow && known.contains(&item.uid()));
-        NewItem {
-            signature,
-            check_text,
-            ..NewItem::new(item, text, hits)
-        }
     }
 
     fn store_result(
@@ -463,6 +480,50 @@ impl Poller {
         }
     }
 }
+
+/// Matches one item and readies it for the store.
+fn prepare(
+    matcher: &Matcher,
+    signals: &SignalsConfig,
+    s: &SourceConfig,
+    known: &HashSet<String>,
+    mut item: crate::item::Item,
+    now: DateTime<Utc>,
+) -> NewItem {
+    // A date more than a day ahead is a publisher's mistake; it would pin the item to
+    // the top of every listing, so it becomes the time it was first seen.
+    if item.published.is_some_and(|p| p > now + Duration::days(1)) {
+        item.published = Some(now);
+    }
+    let found = matcher.find(&item.title, &item.summary);
+    let hits = signals::scored(matcher, signals, s.weight.unwrap_or(1.0), found);
+    let text = plain_text(&item.summary);
+    // Only items with hits are compared for copies: those are what digests show.
+    let signature = if hits.is_empty() {
+        None
+    } else {
+        signals::signature(&item.title, &text)
+    };
+    // An item of a follow source that was stored before was not followed now: its text
+    // here is the list's, so only its title can tell an edit.
+    let check_text = !(s.follow && known.contains(&item.uid()));
+    NewItem {
+        signature,
+        check_text,
+        ..NewItem::new(item, text, hits)
+    }
+}
+
+/// Runs CPU work on a blocking thread; a panic there is a panic here.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(v) => v,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+/// Most sources stored in one transaction.
+const BATCH: usize = 64;
 
 /// When a source is due next: its schedule's next firing (spread per source), pushed back by
 /// exponential backoff while it fails, and never sooner than the server's Retry-After.

@@ -5,6 +5,7 @@
 //! sigwatch asks the store for things through the methods here and never sees SQL, so another
 //! backend can be a second implementation of this interface.
 
+mod batch;
 mod history;
 mod outbox;
 mod query;
@@ -20,6 +21,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OpenFlags};
 
+pub use batch::Batch;
 pub use history::{HitKey, StoredItem};
 pub use outbox::{NewDigest, PendingHit, Queued};
 pub use query::{HitQuery, HitRow, SourceRow, StatusBonus, StoryRow};

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, params};
 
 use super::write::{NewItem, insert_hit};
 use super::{Result, Store, from_ts, to_ts};
@@ -47,7 +47,7 @@ pub(super) struct Revisit {
 /// the new one, an `edited` event is recorded, and hits of terms the item did not have before
 /// are added. An item listed again after a withdrawal gets a `restored` event.
 pub(super) fn revisit(
-    tx: &Transaction<'_>,
+    tx: &rusqlite::Connection,
     source_id: i64,
     uid: &str,
     new: &NewItem,
@@ -130,7 +130,7 @@ pub(super) fn revisit(
     Ok(out)
 }
 
-fn event(tx: &Transaction<'_>, item_id: i64, kind: &str, at: i64, detail: &str) -> Result<()> {
+fn event(tx: &rusqlite::Connection, item_id: i64, kind: &str, at: i64, detail: &str) -> Result<()> {
     tx.execute(
         "INSERT INTO events(item_id, kind, at, detail) VALUES (?1, ?2, ?3, ?4)",
         params![item_id, kind, at, detail],
@@ -143,7 +143,7 @@ fn event(tx: &Transaction<'_>, item_id: i64, kind: &str, at: i64, detail: &str) 
 /// pushed out by newer ones: if it was first seen within the window it is marked withdrawn.
 /// Returns how many were.
 pub(super) fn withdrawals(
-    tx: &Transaction<'_>,
+    tx: &rusqlite::Connection,
     source_id: i64,
     current: &[String],
     now: DateTime<Utc>,
@@ -293,7 +293,7 @@ impl FoldIndex {
 /// Returns whether it was folded.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn fold(
-    tx: &Transaction<'_>,
+    tx: &rusqlite::Connection,
     index: &mut FoldIndex,
     item_id: i64,
     source_id: i64,

@@ -149,10 +149,13 @@ impl Store {
         self.save(source, record, &[], now).map(|_| ())
     }
 
-    /// Stores a fetch outcome and the items that came with it, in one transaction.
+    /// Stores a fetch outcome and the items that came with it, in one transaction (or, inside
+    /// a batch, one savepoint of the batch's transaction, so a failing save still undoes only
+    /// itself).
     ///
-    /// Items already stored (same source and identity) are left as they are, so saving the
-    /// same document twice adds nothing. Hits are stored only for items that are new.
+    /// Items already stored (same source and identity) are revisited: a changed one keeps its
+    /// earlier revision. Hits are stored for new items and for terms new to an edited item;
+    /// items that gain their first hit are indexed for search (by the batch, when in one).
     pub fn save(
         &mut self,
         source: &str,
@@ -163,115 +166,160 @@ impl Store {
         if items.iter().any(|n| n.signature.is_some()) {
             self.fold_index.ensure(&self.conn, now, &self.signals)?;
         }
-        let result = self.save_in_tx(source, record, items, now);
+        let result = if self.conn.is_autocommit() {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let first_hit = next_hit_id(&tx)?;
+            let stats = save_in(
+                &tx,
+                &mut self.fold_index,
+                &self.signals,
+                source,
+                record,
+                items,
+                now,
+            )?;
+            index_for_search(&tx, first_hit)?;
+            tx.commit()?;
+            Ok(stats)
+        } else {
+            let sp = self.conn.savepoint()?;
+            let stats = save_in(
+                &sp,
+                &mut self.fold_index,
+                &self.signals,
+                source,
+                record,
+                items,
+                now,
+            );
+            match stats {
+                Ok(stats) => {
+                    sp.commit()?;
+                    Ok(stats)
+                }
+                Err(e) => Err(e),
+            }
+        };
         if result.is_err() {
             // It may hold signatures that were rolled back.
             self.fold_index = Default::default();
         }
         result
     }
+}
 
-    fn save_in_tx(
-        &mut self,
-        source: &str,
-        record: &FetchRecord,
-        items: &[NewItem],
-        now: DateTime<Utc>,
-    ) -> Result<SaveStats> {
-        let now_ts = to_ts(now);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let source_id: i64 = tx
-            .query_row("SELECT id FROM sources WHERE name = ?1", [source], |r| r.get(0))
-            .optional()?
-            .ok_or_else(|| StoreError::UnknownSource(source.to_string()))?;
-        match record {
-            FetchRecord::NotModified => {
-                tx.execute(
-                    "UPDATE sources SET last_fetch = ?2, last_status = 'not-modified', last_error = NULL,
-                            consecutive_failures = 0, failing_since = NULL, last_success = ?2 WHERE id = ?1",
-                    params![source_id, now_ts],
-                )?;
-            }
-            FetchRecord::Fetched { etag, last_modified } => {
-                tx.execute(
-                    "UPDATE sources SET last_fetch = ?2, last_status = 'ok', last_error = NULL,
-                            consecutive_failures = 0, failing_since = NULL, last_success = ?2, etag = ?3,
-                            last_modified = ?4
-                     WHERE id = ?1",
-                    params![source_id, now_ts, etag, last_modified],
-                )?;
-            }
-            FetchRecord::Failed { error } => {
-                tx.execute(
-                    "UPDATE sources SET last_fetch = ?2, last_status = 'error', last_error = ?3,
-                            consecutive_failures = consecutive_failures + 1,
-                            failing_since = coalesce(failing_since, ?2) WHERE id = ?1",
-                    params![source_id, now_ts, error],
-                )?;
-            }
-        }
-        let mut stats = SaveStats::default();
-        // Hits of a source's first fetch with items are its backlog: stored, not mailed.
-        let backlog = !items.is_empty()
-            && !tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM items WHERE source_id = ?1)",
-                [source_id],
-                |r| r.get::<_, bool>(0),
+/// The id the next hit will get (the write lock is held, so no other connection adds one).
+pub(super) fn next_hit_id(conn: &rusqlite::Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM hits", [], |r| r.get(0))?)
+}
+
+/// Indexes for search the items that hits from `first_hit` on gave their first hit, in one
+/// statement (FTS5 writes an index segment per statement). Only items with hits are indexed:
+/// `hits --search` looks for nothing else, and indexing every item was most of a cold poll.
+pub(super) fn index_for_search(conn: &rusqlite::Connection, first_hit: i64) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO items_fts(rowid, title, text)
+         SELECT i.id, i.title, i.text FROM items i
+         WHERE i.id IN (SELECT item_id FROM hits WHERE id >= ?1)
+           AND NOT EXISTS (SELECT 1 FROM items_fts f WHERE f.rowid = i.id)",
+    )?
+    .execute([first_hit])?;
+    Ok(())
+}
+
+/// [`Store::save`] within `tx`.
+fn save_in(
+    tx: &rusqlite::Connection,
+    fold_index: &mut signals::FoldIndex,
+    settings: &signals::SignalSettings,
+    source: &str,
+    record: &FetchRecord,
+    items: &[NewItem],
+    now: DateTime<Utc>,
+) -> Result<SaveStats> {
+    let now_ts = to_ts(now);
+    let source_id: i64 = tx
+        .query_row("SELECT id FROM sources WHERE name = ?1", [source], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::UnknownSource(source.to_string()))?;
+    match record {
+        FetchRecord::NotModified => {
+            tx.execute(
+                "UPDATE sources SET last_fetch = ?2, last_status = 'not-modified', last_error = NULL,
+                        consecutive_failures = 0, failing_since = NULL, last_success = ?2 WHERE id = ?1",
+                params![source_id, now_ts],
             )?;
-        let uids: Vec<String> = items.iter().map(|n| n.item.uid()).collect();
-        {
-            let mut insert_item = tx.prepare_cached(
-                "INSERT INTO items(source_id, uid, guid, link, title, summary, text, published, first_seen,
-                                   fingerprint)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                 ON CONFLICT(source_id, uid) DO NOTHING",
+        }
+        FetchRecord::Fetched { etag, last_modified } => {
+            tx.execute(
+                "UPDATE sources SET last_fetch = ?2, last_status = 'ok', last_error = NULL,
+                        consecutive_failures = 0, failing_since = NULL, last_success = ?2, etag = ?3,
+                        last_modified = ?4
+                 WHERE id = ?1",
+                params![source_id, now_ts, etag, last_modified],
             )?;
-            for (new, uid) in items.iter().zip(&uids) {
-                let it = &new.item;
-                let inserted = insert_item.execute(params![
-                    source_id,
-                    uid,
-                    it.guid,
-                    it.link,
-                    it.title,
-                    it.summary,
-                    new.text,
-                    it.published.map(to_ts),
-                    now_ts,
-                    new.fingerprint
-                ])?;
-                if inserted == 0 {
-                    let change = signals::revisit(&tx, source_id, uid, new, now_ts)?;
-                    stats.edited += change.edited as u64;
-                    stats.new_hits += change.new_hits;
-                    continue;
-                }
-                stats.new_items += 1;
-                let item_id = tx.last_insert_rowid();
-                for h in &new.hits {
-                    stats.new_hits += insert_hit(&tx, item_id, h, now_ts, backlog)? as u64;
-                }
-                if let Some(sig) = &new.signature {
-                    stats.folded += signals::fold(
-                        &tx,
-                        &mut self.fold_index,
-                        item_id,
-                        source_id,
-                        sig,
-                        now,
-                        &self.signals,
-                    )? as u64;
-                }
-            }
         }
-        if matches!(record, FetchRecord::Fetched { .. }) && !items.is_empty() {
-            stats.withdrawn = signals::withdrawals(&tx, source_id, &uids, now, &self.signals)?;
+        FetchRecord::Failed { error } => {
+            tx.execute(
+                "UPDATE sources SET last_fetch = ?2, last_status = 'error', last_error = ?3,
+                        consecutive_failures = consecutive_failures + 1,
+                        failing_since = coalesce(failing_since, ?2) WHERE id = ?1",
+                params![source_id, now_ts, error],
+            )?;
         }
-        tx.commit()?;
-        Ok(stats)
     }
+    let mut stats = SaveStats::default();
+    // Hits of a source's first fetch with items are its backlog: stored, not mailed.
+    let backlog = !items.is_empty()
+        && !tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM items WHERE source_id = ?1)",
+            [source_id],
+            |r| r.get::<_, bool>(0),
+        )?;
+    let uids: Vec<String> = items.iter().map(|n| n.item.uid()).collect();
+    {
+        let mut insert_item = tx.prepare_cached(
+            "INSERT INTO items(source_id, uid, guid, link, title, summary, text, published, first_seen,
+                               fingerprint)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT(source_id, uid) DO NOTHING",
+        )?;
+        for (new, uid) in items.iter().zip(&uids) {
+            let it = &new.item;
+            let inserted = insert_item.execute(params![
+                source_id,
+                uid,
+                it.guid,
+                it.link,
+                it.title,
+                it.summary,
+                new.text,
+                it.published.map(to_ts),
+                now_ts,
+                new.fingerprint
+            ])?;
+            if inserted == 0 {
+                let change = signals::revisit(tx, source_id, uid, new, now_ts)?;
+                stats.edited += change.edited as u64;
+                stats.new_hits += change.new_hits;
+                continue;
+            }
+            stats.new_items += 1;
+            let item_id = tx.last_insert_rowid();
+            for h in &new.hits {
+                stats.new_hits += insert_hit(tx, item_id, h, now_ts, backlog)? as u64;
+            }
+            if let Some(sig) = &new.signature {
+                stats.folded += signals::fold(tx, fold_index, item_id, source_id, sig, now, settings)? as u64;
+            }
+        }
+    }
+    if matches!(record, FetchRecord::Fetched { .. }) && !items.is_empty() {
+        stats.withdrawn = signals::withdrawals(tx, source_id, &uids, now, settings)?;
+    }
+    Ok(stats)
 }
 
 /// Inserts one hit unless the same (item, watch, term, field, start) is stored already;

@@ -1,0 +1,123 @@
+//! Batches: many saves in one write transaction.
+//!
+//! A poll of many sources stores each source's result as it arrives. Committing each one on its
+//! own made a cold poll spend most of its time in commits (WAL frames for the same index pages
+//! written again and again) and in the full-text index, which FTS5 flushes into a new segment
+//! at every commit and then merges. In a batch, each save is a savepoint (a failing save still
+//! undoes only itself), the transaction commits once, and the items the batch's hits are on
+//! are indexed for search by one statement just before it does.
+
+use super::{Result, Store};
+
+/// An open batch; end it with [`Store::end_batch`].
+#[must_use = "a batch holds the write lock until it is ended"]
+#[derive(Debug)]
+pub struct Batch {
+    /// Hits with this id or higher were added in the batch (the write lock is held, so no
+    /// other connection adds any): their items are indexed for search when it ends.
+    first_hit: i64,
+}
+
+impl Store {
+    /// Starts a batch: one `BEGIN IMMEDIATE` transaction holding the write lock until
+    /// [`Store::end_batch`]. Keep batches short, since readers of other processes wait for
+    /// nothing but writers do.
+    pub fn begin_batch(&mut self) -> Result<Batch> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        match super::write::next_hit_id(&self.conn) {
+            Ok(first_hit) => Ok(Batch { first_hit }),
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    /// Indexes the items the batch's hits are on for search and commits. On failure the whole batch is
+    /// rolled back: its sources keep their old validators and are fetched again next time.
+    pub fn end_batch(&mut self, batch: Batch) -> Result<()> {
+        let done = super::write::index_for_search(&self.conn, batch.first_hit)
+            .and_then(|()| Ok(self.conn.execute_batch("COMMIT")?));
+        if let Err(e) = done {
+            if !self.conn.is_autocommit() {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
+            // Folding's index may hold signatures the rollback took back.
+            self.fold_index = Default::default();
+            return Err(e);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use crate::item::Item;
+    use crate::store::{FetchRecord, NewHit, NewItem, Store, StoreError};
+    use crate::watch::{Field, Hit};
+
+    /// An item with one hit on its whole title, so that it is indexed for search.
+    fn item(guid: &str, title: &str) -> NewItem {
+        let hit = NewHit {
+            hit: Hit {
+                watch: "w".into(),
+                term: title.into(),
+                field: Field::Title,
+                start: 0,
+                end: title.chars().count(),
+                snippet: title.into(),
+                snippet_match: (0, title.len()),
+            },
+            watch_version: "v".into(),
+            score: 1.0,
+        };
+        NewItem::new(
+            Item {
+                guid: Some(guid.into()),
+                title: title.into(),
+                ..Default::default()
+            },
+            format!("text of {title}"),
+            vec![hit],
+        )
+    }
+
+    #[test]
+    fn a_batch_commits_once_indexes_its_items_and_a_failed_save_undoes_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.db");
+        let mut s = Store::open(&path).unwrap();
+        s.sync_sources([("a", "http://a.test/"), ("b", "http://b.test/")])
+            .unwrap();
+        let rec = FetchRecord::Fetched {
+            etag: Some("\"1\"".into()),
+            last_modified: None,
+        };
+        // One item stored outside any batch, indexed at once.
+        s.save("a", &rec, &[item("0", "稀土出口管制")], Utc::now())
+            .unwrap();
+        let batch = s.begin_batch().unwrap();
+        s.save("a", &rec, &[item("1", "半导体设备出口")], Utc::now())
+            .unwrap();
+        let failed = s.save("nowhere", &rec, &[item("x", "lost item")], Utc::now());
+        assert!(matches!(failed, Err(StoreError::UnknownSource(_))), "{failed:?}");
+        s.save("b", &rec, &[item("2", "photovoltaic tariffs")], Utc::now())
+            .unwrap();
+        // Another connection sees nothing of the batch before it ends.
+        let other = Store::open_read_only(&path).unwrap();
+        assert_eq!(other.search_items("半导体", 10).unwrap().len(), 0);
+        s.end_batch(batch).unwrap();
+        assert_eq!(other.search_items("稀土出口", 10).unwrap().len(), 1);
+        assert_eq!(other.search_items("半导体", 10).unwrap().len(), 1);
+        assert_eq!(other.search_items("photovoltaic", 10).unwrap().len(), 1);
+        assert_eq!(other.search_items("lost item", 10).unwrap().len(), 0);
+        // An item without hits is stored but not indexed: `hits --search` never needs it.
+        let mut quiet = item("3", "weather report");
+        quiet.hits.clear();
+        s.save("b", &rec, &[quiet], Utc::now()).unwrap();
+        assert_eq!(other.search_items("weather", 10).unwrap().len(), 0);
+        assert_eq!(s.integrity_check().unwrap(), vec!["ok".to_string()]);
+    }
+}
