@@ -126,6 +126,9 @@ impl Store {
         // drop the last transactions, never corrupt the file.
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Savepoints (one per source within a batch) journal pages in memory, not in a
+        // temporary file written and read back for every source.
+        self.conn.pragma_update(None, "temp_store", "MEMORY")?;
         Ok(())
     }
 

@@ -149,14 +149,11 @@ pub(super) fn withdrawals(
     now: DateTime<Utc>,
     s: &SignalSettings,
 ) -> Result<u64> {
-    let previous: Option<String> =
-        tx.query_row("SELECT listed FROM sources WHERE id = ?1", [source_id], |r| {
-            r.get(0)
-        })?;
-    tx.execute(
-        "UPDATE sources SET listed = ?2 WHERE id = ?1",
-        params![source_id, current.join("\n")],
-    )?;
+    let previous: Option<String> = tx
+        .prepare_cached("SELECT listed FROM sources WHERE id = ?1")?
+        .query_row([source_id], |r| r.get(0))?;
+    tx.prepare_cached("UPDATE sources SET listed = ?2 WHERE id = ?1")?
+        .execute(params![source_id, current.join("\n")])?;
     let Some(previous) = previous else { return Ok(0) };
     let listed: HashSet<&str> = current.iter().map(String::as_str).collect();
     let before: Vec<&str> = previous.split('\n').filter(|u| !u.is_empty()).collect();
@@ -205,7 +202,7 @@ pub struct FoldIndex {
 
 /// A band shared by more items than this is common text (boilerplate, a repeated headline);
 /// only its newest items are looked at, which bounds the work for one new item.
-const BAND_CANDIDATES: usize = 32;
+const BAND_CANDIDATES: usize = 8;
 /// At most this many candidates (those sharing the most bands) are compared exactly.
 const CANDIDATES: usize = 16;
 
@@ -302,32 +299,23 @@ pub(super) fn fold(
     s: &SignalSettings,
 ) -> Result<bool> {
     let best = index.best(signature, source_id, to_ts(now - s.fold_window));
-    tx.execute(
-        "INSERT INTO signatures(item_id, sig) VALUES (?1, ?2)",
-        params![item_id, sig::sig_to_blob(signature)],
-    )?;
+    tx.prepare_cached("INSERT INTO signatures(item_id, sig) VALUES (?1, ?2)")?
+        .execute(params![item_id, sig::sig_to_blob(signature)])?;
     index.add(item_id, source_id, to_ts(now), signature.to_vec());
     let Some((sim, other)) = best.filter(|(sim, _)| *sim >= s.fold_threshold) else {
         return Ok(false);
     };
     let Some(story) = tx
-        .query_row(
-            "SELECT coalesce(story_id, id) FROM items WHERE id = ?1",
-            [other],
-            |r| r.get::<_, i64>(0),
-        )
+        .prepare_cached("SELECT coalesce(story_id, id) FROM items WHERE id = ?1")?
+        .query_row([other], |r| r.get::<_, i64>(0))
         .optional()?
     else {
         return Ok(false);
     };
-    tx.execute(
-        "UPDATE items SET story_id = ?1 WHERE id = ?1 AND story_id IS NULL",
-        [story],
-    )?;
-    tx.execute(
-        "UPDATE items SET story_id = ?2, folded_into = ?3, similarity = ?4 WHERE id = ?1",
-        params![item_id, story, other, sim],
-    )?;
+    tx.prepare_cached("UPDATE items SET story_id = ?1 WHERE id = ?1 AND story_id IS NULL")?
+        .execute([story])?;
+    tx.prepare_cached("UPDATE items SET story_id = ?2, folded_into = ?3, similarity = ?4 WHERE id = ?1")?
+        .execute(params![item_id, story, other, sim])?;
     Ok(true)
 }
 
