@@ -194,11 +194,17 @@ pub(super) fn withdrawals(
 #[derive(Debug, Default)]
 pub struct FoldIndex {
     loaded: Option<DateTime<Utc>>,
-    /// Band key → items with that band, oldest first.
-    bands: HashMap<i64, Vec<i64>>,
+    /// Band key → the newest entry of `links` with that band. Most bands belong to one item,
+    /// so a map to one index and a shared list of links is several times smaller than a map
+    /// to vectors.
+    heads: HashMap<i64, u32>,
+    /// (item, the previous entry with the same band, or `NO_LINK`).
+    links: Vec<(i64, u32)>,
     /// Item → (source, first seen, signature).
-    items: HashMap<i64, (i64, i64, Vec<u32>)>,
+    items: HashMap<i64, (i64, i64, Box<[u32]>)>,
 }
+
+const NO_LINK: u32 = u32::MAX;
 
 /// A band shared by more items than this is common text (boilerplate, a repeated headline);
 /// only its newest items are looked at, which bounds the work for one new item.
@@ -245,9 +251,25 @@ impl FoldIndex {
 
     fn add(&mut self, id: i64, source: i64, first_seen: i64, signature: Vec<u32>) {
         for b in sig::bands(&signature) {
-            self.bands.entry(b).or_default().push(id);
+            let Ok(at) = u32::try_from(self.links.len()) else {
+                return;
+            };
+            let previous = self.heads.insert(b, at).unwrap_or(NO_LINK);
+            self.links.push((id, previous));
         }
-        self.items.insert(id, (source, first_seen, signature));
+        self.items
+            .insert(id, (source, first_seen, signature.into_boxed_slice()));
+    }
+
+    /// The newest items with band `b`, newest first, at most `BAND_CANDIDATES`.
+    fn with_band(&self, b: i64) -> impl Iterator<Item = i64> + '_ {
+        let mut at = self.heads.get(&b).copied().unwrap_or(NO_LINK);
+        std::iter::from_fn(move || {
+            let &(id, previous) = self.links.get(at as usize)?;
+            at = previous;
+            Some(id)
+        })
+        .take(BAND_CANDIDATES)
     }
 
     /// The most similar item of another source first seen at or after `since`, among the
@@ -255,13 +277,8 @@ impl FoldIndex {
     fn best(&self, signature: &[u32], source: i64, since: i64) -> Option<(f64, i64)> {
         let mut shared: HashMap<i64, usize> = HashMap::new();
         for b in sig::bands(signature) {
-            for id in self
-                .bands
-                .get(&b)
-                .into_iter()
-                .flat_map(|v| v.iter().rev().take(BAND_CANDIDATES))
-            {
-                *shared.entry(*id).or_default() += 1;
+            for id in self.with_band(b) {
+                *shared.entry(id).or_default() += 1;
             }
         }
         let mut ranked: Vec<(usize, i64)> = shared
