@@ -206,6 +206,11 @@ pub struct FoldIndex {
 
 const NO_LINK: u32 = u32::MAX;
 
+/// The index holds at most about this many items (a few hundred bytes each): past it, it is
+/// reloaded with the newest half. A day of real sources has far fewer items with hits; a flood
+/// of them must not grow the daemon without bound.
+const MAX_INDEXED: usize = 40_000;
+
 /// A band shared by more items than this is common text (boilerplate, a repeated headline);
 /// only its newest items are looked at, which bounds the work for one new item.
 const BAND_CANDIDATES: usize = 8;
@@ -223,6 +228,7 @@ impl FoldIndex {
         if self
             .loaded
             .is_some_and(|t| now - t < chrono::Duration::days(1) && t <= now)
+            && self.items.len() < MAX_INDEXED
         {
             return Ok(());
         }
@@ -231,17 +237,23 @@ impl FoldIndex {
             ..Default::default()
         };
         let mut stmt = conn.prepare(
-            "SELECT g.item_id, g.sig, i.source_id, i.first_seen FROM signatures g JOIN items i ON i.id = g.item_id
-             WHERE i.first_seen >= ?1 ORDER BY g.item_id",
+            "SELECT * FROM (
+                 SELECT g.item_id, g.sig, i.source_id, i.first_seen FROM signatures g
+                 JOIN items i ON i.id = g.item_id
+                 WHERE i.first_seen >= ?1 ORDER BY g.item_id DESC LIMIT ?2)
+             ORDER BY item_id",
         )?;
-        let rows = stmt.query_map([to_ts(now - s.fold_window)], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, Vec<u8>>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-            ))
-        })?;
+        let rows = stmt.query_map(
+            params![to_ts(now - s.fold_window), (MAX_INDEXED / 2) as i64],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            },
+        )?;
         for row in rows {
             let (id, blob, source, first_seen) = row?;
             self.add(id, source, first_seen, sig::sig_from_blob(&blob));
