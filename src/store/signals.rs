@@ -206,10 +206,10 @@ pub struct FoldIndex {
 
 const NO_LINK: u32 = u32::MAX;
 
-/// The index holds at most about this many items (a few hundred bytes each): past it, it is
+/// The index holds at most about this many items (about 1.5 KB each): past it, it is
 /// reloaded with the newest half. A day of real sources has far fewer items with hits; a flood
 /// of them must not grow the daemon without bound.
-const MAX_INDEXED: usize = 40_000;
+const MAX_INDEXED: usize = 16_000;
 
 /// A band shared by more items than this is common text (boilerplate, a repeated headline);
 /// only its newest items are looked at, which bounds the work for one new item.
