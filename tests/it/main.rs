@@ -3,6 +3,7 @@
 
 mod daemon;
 mod digest;
+mod hostile;
 mod html;
 mod matching;
 mod poll;
