@@ -9,7 +9,6 @@
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -380,47 +379,6 @@ fn passwd_needle() -> String {
         .unwrap_or_else(|| "root:x:0:0".into())
 }
 
-/// Runs `sigwatch poll --format json` and reaps it with wait4, which gives that one
-/// process's peak resident set. Returns (stdout, stderr, peak bytes, wall time).
-#[allow(clippy::zombie_processes)] // reaped by wait4, which std's Child cannot know of
-fn poll_measured(env: &Env) -> (String, String, u64, Duration) {
-    let t = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sigwatch"))
-        .arg("--config")
-        .arg(env.config())
-        .args(["poll", "--format", "json"])
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run sigwatch");
-    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
-    let out = thread::spawn(move || {
-        let mut s = String::new();
-        out.read_to_string(&mut s).map(|_| s)
-    });
-    let err = thread::spawn(move || {
-        let mut v = Vec::new();
-        err.read_to_end(&mut v)
-            .map(|_| String::from_utf8_lossy(&v).into_owned())
-    });
-    let mut status = 0;
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: the pid is our unreaped child; wait4 fills the status and rusage given to it.
-    let usage = unsafe {
-        let r = libc::wait4(child.id() as libc::pid_t, &mut status, 0, usage.as_mut_ptr());
-        assert_eq!(r, child.id() as libc::pid_t, "wait4");
-        usage.assume_init()
-    };
-    let wall = t.elapsed();
-    let (out, err) = (out.join().unwrap().unwrap(), err.join().unwrap().unwrap());
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "poll failed ({status}): {err}"
-    );
-    (out, err, usage.ru_maxrss as u64 * 1024, wall)
-}
-
 #[test]
 fn hostile_servers_in_one_poll_each_end_classified_and_the_good_source_is_stored() {
     let loris = Raw::start(slow_loris);
@@ -537,7 +495,14 @@ fn hostile_servers_in_one_poll_each_end_classified_and_the_good_source_is_stored
     );
     let env = Env::new(&cfg);
 
-    let (stdout, stderr, peak, wall) = poll_measured(&env);
+    let t = Instant::now();
+    let (out, peak) = env.run_measured(&["poll", "--format", "json"], &[("RUST_LOG", "debug")]);
+    let wall = t.elapsed();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert!(out.status.success(), "poll failed: {stderr}");
     let summary: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"));
     let outcome = |n: &str| -> Value {
         summary["sources"]
