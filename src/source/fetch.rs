@@ -107,15 +107,19 @@ impl Fetcher {
         allow_local: bool,
     ) -> Result<Fetched, SourceError> {
         let mut url = parse_http_url(url)?;
-        let local = allow_local || guard::is_loopback_url(&url);
-        let client = if local { &self.local_client } else { &self.client };
+        // A source on loopback (RSSHub beside sigwatch) may be fetched, and may redirect to
+        // loopback, but its redirects elsewhere are held to the public-address rule like any
+        // other source's: a local service must not steer sigwatch at 169.254.169.254.
+        let on_loopback = guard::is_loopback_url(&url);
         let mut hops = 0;
         let mut all_permanent = true;
         loop {
             // Every hop is checked before it is requested.
+            let local = allow_local || (on_loopback && guard::is_loopback_url(&url));
             if !local {
                 guard::check_target(&url).map_err(SourceError::Refused)?;
             }
+            let client = if local { &self.local_client } else { &self.client };
             let mut req = client.get(url.clone());
             if let Some(e) = &validators.etag {
                 req = req.header(IF_NONE_MATCH, e.as_str());

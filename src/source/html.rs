@@ -82,6 +82,11 @@ pub fn parse_html(
     spec: &HtmlSpec<'_>,
 ) -> Result<Parsed, SourceError> {
     let decoded = decode(bytes, content_type);
+    if nesting_depth(&decoded.text) > MAX_DEPTH {
+        return Err(SourceError::Parse(format!(
+            "the page nests elements deeper than {MAX_DEPTH}; refused"
+        )));
+    }
     let doc = Html::parse_document(&decoded.text);
     let bad = |e: String| SourceError::Selector(e);
     let item = Pick::new(spec.item, None).map_err(bad)?;
@@ -167,6 +172,66 @@ pub fn parse_html(
     })
 }
 
+/// Deeper nesting than any real page has. The HTML tree builder checks the stack of open
+/// elements for each block start tag, so a page of 100,000 nested `<div>`s would take
+/// minutes (quadratic time); such a page is refused before it is parsed.
+const MAX_DEPTH: usize = 2048;
+
+/// An upper estimate of how deep `html` nests elements: start tags minus end tags, not
+/// counting void elements, elements whose end tag may be left out (`<p>`, `<li>`, …, which the
+/// parser closes itself), comments, and the text of scripts and styles. (`<div/>` opens a
+/// `div` in HTML, so it counts.)
+fn nesting_depth(html: &str) -> usize {
+    const NOT_NESTING: &[&str] = &[
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr",
+        "param", "keygen", "frame", "basefont", "bgsound", "p", "li", "dt", "dd", "tr", "td", "th", "option",
+        "optgroup", "rb", "rt", "rp", "rtc", "thead", "tbody", "tfoot", "colgroup", "caption", "html",
+        "head", "body",
+    ];
+    let b = html.as_bytes();
+    let (mut depth, mut max, mut i) = (0usize, 0usize, 0usize);
+    while let Some(rel) = memchr::memchr(b'<', &b[i..]) {
+        i += rel + 1;
+        if b[i..].starts_with(b"!--") {
+            i += memchr::memmem::find(&b[i..], b"-->").map_or(b.len() - i, |e| e + 3);
+            continue;
+        }
+        let close = b.get(i) == Some(&b'/');
+        let start = i + close as usize;
+        let len = b[start..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .count();
+        if len == 0 || !b[start].is_ascii_alphabetic() {
+            continue;
+        }
+        let name = html[start..start + len].to_ascii_lowercase();
+        let end = memchr::memchr(b'>', &b[start..]).map_or(b.len(), |e| start + e);
+        if close {
+            depth = depth.saturating_sub(!NOT_NESTING.contains(&name.as_str()) as usize);
+        } else if !NOT_NESTING.contains(&name.as_str()) {
+            if matches!(name.as_str(), "script" | "style" | "textarea" | "title") {
+                // Raw text up to the end tag: tags inside it are not elements.
+                i = end;
+                while let Some(at) = memchr::memmem::find(&b[i..], b"</") {
+                    i += at + 2;
+                    if b[i..]
+                        .get(..len)
+                        .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()))
+                    {
+                        break;
+                    }
+                }
+                continue;
+            }
+            depth += 1;
+            max = max.max(depth);
+        }
+        i = end.min(b.len());
+    }
+    max
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +281,29 @@ mod tests {
             "link:http://www.mofcom.gov.cn/article/xwfb/202611/20261103.shtml"
         );
         assert_eq!(p.title.as_deref(), Some("商务部 新闻发布"));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_parsing_and_ordinary_pages_are_not() {
+        let n = 100_000;
+        let page = format!(
+            "<html><body>{}<li><a href=/x>t</a></li></body></html>",
+            "<div>".repeat(n)
+        );
+        let err = parse_html(page.as_bytes(), Some("text/html"), "http://x.test/", &spec()).unwrap_err();
+        assert!(err.to_string().contains("deeper than 2048"), "{err}");
+        // Unclosed <li> and <p>, void elements and markup inside scripts and comments do not
+        // count; `<div/>` opens a div in HTML, so it does.
+        let body = "<li><p>x<br><img src=a><div/></div>".repeat(5000);
+        let script = format!(
+            "<script>{}</SCRIPT><!-- {} -->",
+            "<div>".repeat(5000),
+            "<div>".repeat(5000)
+        );
+        let html = format!("<html><body><ul>{body}</ul>{script}<div><div></div></div></body></html>");
+        assert_eq!(nesting_depth(&html), 2);
+        assert_eq!(nesting_depth("<div><span><b>x</b></span></div><div></div>"), 3);
+        assert_eq!(nesting_depth(&"<div/>".repeat(3000)), 3000);
     }
 
     #[test]

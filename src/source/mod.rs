@@ -71,7 +71,7 @@ pub fn parse_source(
         .timezone
         .as_deref()
         .and_then(|t| t.parse::<chrono_tz::Tz>().ok());
-    match s.kind {
+    let parsed = match s.kind {
         SourceKind::Feed => parse_feed_in(bytes, content_type, final_url, tz),
         SourceKind::Html => {
             let spec = HtmlSpec {
@@ -98,7 +98,29 @@ pub fn parse_source(
             };
             parse_json(bytes, content_type, final_url, &spec)
         }
+    };
+    parsed.map(without_controls)
+}
+
+/// Drops control characters other than tab, CR and LF from everything an item carries. XML
+/// forbids them, and an escape sequence in a title would otherwise reach the terminal that
+/// `sigwatch hits` prints to.
+fn without_controls(mut p: Parsed) -> Parsed {
+    fn clean(s: &mut String) {
+        if s.chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        {
+            s.retain(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'));
+        }
     }
+    p.title.iter_mut().for_each(clean);
+    for it in &mut p.items {
+        clean(&mut it.title);
+        clean(&mut it.summary);
+        it.guid.iter_mut().chain(it.link.iter_mut()).for_each(clean);
+        it.authors.iter_mut().for_each(clean);
+    }
+    p
 }
 
 impl SourceError {
@@ -117,5 +139,22 @@ impl SourceError {
             SourceError::Selector(_) => "selector".into(),
             SourceError::Refused(_) => "refused".into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_dropped_from_items_but_tabs_and_newlines_kept() {
+        let xml = "<rss version=\"2.0\"><channel><title>t\u{7}</title><item><title>a\u{1}b\u{1b}[31mc\u{9b}</title>\
+                   <guid>g\u{0}1</guid><description>x\ty\nz\u{8}</description></item></channel></rss>";
+        let s = SourceConfig::default();
+        let p = parse_source(&s, xml.as_bytes(), None, "http://x.test/").unwrap();
+        assert_eq!(p.title.as_deref(), Some("t"));
+        assert_eq!(p.items[0].title, "ab[31mc");
+        assert_eq!(p.items[0].guid.as_deref(), Some("g1"));
+        assert_eq!(p.items[0].summary, "x\ty\nz");
     }
 }

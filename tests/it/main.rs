@@ -1,8 +1,10 @@
 //! Integration tests: the real `sigwatch` binary against real HTTP servers on 127.0.0.1 and a
 //! real SQLite file in a temporary folder.
 
+mod corpus;
 mod daemon;
 mod digest;
+mod hostile;
 mod html;
 mod matching;
 mod poll;
@@ -39,6 +41,45 @@ impl Env {
     /// Runs `sigwatch --config <config> args…` and returns its output.
     pub fn run(&self, args: &[&str]) -> Output {
         sigwatch(&self.config(), args)
+    }
+
+    /// Runs the binary like [`Env::run`], with `envs` set, and also returns that process's
+    /// peak resident set in bytes: its VmHWM in /proc, read every 10 ms while it runs. (The
+    /// rusage of a reaped child will not do: Linux carries the parent's high-water mark over
+    /// the exec, so a child of a large test process looks large.)
+    pub fn run_measured(&self, args: &[&str], envs: &[(&str, &str)]) -> (Output, u64) {
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        let child = Command::new(env!("CARGO_BIN_EXE_sigwatch"))
+            .arg("--config")
+            .arg(self.config())
+            .args(args)
+            .env_remove("RUST_LOG")
+            .envs(envs.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run sigwatch");
+        let status = format!("/proc/{}/status", child.id());
+        let done = std::sync::Arc::new(AtomicBool::new(false));
+        let peak = std::sync::Arc::new(AtomicU64::new(0));
+        let (d, p) = (done.clone(), peak.clone());
+        // The child is not reaped until wait_with_output returns, so its pid stays its own.
+        let watcher = std::thread::spawn(move || {
+            while !d.load(Ordering::SeqCst) {
+                let kib = std::fs::read_to_string(&status).ok().and_then(|s| {
+                    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+                    line.split_whitespace().nth(1)?.parse::<u64>().ok()
+                });
+                if let Some(kib) = kib {
+                    p.fetch_max(kib * 1024, Ordering::SeqCst);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        });
+        let output = child.wait_with_output().expect("wait for sigwatch");
+        done.store(true, Ordering::SeqCst);
+        watcher.join().unwrap();
+        (output, peak.load(Ordering::SeqCst))
     }
 
     /// Runs the binary and returns stdout, failing the test on a non-zero exit.
