@@ -318,7 +318,10 @@ fn de_size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
 }
 
 #[derive(Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "expected a number, or a string such as \"30s\" or \"10MiB\""
+)]
 enum NumOrStr {
     Num(u64),
     Str(String),
@@ -354,11 +357,22 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let mut cfg: Config = toml::from_str(text).map_err(|e| {
             let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+            let message = e.message().trim().to_string();
+            // A value of the wrong type is reported at the value: name its key as well.
+            let key = text
+                .lines()
+                .nth(line - 1)
+                .and_then(|l| l.split_once('='))
+                .map(|(k, _)| k.trim().trim_matches('"').to_string())
+                .filter(|k| !k.is_empty() && !k.starts_with('[') && !message.contains(k.as_str()));
             ConfigError::At {
                 path: path.to_path_buf(),
                 line,
                 col,
-                message: e.message().trim().to_string(),
+                message: match key {
+                    Some(k) => format!("{k}: {message}"),
+                    None => message,
+                },
             }
         })?;
         cfg.path = path.to_path_buf();

@@ -164,6 +164,7 @@ impl Ctx {
 
 fn check(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let cfg = ctx.config()?;
+    crate::digest::check_password(&cfg)?;
     let enabled = cfg.sources.iter().filter(|s| s.enabled).count();
     println!(
         "{}: ok ({} sources, {} enabled; {} watches; database {})",

@@ -15,6 +15,10 @@ use crate::schedule::SystemClock;
 
 pub fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let config_path = Config::locate(ctx.config.as_deref())?;
+    // A config that cannot work stops the daemon before it opens anything.
+    let cfg = Config::load(&config_path)?;
+    crate::digest::check_password(&cfg)?;
+    drop(cfg);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         let (tx, rx) = mpsc::channel(8);

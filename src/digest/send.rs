@@ -109,6 +109,31 @@ fn transport(cfg: &Config, smtp: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio
     Ok(builder.build())
 }
 
+/// Checks, before anything starts, that the SMTP password can be had as `[smtp]` says: an
+/// error names the config file, the line and the key.
+pub fn check_password(cfg: &Config) -> anyhow::Result<()> {
+    let Some(smtp) = cfg.smtp.as_ref().filter(|s| s.username.is_some()) else {
+        return Ok(());
+    };
+    password(cfg, smtp).map(drop).map_err(|e| {
+        let key = if smtp.password_file.is_some() {
+            "password_file"
+        } else {
+            "password_env"
+        };
+        let line = std::fs::read_to_string(&cfg.path)
+            .ok()
+            .and_then(|t| t.lines().position(|l| l.trim_start().starts_with(key)))
+            .map_or(String::new(), |n| format!(":{}", n + 1));
+        let msg = e.to_string();
+        anyhow::anyhow!(
+            "{}{line}: smtp.{key}: {}",
+            cfg.path.display(),
+            msg.strip_prefix("password: ").unwrap_or(&msg)
+        )
+    })
+}
+
 /// The SMTP password, from a file (refused when others can read it) or the environment;
 /// never from the config file, and never logged.
 fn password(cfg: &Config, smtp: &SmtpConfig) -> Result<String, DigestError> {
