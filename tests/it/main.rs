@@ -3,6 +3,7 @@
 
 mod configs;
 mod corpus;
+mod crash;
 mod daemon;
 mod digest;
 mod hostile;
