@@ -284,3 +284,45 @@ fn test_email_reaches_the_server_and_fails_clearly_without_smtp() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no [smtp]"));
 }
+
+#[test]
+fn while_the_server_is_down_digests_queue_and_then_all_arrive_in_order_once() {
+    // Ten 421s: the server is down through four digest rounds (each round retries every
+    // queued digest), then takes everything.
+    let (srv, smtp, env) = setup(&[Answer::Busy; 10], "");
+    for round in 0..4 {
+        if round > 0 {
+            let items: Vec<(String, String)> = (0..2)
+                .map(|i| (format!("down-{round}-{i}"), format!("Rare earth notice {round}-{i} from the outage")))
+                .collect();
+            let items: Vec<(&str, &str, &str)> = items.iter().map(|(g, t)| (g.as_str(), t.as_str(), "x")).collect();
+            srv.route("/feed.xml", Reply::ok("application/rss+xml", crate::rss(&items)));
+            env.ok(&["poll"]);
+        }
+        assert!(!env.run(&["digest"]).status.success(), "round {round}: reported as waiting");
+        assert!(smtp.accepted().is_empty());
+    }
+    let queued = env.json(&["digest", "--status", "--format", "json"]);
+    let queued = queued.as_array().unwrap();
+    assert_eq!(queued.len(), 4, "{queued:?}");
+    assert!(queued.iter().all(|d| d["status"] == "queued"), "{queued:?}");
+    // The server is back.
+    env.ok(&["digest"]);
+    let ids: Vec<String> = smtp
+        .accepted()
+        .iter()
+        .map(|m| {
+            let mail = mailparse::parse_mail(m.as_bytes()).unwrap();
+            mailparse::MailHeaderMap::get_first_value(&mail.headers[..], "Message-ID").unwrap()
+        })
+        .collect();
+    let mut expected: Vec<(i64, String)> = queued
+        .iter()
+        .map(|d| (d["id"].as_i64().unwrap(), d["message_id"].as_str().unwrap().to_string()))
+        .collect();
+    expected.sort();
+    let expected: Vec<String> = expected.into_iter().map(|(_, m)| m).collect();
+    assert_eq!(ids, expected, "all four, oldest first, once each");
+    env.ok(&["digest"]);
+    assert_eq!(smtp.accepted().len(), 4, "nothing is sent again");
+}
