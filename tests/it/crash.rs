@@ -236,3 +236,52 @@ fn kill_9_during_polls_and_digests_loses_nothing_and_mails_each_hit_once() {
         smtp.accepted().len()
     );
 }
+
+#[test]
+fn a_locked_database_is_reported_and_the_daemon_catches_up_when_it_is_released() {
+    let srv = Server::start();
+    srv.route("/f.xml", feed(0, 2));
+    let env = Env::new(&format!(
+        "[fetch]\ntimeout = \"5s\"\n[poll]\nschedule = \"* * * * * *\"\nspread = \"0s\"\n\
+         [[source]]\nname = \"f\"\nurl = \"{}\"\n{WATCHES}",
+        srv.url("/f.xml")
+    ));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sigwatch"))
+        .arg("--config")
+        .arg(env.config())
+        .arg("run")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let count = |env: &Env| -> i64 {
+        rusqlite::Connection::open(env.db())
+            .and_then(|c| c.query_row("SELECT count(*) FROM items", [], |r| r.get(0)))
+            .unwrap_or(0)
+    };
+    let wait = |what: &str, n: i64| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while count(&env) < n {
+            assert!(Instant::now() < deadline, "{what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait("the first poll", 2);
+    // Another process holds the write lock for longer than sigwatch's 10 s busy wait.
+    let holder = rusqlite::Connection::open(env.db()).unwrap();
+    holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    srv.route("/f.xml", feed(0, 4));
+    std::thread::sleep(Duration::from_secs(13));
+    assert!(child.try_wait().unwrap().is_none(), "the daemon keeps running");
+    holder.execute_batch("COMMIT").unwrap();
+    drop(holder);
+    wait("catching up after the lock is released", 4);
+    assert!(child.try_wait().unwrap().is_none(), "the daemon keeps running");
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    let mut log = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();
+    assert!(status.success(), "{log}");
+    assert!(log.contains("locked"), "the lock is logged: {log}");
+}

@@ -293,13 +293,22 @@ fn while_the_server_is_down_digests_queue_and_then_all_arrive_in_order_once() {
     for round in 0..4 {
         if round > 0 {
             let items: Vec<(String, String)> = (0..2)
-                .map(|i| (format!("down-{round}-{i}"), format!("Rare earth notice {round}-{i} from the outage")))
+                .map(|i| {
+                    (
+                        format!("down-{round}-{i}"),
+                        format!("Rare earth notice {round}-{i} from the outage"),
+                    )
+                })
                 .collect();
-            let items: Vec<(&str, &str, &str)> = items.iter().map(|(g, t)| (g.as_str(), t.as_str(), "x")).collect();
+            let items: Vec<(&str, &str, &str)> =
+                items.iter().map(|(g, t)| (g.as_str(), t.as_str(), "x")).collect();
             srv.route("/feed.xml", Reply::ok("application/rss+xml", crate::rss(&items)));
             env.ok(&["poll"]);
         }
-        assert!(!env.run(&["digest"]).status.success(), "round {round}: reported as waiting");
+        assert!(
+            !env.run(&["digest"]).status.success(),
+            "round {round}: reported as waiting"
+        );
         assert!(smtp.accepted().is_empty());
     }
     let queued = env.json(&["digest", "--status", "--format", "json"]);
@@ -318,7 +327,12 @@ fn while_the_server_is_down_digests_queue_and_then_all_arrive_in_order_once() {
         .collect();
     let mut expected: Vec<(i64, String)> = queued
         .iter()
-        .map(|d| (d["id"].as_i64().unwrap(), d["message_id"].as_str().unwrap().to_string()))
+        .map(|d| {
+            (
+                d["id"].as_i64().unwrap(),
+                d["message_id"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     expected.sort();
     let expected: Vec<String> = expected.into_iter().map(|(_, m)| m).collect();
