@@ -451,7 +451,10 @@ impl Poller {
                 error: e.to_string(),
             }
         });
-        let failures = match outcome {
+        let failures = match &outcome {
+            // Our own database failing (full disk, a lock held elsewhere) is not the source's
+            // fault: no backoff, so the next cycle catches up as soon as the condition clears.
+            Outcome::Failed { class, .. } if class == "store" => failures_before,
             Outcome::Failed { .. } => failures_before.saturating_add(1),
             _ => 0,
         };
