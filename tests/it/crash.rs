@@ -285,3 +285,150 @@ fn a_locked_database_is_reported_and_the_daemon_catches_up_when_it_is_released()
     assert!(status.success(), "{log}");
     assert!(log.contains("locked"), "the lock is logged: {log}");
 }
+
+/// Kills the daemon however the test ends.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Unmounts the test's small filesystem however the test ends.
+struct Mount(std::path::PathBuf);
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_is_reported_and_the_daemon_catches_up_when_there_is_room_again() {
+    // A real full disk: a 4 MiB tmpfs under the database. Mounting needs root; elsewhere the
+    // test says so and skips.
+    let env = Env::new("");
+    let dir = env.dir.path().join("small");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mounted = unsafe { libc::geteuid() } == 0
+        && Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
+            .arg(&dir)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+    if !mounted {
+        println!("skipped: mounting a small tmpfs needs root (and mount), which this run lacks");
+        return;
+    }
+    let _mount = Mount(dir.clone());
+    let srv = Server::start();
+    // Items of about 8 KiB each, one hit in the title: 800 of them cannot fit in 4 MiB.
+    let big = |n: usize| {
+        let pad = "lorem ipsum dolor sit amet ".repeat(300);
+        let items: Vec<(String, String, String)> = (0..n)
+            .map(|i| {
+                (
+                    format!("b{i}"),
+                    format!("Rare earth notice {i}"),
+                    format!("{pad}{i}"),
+                )
+            })
+            .collect();
+        let items: Vec<(&str, &str, &str)> = items
+            .iter()
+            .map(|(g, t, d)| (g.as_str(), t.as_str(), d.as_str()))
+            .collect();
+        Reply::ok("application/rss+xml", rss(&items))
+    };
+    srv.route("/f.xml", big(2));
+    std::fs::write(
+        env.config(),
+        format!(
+            "[storage]\npath = \"{}\"\n[fetch]\ntimeout = \"10s\"\nmax_body = \"64MiB\"\n[poll]\nschedule = \"* * * * * *\"\nspread = \"0s\"\n\
+             [[source]]\nname = \"f\"\nurl = \"{}\"\n{WATCHES}",
+            dir.join("sigwatch.db").display(),
+            srv.url("/f.xml")
+        ),
+    )
+    .unwrap();
+    let mut child = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_sigwatch"))
+            .arg("--config")
+            .arg(env.config())
+            .arg("run")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let child = &mut child.0;
+    // The log, read as it comes.
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    {
+        let (log, mut err) = (log.clone(), child.stderr.take().unwrap());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = std::io::Read::read(&mut err, &mut buf) {
+                if n == 0 {
+                    break;
+                }
+                log.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+    }
+    let db = dir.join("sigwatch.db");
+    let count = || -> i64 {
+        rusqlite::Connection::open(&db)
+            .and_then(|c| c.query_row("SELECT count(*) FROM items", [], |r| r.get(0)))
+            .unwrap_or(0)
+    };
+    let wait = |what: &str, n: i64| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while count() < n {
+            assert!(
+                Instant::now() < deadline,
+                "{what}: {} items; log:\n{}",
+                count(),
+                log.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    wait("the first poll", 2);
+    srv.route("/f.xml", big(800));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !log.lock().unwrap().contains("full") {
+        assert!(
+            Instant::now() < deadline,
+            "no full disk logged: {}",
+            log.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the daemon keeps running on a full disk"
+    );
+    assert!(count() < 800, "800 items cannot fit");
+    // Room again.
+    let grown = Command::new("mount")
+        .args(["-o", "remount,size=64m"])
+        .arg(&dir)
+        .status()
+        .unwrap();
+    assert!(grown.success());
+    wait("catching up once there is room", 800);
+    assert!(child.try_wait().unwrap().is_none(), "the daemon keeps running");
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{}", log.lock().unwrap());
+    let check: String = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+}
