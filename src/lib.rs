@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod digest;
+pub mod fuzzing;
 pub mod item;
 pub mod opml;
 pub mod poll;

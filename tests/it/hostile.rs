@@ -701,53 +701,16 @@ fn hostile_servers_in_one_poll_each_end_classified_and_the_good_source_is_stored
 }
 
 /// Inputs the fuzzer (fuzz/run.sh) once crashed on, and seeds of the same kind, replayed
-/// through the same path as the fuzz target: decode, parse as feed, html and json, match.
+/// through the fuzz target's own path (`sigwatch::fuzzing::pipeline`).
 #[test]
 fn fuzz_regressions_never_panic() {
-    use sigwatch::source::{HtmlSpec, JsonSpec, parse_feed, parse_html, parse_json};
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions");
     let cfg = sigwatch::config::Config::parse(crate::WATCHES, std::path::Path::new("w.toml")).unwrap();
     let m = sigwatch::watch::Matcher::new(&cfg.watch).unwrap();
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).expect("tests/fuzz-regressions") {
         let data = std::fs::read(entry.unwrap().path()).unwrap();
-        let mut items = Vec::new();
-        for ct in [None, Some("application/rss+xml; charset=gbk"), Some("text/html")] {
-            items.extend(
-                parse_feed(&data, ct, "http://127.0.0.1/")
-                    .map(|p| p.items)
-                    .unwrap_or_default(),
-            );
-        }
-        let html = HtmlSpec {
-            item: "li",
-            title: "a",
-            date: Some("span"),
-            summary: Some("p"),
-            ..Default::default()
-        };
-        items.extend(
-            parse_html(&data, None, "http://127.0.0.1/", &html)
-                .map(|p| p.items)
-                .unwrap_or_default(),
-        );
-        let json = JsonSpec {
-            items: "results",
-            title: "title",
-            link: Some("html_url"),
-            date: Some("publication_date"),
-            ..Default::default()
-        };
-        items.extend(
-            parse_json(&data, None, "http://127.0.0.1/", &json)
-                .map(|p| p.items)
-                .unwrap_or_default(),
-        );
-        for it in &items {
-            let _ = m.find(&it.title, &it.summary);
-        }
-        let text = String::from_utf8_lossy(&data);
-        let _ = m.find(&text, &text);
+        sigwatch::fuzzing::pipeline(&data, &m);
         n += 1;
     }
     assert!(n >= 2, "the seeds are there");

@@ -1,0 +1,46 @@
+//! The path every fetched body takes, as one function over arbitrary bytes: decode, parse as
+//! a feed, an html list page and a JSON API, then normalize and match every item, and the raw
+//! text too. The fuzz target (`fuzz/`) and the replay of its past crashes
+//! (`tests/fuzz-regressions/`) both run this, so they test the same thing.
+
+use crate::source::{HtmlSpec, JsonSpec, parse_feed, parse_html, parse_json};
+use crate::watch::Matcher;
+
+/// Runs `data` through every parser and `matcher`; returns how many items were read. Any
+/// panic is a bug.
+pub fn pipeline(data: &[u8], matcher: &Matcher) -> usize {
+    let types = [None, Some("application/rss+xml; charset=gbk"), Some("text/html")];
+    let ct = types[data.first().map_or(0, |b| *b as usize % types.len())];
+    let mut items = Vec::new();
+    if let Ok(p) = parse_feed(data, ct, "http://127.0.0.1/feed") {
+        items.extend(p.items);
+    }
+    let html = HtmlSpec {
+        item: "li",
+        title: "a",
+        date: Some("span"),
+        summary: Some("p"),
+        ..Default::default()
+    };
+    if let Ok(p) = parse_html(data, ct, "http://127.0.0.1/list", &html) {
+        items.extend(p.items);
+    }
+    let json = JsonSpec {
+        items: "results",
+        title: "title",
+        link: Some("html_url"),
+        date: Some("publication_date"),
+        ..Default::default()
+    };
+    if let Ok(p) = parse_json(data, Some("application/json"), "http://127.0.0.1/api", &json) {
+        items.extend(p.items);
+    }
+    for it in &items {
+        let _ = matcher.find(&it.title, &it.summary);
+        let _ = crate::signals::signature(&it.title, &crate::text::plain_text(&it.summary));
+    }
+    // The raw text as a title and a summary too: matching must take any string.
+    let text = String::from_utf8_lossy(data);
+    let _ = matcher.find(&text, &text);
+    items.len()
+}
