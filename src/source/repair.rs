@@ -59,15 +59,27 @@ pub(super) fn normalise_rss_root(text: &str, root_at: usize) -> Cow<'_, str> {
     format!("{}<rss{attrs}{}", &text[..root_at], &text[root_at + tag_len..]).into()
 }
 
+/// What [`fix_markup`] changed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(super) struct MarkupFixes {
+    /// Bare `&`s escaped.
+    pub ampersands: usize,
+    /// XML declarations found after the start of the document, removed.
+    pub declarations: usize,
+}
+
 /// Escapes each `&` that does not start an entity or character reference (a bare `&` in a
-/// link's query string is the commonest fatal error in real feeds). CDATA sections,
-/// comments and processing instructions are copied as they are. Returns the count fixed.
-pub(super) fn escape_bare_ampersands(text: &str) -> (Cow<'_, str>, usize) {
-    if !text.contains('&') {
-        return (text.into(), 0);
+/// link's query string is the commonest fatal error in real feeds), and removes XML
+/// declarations anywhere but at the very start (two documents pasted together; the XML
+/// parser under feed-rs panics when a later one names another encoding). CDATA sections,
+/// comments and other processing instructions are copied as they are.
+pub(super) fn fix_markup(text: &str) -> (Cow<'_, str>, MarkupFixes) {
+    let late_declaration = text.get(1..).is_some_and(|t| t.contains("<?xml"));
+    if !text.contains('&') && !late_declaration {
+        return (text.into(), MarkupFixes::default());
     }
     let mut out = String::with_capacity(text.len() + 64);
-    let mut fixed = 0;
+    let mut fixed = MarkupFixes::default();
     let mut rest = text;
     loop {
         let Some(next) = rest.find(['&', '<']) else {
@@ -85,14 +97,18 @@ pub(super) fn escape_bare_ampersands(text: &str) -> (Cow<'_, str>, usize) {
                     .map_or(rest.len(), |i| open.len() + i + close.len())
             });
         if let Some(end) = verbatim_end {
-            out.push_str(&rest[..end]);
+            if out.is_empty() || !is_declaration(rest) {
+                out.push_str(&rest[..end]);
+            } else {
+                fixed.declarations += 1;
+            }
             rest = &rest[end..];
         } else if rest.starts_with('&') {
             if is_reference(&rest[1..]) {
                 out.push('&');
             } else {
                 out.push_str("&amp;");
-                fixed += 1;
+                fixed.ampersands += 1;
             }
             rest = &rest[1..];
         } else {
@@ -100,11 +116,19 @@ pub(super) fn escape_bare_ampersands(text: &str) -> (Cow<'_, str>, usize) {
             rest = &rest[1..];
         }
     }
-    if fixed == 0 {
-        (text.into(), 0)
+    if fixed == MarkupFixes::default() {
+        (text.into(), fixed)
     } else {
         (out.into(), fixed)
     }
+}
+
+/// True when `pi` starts an XML declaration (`<?xml` then a space or `?`), not another
+/// processing instruction such as `<?xml-stylesheet`.
+fn is_declaration(pi: &str) -> bool {
+    pi.strip_prefix("<?xml")
+        .and_then(|r| r.chars().next())
+        .is_some_and(|c| c == '?' || c.is_ascii_whitespace())
 }
 
 /// True when `after` (the text after a `&`) starts `name;`, `#123;` or `#x1F;`.
@@ -133,15 +157,29 @@ mod tests {
     fn bare_ampersands_are_escaped_outside_cdata_and_comments() {
         let doc = "<a href=\"/x?a=1&b=2\">A & B &amp; &#160; &#x4E2D; &nbsp;</a>\
                    <![CDATA[R&D]]><!-- Q&A --><?pi x&y?>&中文中文中文中文中文中文中文中文中文中文中文中文&lt;";
-        let (fixed, n) = escape_bare_ampersands(doc);
-        assert_eq!(n, 3);
+        let (fixed, n) = fix_markup(doc);
+        assert_eq!(n.ampersands, 3);
         assert_eq!(
             fixed,
             "<a href=\"/x?a=1&amp;b=2\">A &amp; B &amp; &#160; &#x4E2D; &nbsp;</a>\
              <![CDATA[R&D]]><!-- Q&A --><?pi x&y?>&amp;中文中文中文中文中文中文中文中文中文中文中文中文&lt;"
         );
-        let (same, n) = escape_bare_ampersands("<x>&lt;&#1;</x><![CDATA[&");
-        assert_eq!((same.as_ref(), n), ("<x>&lt;&#1;</x><![CDATA[&", 0));
+        let (same, n) = fix_markup("<x>&lt;&#1;</x><![CDATA[&");
+        assert_eq!((same.as_ref(), n), ("<x>&lt;&#1;</x><![CDATA[&", MarkupFixes::default()));
+    }
+
+    #[test]
+    fn only_the_first_xml_declaration_is_kept() {
+        let doc = "<?xml version=\"1.0\"?><rss><?xml-stylesheet href=\"s\"?>\
+                   <![CDATA[<?xml x?>]]><?xml version='1.0' encoding='iso-8859-1'?><?xml?></rss>";
+        let (fixed, n) = fix_markup(doc);
+        assert_eq!(n.declarations, 2);
+        assert_eq!(
+            fixed,
+            "<?xml version=\"1.0\"?><rss><?xml-stylesheet href=\"s\"?><![CDATA[<?xml x?>]]></rss>"
+        );
+        let ok = "<?xml version=\"1.0\"?><rss/>";
+        assert_eq!(fix_markup(ok), (ok.into(), MarkupFixes::default()));
     }
 
     #[test]
