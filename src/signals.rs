@@ -294,7 +294,7 @@ fn splitmix(mut x: u64) -> u64 {
 }
 
 /// The estimated Jaccard similarity of two signatures: the share of equal positions.
-pub fn similarity(a: &[u32], b: &[u32]) -> f64 {
+pub fn similarity<T: PartialEq>(a: &[T], b: &[T]) -> f64 {
     if a.len() != b.len() || a.is_empty() {
         return 0.0;
     }

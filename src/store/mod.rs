@@ -129,6 +129,8 @@ impl Store {
         // Savepoints (one per source within a batch) journal pages in memory, not in a
         // temporary file written and read back for every source.
         self.conn.pragma_update(None, "temp_store", "MEMORY")?;
+        // Saving an item runs a score of statements; the default cache of 16 would evict them.
+        self.conn.set_prepared_statement_cache_capacity(64);
         Ok(())
     }
 
@@ -170,3 +172,19 @@ fn from_ts(t: i64) -> DateTime<Utc> {
 
 #[cfg(test)]
 mod tests;
+
+/// Runs `sql` from the connection's cache of prepared statements: the write path runs the
+/// same few statements for every item, and preparing one costs more than running it.
+fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
+}
+
+/// [`exec`] for a query of one row.
+fn one<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.prepare_cached(sql)?.query_row(params, f)
+}

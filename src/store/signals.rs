@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::write::{NewItem, insert_hit};
-use super::{Result, Store, from_ts, to_ts};
+use super::{Result, Store, exec, from_ts, one, to_ts};
 use crate::signals::{self as sig, SignalsConfig};
 
 /// The settings the store applies while saving.
@@ -53,30 +53,31 @@ pub(super) fn revisit(
     new: &NewItem,
     now: i64,
 ) -> Result<Revisit> {
-    let row = tx
-        .query_row(
-            "SELECT id, title, summary, text, fingerprint, status, coalesce(revised, first_seen)
+    let row = one(
+        tx,
+        "SELECT id, title, summary, text, fingerprint, status, coalesce(revised, first_seen)
              FROM items WHERE source_id = ?1 AND uid = ?2",
-            params![source_id, uid],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                    r.get::<_, i64>(6)?,
-                ))
-            },
-        )
-        .optional()?;
+        params![source_id, uid],
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, i64>(6)?,
+            ))
+        },
+    )
+    .optional()?;
     let Some((id, title, summary, text, fingerprint, status, fetched)) = row else {
         return Ok(Revisit::default());
     };
     let mut out = Revisit::default();
     if status.as_deref() == Some("withdrawn") {
-        tx.execute(
+        exec(
+            tx,
             "UPDATE items SET status = CASE WHEN EXISTS (SELECT 1 FROM revisions WHERE item_id = ?1)
                                        THEN 'edited' END WHERE id = ?1",
             [id],
@@ -87,7 +88,8 @@ pub(super) fn revisit(
     let Some(what) = sig::changed(&old, &new.fingerprint, new.check_text) else {
         return Ok(out);
     };
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO revisions(item_id, title, summary, text, fetched, replaced) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![id, title, summary, text, fetched, now],
     )?;
@@ -102,7 +104,8 @@ pub(super) fn revisit(
     } else {
         sig::fingerprint(&new.item.title, &text)
     };
-    tx.execute(
+    exec(
+        tx,
         "UPDATE items SET title = ?2, summary = ?3, text = ?4, fingerprint = ?5, revised = ?6, status = 'edited'
          WHERE id = ?1",
         params![id, new.item.title, new_summary, new_text, fingerprint, now],
@@ -131,7 +134,8 @@ pub(super) fn revisit(
 }
 
 fn event(tx: &rusqlite::Connection, item_id: i64, kind: &str, at: i64, detail: &str) -> Result<()> {
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO events(item_id, kind, at, detail) VALUES (?1, ?2, ?3, ?4)",
         params![item_id, kind, at, detail],
     )?;
@@ -163,17 +167,17 @@ pub(super) fn withdrawals(
     let cutoff = to_ts(now - s.withdraw_window);
     let mut n = 0;
     for uid in before[..last_kept].iter().filter(|u| !listed.contains(*u)) {
-        let row: Option<(i64, Option<String>)> = tx
-            .query_row(
-                "SELECT id, status FROM items WHERE source_id = ?1 AND uid = ?2 AND first_seen >= ?3",
-                params![source_id, uid, cutoff],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
+        let row: Option<(i64, Option<String>)> = one(
+            tx,
+            "SELECT id, status FROM items WHERE source_id = ?1 AND uid = ?2 AND first_seen >= ?3",
+            params![source_id, uid, cutoff],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
         if let Some((id, status)) = row
             && status.as_deref() != Some("withdrawn")
         {
-            tx.execute("UPDATE items SET status = 'withdrawn' WHERE id = ?1", [id])?;
+            exec(tx, "UPDATE items SET status = 'withdrawn' WHERE id = ?1", [id])?;
             event(
                 tx,
                 id,
@@ -191,25 +195,35 @@ pub(super) fn withdrawals(
 /// copies without a query per band. Loaded from `signatures` on first use (items first seen
 /// within the fold window) and reloaded once a day, so it holds about the window's items with
 /// hits; dropped whenever a save fails, since it may then hold rows that were rolled back.
+///
+/// Kept small, since a daemon holds it all day: each signature value is kept as its low 16
+/// bits (two values that differ agree there once in 65,536 times, which moves no estimate by
+/// a visible amount), items live in one vector, and bands are 32-bit keys chained through a
+/// second one. About 800 bytes an item.
 #[derive(Debug, Default)]
 pub struct FoldIndex {
     loaded: Option<DateTime<Utc>>,
-    /// Band key → the newest entry of `links` with that band. Most bands belong to one item,
-    /// so a map to one index and a shared list of links is several times smaller than a map
-    /// to vectors.
-    heads: HashMap<i64, u32>,
-    /// (item, the previous entry with the same band, or `NO_LINK`).
-    links: Vec<(i64, u32)>,
-    /// Item → (source, first seen, signature).
-    items: HashMap<i64, (i64, i64, Box<[u32]>)>,
+    /// Band key → the newest entry of `links` with that band.
+    heads: HashMap<u32, u32>,
+    /// (the entry of `entries`, the previous entry of `links` with the same band, or `NO_LINK`).
+    links: Vec<(u32, u32)>,
+    entries: Vec<Entry>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    item: i64,
+    source: i64,
+    first_seen: i64,
+    sig: [u16; sig::SIG_LEN],
 }
 
 const NO_LINK: u32 = u32::MAX;
 
-/// The index holds at most about this many items (about 1.5 KB each): past it, it is
-/// reloaded with the newest half. A day of real sources has far fewer items with hits; a flood
-/// of them must not grow the daemon without bound.
-const MAX_INDEXED: usize = 16_000;
+/// The index holds at most about this many items: past it, it is reloaded with the newest
+/// half. A few days of real sources have far fewer items with hits; a flood of them must not
+/// grow the daemon without bound.
+const MAX_INDEXED: usize = 8_000;
 
 /// A band shared by more items than this is common text (boilerplate, a repeated headline);
 /// only its newest items are looked at, which bounds the work for one new item.
@@ -228,7 +242,7 @@ impl FoldIndex {
         if self
             .loaded
             .is_some_and(|t| now - t < chrono::Duration::days(1) && t <= now)
-            && self.items.len() < MAX_INDEXED
+            && self.entries.len() < MAX_INDEXED
         {
             return Ok(());
         }
@@ -236,7 +250,7 @@ impl FoldIndex {
             loaded: Some(now),
             ..Default::default()
         };
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare_cached(
             "SELECT * FROM (
                  SELECT g.item_id, g.sig, i.source_id, i.first_seen FROM signatures g
                  JOIN items i ON i.id = g.item_id
@@ -256,30 +270,41 @@ impl FoldIndex {
         )?;
         for row in rows {
             let (id, blob, source, first_seen) = row?;
-            self.add(id, source, first_seen, sig::sig_from_blob(&blob));
+            self.add(id, source, first_seen, &sig::sig_from_blob(&blob));
         }
         Ok(())
     }
 
-    fn add(&mut self, id: i64, source: i64, first_seen: i64, signature: Vec<u32>) {
-        for b in sig::bands(&signature) {
-            let Ok(at) = u32::try_from(self.links.len()) else {
-                return;
-            };
-            let previous = self.heads.insert(b, at).unwrap_or(NO_LINK);
-            self.links.push((id, previous));
+    fn add(&mut self, item: i64, source: i64, first_seen: i64, signature: &[u32]) {
+        let (Ok(entry), Ok(first_link)) = (
+            u32::try_from(self.entries.len()),
+            u32::try_from(self.links.len() + sig::BANDS),
+        ) else {
+            return;
+        };
+        if signature.len() != sig::SIG_LEN || first_link == NO_LINK {
+            return;
         }
-        self.items
-            .insert(id, (source, first_seen, signature.into_boxed_slice()));
+        for b in sig::bands(signature) {
+            let at = self.links.len() as u32;
+            let previous = self.heads.insert(b as u32, at).unwrap_or(NO_LINK);
+            self.links.push((entry, previous));
+        }
+        self.entries.push(Entry {
+            item,
+            source,
+            first_seen,
+            sig: short(signature),
+        });
     }
 
-    /// The newest items with band `b`, newest first, at most `BAND_CANDIDATES`.
-    fn with_band(&self, b: i64) -> impl Iterator<Item = i64> + '_ {
-        let mut at = self.heads.get(&b).copied().unwrap_or(NO_LINK);
+    /// The newest entries with band `b`, newest first, at most `BAND_CANDIDATES`.
+    fn with_band(&self, b: i64) -> impl Iterator<Item = u32> + '_ {
+        let mut at = self.heads.get(&(b as u32)).copied().unwrap_or(NO_LINK);
         std::iter::from_fn(move || {
-            let &(id, previous) = self.links.get(at as usize)?;
+            let &(entry, previous) = self.links.get(at as usize)?;
             at = previous;
-            Some(id)
+            Some(entry)
         })
         .take(BAND_CANDIDATES)
     }
@@ -287,31 +312,37 @@ impl FoldIndex {
     /// The most similar item of another source first seen at or after `since`, among the
     /// candidates sharing the most bands; ties go to the older item.
     fn best(&self, signature: &[u32], source: i64, since: i64) -> Option<(f64, i64)> {
-        let mut shared: HashMap<i64, usize> = HashMap::new();
+        let mut shared: HashMap<u32, usize> = HashMap::new();
         for b in sig::bands(signature) {
-            for id in self.with_band(b) {
-                *shared.entry(id).or_default() += 1;
+            for entry in self.with_band(b) {
+                *shared.entry(entry).or_default() += 1;
             }
         }
-        let mut ranked: Vec<(usize, i64)> = shared
+        let mut ranked: Vec<(usize, &Entry)> = shared
             .into_iter()
-            .filter(|(id, _)| {
-                self.items
-                    .get(id)
-                    .is_some_and(|(src, seen, _)| *src != source && *seen >= since)
-            })
-            .map(|(id, n)| (n, id))
+            .filter_map(|(at, n)| Some((n, self.entries.get(at as usize)?)))
+            .filter(|(_, e)| e.source != source && e.first_seen >= since)
             .collect();
-        ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.item.cmp(&b.1.item)));
+        let mine = short(signature);
         ranked
             .into_iter()
             .take(CANDIDATES)
-            .map(|(_, id)| (sig::similarity(signature, &self.items[&id].2), id))
+            .map(|(_, e)| (sig::similarity(&mine, &e.sig), e.item))
             .fold(None, |best: Option<(f64, i64)>, (sim, id)| match best {
                 Some((b, bid)) if b > sim || (b == sim && bid < id) => Some((b, bid)),
                 _ => Some((sim, id)),
             })
     }
+}
+
+/// A signature's values cut to their low 16 bits, as the index keeps them.
+fn short(signature: &[u32]) -> [u16; sig::SIG_LEN] {
+    let mut out = [0; sig::SIG_LEN];
+    for (o, v) in out.iter_mut().zip(signature) {
+        *o = *v as u16;
+    }
+    out
 }
 
 /// Stores a new item's signature and folds it into the story of the most similar item of
@@ -330,7 +361,7 @@ pub(super) fn fold(
     let best = index.best(signature, source_id, to_ts(now - s.fold_window));
     tx.prepare_cached("INSERT INTO signatures(item_id, sig) VALUES (?1, ?2)")?
         .execute(params![item_id, sig::sig_to_blob(signature)])?;
-    index.add(item_id, source_id, to_ts(now), signature.to_vec());
+    index.add(item_id, source_id, to_ts(now), signature);
     let Some((sim, other)) = best.filter(|(sim, _)| *sim >= s.fold_threshold) else {
         return Ok(false);
     };

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use super::{Result, Store, StoreError, from_ts, signals, to_ts};
+use super::{Result, Store, StoreError, exec, from_ts, one, signals, to_ts};
 use crate::item::Item;
 use crate::watch::Hit;
 
@@ -240,20 +240,23 @@ fn save_in(
     now: DateTime<Utc>,
 ) -> Result<SaveStats> {
     let now_ts = to_ts(now);
-    let source_id: i64 = tx
-        .query_row("SELECT id FROM sources WHERE name = ?1", [source], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| StoreError::UnknownSource(source.to_string()))?;
+    let source_id: i64 = one(tx, "SELECT id FROM sources WHERE name = ?1", [source], |r| {
+        r.get(0)
+    })
+    .optional()?
+    .ok_or_else(|| StoreError::UnknownSource(source.to_string()))?;
     match record {
         FetchRecord::NotModified => {
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE sources SET last_fetch = ?2, last_status = 'not-modified', last_error = NULL,
                         consecutive_failures = 0, failing_since = NULL, last_success = ?2 WHERE id = ?1",
                 params![source_id, now_ts],
             )?;
         }
         FetchRecord::Fetched { etag, last_modified } => {
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE sources SET last_fetch = ?2, last_status = 'ok', last_error = NULL,
                         consecutive_failures = 0, failing_since = NULL, last_success = ?2, etag = ?3,
                         last_modified = ?4
@@ -262,7 +265,8 @@ fn save_in(
             )?;
         }
         FetchRecord::Failed { error } => {
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE sources SET last_fetch = ?2, last_status = 'error', last_error = ?3,
                         consecutive_failures = consecutive_failures + 1,
                         failing_since = coalesce(failing_since, ?2) WHERE id = ?1",
@@ -273,7 +277,8 @@ fn save_in(
     let mut stats = SaveStats::default();
     // Hits of a source's first fetch with items are its backlog: stored, not mailed.
     let backlog = !items.is_empty()
-        && !tx.query_row(
+        && !one(
+            tx,
             "SELECT EXISTS (SELECT 1 FROM items WHERE source_id = ?1)",
             [source_id],
             |r| r.get::<_, bool>(0),
