@@ -132,3 +132,30 @@ fn derived_chinese_encodings_all_decode() {
     }
     assert_eq!(n, 6);
 }
+
+#[test]
+fn authors_written_the_chinese_way_keep_the_feed() {
+    // feed-rs 3.0.0 panicked on these (one byte sliced off a full-width colon or bracket);
+    // the patched copy in vendor/feed-rs keeps every item.
+    let xml = r#"<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>部网站</title>
+        <managingEditor>编辑：liming@mofcom.gov.cn</managingEditor>
+        <item><title>稀土 一</title><link>http://p.test/1</link><author>李明（liming@mofcom.gov.cn）</author></item>
+        <item><title>稀土 二</title><link>http://p.test/2</link><dc:creator>liming@mofcom.gov.cn（李明）</dc:creator></item>
+        </channel></rss>"#;
+    let p = parse_feed(xml.as_bytes(), None, BASE).unwrap();
+    assert_eq!(p.items.len(), 2);
+    let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"J","authors":[{"name":"编辑：a@b.cn"}],
+        "items":[{"id":"1","url":"https://x.test/1","title":"AI rules","authors":[{"name":"作者：a@b.cn"}]}]}"#;
+    let p = parse_feed(json.as_bytes(), None, BASE).unwrap();
+    assert_eq!(p.items.len(), 1);
+}
+
+#[test]
+fn a_second_xml_declaration_is_dropped_with_a_warning() {
+    let xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel><title>t</title>\
+               <?xml version='1.0' encoding='iso-8859-1'?><item><title>稀土</title><link>http://p.test/1</link></item>\
+               </channel></rss>";
+    let p = parse_feed(xml.as_bytes(), None, BASE).unwrap();
+    assert_eq!(p.items.len(), 1);
+    assert!(p.warnings.iter().any(|w| w.contains("XML declaration")), "{:?}", p.warnings);
+}
