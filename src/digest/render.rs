@@ -133,47 +133,35 @@ pub fn sections(
     let mut out: Vec<Section> = by_watch
         .into_iter()
         .map(|(watch, hs)| {
-            // One entry per story, from its newest hit (hits arrive newest first).
-            let mut entries: Vec<(i64, Entry)> = Vec::new();
+            // One entry per story, in the order of its newest hit (hits arrive newest first),
+            // shown as the story's first item (the one its copies were folded into) when that
+            // has a hit here, else as that newest hit: which copy heads the entry must not
+            // depend on which feed answered first.
+            let mut stories: Vec<(i64, Vec<&PendingHit>)> = Vec::new();
             for h in &hs {
-                let score = h.score + status_bonus(signals, h.status.as_deref());
-                if let Some((_, e)) = entries.iter_mut().find(|(story, _)| *story == h.story) {
-                    if e.term != h.term && !e.more_terms.contains(&h.term) {
-                        e.more_terms.push(h.term.clone());
-                    }
-                    e.score = e.score.max(score);
-                    e.alerted |= h.alerted;
-                    continue;
+                match stories.iter_mut().find(|(story, _)| *story == h.story) {
+                    Some((_, group)) => group.push(h),
+                    None => stories.push((h.story, vec![h])),
                 }
-                let own = Copy {
-                    source: h.source.clone(),
-                    link: h.link.clone(),
-                };
-                let others = copies
-                    .get(&h.story)
-                    .map(|c| c.iter().filter(|c| **c != own).cloned().collect())
-                    .unwrap_or_default();
-                entries.push((
-                    h.story,
-                    Entry {
-                        title: h.title.clone(),
-                        link: h.link.clone(),
-                        source: h.source.clone(),
-                        date: h.date,
-                        term: h.term.clone(),
-                        snippet: h.snippet.clone(),
-                        snippet_match: h.snippet_match,
-                        more_terms: Vec::new(),
-                        alerted: h.alerted,
-                        score,
-                        status: h.status.clone(),
-                        top: false,
-                        copies: others,
-                    },
-                ));
             }
+            let score = |h: &PendingHit| h.score + status_bonus(signals, h.status.as_deref());
+            let entries: Vec<Entry> = stories
+                .iter()
+                .map(|(story, group)| {
+                    let lead = group.iter().find(|h| h.item_id == *story).unwrap_or(&group[0]);
+                    let mut e = entry(lead, score(lead), copies);
+                    for h in group {
+                        if e.term != h.term && !e.more_terms.contains(&h.term) {
+                            e.more_terms.push(h.term.clone());
+                        }
+                        e.score = e.score.max(score(h));
+                        e.alerted |= h.alerted;
+                    }
+                    e
+                })
+                .collect();
             let items = entries.len();
-            let mut shown: Vec<Entry> = entries.into_iter().map(|(_, e)| e).collect();
+            let mut shown = entries;
             // Stable: among equal scores the newest stays first.
             shown.sort_by(|a, b| b.score.total_cmp(&a.score));
             shown.truncate(max_per_watch);
@@ -189,6 +177,33 @@ pub fn sections(
         .collect();
     mark_top(&mut out, signals.top);
     out
+}
+
+/// A digest entry for hit `h`, listing the story's other copies.
+fn entry(h: &PendingHit, score: f64, copies: &HashMap<i64, Vec<Copy>>) -> Entry {
+    let own = Copy {
+        source: h.source.clone(),
+        link: h.link.clone(),
+    };
+    let others = copies
+        .get(&h.story)
+        .map(|c| c.iter().filter(|c| **c != own).cloned().collect())
+        .unwrap_or_default();
+    Entry {
+        title: h.title.clone(),
+        link: h.link.clone(),
+        source: h.source.clone(),
+        date: h.date,
+        term: h.term.clone(),
+        snippet: h.snippet.clone(),
+        snippet_match: h.snippet_match,
+        more_terms: Vec::new(),
+        alerted: h.alerted,
+        score,
+        status: h.status.clone(),
+        top: false,
+        copies: others,
+    }
 }
 
 /// Marks the `n` highest-scoring stories (by title and source), wherever they appear.
@@ -647,5 +662,57 @@ mod tests {
     #[test]
     fn headers_lose_control_characters() {
         assert_eq!(header_safe("a\r\nBcc: x@y\u{0}\tz"), "a Bcc: x@y z");
+    }
+
+    #[test]
+    fn a_story_is_shown_as_its_first_item_whatever_copy_came_last() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 27, 8, 30, 0).unwrap();
+        let hit = |id: i64, item_id: i64, source: &str, title: &str, term: &str| PendingHit {
+            id,
+            item_id,
+            watch: "export-controls".into(),
+            term: term.into(),
+            source: source.into(),
+            title: title.into(),
+            link: None,
+            date: at,
+            snippet: title.into(),
+            snippet_match: (0, 0),
+            alerted: false,
+            score: 1.0,
+            status: None,
+            story: 10,
+            folded: true,
+        };
+        // Newest first: two copies (items 12 and 11) before the story's first item (10).
+        let hits = [
+            hit(
+                3,
+                12,
+                "chinadaily",
+                "Gallium export controls to take effect",
+                "export controls",
+            ),
+            hit(2, 11, "globaltimes", "China imposes gallium controls", "gallium"),
+            hit(1, 10, "xinhua", "China to control gallium exports", "export"),
+        ];
+        let copies = HashMap::from([(
+            10,
+            ["xinhua", "globaltimes", "chinadaily"]
+                .map(|s| Copy {
+                    source: s.into(),
+                    link: None,
+                })
+                .to_vec(),
+        )]);
+        let sections = sections(&hits, 10, &SignalsConfig::default(), &copies);
+        let e = &sections[0].entries;
+        assert_eq!(e.len(), 1);
+        assert_eq!(
+            (e[0].source.as_str(), e[0].title.as_str()),
+            ("xinhua", "China to control gallium exports")
+        );
+        assert_eq!(e[0].more_terms, ["export controls", "gallium"]);
+        assert_eq!(e[0].copies.len(), 2);
     }
 }

@@ -338,10 +338,17 @@ fn copies_from_three_feeds_fold_into_one_story() {
     // The digest shows each story once, reported by its three sources.
     let text = digest_text(&env);
     assert_eq!(text.matches("reported by 3 sources").count(), 2, "{text}");
-    assert!(
-        !text.contains("China imposes export controls on gallium, germanium items"),
-        "copies are folded: {text}"
-    );
+    // Each story shows once, under one of its three headlines: whichever feed was stored
+    // first (the feeds are polled at once, so that varies from run to run).
+    let shown = [
+        "China to impose export controls on gallium, germanium",
+        "China imposes export controls on gallium, germanium items",
+        "Gallium, germanium export controls to take effect",
+    ]
+    .iter()
+    .filter(|t| text.contains(*t))
+    .count();
+    assert_eq!(shown, 1, "copies are folded: {text}");
     assert!(
         text.contains("China to require export permits for some graphite products"),
         "{text}"
