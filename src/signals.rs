@@ -306,10 +306,10 @@ pub fn bands(sig: &[u32]) -> Vec<i64> {
     sig.chunks(ROWS)
         .enumerate()
         .map(|(i, rows)| {
-            let mut bytes = Vec::with_capacity(4 * ROWS + 1);
-            bytes.push(i as u8);
-            for r in rows {
-                bytes.extend_from_slice(&r.to_le_bytes());
+            let mut bytes = [0u8; 4 * ROWS + 1];
+            bytes[0] = i as u8;
+            for (at, r) in rows.iter().enumerate() {
+                bytes[1 + 4 * at..5 + 4 * at].copy_from_slice(&r.to_le_bytes());
             }
             xxh3_64(&bytes) as i64
         })

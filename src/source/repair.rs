@@ -165,7 +165,10 @@ mod tests {
              <![CDATA[R&D]]><!-- Q&A --><?pi x&y?>&amp;中文中文中文中文中文中文中文中文中文中文中文中文&lt;"
         );
         let (same, n) = fix_markup("<x>&lt;&#1;</x><![CDATA[&");
-        assert_eq!((same.as_ref(), n), ("<x>&lt;&#1;</x><![CDATA[&", MarkupFixes::default()));
+        assert_eq!(
+            (same.as_ref(), n),
+            ("<x>&lt;&#1;</x><![CDATA[&", MarkupFixes::default())
+        );
     }
 
     #[test]

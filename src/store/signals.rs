@@ -312,15 +312,16 @@ impl FoldIndex {
     /// The most similar item of another source first seen at or after `since`, among the
     /// candidates sharing the most bands; ties go to the older item.
     fn best(&self, signature: &[u32], source: i64, since: i64) -> Option<(f64, i64)> {
-        let mut shared: HashMap<u32, usize> = HashMap::new();
-        for b in sig::bands(signature) {
-            for entry in self.with_band(b) {
-                *shared.entry(entry).or_default() += 1;
-            }
-        }
-        let mut ranked: Vec<(usize, &Entry)> = shared
+        // At most BANDS × BAND_CANDIDATES entries: sorted, each run of one entry is the number
+        // of bands it shares.
+        let mut seen: Vec<u32> = sig::bands(signature)
             .into_iter()
-            .filter_map(|(at, n)| Some((n, self.entries.get(at as usize)?)))
+            .flat_map(|b| self.with_band(b))
+            .collect();
+        seen.sort_unstable();
+        let mut ranked: Vec<(usize, &Entry)> = seen
+            .chunk_by(|a, b| a == b)
+            .filter_map(|run| Some((run.len(), self.entries.get(run[0] as usize)?)))
             .filter(|(_, e)| e.source != source && e.first_seen >= since)
             .collect();
         ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.item.cmp(&b.1.item)));

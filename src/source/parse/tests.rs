@@ -157,5 +157,9 @@ fn a_second_xml_declaration_is_dropped_with_a_warning() {
                </channel></rss>";
     let p = parse_feed(xml.as_bytes(), None, BASE).unwrap();
     assert_eq!(p.items.len(), 1);
-    assert!(p.warnings.iter().any(|w| w.contains("XML declaration")), "{:?}", p.warnings);
+    assert!(
+        p.warnings.iter().any(|w| w.contains("XML declaration")),
+        "{:?}",
+        p.warnings
+    );
 }
