@@ -46,7 +46,26 @@ impl Store {
             self.fold_index = Default::default();
             return Err(e);
         }
+        self.checkpoint_soon();
         Ok(())
+    }
+
+    /// Has the checkpoint thread (started on first use) copy the log back soon.
+    fn checkpoint_soon(&mut self) {
+        if self.checkpointer.is_none() {
+            // Tried once: should it fail, SQLite's own checkpoints go on as before.
+            self.checkpointer = Some(super::checkpoint::Checkpointer::start(&self.path).inspect_err(|e| {
+                tracing::warn!(error = %e, "cannot start the checkpoint thread; SQLite checkpoints as it writes");
+            }));
+            if let Some(Ok(_)) = &self.checkpointer {
+                let _ =
+                    self.conn
+                        .pragma_update(None, "wal_autocheckpoint", super::checkpoint::BACKSTOP_PAGES);
+            }
+        }
+        if let Some(Ok(c)) = &self.checkpointer {
+            c.nudge();
+        }
     }
 }
 
@@ -118,6 +137,33 @@ mod tests {
         quiet.hits.clear();
         s.save("b", &rec, &[quiet], Utc::now()).unwrap();
         assert_eq!(other.search_items("weather", 10).unwrap().len(), 0);
+        assert_eq!(s.integrity_check().unwrap(), vec!["ok".to_string()]);
+    }
+
+    #[test]
+    fn batches_are_checkpointed_beside_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let mut s = Store::open(&path).unwrap();
+        s.sync_sources([("a", "http://a.test/")]).unwrap();
+        let rec = FetchRecord::Fetched {
+            etag: None,
+            last_modified: None,
+        };
+        let before = std::fs::metadata(&path).unwrap().len();
+        let batch = s.begin_batch().unwrap();
+        let items: Vec<NewItem> = (0..300)
+            .map(|i| item(&i.to_string(), &format!("稀土出口管制 {i} {}", "x".repeat(400))))
+            .collect();
+        s.save("a", &rec, &items, Utc::now()).unwrap();
+        s.end_batch(batch).unwrap();
+        // Far under SQLite's own threshold (1,000 pages, now 10,000), so only the checkpoint
+        // thread copies the log into the database file while the store is open.
+        let grown = (0..100).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(30));
+            std::fs::metadata(&path).unwrap().len() > before + 100_000
+        });
+        assert!(grown, "the database file stayed at {before} bytes");
         assert_eq!(s.integrity_check().unwrap(), vec!["ok".to_string()]);
     }
 }

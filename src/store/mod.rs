@@ -6,6 +6,7 @@
 //! backend can be a second implementation of this interface.
 
 mod batch;
+mod checkpoint;
 mod history;
 mod outbox;
 mod query;
@@ -56,6 +57,8 @@ pub struct Store {
     signals: SignalSettings,
     /// Recent signatures, for folding copies.
     fold_index: signals::FoldIndex,
+    /// Started by the first batch: checkpoints beside the writer.
+    checkpointer: Option<rusqlite::Result<checkpoint::Checkpointer>>,
 }
 
 impl Store {
@@ -76,6 +79,7 @@ impl Store {
             path: path.to_path_buf(),
             signals: SignalSettings::default(),
             fold_index: Default::default(),
+            checkpointer: None,
         };
         store.configure()?;
         store.migrate()?;
@@ -96,6 +100,7 @@ impl Store {
             path: path.to_path_buf(),
             signals: SignalSettings::default(),
             fold_index: Default::default(),
+            checkpointer: None,
         };
         let version = store.schema_version()?;
         let known = schema::MIGRATIONS.len() as i64;
