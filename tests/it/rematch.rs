@@ -37,6 +37,14 @@ fn rematch_adds_new_hits_once_and_dry_run_changes_nothing() {
     assert_eq!(env.count("hits"), 3);
     let pv = env.json(&["hits", "--watch", "photovoltaics", "--format", "json"]);
     assert_eq!(pv.as_array().unwrap().len(), 2);
+    // The item had no hit before, so it was not indexed for search: now it is.
+    let found = env.json(&["hits", "--search", "tariffs", "--format", "json"]);
+    let found = found.as_array().unwrap();
+    assert!(!found.is_empty(), "rematched items are searchable");
+    assert!(
+        found.iter().all(|h| h["title"] == "Solar panel tariffs rise"),
+        "{found:?}"
+    );
 
     let again = env.json(&["rematch", "--format", "json"]);
     assert_eq!(
