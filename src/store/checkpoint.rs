@@ -9,7 +9,7 @@
 //! only as a backstop, at `BACKSTOP_PAGES`.
 
 use std::path::Path;
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -67,13 +67,18 @@ impl Drop for Checkpointer {
 fn run(conn: &Connection, nudged: &Receiver<()>) {
     let mut last: Option<Instant> = None;
     loop {
-        let stop = nudged.recv().is_err();
-        if let Some(wait) = last.and_then(|t| EVERY.checked_sub(t.elapsed()))
-            && !stop
-        {
-            std::thread::sleep(wait);
-            // Nudges that came meanwhile are served by this checkpoint.
-            while nudged.try_recv().is_ok() {}
+        let mut stop = nudged.recv().is_err();
+        // Within EVERY of the last checkpoint, wait out the rest (nudges meanwhile are served
+        // by this one); a store closing meanwhile ends the wait at once.
+        if let Some(rest) = last.and_then(|t| EVERY.checked_sub(t.elapsed())) {
+            let until = Instant::now() + rest;
+            while !stop {
+                match nudged.recv_timeout(until.saturating_duration_since(Instant::now())) {
+                    Ok(()) => {}
+                    Err(RecvTimeoutError::Timeout) => break,
+                    Err(RecvTimeoutError::Disconnected) => stop = true,
+                }
+            }
         }
         if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
             warn!(error = %e, "WAL checkpoint failed; the next one retries");
