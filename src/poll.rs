@@ -1,16 +1,16 @@
 //! Polling: one poll of one source, and one cycle over many sources with bounded concurrency.
 //!
-//! Fetching, parsing and matching run concurrently (bounded globally and per host); writes go
-//! to the store one source at a time, each in its own transaction, so a failing source never
-//! holds up or undoes another. After each source the next poll time is planned from its
-//! schedule, its failures (exponential backoff) and the server's Retry-After.
+//! Fetching, parsing and matching run concurrently, as tasks of their own (bounded globally and
+//! per host); this task stores their results as they come, whatever is ready in one batch (one
+//! transaction). A batch a save fails in is rolled back and its sources stored again one by
+//! one, each in its own transaction, so a failing source never undoes another. After each
+//! source the next poll time is planned from its schedule, its failures (exponential backoff)
+//! and the server's Retry-After.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
-use futures_util::FutureExt;
-use futures_util::stream::{self, StreamExt};
 use tokio::sync::Semaphore;
 use tracing::{Instrument, Span, error_span, info, warn};
 
@@ -113,6 +113,91 @@ enum Polled {
         validators: Validators,
         moved_to: Option<String>,
     },
+}
+
+/// One source to fetch, parse and match, with all it needs, so that it runs as a task of
+/// its own.
+struct Job {
+    fetcher: Fetcher,
+    matcher: Arc<Matcher>,
+    signals: Arc<SignalsConfig>,
+    /// Its host's slots (see `per_host`), when the URL has a host.
+    host: Option<Arc<Semaphore>>,
+    source: SourceConfig,
+    url: String,
+    validators: Validators,
+    /// Identities stored already (for a `follow` source only).
+    known: HashSet<String>,
+    /// The cycle's time, for clamping dates ahead of it.
+    now: DateTime<Utc>,
+}
+
+impl Job {
+    async fn run(&self) -> Result<Polled, SourceError> {
+        let _host = match &self.host {
+            Some(h) => h.clone().acquire_owned().await.ok(),
+            None => None,
+        };
+        let s = &self.source;
+        match self
+            .fetcher
+            .fetch_allowing(&self.url, &self.validators, s.allow_local)
+            .await?
+        {
+            Fetched::NotModified { moved_to } => Ok(Polled::NotModified { moved_to }),
+            Fetched::Body {
+                bytes,
+                content_type,
+                validators,
+                final_url,
+                moved_to,
+                ..
+            } => {
+                // Parsing and matching are CPU work: done on blocking threads, so that they
+                // run on every core and never stall the fetches or the writes.
+                let span = Span::current();
+                let mut parsed = {
+                    let (s, span) = (s.clone(), span.clone());
+                    blocking(move || {
+                        let _span = span.entered();
+                        crate::source::parse_source(&s, &bytes, content_type.as_deref(), &final_url)
+                    })
+                    .await?
+                };
+                if s.follow {
+                    let followed = follow_new(&self.fetcher, s, &mut parsed.items, &self.known).await;
+                    parsed.warnings.extend(followed);
+                }
+                for w in &parsed.warnings {
+                    warn!(warning = %w, "parsed with a warning");
+                }
+                let (matcher, signals, now) = (self.matcher.clone(), self.signals.clone(), self.now);
+                // Only a follow source needs to know which items are stored already.
+                let (s, known) = (
+                    s.clone(),
+                    if s.follow {
+                        self.known.clone()
+                    } else {
+                        HashSet::new()
+                    },
+                );
+                let items = blocking(move || {
+                    let _span = span.entered();
+                    parsed
+                        .items
+                        .into_iter()
+                        .map(|it| prepare(&matcher, &signals, &s, &known, it, now))
+                        .collect()
+                })
+                .await;
+                Ok(Polled::Items {
+                    items,
+                    validators,
+                    moved_to,
+                })
+            }
+        }
+    }
 }
 
 /// Everything a poll needs that outlives one cycle.
@@ -232,7 +317,15 @@ impl Poller {
             .into_iter()
             .map(|r| (r.name.clone(), r))
             .collect();
-        let mut work = Vec::with_capacity(chosen.len());
+        // Each source is fetched, parsed and matched by a task of its own on the runtime's
+        // threads, never by this one: this task is the writer, and while it stores a batch
+        // the fetches go on. At most `concurrency` sources are in hand at once (a task holds
+        // its permit until its result is taken), so memory stays bounded however slow the
+        // writer is. Dropping the set (the cycle cancelled) aborts every task.
+        let slots = Arc::new(Semaphore::new(self.concurrency));
+        let (tx, mut rx) = tokio::sync::mpsc::channel(self.concurrency);
+        let mut tasks = tokio::task::JoinSet::new();
+        let now = clock.now();
         for s in chosen {
             let st = store.source_state(&s.name)?;
             // A permanent redirect may have moved the source since the config was written.
@@ -243,56 +336,66 @@ impl Poller {
             } else {
                 HashSet::new()
             };
-            work.push((
-                s,
+            let job = Job {
+                fetcher: self.fetcher.clone(),
+                matcher: self.matcher.clone(),
+                signals: self.signals.clone(),
+                host: self.host_slots(&url),
+                source: s.clone(),
                 url,
-                Validators {
+                validators: Validators {
                     etag: st.etag,
                     last_modified: st.last_modified,
                 },
                 known,
-            ));
+                now,
+            };
+            let (slots, tx) = (slots.clone(), tx.clone());
+            // Spans at the highest level, so the source is named on every event whatever
+            // the log level lets through.
+            let span = error_span!("poll", source = %s.name);
+            tasks.spawn(
+                async move {
+                    let Ok(_slot) = slots.acquire_owned().await else {
+                        return;
+                    };
+                    let result = job.run().await;
+                    let _ = tx.send((job.source, result)).await;
+                }
+                .instrument(span),
+            );
         }
-        let mut results = stream::iter(work)
-            .map(|(s, url, validators, known)| {
-                // Spans at the highest level, so the source is named on every event whatever
-                // the log level lets through.
-                let span = error_span!("poll", source = %s.name);
-                async move { (s, self.poll_one(s, &url, &validators, &known, clock).await) }.instrument(span)
-            })
-            .buffer_unordered(self.concurrency);
+        drop(tx);
         let mut summary = PollSummary::default();
-        while let Some(first) = results.next().await {
+        while let Some(first) = rx.recv().await {
             // Whatever else is ready is stored with it in one batch (one commit), up to
             // BATCH sources; fetching and parsing go on meanwhile on the other threads.
             let mut ready = vec![first];
             while ready.len() < BATCH {
-                match results.next().now_or_never() {
-                    Some(Some(r)) => ready.push(r),
-                    _ => break,
+                match rx.try_recv() {
+                    Ok(r) => ready.push(r),
+                    Err(_) => break,
                 }
             }
-            let batch = store.begin_batch();
-            if let Err(e) = &batch {
-                warn!(error = %e, "could not start a batch of writes; storing each source on its own");
-            }
-            let mut outcomes = Vec::with_capacity(ready.len());
-            for (s, result) in ready {
-                let _span = error_span!("store", source = %s.name).entered();
-                let failures = rows.get(&s.name).map_or(0, |r| r.consecutive_failures);
-                outcomes.push(self.store_result(cfg, store, s, result, failures, clock.now()));
-            }
-            if let Ok(batch) = batch
-                && let Err(e) = store.end_batch(batch)
-            {
-                warn!(error = %e, "could not commit a batch of results");
-                for o in &mut outcomes {
-                    o.outcome = Outcome::Failed {
-                        class: "store".into(),
-                        error: e.to_string(),
-                    };
+            let outcomes = match store.begin_batch() {
+                Ok(batch) => {
+                    let outcomes = self.store_all(cfg, store, &ready, &rows, clock);
+                    match store.end_batch(batch) {
+                        Ok(()) => Some(outcomes),
+                        Err(e) => {
+                            warn!(error = %e, "a batch of results was rolled back; storing its sources one by one");
+                            None
+                        }
+                    }
                 }
-            }
+                Err(e) => {
+                    warn!(error = %e, "could not start a batch of writes; storing each source on its own");
+                    None
+                }
+            };
+            // Outside a batch each save is a transaction of its own, so one source's failure
+            // is that source's alone.
+            let outcomes = outcomes.unwrap_or_else(|| self.store_all(cfg, store, &ready, &rows, clock));
             for outcome in outcomes {
                 if let Some(observe) = &self.observer {
                     observe(&outcome);
@@ -300,86 +403,48 @@ impl Poller {
                 summary.add(outcome);
             }
         }
+        // Every task has ended (each held a sender). One that panicked is a bug of ours:
+        // raised here as it would have been without tasks.
+        while let Some(ended) = tasks.join_next().await {
+            if let Err(e) = ended
+                && e.is_panic()
+            {
+                std::panic::resume_unwind(e.into_panic());
+            }
+        }
         summary.sources.sort_by(|a, b| a.source.cmp(&b.source));
         Ok(summary)
     }
 
-    async fn poll_one(
-        &self,
-        s: &SourceConfig,
-        url: &str,
-        validators: &Validators,
-        known: &HashSet<String>,
-        clock: &dyn Clock,
-    ) -> Result<Polled, SourceError> {
-        let _permit = self.host_permit(url).await;
-        match self
-            .fetcher
-            .fetch_allowing(url, validators, s.allow_local)
-            .await?
-        {
-            Fetched::NotModified { moved_to } => Ok(Polled::NotModified { moved_to }),
-            Fetched::Body {
-                bytes,
-                content_type,
-                validators,
-                final_url,
-                moved_to,
-                ..
-            } => {
-                // Parsing and matching are CPU work: done on blocking threads, so that they
-                // run on every core and never stall the fetches or the writes.
-                let span = Span::current();
-                let mut parsed = {
-                    let (s, span) = (s.clone(), span.clone());
-                    blocking(move || {
-                        let _span = span.entered();
-                        crate::source::parse_source(&s, &bytes, content_type.as_deref(), &final_url)
-                    })
-                    .await?
-                };
-                if s.follow {
-                    let followed = follow_new(&self.fetcher, s, &mut parsed.items, known).await;
-                    parsed.warnings.extend(followed);
-                }
-                for w in &parsed.warnings {
-                    warn!(warning = %w, "parsed with a warning");
-                }
-                let (matcher, signals, now) = (self.matcher.clone(), self.signals.clone(), clock.now());
-                // Only a follow source needs to know which items are stored already.
-                let (s, known) = (s.clone(), if s.follow { known.clone() } else { HashSet::new() });
-                let items = blocking(move || {
-                    let _span = span.entered();
-                    Ok::<_, SourceError>(
-                        parsed
-                            .items
-                            .into_iter()
-                            .map(|it| prepare(&matcher, &signals, &s, &known, it, now))
-                            .collect(),
-                    )
-                })
-                .await?;
-                Ok(Polled::Items {
-                    items,
-                    validators,
-                    moved_to,
-                })
-            }
-        }
-    }
-
-    /// Waits for a slot for `url`'s host, so one server never sees more than `per_host`
-    /// requests from us at once.
-    async fn host_permit(&self, url: &str) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    /// The semaphore that keeps `url`'s host to `per_host` requests from us at once.
+    fn host_slots(&self, url: &str) -> Option<Arc<Semaphore>> {
         let host = url::Url::parse(url).ok()?.host_str()?.to_ascii_lowercase();
-        let sem = {
-            let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
+        let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
+        Some(
             hosts
                 .entry(host)
                 .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
-                .clone()
-        };
-        sem.acquire_owned().await.ok()
+                .clone(),
+        )
+    }
+
+    /// Stores each source's result (in the open batch, if there is one).
+    fn store_all(
+        &self,
+        cfg: &Config,
+        store: &mut Store,
+        ready: &[(SourceConfig, Result<Polled, SourceError>)],
+        rows: &HashMap<String, ScheduleRow>,
+        clock: &dyn Clock,
+    ) -> Vec<SourceOutcome> {
+        ready
+            .iter()
+            .map(|(s, result)| {
+                let _span = error_span!("store", source = %s.name).entered();
+                let failures = rows.get(&s.name).map_or(0, |r| r.consecutive_failures);
+                self.store_result(cfg, store, s, result, failures, clock.now())
+            })
+            .collect()
     }
 
     fn store_result(
@@ -387,14 +452,19 @@ impl Poller {
         cfg: &Config,
         store: &mut Store,
         s: &SourceConfig,
-        result: Result<Polled, SourceError>,
+        result: &Result<Polled, SourceError>,
         failures_before: u32,
         now: DateTime<Utc>,
     ) -> SourceOutcome {
         let (saved, retry_after, gone, moved_to) = match result {
             Ok(Polled::NotModified { moved_to }) => {
                 let saved = store.record_fetch(&s.name, &FetchRecord::NotModified, now);
-                (saved.map(|()| Outcome::NotModified), None, false, moved_to)
+                (
+                    saved.map(|()| Outcome::NotModified),
+                    None,
+                    false,
+                    moved_to.as_deref(),
+                )
             }
             Ok(Polled::Items {
                 items,
@@ -402,10 +472,10 @@ impl Poller {
                 moved_to,
             }) => {
                 let record = FetchRecord::Fetched {
-                    etag: validators.etag,
-                    last_modified: validators.last_modified,
+                    etag: validators.etag.clone(),
+                    last_modified: validators.last_modified.clone(),
                 };
-                let saved = store.save(&s.name, &record, &items, now).map(|st: SaveStats| {
+                let saved = store.save(&s.name, &record, items, now).map(|st: SaveStats| {
                     info!(
                         items = items.len(),
                         new_items = st.new_items,
@@ -424,11 +494,11 @@ impl Poller {
                         folded: st.folded,
                     }
                 });
-                (saved, None, false, moved_to)
+                (saved, None, false, moved_to.as_deref())
             }
             Err(e) => {
                 warn!(class = %e.class(), error = %e, "source failed");
-                let (retry_after, gone) = match &e {
+                let (retry_after, gone) = match e {
                     SourceError::Status {
                         status, retry_after, ..
                     } => (retry_after.clone(), *status == 410),
@@ -464,7 +534,7 @@ impl Poller {
         }
         if let Some(url) = moved_to {
             info!(new_url = %url, "the feed moved permanently (301/308); polling the new URL from now on");
-            if let Err(e) = store.move_source(&s.name, &url) {
+            if let Err(e) = store.move_source(&s.name, url) {
                 warn!(error = %e, "could not record the new URL");
             }
         }

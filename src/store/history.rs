@@ -65,7 +65,7 @@ impl Store {
         let first_hit = super::write::next_hit_id(&tx)?;
         let mut added = 0;
         for (item_id, h) in hits {
-            added += super::write::insert_hit(&tx, *item_id, h, to_ts(now), true)? as u64;
+            added += super::write::insert_hit_on_stored(&tx, *item_id, h, to_ts(now), true)? as u64;
         }
         // Items that had no hit before were not indexed for search.
         super::write::index_for_search(&tx, first_hit)?;

@@ -45,6 +45,9 @@ pub enum StoreError {
     UnknownSource(String),
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// A save inside a batch failed, so the batch is rolled back as a whole when it ends.
+    #[error("an earlier save of this batch failed ({0}); the batch is rolled back")]
+    BatchFailed(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -59,6 +62,8 @@ pub struct Store {
     fold_index: signals::FoldIndex,
     /// Started by the first batch: checkpoints beside the writer.
     checkpointer: Option<rusqlite::Result<checkpoint::Checkpointer>>,
+    /// Why a save of the open batch failed: the batch can only be rolled back then.
+    batch_failed: Option<String>,
 }
 
 impl Store {
@@ -80,6 +85,7 @@ impl Store {
             signals: SignalSettings::default(),
             fold_index: Default::default(),
             checkpointer: None,
+            batch_failed: None,
         };
         store.configure()?;
         store.migrate()?;
@@ -101,6 +107,7 @@ impl Store {
             signals: SignalSettings::default(),
             fold_index: Default::default(),
             checkpointer: None,
+            batch_failed: None,
         };
         let version = store.schema_version()?;
         let known = schema::MIGRATIONS.len() as i64;

@@ -136,6 +136,8 @@ impl Store {
             params![to_ts(cutoff)],
         )?;
         tx.commit()?;
+        // Folding's index may hold items that are gone now.
+        self.fold_index = Default::default();
         Ok((items as u64, hits as u64))
     }
 

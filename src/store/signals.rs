@@ -3,10 +3,12 @@
 
 use std::collections::{HashMap, HashSet};
 
+use rustc_hash::FxHashMap;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::write::{NewItem, insert_hit};
+use super::write::{NewItem, insert_hit_on_stored};
 use super::{Result, Store, exec, from_ts, one, to_ts};
 use crate::signals::{self as sig, SignalsConfig};
 
@@ -127,7 +129,7 @@ pub(super) fn revisit(
             h.hit.field.as_str().to_string(),
         );
         if (new.check_text || h.hit.field == crate::watch::Field::Title) && have.insert(key) {
-            out.new_hits += insert_hit(tx, id, h, now, false)? as u64;
+            out.new_hits += insert_hit_on_stored(tx, id, h, now, false)? as u64;
         }
     }
     Ok(out)
@@ -198,15 +200,16 @@ pub(super) fn withdrawals(
 ///
 /// Kept small, since a daemon holds it all day: each signature value is kept as its low 16
 /// bits (two values that differ agree there once in 65,536 times, which moves no estimate by
-/// a visible amount), items live in one vector, and bands are 32-bit keys chained through a
-/// second one. About 800 bytes an item.
+/// a visible amount), items live in one vector, and a band only one item has (most of them)
+/// costs one map entry of 8 bytes. About 600 bytes an item.
 #[derive(Debug, Default)]
 pub struct FoldIndex {
     loaded: Option<DateTime<Utc>>,
-    /// Band key → the newest entry of `links` with that band.
-    heads: HashMap<u32, u32>,
-    /// (the entry of `entries`, the previous entry of `links` with the same band, or `NO_LINK`).
-    links: Vec<(u32, u32)>,
+    /// Band key → the one entry of `entries` with that band.
+    single: FxHashMap<u32, u32>,
+    /// Band key → the entries with that band when more than one has it, oldest first, the
+    /// newest `BAND_CANDIDATES` only.
+    shared: FxHashMap<u32, Vec<u32>>,
     entries: Vec<Entry>,
 }
 
@@ -215,10 +218,11 @@ struct Entry {
     item: i64,
     source: i64,
     first_seen: i64,
+    /// The story the item is in, 0 while it is in none (it is then a story of its own, not
+    /// yet marked so in the database).
+    story: i64,
     sig: [u16; sig::SIG_LEN],
 }
-
-const NO_LINK: u32 = u32::MAX;
 
 /// The index holds at most about this many items: past it, it is reloaded with the newest
 /// half. A few days of real sources have far fewer items with hits; a flood of them must not
@@ -230,6 +234,16 @@ const MAX_INDEXED: usize = 8_000;
 const BAND_CANDIDATES: usize = 8;
 /// At most this many candidates (those sharing the most bands) are compared exactly.
 const CANDIDATES: usize = 16;
+
+/// The story a new item joins: the most similar earlier item of another source.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Fold {
+    pub story: i64,
+    pub folded_into: i64,
+    pub similarity: f64,
+    /// The entry of that item, when the item is a story of its own not yet marked so.
+    unmarked: Option<u32>,
+}
 
 impl FoldIndex {
     /// Loads (or reloads, after a day) the signatures first seen within the window.
@@ -252,88 +266,86 @@ impl FoldIndex {
         };
         let mut stmt = conn.prepare_cached(
             "SELECT * FROM (
-                 SELECT g.item_id, g.sig, i.source_id, i.first_seen FROM signatures g
-                 JOIN items i ON i.id = g.item_id
+                 SELECT g.item_id, g.sig, i.source_id, i.first_seen, coalesce(i.story_id, 0)
+                 FROM signatures g JOIN items i ON i.id = g.item_id
                  WHERE i.first_seen >= ?1 ORDER BY g.item_id DESC LIMIT ?2)
              ORDER BY item_id",
         )?;
         let rows = stmt.query_map(
             params![to_ts(now - s.fold_window), (MAX_INDEXED / 2) as i64],
             |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, Vec<u8>>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, i64>(3)?,
-                ))
+                let signature = sig::sig_from_blob(&r.get::<_, Vec<u8>>(1)?);
+                let entry = Entry {
+                    item: r.get(0)?,
+                    source: r.get(2)?,
+                    first_seen: r.get(3)?,
+                    story: r.get(4)?,
+                    sig: short(&signature),
+                };
+                Ok((entry, signature))
             },
         )?;
         for row in rows {
-            let (id, blob, source, first_seen) = row?;
-            self.add(id, source, first_seen, &sig::sig_from_blob(&blob));
+            let (entry, signature) = row?;
+            if signature.len() == sig::SIG_LEN {
+                self.add(entry, &sig::bands(&signature));
+            }
         }
         Ok(())
     }
 
-    fn add(&mut self, item: i64, source: i64, first_seen: i64, signature: &[u32]) {
-        let (Ok(entry), Ok(first_link)) = (
-            u32::try_from(self.entries.len()),
-            u32::try_from(self.links.len() + sig::BANDS),
-        ) else {
+    fn add(&mut self, entry: Entry, bands: &[i64]) {
+        let Ok(at) = u32::try_from(self.entries.len()) else {
             return;
         };
-        if signature.len() != sig::SIG_LEN || first_link == NO_LINK {
-            return;
+        for &b in bands {
+            let b = b as u32;
+            if let Some(list) = self.shared.get_mut(&b) {
+                if list.len() >= BAND_CANDIDATES {
+                    list.remove(0);
+                }
+                list.push(at);
+            } else if let Some(first) = self.single.remove(&b) {
+                self.shared.insert(b, vec![first, at]);
+            } else {
+                self.single.insert(b, at);
+            }
         }
-        for b in sig::bands(signature) {
-            let at = self.links.len() as u32;
-            let previous = self.heads.insert(b as u32, at).unwrap_or(NO_LINK);
-            self.links.push((entry, previous));
-        }
-        self.entries.push(Entry {
-            item,
-            source,
-            first_seen,
-            sig: short(signature),
-        });
-    }
-
-    /// The newest entries with band `b`, newest first, at most `BAND_CANDIDATES`.
-    fn with_band(&self, b: i64) -> impl Iterator<Item = u32> + '_ {
-        let mut at = self.heads.get(&(b as u32)).copied().unwrap_or(NO_LINK);
-        std::iter::from_fn(move || {
-            let &(entry, previous) = self.links.get(at as usize)?;
-            at = previous;
-            Some(entry)
-        })
-        .take(BAND_CANDIDATES)
+        self.entries.push(entry);
     }
 
     /// The most similar item of another source first seen at or after `since`, among the
-    /// candidates sharing the most bands; ties go to the older item.
-    fn best(&self, signature: &[u32], source: i64, since: i64) -> Option<(f64, i64)> {
+    /// candidates sharing the most bands (at most `BAND_CANDIDATES` per band); ties go to
+    /// the older item. Returns its entry and the similarity.
+    fn best(&self, signature: &[u32], bands: &[i64], source: i64, since: i64) -> Option<(f64, u32)> {
         // At most BANDS × BAND_CANDIDATES entries: sorted, each run of one entry is the number
         // of bands it shares.
-        let mut seen: Vec<u32> = sig::bands(signature)
-            .into_iter()
-            .flat_map(|b| self.with_band(b))
-            .collect();
+        let mut seen: Vec<u32> = Vec::with_capacity(sig::BANDS * BAND_CANDIDATES);
+        for &b in bands {
+            let b = b as u32;
+            if let Some(list) = self.shared.get(&b) {
+                seen.extend(list.iter().rev());
+            } else if let Some(&at) = self.single.get(&b) {
+                seen.push(at);
+            }
+        }
         seen.sort_unstable();
-        let mut ranked: Vec<(usize, &Entry)> = seen
+        let mut ranked: Vec<(usize, u32, &Entry)> = seen
             .chunk_by(|a, b| a == b)
-            .filter_map(|run| Some((run.len(), self.entries.get(run[0] as usize)?)))
-            .filter(|(_, e)| e.source != source && e.first_seen >= since)
+            .filter_map(|run| Some((run.len(), run[0], self.entries.get(run[0] as usize)?)))
+            .filter(|(_, _, e)| e.source != source && e.first_seen >= since)
             .collect();
-        ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.item.cmp(&b.1.item)));
+        ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.2.item.cmp(&b.2.item)));
         let mine = short(signature);
         ranked
             .into_iter()
             .take(CANDIDATES)
-            .map(|(_, e)| (sig::similarity(&mine, &e.sig), e.item))
-            .fold(None, |best: Option<(f64, i64)>, (sim, id)| match best {
-                Some((b, bid)) if b > sim || (b == sim && bid < id) => Some((b, bid)),
-                _ => Some((sim, id)),
+            .map(|(_, at, e)| (sig::similarity(&mine, &e.sig), at, e.item))
+            .fold(None, |best: Option<(f64, u32, i64)>, (sim, at, id)| match best {
+                Some((b, _, bid)) if b > sim || (b == sim && bid < id) => best,
+                _ => Some((sim, at, id)),
             })
+            .map(|(sim, at, _)| (sim, at))
     }
 }
 
@@ -346,38 +358,65 @@ fn short(signature: &[u32]) -> [u16; sig::SIG_LEN] {
     out
 }
 
-/// Stores a new item's signature and folds it into the story of the most similar item of
-/// another source first seen within the window, when the similarity reaches the threshold.
-/// Returns whether it was folded.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn fold(
+/// The story a new item of `source_id` with `signature` joins: that of the most similar item
+/// of another source first seen within the window, when the similarity reaches the threshold.
+pub(super) fn find_story(
+    index: &FoldIndex,
+    signature: &[u32],
+    source_id: i64,
+    now: DateTime<Utc>,
+    s: &SignalSettings,
+) -> Option<Fold> {
+    if signature.len() != sig::SIG_LEN {
+        return None;
+    }
+    let bands = sig::bands(signature);
+    let (similarity, at) = index
+        .best(signature, &bands, source_id, to_ts(now - s.fold_window))
+        .filter(|(sim, _)| *sim >= s.fold_threshold)?;
+    let other = index.entries.get(at as usize)?;
+    Some(Fold {
+        story: if other.story != 0 { other.story } else { other.item },
+        folded_into: other.item,
+        similarity,
+        unmarked: (other.story == 0).then_some(at),
+    })
+}
+
+/// Records a new item's signature, after the item was stored (folded into `fold`'s story
+/// when it has one): the story's first item is marked as the story's, and the item joins the
+/// index.
+pub(super) fn remember(
     tx: &rusqlite::Connection,
     index: &mut FoldIndex,
     item_id: i64,
     source_id: i64,
     signature: &[u32],
+    fold: Option<Fold>,
     now: DateTime<Utc>,
-    s: &SignalSettings,
-) -> Result<bool> {
-    let best = index.best(signature, source_id, to_ts(now - s.fold_window));
+) -> Result<()> {
     tx.prepare_cached("INSERT INTO signatures(item_id, sig) VALUES (?1, ?2)")?
         .execute(params![item_id, sig::sig_to_blob(signature)])?;
-    index.add(item_id, source_id, to_ts(now), signature);
-    let Some((sim, other)) = best.filter(|(sim, _)| *sim >= s.fold_threshold) else {
-        return Ok(false);
-    };
-    let Some(story) = tx
-        .prepare_cached("SELECT coalesce(story_id, id) FROM items WHERE id = ?1")?
-        .query_row([other], |r| r.get::<_, i64>(0))
-        .optional()?
-    else {
-        return Ok(false);
-    };
-    tx.prepare_cached("UPDATE items SET story_id = ?1 WHERE id = ?1 AND story_id IS NULL")?
-        .execute([story])?;
-    tx.prepare_cached("UPDATE items SET story_id = ?2, folded_into = ?3, similarity = ?4 WHERE id = ?1")?
-        .execute(params![item_id, story, other, sim])?;
-    Ok(true)
+    if let Some(f) = fold
+        && let Some(at) = f.unmarked
+    {
+        tx.prepare_cached("UPDATE items SET story_id = ?1 WHERE id = ?1 AND story_id IS NULL")?
+            .execute([f.story])?;
+        if let Some(e) = index.entries.get_mut(at as usize) {
+            e.story = f.story;
+        }
+    }
+    if signature.len() == sig::SIG_LEN {
+        let entry = Entry {
+            item: item_id,
+            source: source_id,
+            first_seen: to_ts(now),
+            story: fold.map_or(0, |f| f.story),
+            sig: short(signature),
+        };
+        index.add(entry, &sig::bands(signature));
+    }
+    Ok(())
 }
 
 /// An earlier revision of an item.

@@ -285,3 +285,66 @@ fn many_copies_of_one_story_fold_into_it_and_a_reopened_store_still_finds_them()
     let s = Store::open(&path).unwrap();
     assert_eq!(s.story(1).unwrap().len(), 60);
 }
+
+#[test]
+fn a_copy_of_a_copy_joins_the_first_items_story_before_and_after_a_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let rec = FetchRecord::Fetched {
+        etag: None,
+        last_modified: None,
+    };
+    // Signatures set by hand: B shares 88 of 128 values with A (0.69), C shares 88 with B
+    // (0.69) but only 48 with A (0.38), D is C again.
+    let a: Vec<u32> = (0..128).collect();
+    let mut b = a.clone();
+    b[88..].iter_mut().for_each(|v| *v += 1000);
+    let mut c = b.clone();
+    c[..40].iter_mut().for_each(|v| *v += 2000);
+    let with = |guid: &str, sig: &[u32]| {
+        let mut it = item(guid, "稀土出口管制新规", "text");
+        it.signature = Some(sig.to_vec());
+        it
+    };
+    let place = |s: &Store, guid: &str| -> (Option<i64>, Option<i64>) {
+        s.conn
+            .query_row(
+                "SELECT story_id, folded_into FROM items WHERE uid = ?1",
+                [format!("guid:{guid}")],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+    };
+    let now = Utc::now();
+    let mut s = Store::open(&path).unwrap();
+    s.sync_sources([
+        ("a", "http://a.test/"),
+        ("b", "http://b.test/"),
+        ("c", "http://c.test/"),
+        ("d", "http://d.test/"),
+    ])
+    .unwrap();
+    assert_eq!(s.save("a", &rec, &[with("A", &a)], now).unwrap().folded, 0);
+    assert_eq!(place(&s, "A"), (None, None), "a story of one is not marked");
+    assert_eq!(s.save("b", &rec, &[with("B", &b)], now).unwrap().folded, 1);
+    assert_eq!(
+        place(&s, "A"),
+        (Some(1), None),
+        "the first item is marked as its story's"
+    );
+    assert_eq!(place(&s, "B"), (Some(1), Some(1)));
+    assert_eq!(s.save("c", &rec, &[with("C", &c)], now).unwrap().folded, 1);
+    assert_eq!(
+        place(&s, "C"),
+        (Some(1), Some(2)),
+        "C is closest to B, in A's story"
+    );
+    drop(s);
+    // A store opened afresh loads the index, stories included, from the database.
+    let mut s = Store::open(&path).unwrap();
+    assert_eq!(s.save("d", &rec, &[with("D", &c)], now).unwrap().folded, 1);
+    assert_eq!(place(&s, "D"), (Some(1), Some(3)));
+    assert_eq!(s.story(4).unwrap().len(), 4);
+    // Saved again, a stored item is revisited, not folded a second time.
+    assert_eq!(s.save("d", &rec, &[with("D", &c)], now).unwrap().folded, 0);
+}

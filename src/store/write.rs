@@ -149,9 +149,10 @@ impl Store {
         self.save(source, record, &[], now).map(|_| ())
     }
 
-    /// Stores a fetch outcome and the items that came with it, in one transaction (or, inside
-    /// a batch, one savepoint of the batch's transaction, so a failing save still undoes only
-    /// itself).
+    /// Stores a fetch outcome and the items that came with it, in one transaction, or as part
+    /// of the open batch's. A save that fails inside a batch fails the batch: later saves
+    /// in it are refused and [`Store::end_batch`] rolls it back, so that nothing of a save is
+    /// ever half-written (the caller stores the batch's sources again one by one).
     ///
     /// Items already stored (same source and identity) are revisited: a changed one keeps its
     /// earlier revision. Hits are stored for new items and for terms new to an edited item;
@@ -163,50 +164,43 @@ impl Store {
         items: &[NewItem],
         now: DateTime<Utc>,
     ) -> Result<SaveStats> {
+        if let Some(why) = &self.batch_failed {
+            return Err(StoreError::BatchFailed(why.clone()));
+        }
+        let in_batch = !self.conn.is_autocommit();
+        let result = self.save_now(source, record, items, now);
+        if let Err(e) = &result {
+            // It may hold signatures that were rolled back, or are about to be.
+            self.fold_index = Default::default();
+            if in_batch {
+                self.batch_failed = Some(e.to_string());
+            }
+        }
+        result
+    }
+
+    fn save_now(
+        &mut self,
+        source: &str,
+        record: &FetchRecord,
+        items: &[NewItem],
+        now: DateTime<Utc>,
+    ) -> Result<SaveStats> {
         if items.iter().any(|n| n.signature.is_some()) {
             self.fold_index.ensure(&self.conn, now, &self.signals)?;
         }
-        let result = if self.conn.is_autocommit() {
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let first_hit = next_hit_id(&tx)?;
-            let stats = save_in(
-                &tx,
-                &mut self.fold_index,
-                &self.signals,
-                source,
-                record,
-                items,
-                now,
-            )?;
-            index_for_search(&tx, first_hit)?;
-            tx.commit()?;
-            Ok(stats)
-        } else {
-            let sp = self.conn.savepoint()?;
-            let stats = save_in(
-                &sp,
-                &mut self.fold_index,
-                &self.signals,
-                source,
-                record,
-                items,
-                now,
-            );
-            match stats {
-                Ok(stats) => {
-                    sp.commit()?;
-                    Ok(stats)
-                }
-                Err(e) => Err(e),
-            }
-        };
-        if result.is_err() {
-            // It may hold signatures that were rolled back.
-            self.fold_index = Default::default();
+        let (index, settings) = (&mut self.fold_index, &self.signals);
+        if !self.conn.is_autocommit() {
+            return save_in(&self.conn, index, settings, source, record, items, now);
         }
-        result
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let first_hit = next_hit_id(&tx)?;
+        let stats = save_in(&tx, index, settings, source, record, items, now)?;
+        index_for_search(&tx, first_hit)?;
+        tx.commit()?;
+        Ok(stats)
     }
 }
 
@@ -287,12 +281,23 @@ fn save_in(
     {
         let mut insert_item = tx.prepare_cached(
             "INSERT INTO items(source_id, uid, guid, link, title, summary, text, published, first_seen,
-                               fingerprint)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                               fingerprint, story_id, folded_into, similarity)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
              ON CONFLICT(source_id, uid) DO NOTHING",
         )?;
+        let mut stored =
+            tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM items WHERE source_id = ?1 AND uid = ?2)")?;
         for (new, uid) in items.iter().zip(&uids) {
             let it = &new.item;
+            // The story a new item with a signature joins is known before it is written, so
+            // its row is written once; whether it is new is asked first, so that an item seen
+            // before is not compared with the others again.
+            let fold = match &new.signature {
+                Some(signature) if !stored.query_row(params![source_id, uid], |r| r.get::<_, bool>(0))? => {
+                    signals::find_story(fold_index, signature, source_id, now, settings)
+                }
+                _ => None,
+            };
             let inserted = insert_item.execute(params![
                 source_id,
                 uid,
@@ -303,7 +308,10 @@ fn save_in(
                 new.text,
                 it.published.map(to_ts),
                 now_ts,
-                new.fingerprint
+                new.fingerprint,
+                fold.map(|f| f.story),
+                fold.map(|f| f.folded_into),
+                fold.map(|f| f.similarity),
             ])?;
             if inserted == 0 {
                 let change = signals::revisit(tx, source_id, uid, new, now_ts)?;
@@ -313,11 +321,13 @@ fn save_in(
             }
             stats.new_items += 1;
             let item_id = tx.last_insert_rowid();
+            let date = it.published.map_or(now_ts, to_ts);
             for h in &new.hits {
-                stats.new_hits += insert_hit(tx, item_id, h, now_ts, backlog)? as u64;
+                stats.new_hits += insert_hit(tx, item_id, h, now_ts, date, source_id, backlog)? as u64;
             }
-            if let Some(sig) = &new.signature {
-                stats.folded += signals::fold(tx, fold_index, item_id, source_id, sig, now, settings)? as u64;
+            if let Some(signature) = &new.signature {
+                signals::remember(tx, fold_index, item_id, source_id, signature, fold, now)?;
+                stats.folded += fold.is_some() as u64;
             }
         }
     }
@@ -327,21 +337,23 @@ fn save_in(
     Ok(stats)
 }
 
-/// Inserts one hit unless the same (item, watch, term, field, start) is stored already;
+/// Inserts one hit of item `item_id` (of source `source_id`, dated `item_date`: published,
+/// else first seen) unless the same (item, watch, term, field, start) is stored already;
 /// returns the number of rows added (0 or 1).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn insert_hit(
     conn: &rusqlite::Connection,
     item_id: i64,
     h: &NewHit,
     now_ts: i64,
+    item_date: i64,
+    source_id: i64,
     backlog: bool,
 ) -> rusqlite::Result<usize> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO hits(item_id, watch, term, field, start, end, snippet, snippet_start,
                           snippet_end, watch_version, created, item_date, source_id, backlog, score)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, coalesce(i.published, i.first_seen), i.source_id,
-                ?12, ?13
-         FROM items i WHERE i.id = ?1
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
          ON CONFLICT DO NOTHING",
     )?;
     let hit = &h.hit;
@@ -357,7 +369,31 @@ pub(super) fn insert_hit(
         hit.snippet_match.1 as i64,
         h.watch_version,
         now_ts,
+        item_date,
+        source_id,
         backlog,
         h.score
     ])
+}
+
+/// [`insert_hit`] for an item stored earlier: its date and source are read from its row.
+/// Returns 0 when there is no such item.
+pub(super) fn insert_hit_on_stored(
+    conn: &rusqlite::Connection,
+    item_id: i64,
+    h: &NewHit,
+    now_ts: i64,
+    backlog: bool,
+) -> Result<usize> {
+    let place = one(
+        conn,
+        "SELECT coalesce(published, first_seen), source_id FROM items WHERE id = ?1",
+        [item_id],
+        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+    )
+    .optional()?;
+    Ok(match place {
+        Some((date, source_id)) => insert_hit(conn, item_id, h, now_ts, date, source_id, backlog)?,
+        None => 0,
+    })
 }

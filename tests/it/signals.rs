@@ -326,7 +326,7 @@ fn copies_from_three_feeds_fold_into_one_story() {
     // show explains the folding: which item each copy joined, and how similar it was.
     let gallium = stories
         .iter()
-        .find(|s| s["items"] == 3 && s["title"].as_str().unwrap().contains("gallium"))
+        .find(|s| s["items"] == 3 && s["title"].as_str().unwrap().to_lowercase().contains("gallium"))
         .unwrap();
     let shown = env.ok(&["show", &gallium["story"].to_string()]);
     assert!(shown.contains("story of 3 items from 3 sources"), "{shown}");
