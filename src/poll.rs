@@ -396,6 +396,9 @@ impl Poller {
             // Outside a batch each save is a transaction of its own, so one source's failure
             // is that source's alone.
             let outcomes = outcomes.unwrap_or_else(|| self.store_all(cfg, store, &ready, &rows, clock));
+            // Freeing a batch's items (tens of thousands of strings, allocated by other
+            // threads) is not the writer's work: it goes to a blocking thread.
+            tokio::task::spawn_blocking(move || drop(ready));
             for outcome in outcomes {
                 if let Some(observe) = &self.observer {
                     observe(&outcome);

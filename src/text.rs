@@ -141,6 +141,31 @@ pub fn plain_text_mapped(html: &str) -> (String, Vec<u32>) {
     (out, map)
 }
 
+/// Whether `hay` contains `needle`, each character's case folded to one character as
+/// SQLite's trigram tokenizer folds it (`Ä` and `ä` alike; a character whose lower case is
+/// longer than one character is kept as it is).
+pub fn contains_folded(hay: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if hay.is_ascii() && needle.is_ascii() {
+        let (h, n) = (hay.to_ascii_lowercase(), needle.to_ascii_lowercase());
+        return memchr::memmem::find(h.as_bytes(), n.as_bytes()).is_some();
+    }
+    let fold = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                let mut lower = c.to_lowercase();
+                match (lower.next(), lower.next()) {
+                    (Some(l), None) => l,
+                    _ => c,
+                }
+            })
+            .collect()
+    };
+    memchr::memmem::find(fold(hay).as_bytes(), fold(needle).as_bytes()).is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +196,22 @@ mod tests {
         assert_eq!(&html[map[amp] as usize..], "&amp; 芯片");
         let chip = text.find('芯').unwrap();
         assert_eq!(&html[map[chip] as usize..], "芯片");
+    }
+
+    #[test]
+    fn contains_with_case_folded() {
+        assert!(contains_folded(
+            "China Restricts RARE earth exports",
+            "rare Earth"
+        ));
+        assert!(contains_folded("商务部：稀土出口管制", "稀土出口"));
+        assert!(contains_folded(
+            "Экспорт РЕДКОЗЕМЕЛЬНЫХ металлов",
+            "редкоземельных"
+        ));
+        assert!(contains_folded("ÄRGER über Zölle", "ärger ÜBER"));
+        assert!(!contains_folded("rare earthquake", "rare earths"));
+        assert!(!contains_folded("稀土", "稀土出口"));
+        assert!(contains_folded("anything", ""));
     }
 }

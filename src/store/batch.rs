@@ -3,8 +3,8 @@
 //! A poll of many sources stores each source's result as it arrives. Committing each one on its
 //! own made a cold poll spend most of its time in commits (WAL frames for the same index pages
 //! written again and again) and in the full-text index, which FTS5 flushes into a new segment
-//! at every commit and then merges. In a batch the transaction commits once, and the items the
-//! batch's hits are on are indexed for search by one statement just before it does. Saves are
+//! at every commit and then merges. In a batch the transaction commits once, and with it the
+//! search index of the batch's items with hits, which FTS5 held in memory until then. Saves are
 //! not savepoints (journalling each page a save touches was a tenth of the writer's time): a
 //! failing save fails the whole batch instead, which the poller then stores source by source.
 
@@ -14,9 +14,7 @@ use super::{Result, Store};
 #[must_use = "a batch holds the write lock until it is ended"]
 #[derive(Debug)]
 pub struct Batch {
-    /// Hits with this id or higher were added in the batch (the write lock is held, so no
-    /// other connection adds any): their items are indexed for search when it ends.
-    first_hit: i64,
+    _open: (),
 }
 
 impl Store {
@@ -26,23 +24,17 @@ impl Store {
     pub fn begin_batch(&mut self) -> Result<Batch> {
         self.batch_failed = None;
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        match super::write::next_hit_id(&self.conn) {
-            Ok(first_hit) => Ok(Batch { first_hit }),
-            Err(e) => {
-                let _ = self.conn.execute_batch("ROLLBACK");
-                Err(e)
-            }
-        }
+        Ok(Batch { _open: () })
     }
 
-    /// Indexes the items the batch's hits are on for search and commits. When a save of the
+    /// Commits the batch. When a save of the
     /// batch failed, or the commit does, the whole batch is rolled back and this is an error:
     /// its sources keep their old validators, so storing them again loses nothing.
     pub fn end_batch(&mut self, batch: Batch) -> Result<()> {
+        let Batch { _open: () } = batch;
         let done = match self.batch_failed.take() {
             Some(why) => Err(super::StoreError::BatchFailed(why)),
-            None => super::write::index_for_search(&self.conn, batch.first_hit)
-                .and_then(|()| Ok(self.conn.execute_batch("COMMIT")?)),
+            None => self.conn.execute_batch("COMMIT").map_err(Into::into),
         };
         if let Err(e) = done {
             if !self.conn.is_autocommit() {

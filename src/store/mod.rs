@@ -101,6 +101,7 @@ impl Store {
             source,
         })?;
         conn.busy_timeout(Duration::from_secs(5))?;
+        register_functions(&conn)?;
         let store = Self {
             conn,
             path: path.to_path_buf(),
@@ -131,6 +132,7 @@ impl Store {
     }
 
     fn configure(&self) -> Result<()> {
+        register_functions(&self.conn)?;
         // A reader or writer that finds the database busy waits rather than failing at once.
         self.conn.busy_timeout(Duration::from_secs(10))?;
         self.conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -199,4 +201,23 @@ fn one<T>(
     f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<T> {
     conn.prepare_cached(sql)?.query_row(params, f)
+}
+
+/// SQL functions of ours, on every connection: `sigwatch_contains(haystack, needle)`, whether
+/// `haystack` contains `needle` with case folded as the trigram index folds it (so that what
+/// the index finds is checked the same way).
+fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "sigwatch_contains",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let (hay, needle) = (ctx.get_raw(0), ctx.get_raw(1));
+            let (Ok(hay), Ok(needle)) = (hay.as_str(), needle.as_str()) else {
+                return Ok(false);
+            };
+            Ok(crate::text::contains_folded(hay, needle))
+        },
+    )
 }

@@ -204,13 +204,13 @@ impl Store {
             if self.is_common(needle)? {
                 // Many items match: walking hits newest first and testing each item's text
                 // stops as soon as the limit is reached.
-                sql.push_str(" AND instr(lower(i.title || char(10) || i.text), lower(?)) > 0");
+                sql.push_str(" AND sigwatch_contains(i.title || char(10) || i.text, ?)");
                 args.push(Value::Text(needle.to_string()));
             } else {
                 // Few items match: the index finds them all, then they are ordered.
-                let (cond, arg) = text_condition(needle);
+                let (cond, cond_args) = text_condition(needle);
                 sql.push_str(&format!(" AND h.item_id IN ({cond})"));
-                args.push(Value::Text(arg));
+                args.extend(cond_args);
             }
         }
         if let Some(min) = q.min_score {
@@ -257,54 +257,78 @@ impl Store {
         if needle.is_empty() {
             return Ok(Vec::new());
         }
-        let (cond, arg) = text_condition(needle);
+        let (cond, mut args) = text_condition(needle);
         let sql = format!(
             "SELECT i.id FROM items i WHERE i.id IN ({cond})
-             ORDER BY coalesce(i.published, i.first_seen) DESC LIMIT ?2"
+             ORDER BY coalesce(i.published, i.first_seen) DESC LIMIT ?"
         );
+        args.push(Value::Integer(limit.min(i64::MAX as usize) as i64));
         let mut stmt = self.conn.prepare(&sql)?;
-        let ids = stmt.query_map(rusqlite::params![arg, limit as i64], |r| r.get(0))?;
+        let ids = stmt.query_map(rusqlite::params_from_iter(args), |r| r.get(0))?;
         Ok(ids.collect::<rusqlite::Result<_>>()?)
     }
 }
 
 impl Store {
-    /// Whether 5,000 items or more contain `needle`. Below that, fetching them all through
-    /// the index is cheap; above, walking hits newest first finds enough soon. Needles too
-    /// short for the trigram index count as common, since only a scan can find them.
+    /// Whether 5,000 items or more may contain `needle` (by the index, before each is
+    /// checked). Below that, fetching them all through the index is cheap; above, walking
+    /// hits newest first finds enough soon. Needles too short for the trigram index count as
+    /// common, since only a scan can find them.
     fn is_common(&self, needle: &str) -> Result<bool> {
         const COMMON: i64 = 5000;
-        if needle.chars().count() < 3 {
+        let Some(query) = trigram_query(needle) else {
             return Ok(true);
-        }
-        let (cond, arg) = text_condition(needle);
+        };
         let n: i64 = self.conn.query_row(
-            &format!("SELECT count(*) FROM ({cond} LIMIT {COMMON})"),
-            [arg],
+            &format!(
+                "SELECT count(*) FROM (SELECT rowid FROM items_fts WHERE items_fts MATCH ? LIMIT {COMMON})"
+            ),
+            [query],
             |r| r.get(0),
         )?;
         Ok(n >= COMMON)
     }
 }
 
-/// A subquery of item ids whose title or text contains `needle`, and its one argument
-/// (a plain `?`, so it composes with other positional arguments).
+/// A subquery of item ids whose title or text contains `needle` (case aside), and its
+/// arguments (plain `?`s, so that it composes with other positional arguments).
 ///
-/// Uses the trigram index, which also finds Chinese substrings; a needle under three
-/// characters cannot be indexed by trigrams and falls back to a scan.
-fn text_condition(needle: &str) -> (&'static str, String) {
-    if needle.chars().count() >= 3 {
-        // Quoted as one phrase so that FTS5 syntax in the needle is taken literally.
-        (
-            "SELECT rowid FROM items_fts WHERE items_fts MATCH ?",
-            format!("\"{}\"", needle.replace('"', "\"\"")),
-        )
-    } else {
-        (
-            "SELECT id FROM items WHERE instr(title || char(10) || text, ?) > 0",
-            needle.to_string(),
-        )
+/// The trigram index (which also finds Chinese substrings) keeps no positions, so it finds
+/// the items having every three-character piece of the needle, and each of those is then
+/// checked for the needle itself. A needle under three characters has no such piece and is
+/// looked for by a scan.
+fn text_condition(needle: &str) -> (String, Vec<Value>) {
+    const CHECK: &str = "sigwatch_contains(c.title || char(10) || c.text, ?)";
+    match trigram_query(needle) {
+        Some(query) => (
+            format!(
+                "SELECT c.id FROM items c
+                 WHERE c.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?) AND {CHECK}"
+            ),
+            vec![Value::Text(query), Value::Text(needle.to_string())],
+        ),
+        None => (
+            format!("SELECT c.id FROM items c WHERE {CHECK}"),
+            vec![Value::Text(needle.to_string())],
+        ),
     }
+}
+
+/// The FTS5 query for the items having every three-character piece of `needle`: each piece
+/// quoted (so that FTS5 syntax in the needle is taken literally) and all of them required.
+/// `None` for a needle under three characters.
+fn trigram_query(needle: &str) -> Option<String> {
+    let chars: Vec<char> = needle.chars().collect();
+    if chars.len() < 3 {
+        return None;
+    }
+    let mut pieces: Vec<String> = chars
+        .windows(3)
+        .map(|w| format!("\"{}\"", w.iter().collect::<String>().replace('"', "\"\"")))
+        .collect();
+    pieces.sort_unstable();
+    pieces.dedup();
+    Some(pieces.join(" AND "))
 }
 
 /// Appends `AND col IN (?, …)` for a non-empty list.

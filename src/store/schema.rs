@@ -192,4 +192,29 @@ pub(super) const MIGRATIONS: &[&str] = &[
     INSERT INTO items_fts(items_fts, rank) VALUES ('automerge', 16);
     INSERT INTO items_fts(items_fts, rank) VALUES ('crisismerge', 64);
     "#,
+    // 9: the search index keeps neither positions nor a copy of the text (detail=none,
+    // contentless): it tells which items have every three-character piece of a needle, and
+    // the store checks those items' own title and text for the needle itself. Indexing was
+    // the largest part of a cold poll's writes (tokenizing, hashing and merging position
+    // lists); the index is about a third of its size. Deleting or updating a row by rowid
+    // still works (contentless_delete).
+    r#"
+    DROP TRIGGER items_fts_delete;
+    DROP TRIGGER items_fts_update;
+    DROP TABLE items_fts;
+    CREATE VIRTUAL TABLE items_fts USING fts5(
+        title, text, tokenize = 'trigram', detail = 'none', content = '', contentless_delete = 1
+    );
+    INSERT INTO items_fts(items_fts, rank) VALUES ('automerge', 16);
+    INSERT INTO items_fts(items_fts, rank) VALUES ('crisismerge', 64);
+    INSERT INTO items_fts(rowid, title, text)
+        SELECT id, title, text FROM items WHERE id IN (SELECT item_id FROM hits);
+    CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN
+        DELETE FROM items_fts WHERE rowid = old.id;
+    END;
+    CREATE TRIGGER items_fts_update AFTER UPDATE OF title, text ON items
+        WHEN EXISTS (SELECT 1 FROM hits WHERE item_id = new.id) BEGIN
+        UPDATE items_fts SET title = new.title, text = new.text WHERE rowid = new.id;
+    END;
+    "#,
 ];

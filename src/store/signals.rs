@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::write::{NewItem, insert_hit_on_stored};
+use super::write::{NewItem, index_stored_item, insert_hit_on_stored};
 use super::{Result, Store, exec, from_ts, one, to_ts};
 use crate::signals::{self as sig, SignalsConfig};
 
@@ -122,6 +122,7 @@ pub(super) fn revisit(
             have.insert(r?);
         }
     }
+    let had_hits = !have.is_empty();
     for h in &new.hits {
         let key = (
             h.hit.watch.clone(),
@@ -131,6 +132,9 @@ pub(super) fn revisit(
         if (new.check_text || h.hit.field == crate::watch::Field::Title) && have.insert(key) {
             out.new_hits += insert_hit_on_stored(tx, id, h, now, false)? as u64;
         }
+    }
+    if !had_hits && out.new_hits > 0 {
+        index_stored_item(tx, id)?;
     }
     Ok(out)
 }

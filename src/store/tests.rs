@@ -167,6 +167,19 @@ fn full_text_search_finds_chinese_substrings_and_english() {
     assert_eq!(s.search_items("export", 10).unwrap().len(), 1);
     assert_eq!(s.search_items("on chips", 10).unwrap().len(), 1);
     assert!(s.search_items("\"quoted\" OR x", 10).unwrap().is_empty());
+    // The index knows no positions: an item with every piece of a needle, though not the
+    // needle, is checked and left out.
+    s.save(
+        "a",
+        &rec,
+        &[item("3", "稀土 news", "a rare eagle; the earth")],
+        Utc::now(),
+    )
+    .unwrap();
+    assert!(s.search_items("rare earth", 10).unwrap().is_empty());
+    assert_eq!(s.search_items("RARE EAGLE", 10).unwrap(), vec![3], "case aside");
+    assert_eq!(s.search_items("部分中重稀土相关", 10).unwrap(), vec![1]);
+    assert!(s.search_items("出口管制稀土", 10).unwrap().is_empty());
 }
 
 #[test]
@@ -347,4 +360,38 @@ fn a_copy_of_a_copy_joins_the_first_items_story_before_and_after_a_reload() {
     assert_eq!(s.story(4).unwrap().len(), 4);
     // Saved again, a stored item is revisited, not folded a second time.
     assert_eq!(s.save("d", &rec, &[with("D", &c)], now).unwrap().folded, 0);
+}
+
+#[test]
+fn an_item_found_by_search_as_soon_as_it_has_a_hit_new_or_edited() {
+    let (_d, mut s) = open();
+    s.sync_sources([("a", "http://a.test/")]).unwrap();
+    let rec = FetchRecord::Fetched {
+        etag: None,
+        last_modified: None,
+    };
+    let mut quiet = item("1", "weather report", "sunny spells");
+    quiet.hits.clear();
+    s.save("a", &rec, &[quiet], Utc::now()).unwrap();
+    assert!(
+        s.search_items("weather", 10).unwrap().is_empty(),
+        "no hit, not indexed"
+    );
+    // Edited to name a watched term, it gains a hit and is indexed with its new text.
+    let edited = item("1", "稀土 weather report", "rare earth quotas");
+    assert_eq!(s.save("a", &rec, &[edited], Utc::now()).unwrap().edited, 1);
+    assert_eq!(s.search_items("earth quotas", 10).unwrap(), vec![1]);
+    assert!(s.search_items("sunny", 10).unwrap().is_empty());
+    // A new item with a hit is indexed in the same save, in a batch or not.
+    let batch = s.begin_batch().unwrap();
+    s.save(
+        "a",
+        &rec,
+        &[item("2", "稀土出口管制", "gallium licences")],
+        Utc::now(),
+    )
+    .unwrap();
+    s.end_batch(batch).unwrap();
+    assert_eq!(s.search_items("gallium licences", 10).unwrap(), vec![2]);
+    assert_eq!(s.integrity_check().unwrap(), vec!["ok".to_string()]);
 }

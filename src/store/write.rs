@@ -156,7 +156,7 @@ impl Store {
     ///
     /// Items already stored (same source and identity) are revisited: a changed one keeps its
     /// earlier revision. Hits are stored for new items and for terms new to an edited item;
-    /// items that gain their first hit are indexed for search (by the batch, when in one).
+    /// items that gain their first hit are indexed for search.
     pub fn save(
         &mut self,
         source: &str,
@@ -196,9 +196,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let first_hit = next_hit_id(&tx)?;
         let stats = save_in(&tx, index, settings, source, record, items, now)?;
-        index_for_search(&tx, first_hit)?;
         tx.commit()?;
         Ok(stats)
     }
@@ -209,6 +207,16 @@ pub(super) fn next_hit_id(conn: &rusqlite::Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM hits", [], |r| r.get(0))?)
 }
 
+/// Indexes a stored item for search as it gains its first hit (an item is in the index
+/// exactly when it has hits).
+pub(super) fn index_stored_item(conn: &rusqlite::Connection, item_id: i64) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO items_fts(rowid, title, text) SELECT id, title, text FROM items WHERE id = ?1",
+    )?
+    .execute([item_id])?;
+    Ok(())
+}
+
 /// Indexes for search the items that hits from `first_hit` on gave their first hit, in one
 /// statement (FTS5 writes an index segment per statement). Only items with hits are indexed:
 /// `hits --search` looks for nothing else, and indexing every item was most of a cold poll.
@@ -217,7 +225,7 @@ pub(super) fn index_for_search(conn: &rusqlite::Connection, first_hit: i64) -> R
         "INSERT INTO items_fts(rowid, title, text)
          SELECT i.id, i.title, i.text FROM items i
          WHERE i.id IN (SELECT item_id FROM hits WHERE id >= ?1)
-           AND NOT EXISTS (SELECT 1 FROM items_fts f WHERE f.rowid = i.id)",
+           AND NOT EXISTS (SELECT 1 FROM hits h WHERE h.item_id = i.id AND h.id < ?1)",
     )?
     .execute([first_hit])?;
     Ok(())
@@ -324,6 +332,13 @@ fn save_in(
             let date = it.published.map_or(now_ts, to_ts);
             for h in &new.hits {
                 stats.new_hits += insert_hit(tx, item_id, h, now_ts, date, source_id, backlog)? as u64;
+            }
+            if !new.hits.is_empty() {
+                // Only items with hits are indexed for search: `hits --search` looks for
+                // nothing else, and indexing every item was most of a cold poll. FTS5 keeps
+                // the rows in memory until the transaction commits, then writes one segment.
+                tx.prepare_cached("INSERT INTO items_fts(rowid, title, text) VALUES (?1, ?2, ?3)")?
+                    .execute(params![item_id, it.title, new.text])?;
             }
             if let Some(signature) = &new.signature {
                 signals::remember(tx, fold_index, item_id, source_id, signature, fold, now)?;

@@ -163,3 +163,31 @@ fn a_second_xml_declaration_is_dropped_with_a_warning() {
         p.warnings
     );
 }
+
+#[test]
+fn dates_as_feeds_write_them_read_the_same_on_the_fast_and_the_lenient_path() {
+    // The first three are read at once; the others need the lenient fixes.
+    let cases = [
+        ("Mon, 23 Nov 2026 08:00:00 +0800", "2026-11-23T00:00:00+00:00"),
+        ("2026-11-23T08:00:00+08:00", "2026-11-23T00:00:00+00:00"),
+        ("Mon, 23 Nov 2026 00:00:00 GMT", "2026-11-23T00:00:00+00:00"),
+        // A weekday that disagrees with the date, a long month, a zone written UTC, no colon
+        // in a 3339 offset, a date alone.
+        ("Wed, 23 Nov 2026 08:00:00 +0800", "2026-11-23T00:00:00+00:00"),
+        (
+            "Mon, 23 November 2026 08:00:00 +0800",
+            "2026-11-23T00:00:00+00:00",
+        ),
+        ("Mon, 23 Nov 2026 00:00:00 UTC", "2026-11-23T00:00:00+00:00"),
+        ("2026-11-23T08:00:00+0800", "2026-11-23T00:00:00+00:00"),
+        ("2026-11-23", "2026-11-23T00:00:00+00:00"),
+    ];
+    for (written, read) in cases {
+        let xml = format!(
+            r#"<rss version="2.0"><channel><title>t</title><item><guid>g</guid><title>x</title><pubDate>{written}</pubDate></item></channel></rss>"#
+        );
+        let p = parse_feed(xml.as_bytes(), None, BASE).unwrap();
+        let got = p.items[0].published.map(|d| d.to_rfc3339());
+        assert_eq!(got.as_deref(), Some(read), "{written}");
+    }
+}

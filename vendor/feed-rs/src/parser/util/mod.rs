@@ -103,6 +103,13 @@ pub(crate) fn if_ok_then_some<T, F: FnOnce(Option<T>)>(v: Result<T, impl Error>,
 /// Parses a timestamp using a variety of strategies to try and deal with the remarkable variability and non-standards
 /// compliant text on the internet.
 pub(crate) fn parse_timestamp_lenient(original: &str) -> Option<DateTime<Utc>> {
+    // sigwatch: most feeds write their dates as the RFCs say; those are read at once, and
+    // only the others go through the regular-expression fixes below (which cost more than
+    // the rest of an item's parsing). A date both ways accept reads the same either way.
+    let trimmed = original.trim();
+    if let Ok(t) = DateTime::parse_from_rfc2822(trimmed).or_else(|_| DateTime::parse_from_rfc3339(trimmed)) {
+        return Some(t.with_timezone(&Utc));
+    }
     // Curiously, we see RFC-3339 dates in RSS 2 feeds, and it is supposed to be the format for Atom and Json too so we try this first
     try_parse_timestamp_rfc3339_lenient(original)
         // Next is the format for RSS 2, which is used often
