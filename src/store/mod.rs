@@ -140,8 +140,8 @@ impl Store {
         // drop the last transactions, never corrupt the file.
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
-        // Savepoints (one per source within a batch) journal pages in memory, not in a
-        // temporary file written and read back for every source.
+        // Statement journals and temporary b-trees (sorting, DISTINCT) stay in memory, not
+        // in temporary files written and read back.
         self.conn.pragma_update(None, "temp_store", "MEMORY")?;
         // Saving an item runs a score of statements; the default cache of 16 would evict them.
         self.conn.set_prepared_statement_cache_capacity(64);
