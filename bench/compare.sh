@@ -48,6 +48,7 @@ CONCURRENCY=${CONCURRENCY:-16}
 say() { printf '\n== %s\n' "$*" >&2; }
 now() { date +%s.%N; }
 secs_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+RUN_T0=$(now)
 
 # ---------------------------------------------------------------------------------------------
 # 1. Installs
@@ -88,7 +89,8 @@ if [ "${SKIP_INSTALL:-0}" != 1 ]; then install_all; fi
 [ -x /usr/bin/time ] || { echo "GNU time (/usr/bin/time) is needed: apt-get install time" >&2; exit 1; }
 command -v newsboat >/dev/null || NEWSBOAT_WHY="newsboat is not installed (needs root and apt-get)"
 [ -x "$VENV/bin/r2e" ] || R2E_WHY=${R2E_WHY:-"rss2email is not installed in $VENV"}
-echo "installs: $(secs_since "$t_install") s in all" >&2
+INSTALL_SECS=$(secs_since "$t_install")
+echo "installs: $INSTALL_SECS s in all" >&2
 
 # ---------------------------------------------------------------------------------------------
 # 2. Build
@@ -96,7 +98,8 @@ echo "installs: $(secs_since "$t_install") s in all" >&2
 say "building sigwatch and the feed farm (release)"
 t0=$(now)
 (cd "$ROOT" && cargo build --release --quiet --bin sigwatch --example feedfarm)
-echo "build: $(secs_since "$t0") s" >&2
+BUILD_SECS=$(secs_since "$t0")
+echo "build: $BUILD_SECS s" >&2
 SIGWATCH=$ROOT/target/release/sigwatch
 FARM=$ROOT/target/release/examples/feedfarm
 
@@ -250,6 +253,10 @@ if [ -d "$BENCH_DIR/sigwatch-$idle_n" ]; then
     dpid=$!
     sleep 10
     IDLE=$(awk '/^VmRSS/ { print $2 }' "/proc/$dpid/status" 2>/dev/null || echo "?")
+    # Of which: its own memory, and pages of the binary and libraries mapped from disk (clean,
+    # shared with the page cache).
+    IDLE_ANON=$(awk '/^RssAnon/ { print $2 }' "/proc/$dpid/status" 2>/dev/null || echo "?")
+    IDLE_FILE=$(awk '/^RssFile/ { print $2 }' "/proc/$dpid/status" 2>/dev/null || echo "?")
     kill -TERM "$dpid" 2>/dev/null || true
     wait "$dpid" 2>/dev/null || true
     echo "  idle sigwatch run: RSS $IDLE KiB after 10 s" >&2
@@ -296,9 +303,13 @@ awk -F'\t' -v scale="$SCALE" '
     }' "$RESULTS"
 if [ -n "$IDLE" ]; then
     echo
-    echo "Idle daemon (sigwatch run, 1000 sources, 10 s after start): RSS $(awk -v k="$IDLE" 'BEGIN { printf "%.1f", k / 1024 }') MiB"
+    mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+    echo "Idle daemon (sigwatch run, 1000 sources, 10 s after start): RSS $(mib "$IDLE") MiB" \
+        "($(mib "$IDLE_ANON") MiB its own memory, $(mib "$IDLE_FILE") MiB mapped from files)"
 fi
 [ -z "$NEWSBOAT_WHY" ] || echo "newsboat not measured: $NEWSBOAT_WHY"
 [ -z "$R2E_WHY" ] || echo "rss2email not measured: $R2E_WHY"
 echo
+echo "whole run: $(awk -v s="$(secs_since "$RUN_T0")" 'BEGIN { printf "%.1f", s / 60 }') minutes" \
+    "(installs ${INSTALL_SECS:-0} s, build ${BUILD_SECS:-0} s)"
 echo "raw results: $RESULTS; logs and time -v output in $BENCH_DIR"

@@ -383,7 +383,11 @@ impl Poller {
                     match store.end_batch(batch) {
                         Ok(()) => Some(outcomes),
                         Err(e) => {
-                            warn!(error = %e, "a batch of results was rolled back; storing its sources one by one");
+                            warn!(
+                                error = %e,
+                                sources = ready.len(),
+                                "a batch of results was rolled back; storing its sources one by one"
+                            );
                             None
                         }
                     }

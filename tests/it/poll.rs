@@ -358,3 +358,118 @@ fn non_public_targets_are_refused_before_any_request() {
     assert_eq!(summary["sources"][0]["class"], "refused", "{summary}");
     assert!(srv.seen("/feed.xml").is_empty(), "no request was made");
 }
+
+/// A save that fails (here: a trigger of the test's own that refuses one title) fails that
+/// source alone, though it was written in a batch with others: the batch is rolled back and
+/// its sources stored one by one, and the failed one keeps its old validators, so the next
+/// poll stores what it missed.
+#[test]
+fn a_source_whose_save_fails_loses_nothing_and_spares_the_others() {
+    let srv = Server::start();
+    // Four sources, fetched at once (the test server serves four connections at a time).
+    let names: Vec<String> = (0..4).map(|i| format!("s{i}")).collect();
+    let serve = |round: usize| {
+        for (i, name) in names.iter().enumerate() {
+            let mut items: Vec<(String, String, String)> = (0..=round)
+                .map(|r| {
+                    (
+                        format!("{name}-{r}"),
+                        format!("{name} rare earth report {r}"),
+                        "text".into(),
+                    )
+                })
+                .collect();
+            if round > 0 && i == 3 {
+                items.push((format!("{name}-boom"), "BOOM".into(), "refused".into()));
+            }
+            // s0 answers at once with an item whose insert is slow (a trigger below): the
+            // writer is busy with it while the others answer, so they pile up and are stored
+            // in one batch after it.
+            let mut reply_delay = Duration::from_millis(100);
+            if i == 0 && round > 0 {
+                reply_delay = Duration::ZERO;
+                items.push((format!("{name}-slow"), "SLOW".into(), "slow to store".into()));
+            }
+            let items: Vec<(&str, &str, &str)> = items
+                .iter()
+                .map(|(g, t, d)| (g.as_str(), t.as_str(), d.as_str()))
+                .collect();
+            srv.route(
+                &format!("/{name}.xml"),
+                Reply::ok("application/rss+xml", rss(&items))
+                    .etag(&format!("\"{round}\""))
+                    .delay(reply_delay),
+            );
+        }
+    };
+    let sources: Vec<(&str, String)> = names
+        .iter()
+        .map(|n| (n.as_str(), srv.url(&format!("/{n}.xml"))))
+        .collect();
+    let env = Env::new(&config(&sources, "[poll]\nper_host = 4\n"));
+    serve(0);
+    let s = env.json(&["poll", "--format", "json"]);
+    assert_eq!(s["new_items"], 4, "{s}");
+
+    let db = rusqlite::Connection::open(env.db()).unwrap();
+    db.execute_batch(
+        "CREATE TRIGGER refuse BEFORE INSERT ON items WHEN new.title = 'BOOM'
+         BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;
+         CREATE TRIGGER slow BEFORE INSERT ON items WHEN new.title = 'SLOW'
+         BEGIN SELECT count(*) FROM (WITH RECURSIVE c(x) AS
+             (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000) SELECT x FROM c); END;",
+    )
+    .unwrap();
+    serve(1);
+    let (out, _) = env.run_measured(&["poll", "--format", "json"], &[("RUST_LOG", "warn")]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    let rolled_back = log
+        .lines()
+        .find(|l| l.contains("rolled back; storing its sources one by one"))
+        .unwrap_or_else(|| panic!("no batch was rolled back: {log}"));
+    let sources: usize = rolled_back
+        .split("sources=")
+        .nth(1)
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        sources >= 2,
+        "s3 was stored in a batch with others: {rolled_back}"
+    );
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["new_items"], 4, "each other source stored its new items: {s}");
+    assert_eq!(s["failed"], 1, "{s}");
+    let failed = s["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["source"] == "s3")
+        .unwrap();
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert_eq!(failed["class"], "store", "{failed}");
+    let items_of = |name: &str| -> i64 {
+        db.query_row(
+            "SELECT count(*) FROM items i JOIN sources s ON s.id = i.source_id WHERE s.name = ?1",
+            [name],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(items_of("s3"), 1, "nothing of the failed save was kept");
+    assert_eq!(items_of("s2"), 2);
+
+    // The condition cleared, the next poll fetches s3 again in full (its validators were not
+    // advanced) and stores what it missed.
+    db.execute_batch("DROP TRIGGER refuse; DROP TRIGGER slow")
+        .unwrap();
+    let s = env.json(&["poll", "--format", "json"]);
+    assert_eq!(s["failed"], 0, "{s}");
+    assert_eq!(items_of("s3"), 3, "{s}");
+    assert_eq!(s["new_items"], 2, "only s3 had anything new: {s}");
+    assert_eq!(items_of("s0"), 3);
+    let check = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+}
