@@ -84,8 +84,9 @@ pub async fn run(
                     r = &mut cycle => break Some(r),
                     sig = signals.recv() => match sig {
                         Some(Signal::Reload) => reload = true,
-                        // Dropping the cycle here is safe: each source's results are written
-                        // in one synchronous transaction, never across an await.
+                        // Dropping the cycle here is safe: each batch of results is written
+                        // in one synchronous transaction, never across an await, and the
+                        // fetch tasks end with it.
                         Some(Signal::Stop) | None => break None,
                     },
                 }

@@ -133,11 +133,12 @@ struct Job {
 }
 
 impl Job {
+    /// Waits for a request to its host to be allowed (see `per_host`).
+    async fn host_turn(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.host.clone()?.acquire_owned().await.ok()
+    }
+
     async fn run(&self) -> Result<Polled, SourceError> {
-        let _host = match &self.host {
-            Some(h) => h.clone().acquire_owned().await.ok(),
-            None => None,
-        };
         let s = &self.source;
         match self
             .fetcher
@@ -356,10 +357,14 @@ impl Poller {
             let span = error_span!("poll", source = %s.name);
             tasks.spawn(
                 async move {
+                    // Its host's turn first, then a slot: a source waiting for its host holds
+                    // no slot that a source of another host could use.
+                    let host = job.host_turn().await;
                     let Ok(_slot) = slots.acquire_owned().await else {
                         return;
                     };
                     let result = job.run().await;
+                    drop(host);
                     let _ = tx.send((job.source, result)).await;
                 }
                 .instrument(span),

@@ -473,3 +473,33 @@ fn a_source_whose_save_fails_loses_nothing_and_spares_the_others() {
         .unwrap();
     assert_eq!(check, "ok");
 }
+
+/// Sources wait for their host's turn (`per_host`) before they take one of the `concurrency`
+/// slots, so a busy host never holds up the sources of another.
+#[test]
+fn a_busy_host_does_not_hold_up_another() {
+    let srv = Server::start();
+    let slow = Reply::ok("application/rss+xml", good_feed()).delay(Duration::from_millis(600));
+    for a in ["/a1.xml", "/a2.xml", "/a3.xml"] {
+        srv.route(a, slow.clone());
+    }
+    srv.route("/b1.xml", Reply::ok("application/rss+xml", good_feed()));
+    // Host A is 127.0.0.1, host B is localhost: the same server, two hosts to the poller.
+    let b1 = srv.url("/b1.xml").replace("127.0.0.1", "localhost");
+    let sources = [
+        ("a1", srv.url("/a1.xml")),
+        ("a2", srv.url("/a2.xml")),
+        ("a3", srv.url("/a3.xml")),
+        ("b1", b1),
+    ];
+    let cfg = config(&sources, "[poll]\nper_host = 1\n").replace("concurrency = 4", "concurrency = 2");
+    let env = Env::new(&cfg);
+    let s = env.json(&["poll", "--format", "json"]);
+    assert_eq!(s["fetched"], 4, "{s}");
+    let order = srv.order();
+    assert_eq!(
+        order.first().map(String::as_str),
+        Some("/b1.xml"),
+        "b1 was answered first, not after host A's queue: {order:?}"
+    );
+}

@@ -101,6 +101,11 @@ impl Server {
             .cloned()
             .collect()
     }
+
+    /// The paths asked for, in the order the requests arrived.
+    pub fn order(&self) -> Vec<String> {
+        self.seen.lock().unwrap().iter().map(|s| s.path.clone()).collect()
+    }
 }
 
 impl Drop for Server {
