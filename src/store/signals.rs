@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::write::{NewItem, index_stored_item, insert_hit_on_stored};
+use super::write::{NewItem, index_stored_item, insert_hit};
 use super::{Result, Store, exec, from_ts, one, to_ts};
 use crate::signals::{self as sig, SignalsConfig};
 
@@ -57,7 +57,8 @@ pub(super) fn revisit(
 ) -> Result<Revisit> {
     let row = one(
         tx,
-        "SELECT id, title, summary, text, fingerprint, status, coalesce(revised, first_seen)
+        "SELECT id, title, summary, text, fingerprint, status, coalesce(revised, first_seen),
+                coalesce(published, first_seen)
              FROM items WHERE source_id = ?1 AND uid = ?2",
         params![source_id, uid],
         |r| {
@@ -69,11 +70,12 @@ pub(super) fn revisit(
                 r.get::<_, Option<String>>(4)?,
                 r.get::<_, Option<String>>(5)?,
                 r.get::<_, i64>(6)?,
+                r.get::<_, i64>(7)?,
             ))
         },
     )
     .optional()?;
-    let Some((id, title, summary, text, fingerprint, status, fetched)) = row else {
+    let Some((id, title, summary, text, fingerprint, status, fetched, date)) = row else {
         return Ok(Revisit::default());
     };
     let mut out = Revisit::default();
@@ -130,7 +132,7 @@ pub(super) fn revisit(
             h.hit.field.as_str().to_string(),
         );
         if (new.check_text || h.hit.field == crate::watch::Field::Title) && have.insert(key) {
-            out.new_hits += insert_hit_on_stored(tx, id, h, now, false)? as u64;
+            out.new_hits += insert_hit(tx, id, h, now, date, source_id, false)? as u64;
         }
     }
     if !had_hits && out.new_hits > 0 {
@@ -362,11 +364,13 @@ fn short(signature: &[u32]) -> [u16; sig::SIG_LEN] {
     out
 }
 
-/// The story a new item of `source_id` with `signature` joins: that of the most similar item
-/// of another source first seen within the window, when the similarity reaches the threshold.
+/// The story a new item of `source_id` with `signature` (and its LSH `bands`) joins: that of
+/// the most similar item of another source first seen within the window, when the similarity
+/// reaches the threshold.
 pub(super) fn find_story(
     index: &FoldIndex,
     signature: &[u32],
+    bands: &[i64],
     source_id: i64,
     now: DateTime<Utc>,
     s: &SignalSettings,
@@ -374,9 +378,8 @@ pub(super) fn find_story(
     if signature.len() != sig::SIG_LEN {
         return None;
     }
-    let bands = sig::bands(signature);
     let (similarity, at) = index
-        .best(signature, &bands, source_id, to_ts(now - s.fold_window))
+        .best(signature, bands, source_id, to_ts(now - s.fold_window))
         .filter(|(sim, _)| *sim >= s.fold_threshold)?;
     let other = index.entries.get(at as usize)?;
     Some(Fold {
@@ -387,15 +390,17 @@ pub(super) fn find_story(
     })
 }
 
-/// Records a new item's signature, after the item was stored (folded into `fold`'s story
-/// when it has one): the story's first item is marked as the story's, and the item joins the
-/// index.
+/// Records a new item's signature (with the `bands` [`find_story`] was given), after the
+/// item was stored (folded into `fold`'s story when it has one): the story's first item is
+/// marked as the story's, and the item joins the index.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn remember(
     tx: &rusqlite::Connection,
     index: &mut FoldIndex,
     item_id: i64,
     source_id: i64,
     signature: &[u32],
+    bands: &[i64],
     fold: Option<Fold>,
     now: DateTime<Utc>,
 ) -> Result<()> {
@@ -418,7 +423,7 @@ pub(super) fn remember(
             story: fold.map_or(0, |f| f.story),
             sig: short(signature),
         };
-        index.add(entry, &sig::bands(signature));
+        index.add(entry, bands);
     }
     Ok(())
 }

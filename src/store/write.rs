@@ -300,11 +300,13 @@ fn save_in(
             // The story a new item with a signature joins is known before it is written, so
             // its row is written once; whether it is new is asked first, so that an item seen
             // before is not compared with the others again.
-            let fold = match &new.signature {
+            let (fold, bands) = match &new.signature {
                 Some(signature) if !stored.query_row(params![source_id, uid], |r| r.get::<_, bool>(0))? => {
-                    signals::find_story(fold_index, signature, source_id, now, settings)
+                    let bands = crate::signals::bands(signature);
+                    let fold = signals::find_story(fold_index, signature, &bands, source_id, now, settings);
+                    (fold, bands)
                 }
-                _ => None,
+                _ => (None, Vec::new()),
             };
             let inserted = insert_item.execute(params![
                 source_id,
@@ -341,7 +343,7 @@ fn save_in(
                     .execute(params![item_id, it.title, new.text])?;
             }
             if let Some(signature) = &new.signature {
-                signals::remember(tx, fold_index, item_id, source_id, signature, fold, now)?;
+                signals::remember(tx, fold_index, item_id, source_id, signature, &bands, fold, now)?;
                 stats.folded += fold.is_some() as u64;
             }
         }
