@@ -143,6 +143,7 @@ pub async fn run(
         .min()
         .unwrap_or(now + chrono::Duration::hours(1));
         let nap = (next - now).to_std().unwrap_or(Duration::ZERO).min(MAX_NAP);
+        store.release_memory();
         release_free_memory();
         tokio::select! {
             _ = tokio::time::sleep(nap) => {}

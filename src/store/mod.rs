@@ -169,6 +169,23 @@ impl Store {
         Ok(())
     }
 
+    /// Lets go of what the store keeps only to be quick, for a daemon about to nap: the
+    /// checkpoint thread with its connection (after a last checkpoint), the prepared
+    /// statements, SQLite's page cache, and the fold index. Each comes back when next needed:
+    /// the fold index is reloaded from the signatures table by the first save that needs it.
+    /// Does nothing inside a batch.
+    pub fn release_memory(&mut self) {
+        if !self.conn.is_autocommit() {
+            return;
+        }
+        self.checkpointer = None;
+        self.fold_index = Default::default();
+        self.conn.flush_prepared_statement_cache();
+        if let Err(e) = self.conn.execute_batch("PRAGMA shrink_memory") {
+            tracing::warn!(error = %e, "could not shrink SQLite's page cache");
+        }
+    }
+
     /// The schema version of the open database.
     pub fn schema_version(&self) -> Result<i64> {
         Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
