@@ -17,7 +17,9 @@
 #   7. prints the tables, with each peer's ratio to sigwatch.
 #
 # Environment: SIZES, SCALE (lists of N), BENCH_DIR (work folder, default a new temp dir),
-# SKIP_INSTALL=1 (use what is installed), SKIP_PEERS=1 (sigwatch only), R2E_MAX (largest N
+# SKIP_INSTALL=1 (use what is installed), SKIP_PEERS=1 (sigwatch only), REPEAT (sigwatch's cold
+# and warm polls are each run this many times, default 3, and the run of median wall time is
+# reported: one sample of a few seconds moves by 10-15 % between runs), R2E_MAX (largest N
 # rss2email is run at; default 1000).
 #
 # Nothing here talks to anything but 127.0.0.1, apart from the package installs. No tool
@@ -28,11 +30,13 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SIZES=${SIZES:-"200 1000"}
 SCALE=${SCALE:-"200 1000 5000 10000"}
 R2E_MAX=${R2E_MAX:-1000}
+REPEAT=${REPEAT:-3}
 BENCH_DIR=${BENCH_DIR:-$(mktemp -d /tmp/sigwatch-bench.XXXXXX)}
 VENV=${VENV:-$ROOT/target/bench-venv}
 mkdir -p "$BENCH_DIR"
 RESULTS=$BENCH_DIR/results.tsv
 : >"$RESULTS"
+: >"$BENCH_DIR/runs.tsv"
 
 # Concurrency. Every farm feed lives on one host, 127.0.0.1, while real sources are spread over
 # many hosts. sigwatch's [poll] per_host (default 2) is politeness towards one real site; left at
@@ -154,7 +158,7 @@ measure() {
     did=$(eval "$work" 2>/dev/null || echo "?")
     [ "$rc" = 0 ] || did="exit $rc; $did"
     printf '%s\t%s\t%s\t%s\t%.2f\t%s\t%s\n' "$tool" "$n" "$phase" "$wall" \
-        "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" "$rss" "$did" >>"$RESULTS"
+        "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" "$rss" "$did" >>"${OUT:-$RESULTS}"
     printf '  %-10s N=%-6s %-5s wall %6ss  cpu %6ss  rss %7s KiB  %s\n' "$tool" "$n" "$phase" \
         "$wall" "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" "$rss" "$did" >&2
 }
@@ -176,13 +180,23 @@ sigwatch_setup() {
 sigwatch_work() { # the summary line of `sigwatch poll`
     sed -n 's/^polled \([0-9]*\) sources: \([0-9]*\) fetched, \([0-9]*\) not modified, \([0-9]*\) failed; \([0-9]*\) new items, \([0-9]*\) new hits.*/\2 fetched, \3 not modified, \4 failed, \5 items, \6 hits/p' "$1"
 }
+# REPEAT cold polls (each into a fresh database) and warm polls; every run is kept in
+# runs.tsv, and the run of median wall time of each phase goes into the results.
 run_sigwatch() {
-    local n=$1 dir
-    dir=$(sigwatch_setup "$n")
-    measure sigwatch "$n" cold "sigwatch_work $BENCH_DIR/log.sigwatch.$n.cold" -- \
-        "$SIGWATCH" --config "$dir/sigwatch.toml" poll
-    measure sigwatch "$n" warm "sigwatch_work $BENCH_DIR/log.sigwatch.$n.warm" -- \
-        "$SIGWATCH" --config "$dir/sigwatch.toml" poll
+    local n=$1 dir phase r
+    for ((r = 1; r <= REPEAT; r++)); do
+        dir=$(sigwatch_setup "$n")
+        OUT=$BENCH_DIR/runs.tsv measure sigwatch "$n" cold "sigwatch_work $BENCH_DIR/log.sigwatch.$n.cold" -- \
+            "$SIGWATCH" --config "$dir/sigwatch.toml" poll
+        OUT=$BENCH_DIR/runs.tsv measure sigwatch "$n" warm "sigwatch_work $BENCH_DIR/log.sigwatch.$n.warm" -- \
+            "$SIGWATCH" --config "$dir/sigwatch.toml" poll
+    done
+    for phase in cold warm; do
+        awk -F'\t' -v n="$n" -v p="$phase" '$1 == "sigwatch" && $2 == n && $3 == p' "$BENCH_DIR/runs.tsv" |
+            sort -t$'\t' -k4,4g | sed -n "$(((REPEAT + 1) / 2))p" >>"$RESULTS"
+    done
+    [ "$REPEAT" -gt 1 ] && echo "  (median of $REPEAT runs kept for each phase)" >&2
+    return 0
 }
 
 # newsboat: a urls file, a config and a fresh cache, all in the run's folder.
