@@ -51,6 +51,11 @@ pub struct Options {
 /// watchdog deadline is noticed.
 const MAX_NAP: Duration = Duration::from_secs(30);
 
+/// With nothing due for at least this long, the store lets go of its caches, its checkpoint
+/// thread and its fold index before the loop naps (`Store::release_memory`); sooner than that,
+/// it keeps them, so that sources due a few seconds apart do not reload them each time.
+const RELEASE_AFTER: Duration = Duration::from_secs(60);
+
 /// Runs until a [`Signal::Stop`] arrives or the channel closes.
 pub async fn run(
     opts: Options,
@@ -142,9 +147,12 @@ pub async fn run(
         .flatten()
         .min()
         .unwrap_or(now + chrono::Duration::hours(1));
-        let nap = (next - now).to_std().unwrap_or(Duration::ZERO).min(MAX_NAP);
-        store.release_memory();
+        let until_next = (next - now).to_std().unwrap_or(Duration::ZERO);
+        if until_next >= RELEASE_AFTER {
+            store.release_memory();
+        }
         release_free_memory();
+        let nap = until_next.min(MAX_NAP);
         tokio::select! {
             _ = tokio::time::sleep(nap) => {}
             sig = signals.recv() => match sig {
