@@ -173,15 +173,8 @@ impl Job {
                     warn!(warning = %w, "parsed with a warning");
                 }
                 let (matcher, signals, now) = (self.matcher.clone(), self.signals.clone(), self.now);
-                // Only a follow source needs to know which items are stored already.
-                let (s, known) = (
-                    s.clone(),
-                    if s.follow {
-                        self.known.clone()
-                    } else {
-                        HashSet::new()
-                    },
-                );
+                // Empty but for a follow source (see `known`).
+                let (s, known) = (s.clone(), self.known.clone());
                 let items = blocking(move || {
                     let _span = span.entered();
                     parsed
@@ -320,9 +313,10 @@ impl Poller {
             .collect();
         // Each source is fetched, parsed and matched by a task of its own on the runtime's
         // threads, never by this one: this task is the writer, and while it stores a batch
-        // the fetches go on. At most `concurrency` sources are in hand at once (a task holds
-        // its permit until its result is taken), so memory stays bounded however slow the
-        // writer is. Dropping the set (the cycle cancelled) aborts every task.
+        // the fetches go on. At most `concurrency` sources are fetched at once (a task keeps
+        // its slot until its result is in the channel), and at most as many results wait in
+        // the channel for the writer, so memory stays bounded however slow the writer is.
+        // Dropping the set (the cycle cancelled) aborts every task.
         let slots = Arc::new(Semaphore::new(self.concurrency));
         let (tx, mut rx) = tokio::sync::mpsc::channel(self.concurrency);
         let mut tasks = tokio::task::JoinSet::new();
