@@ -3,7 +3,7 @@
 //! text too. The fuzz target (`fuzz/`) and the replay of its past crashes
 //! (`tests/fuzz-regressions/`) both run this, so they test the same thing.
 
-use crate::source::{HtmlSpec, JsonSpec, parse_feed, parse_html, parse_json};
+use crate::source::{HtmlSpec, JsonSpec, Reader, parse_feed, parse_feed_with, parse_html, parse_json};
 use crate::watch::Matcher;
 
 /// Runs `data` through every parser and `matcher`; returns how many items were read. Any
@@ -12,7 +12,18 @@ pub fn pipeline(data: &[u8], matcher: &Matcher) -> usize {
     let types = [None, Some("application/rss+xml; charset=gbk"), Some("text/html")];
     let ct = types[data.first().map_or(0, |b| *b as usize % types.len())];
     let mut items = Vec::new();
-    if let Ok(p) = parse_feed(data, ct, "http://127.0.0.1/feed") {
+    let feed = parse_feed(data, ct, "http://127.0.0.1/feed");
+    // The one-pass RSS 2.0 reader must read whatever it reads as feed-rs does.
+    let by_feed_rs = parse_feed_with(data, ct, "http://127.0.0.1/feed", None, Reader::FeedRs);
+    match (&feed, &by_feed_rs) {
+        (Ok(a), Ok(b)) => assert!(
+            a.title == b.title && a.items == b.items && a.warnings == b.warnings,
+            "the RSS reader and feed-rs read this differently: {a:?} against {b:?}"
+        ),
+        (Err(_), Err(_)) => {}
+        _ => panic!("the RSS reader and feed-rs disagree: {feed:?} against {by_feed_rs:?}"),
+    }
+    if let Ok(p) = feed {
         items.extend(p.items);
     }
     let html = HtmlSpec {

@@ -23,7 +23,7 @@ pub use follow::{article_html, follow_new};
 pub use guard::is_public;
 pub use html::{HtmlSpec, check_selector, parse_html};
 pub use json::{JsonSpec, parse_json};
-pub use parse::{Parsed, parse_feed, parse_feed_in};
+pub use parse::{Parsed, Reader, parse_feed, parse_feed_in, parse_feed_with};
 
 use crate::config::{SourceConfig, SourceKind};
 

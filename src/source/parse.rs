@@ -36,6 +36,29 @@ pub fn parse_feed_in(
     base_url: &str,
     tz: Option<chrono_tz::Tz>,
 ) -> Result<Parsed, SourceError> {
+    parse_feed_with(bytes, content_type, base_url, tz, Reader::Fast)
+}
+
+/// Which reader parses an XML feed: [`Reader::Fast`] reads plain RSS 2.0 itself
+/// (`parse/rss2.rs`) and hands anything else to feed-rs; [`Reader::FeedRs`] hands everything
+/// to feed-rs. The two give the same result; the choice is there so that tests and the fuzz
+/// target can check that they do.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    Fast,
+    FeedRs,
+}
+
+/// [`parse_feed_in`] with the choice of [`Reader`].
+#[doc(hidden)]
+pub fn parse_feed_with(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    base_url: &str,
+    tz: Option<chrono_tz::Tz>,
+    reader: Reader,
+) -> Result<Parsed, SourceError> {
     let decoded = decode(bytes, content_type);
     let mut warnings = Vec::new();
     if let Some(note) = decoded.note {
@@ -55,7 +78,8 @@ pub fn parse_feed_in(
     }
     let mut xml = declare_utf8(text).into_owned();
     // Tolerant repairs for the commonest breakage of real feeds, each a warning.
-    if let Some(at) = root_offset(&xml).filter(|&at| xml[at..].starts_with("<rss")) {
+    let rss_root = root_offset(&xml).filter(|&at| xml[at..].starts_with("<rss"));
+    if let Some(at) = rss_root {
         let fixed = repair::normalise_rss_root(&xml, at);
         if fixed != xml.as_str() {
             warnings.push("<rss> version or namespace unusable; read as RSS 2.0".into());
@@ -72,18 +96,34 @@ pub fn parse_feed_in(
             fixed.declarations
         ));
     }
+    // feed-rs's date reader, or ours for a source with a time zone (which reads zone-less
+    // dates there).
+    let read_date = move |t: &str| match tz {
+        Some(tz) => super::dates::parse_date(t, None, Some(tz)),
+        None => feed_rs::parser::util::parse_timestamp_lenient(t),
+    };
+    if rss_root.is_some() && reader == Reader::Fast {
+        // Ours as much as feed-rs's below: a panic is this source's parse error.
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rss2::read(&utf8, base_url, &read_date)
+        }))
+        .map_err(|_| SourceError::Parse("the RSS reader failed on this document (a panic, caught)".into()))?;
+        if let Some(channel) = read {
+            #[cfg(test)]
+            tests::FAST_READS.with(|n| n.set(n.get() + 1));
+            return Ok(Parsed {
+                title: channel.title,
+                items: channel.items,
+                warnings,
+            });
+        }
+    }
     let parser = Builder::new()
         .base_uri(Some(base_url))
         // Entries without an id keep an empty one, so that identity falls back to the link
         // and then to title and date, rather than to an id feed-rs makes up.
         .id_generator(|_, _, _| String::new());
-    // A source with a time zone gets our date reader, which reads zone-less dates there;
-    // others keep feed-rs's lenient one.
-    let parser = match tz {
-        Some(tz) => parser.timestamp_parser(move |t| super::dates::parse_date(t, None, Some(tz))),
-        None => parser,
-    }
-    .build();
+    let parser = parser.timestamp_parser(read_date).build();
     // feed-rs and the XML reader under it are not ours: should either panic on some input
     // the fuzzer has not found yet, that is this source's parse error, not the daemon's end.
     let feed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(utf8.as_bytes())))
@@ -238,5 +278,6 @@ pub(super) fn resolve(href: &str, base: Option<&url::Url>) -> String {
     }
 }
 
+mod rss2;
 #[cfg(test)]
 mod tests;

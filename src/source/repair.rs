@@ -75,7 +75,10 @@ pub(super) struct MarkupFixes {
 /// comments and other processing instructions are copied as they are.
 pub(super) fn fix_markup(text: &str) -> (Cow<'_, str>, MarkupFixes) {
     let late_declaration = text.get(1..).is_some_and(|t| t.contains("<?xml"));
-    if !text.contains('&') && !late_declaration {
+    // The common case, checked by a fast scan: every `&` starts a reference (so none needs
+    // escaping, in CDATA or out of it) and there is no later declaration.
+    let bare_ampersand = memchr::memchr_iter(b'&', text.as_bytes()).any(|i| !is_reference(&text[i + 1..]));
+    if !bare_ampersand && !late_declaration {
         return (text.into(), MarkupFixes::default());
     }
     let mut out = String::with_capacity(text.len() + 64);

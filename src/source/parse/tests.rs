@@ -191,3 +191,157 @@ fn dates_as_feeds_write_them_read_the_same_on_the_fast_and_the_lenient_path() {
         assert_eq!(got.as_deref(), Some(read), "{written}");
     }
 }
+
+thread_local! {
+    /// How many documents this thread's parses read with the RSS 2.0 reader of `rss2.rs`.
+    pub(super) static FAST_READS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Parses `bytes` with both readers; panics unless they agree. Returns whether the one-pass
+/// reader read it (rather than giving way to feed-rs).
+fn both_readers(bytes: &[u8], content_type: Option<&str>, base: &str, what: &str) -> bool {
+    let before = FAST_READS.with(|n| n.get());
+    let fast = parse_feed_with(bytes, content_type, base, None, Reader::Fast);
+    let read_fast = FAST_READS.with(|n| n.get()) > before;
+    let slow = parse_feed_with(bytes, content_type, base, None, Reader::FeedRs);
+    match (&fast, &slow) {
+        (Ok(a), Ok(b)) => {
+            assert_eq!(a.title, b.title, "{what}: channel title");
+            assert_eq!(a.warnings, b.warnings, "{what}: warnings");
+            assert_eq!(a.items.len(), b.items.len(), "{what}: number of items");
+            for (i, (x, y)) in a.items.iter().zip(&b.items).enumerate() {
+                assert_eq!(x, y, "{what}: item {i}");
+            }
+        }
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{what}: error"),
+        _ => panic!("{what}: the readers disagree: {fast:?} against {slow:?}"),
+    }
+    read_fast
+}
+
+/// Every file of the shared corpus (2,900 XML captures among them): wherever the one-pass RSS
+/// reader reads a document, it reads what feed-rs reads.
+#[test]
+fn rss_reader_agrees_with_feed_rs_on_the_corpus() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if !root.is_dir() {
+        eprintln!("skipped: {} is absent", root.display());
+        return;
+    }
+    let (mut files, mut fast) = (0, 0);
+    let mut stack = vec![root];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            files += 1;
+            fast += both_readers(&bytes, None, BASE, &path.display().to_string()) as usize;
+        }
+    }
+    eprintln!("corpus: {files} files, {fast} read by the RSS 2.0 reader, all as feed-rs reads them");
+    assert!(fast > 300, "the RSS reader reads much of the corpus: {fast}");
+}
+
+/// The rules the RSS reader copies from feed-rs, one document each, and where it gives way.
+#[test]
+fn rss_reader_agrees_with_feed_rs_on_the_edge_cases() {
+    let item = |body: &str| {
+        format!(
+            r#"<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:wfw="http://wellformedweb.org/CommentAPI/" xmlns:x="urn:other" xmlns:media="http://search.yahoo.com/mrss/" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title> T </title><item>{body}</item></channel></rss>"#
+        )
+    };
+    let read = [
+        // Entities, character references, CDATA and comments inside text.
+        "<title>a &amp; b &#x4e2d;&#25991; &unknown; <![CDATA[<c>]]><!-- x --> d</title>",
+        "<description>&lt;p&gt;escaped&lt;/p&gt;</description><content:encoded>x</content:encoded>",
+        // The longer of description and content; an empty content is none.
+        "<description>short</description><content:encoded><![CDATA[<p>a longer body</p>]]></content:encoded>",
+        "<description>short</description><content:encoded></content:encoded>",
+        // The last of repeated fields wins; an empty one clears a date.
+        "<title>one</title><title>two</title><pubDate>Mon, 23 Nov 2026 08:00:00 +0800</pubDate>",
+        "<pubDate>Mon, 23 Nov 2026 08:00:00 +0800</pubDate><pubDate/>",
+        "<pubDate>2026-11-23 08:00</pubDate><dc:date>2026-11-24T08:00:00Z</dc:date>",
+        "<atom:updated>2026-11-24T08:00:00Z</atom:updated>",
+        "<updated>not a date</updated><pubDate>garbage</pubDate>",
+        // Identity: guids trimmed, empty ones none.
+        "<guid isPermaLink=\"false\">  g-1  </guid><guid/>",
+        "<guid>   </guid><link> /rel/path?a=1&amp;utm_source=x </link>",
+        // Links: relative, odd, and comments links before the item's link.
+        "<comments>http://x.test/c</comments><link>http://x.test/a</link>",
+        "<comments>http://x.test/a</comments><link>http://x.test/a</link>",
+        "<wfw:commentRss>/feed/c</wfw:commentRss><link>/a</link>",
+        "<link>http://[bad</link><link>ok</link>",
+        "<link></link><link>javascript:alert(1)</link>",
+        // Authors, with addresses and in Chinese.
+        "<author>editor@x.test (Li Ming)</author><dc:creator>编辑：liming@example.cn</dc:creator><author>  </author>",
+        // Unknown elements and namespaces are skipped, nested or not.
+        "<category domain=\"x\">c</category><enclosure url=\"/a.mp3\" type=\"audio/mpeg\"/><x:title>not this</x:title><source><title>nor this</title></source>",
+        // An undeclared prefix is RSS's.
+        "<foo:title>prefixed</foo:title>",
+        // Whitespace and empties.
+        "",
+        "<title>\n\t</title><description>  </description>",
+    ];
+    for (i, body) in read.iter().enumerate() {
+        let xml = item(body);
+        assert!(
+            both_readers(xml.as_bytes(), None, BASE, &format!("case {i}: {body}")),
+            "case {i} is read by the RSS reader: {body}"
+        );
+    }
+    let given_way = [
+        // Markup inside a text field: feed-rs keeps the text before it.
+        item("<description>before <b>bold</b> after</description>"),
+        item("<title>a<br/>b</title>"),
+        // A namespace declared below the root.
+        item("<dc:creator xmlns:dc=\"http://purl.org/dc/elements/1.1/\">a</dc:creator>"),
+        // xml:base, media and iTunes elements.
+        item("<link xml:base=\"http://other.test/\">a</link>"),
+        item("<media:content url=\"x\"/>"),
+        item("<itunes:duration>1</itunes:duration>"),
+        // Other roots and versions, and broken XML.
+        r#"<rss version="0.91"><channel><item><title>t</title></item></channel></rss>"#.to_string(),
+        r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title></feed>"#.to_string(),
+        r#"<rss version="2.0"><channel><item><title>t</item></channel></rss>"#.to_string(),
+        r#"<rss version="2.0"><channel><item><title>t</title>"#.to_string(),
+        r#"<rss version="2.0"><nochannel/></rss>"#.to_string(),
+    ];
+    for (i, xml) in given_way.iter().enumerate() {
+        assert!(
+            !both_readers(xml.as_bytes(), None, BASE, &format!("given way {i}: {xml}")),
+            "case {i} goes to feed-rs: {xml}"
+        );
+    }
+    // A root without a version is repaired to RSS 2.0 first (with a warning).
+    let unversioned = r#"<rss><channel><item><title>t</title></item></channel></rss>"#;
+    assert!(both_readers(unversioned.as_bytes(), None, BASE, "unversioned"));
+    // A channel that closes, then more: neither reader reads on.
+    let trailing = r#"<rss version="2.0"><channel><title>c</title><item><title>a</title></item></channel><item><title>b</title></item>junk<x></rss>"#;
+    assert!(both_readers(trailing.as_bytes(), None, BASE, "trailing"));
+    // The bench farm's shape, a Chinese feed in GB18030 declared in the header only, and a feed
+    // with a default namespace on its root.
+    let farm = r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel>
+<title>Farm feed 1</title><link>http://127.0.0.1:1/site/1/</link><description>Generated</description><lastBuildDate>Sat, 28 Nov 2026 06:00:00 GMT</lastBuildDate>
+<item><title>China tightens rare earth export controls</title><link>http://127.0.0.1:1/site/1/0.html</link><guid isPermaLink="false">farm-1-0</guid><pubDate>Sat, 28 Nov 2026 05:59:00 +0000</pubDate><description>&lt;p&gt;word word.&lt;/p&gt;</description></item>
+</channel></rss>"#;
+    assert!(both_readers(
+        farm.as_bytes(),
+        Some("application/rss+xml"),
+        BASE,
+        "farm"
+    ));
+    let (gb, _, _) = encoding_rs::GB18030.encode("<rss version=\"2.0\"><channel><title>时政</title><item><title>稀土出口管制</title></item></channel></rss>");
+    assert!(both_readers(
+        &gb,
+        Some("application/rss+xml; charset=gb18030"),
+        BASE,
+        "gb18030"
+    ));
+    let default_ns = r#"<rss version="2.0" xmlns="http://backend.userland.com/rss2"><channel><title>c</title><item><title>a</title></item></channel></rss>"#;
+    both_readers(default_ns.as_bytes(), None, BASE, "default namespace");
+}

@@ -19,7 +19,10 @@ mod mediarss;
 mod rss0;
 mod rss1;
 mod rss2;
-pub(crate) mod util;
+// sigwatch: public (hidden) so that a faster reader of plain RSS 2.0 can read dates and
+// authors exactly as this crate does.
+#[doc(hidden)]
+pub mod util;
 
 pub type ParseFeedResult<T> = Result<T, ParseFeedError>;
 

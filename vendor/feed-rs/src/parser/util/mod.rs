@@ -102,7 +102,7 @@ pub(crate) fn if_ok_then_some<T, F: FnOnce(Option<T>)>(v: Result<T, impl Error>,
 
 /// Parses a timestamp using a variety of strategies to try and deal with the remarkable variability and non-standards
 /// compliant text on the internet.
-pub(crate) fn parse_timestamp_lenient(original: &str) -> Option<DateTime<Utc>> {
+pub fn parse_timestamp_lenient(original: &str) -> Option<DateTime<Utc>> {
     // sigwatch: most feeds write their dates as the RFCs say; those are read at once, and
     // only the others go through the regular-expression fixes below (which cost more than
     // the rest of an item's parsing). A date both ways accept reads the same either way.
@@ -119,7 +119,7 @@ pub(crate) fn parse_timestamp_lenient(original: &str) -> Option<DateTime<Utc>> {
 }
 
 // Parses a URI, potentially resolving relative URIs against the base if provided
-pub(crate) fn parse_uri(uri: &str, base: Option<&Url>) -> Option<Url> {
+pub fn parse_uri(uri: &str, base: Option<&Url>) -> Option<Url> {
     match Url::parse(uri) {
         // Absolute URIs will parse correctly
         Ok(uri) => Some(uri),
@@ -142,7 +142,7 @@ pub(crate) fn parse_uri(uri: &str, base: Option<&Url>) -> Option<Url> {
 
 static EMAIL_REGEX: OnceLock<Regex> = OnceLock::new();
 
-pub(crate) fn parse_person_name_email(raw: &str) -> Person {
+pub fn parse_person_name_email(raw: &str) -> Person {
     let regex = EMAIL_REGEX.get_or_init(|| Regex::new(r"\b(<\[\()?(mailto:)?([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})(>]\))?\b").unwrap());
 
     let mut email = None;
