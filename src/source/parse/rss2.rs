@@ -74,6 +74,12 @@ pub(super) fn read(
     base_url: &str,
     date: &dyn Fn(&str) -> Option<DateTime<Utc>>,
 ) -> Option<Channel> {
+    // feed-rs reads a document as XML only when, in its first 8 KiB (the buffer it peeks
+    // into), a `<` comes before any `{`.
+    let head = &xml.as_bytes()[..xml.len().min(8192)];
+    if head.iter().find(|&&b| b == b'<' || b == b'{') != Some(&b'<') {
+        return None;
+    }
     // feed-rs honours xml:base, which this reader does not.
     if memchr::memmem::find(xml.as_bytes(), b"xml:base").is_some() {
         return None;

@@ -309,6 +309,9 @@ fn rss_reader_agrees_with_feed_rs_on_the_edge_cases() {
         r#"<rss version="2.0"><channel><item><title>t</item></channel></rss>"#.to_string(),
         r#"<rss version="2.0"><channel><item><title>t</title>"#.to_string(),
         r#"<rss version="2.0"><nochannel/></rss>"#.to_string(),
+        // feed-rs reads this as JSON: a `{` comes first.
+        r#"{ "a": "b", <rss version="2.0"><channel><item><title>t</title></item></channel></rss>"#
+            .to_string(),
     ];
     for (i, xml) in given_way.iter().enumerate() {
         assert!(
