@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use tokio::sync::Semaphore;
-use tracing::{Instrument, Span, error_span, info, warn};
+use tracing::{Instrument, Span, debug, error_span, info, warn};
 
 use crate::config::{Config, SourceConfig};
 use crate::schedule::{self, Clock};
@@ -305,6 +305,10 @@ impl Poller {
         clock: &dyn Clock,
     ) -> Result<PollSummary, PollError> {
         store.set_signals(&cfg.signals);
+        // A cycle cancelled amid a bulk load left the index of hits by date out.
+        if let Err(e) = store.end_bulk() {
+            warn!(error = %e, "could not build the index of hits by date");
+        }
         store.sync_sources(chosen.iter().map(|s| (s.name.as_str(), s.url.as_str())))?;
         let rows: HashMap<String, ScheduleRow> = store
             .schedule_rows()?
@@ -321,8 +325,15 @@ impl Poller {
         let (tx, mut rx) = tokio::sync::mpsc::channel(self.concurrency);
         let mut tasks = tokio::task::JoinSet::new();
         let now = clock.now();
+        // Sources never fetched before, against those fetched with success.
+        let (mut first_fetches, mut established) = (0usize, 0usize);
         for s in chosen {
             let st = store.source_state(&s.name)?;
+            if st.last_success.is_some() {
+                established += 1;
+            } else if st.consecutive_failures == 0 && st.items == 0 {
+                first_fetches += 1;
+            }
             // A permanent redirect may have moved the source since the config was written.
             let url = rows.get(&s.name).map_or(s.url.clone(), |r| r.url.clone());
             // Only sources that follow item pages need to know which items are new.
@@ -365,6 +376,17 @@ impl Poller {
             );
         }
         drop(tx);
+        // A first run or a large import is a bulk load: see `Store::begin_bulk`.
+        let bulk = first_fetches >= BULK_SOURCES && first_fetches >= established;
+        if bulk {
+            debug!(
+                sources = first_fetches,
+                "bulk load: the index of hits by date is built at the end"
+            );
+            if let Err(e) = store.begin_bulk() {
+                warn!(error = %e, "could not ready the store for a bulk load; storing as usual");
+            }
+        }
         let mut summary = PollSummary::default();
         while let Some(first) = rx.recv().await {
             // Whatever else is ready is stored with it in one batch (one commit), up to
@@ -407,6 +429,15 @@ impl Poller {
                     observe(&outcome);
                 }
                 summary.add(outcome);
+            }
+        }
+        if bulk {
+            let t = std::time::Instant::now();
+            match store.end_bulk() {
+                Ok(()) => debug!(took = ?t.elapsed(), "bulk load: index of hits by date built"),
+                Err(e) => {
+                    warn!(error = %e, "could not build the index of hits by date; the next cycle tries again")
+                }
             }
         }
         // Every task has ended (each held a sender). One that panicked is a bug of ours:
@@ -603,6 +634,10 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 
 /// Most sources stored in one transaction.
 const BATCH: usize = 64;
+
+/// A cycle that fetches at least this many sources for the first time, and no fewer than
+/// those fetched before, is a bulk load (`Store::begin_bulk`).
+const BULK_SOURCES: usize = 64;
 
 /// When a source is due next: its schedule's next firing (spread per source), pushed back by
 /// exponential backoff while it fails, and never sooner than the server's Retry-After.

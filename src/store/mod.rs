@@ -89,6 +89,8 @@ impl Store {
         };
         store.configure()?;
         store.migrate()?;
+        // A bulk load cut short (see `Store::begin_bulk`) left an index out.
+        store.end_bulk()?;
         Ok(store)
     }
 

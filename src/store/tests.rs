@@ -405,3 +405,73 @@ fn an_item_found_by_search_as_soon_as_it_has_a_hit_new_or_edited() {
     assert_eq!(s.search_items("gallium licences", 10).unwrap(), vec![2]);
     assert_eq!(s.integrity_check().unwrap(), vec!["ok".to_string()]);
 }
+
+/// Whether the index of hits by date exists, and whether the newest-hits query uses it.
+fn hits_by_date(s: &Store) -> (bool, bool) {
+    let present = s
+        .conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'hits_date')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let plan: Vec<String> = s
+        .conn
+        .prepare(
+            "EXPLAIN QUERY PLAN SELECT id FROM hits WHERE item_date >= 0 ORDER BY item_date DESC LIMIT 5",
+        )
+        .unwrap()
+        .query_map([], |r| r.get::<_, String>(3))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    (present, plan.iter().any(|p| p.contains("hits_date")))
+}
+
+#[test]
+fn a_bulk_load_builds_the_index_of_hits_by_date_at_its_end_or_at_the_next_open() {
+    let (dir, mut s) = open();
+    assert_eq!(hits_by_date(&s), (true, true));
+    let now = Utc::now();
+    let rec = FetchRecord::Fetched {
+        etag: None,
+        last_modified: None,
+    };
+    s.begin_bulk().unwrap();
+    assert_eq!(hits_by_date(&s), (false, false), "dropped for the load");
+    let mut older = item("old", "稀土 old", "");
+    older.item.published = Some(now - Duration::days(30));
+    let newer = item("new", "稀土 new", "");
+    let batch = s.begin_batch().unwrap();
+    s.save("a", &rec, &[older, newer], now).unwrap();
+    s.end_batch(batch).unwrap();
+    s.end_bulk().unwrap();
+    assert_eq!(
+        hits_by_date(&s),
+        (true, true),
+        "built again, holding the load's hits"
+    );
+    let titles: Vec<String> = s
+        .hits(&HitQuery::default())
+        .unwrap()
+        .into_iter()
+        .map(|h| h.title)
+        .collect();
+    assert_eq!(titles, ["稀土 new", "稀土 old"]);
+    let n: i64 = s
+        .conn
+        .query_row(
+            "SELECT count(*) FROM hits INDEXED BY hits_date WHERE item_date >= 0",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 2);
+    s.end_bulk().unwrap();
+    // A load cut short: the next store opened for writing builds it.
+    s.begin_bulk().unwrap();
+    drop(s);
+    let s = Store::open(&dir.path().join("sub/dir/t.db")).unwrap();
+    assert_eq!(hits_by_date(&s), (true, true));
+}

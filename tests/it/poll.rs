@@ -503,3 +503,47 @@ fn a_busy_host_does_not_hold_up_another() {
         "b1 was answered first, not after host A's queue: {order:?}"
     );
 }
+
+/// A first poll of 64 new sources is a bulk load: the index of hits by date is dropped for it
+/// and built at its end; a later poll of the same sources is not.
+#[test]
+fn a_first_poll_of_many_sources_builds_the_index_of_hits_by_date_at_its_end() {
+    let srv = Server::start();
+    let mut sources = Vec::new();
+    for i in 0..64 {
+        let path = format!("/feed/{i}.xml");
+        srv.route(
+            &path,
+            Reply::ok("application/rss+xml", good_feed()).etag("\"v1\""),
+        );
+        sources.push((format!("s{i}"), srv.url(&path)));
+    }
+    let named: Vec<(&str, String)> = sources.iter().map(|(n, u)| (n.as_str(), u.clone())).collect();
+    let env = Env::new(&config(&named, ""));
+    let has_index = || {
+        let db = rusqlite::Connection::open(env.db()).unwrap();
+        db.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'hits_date')",
+            [],
+            |r| r.get::<_, bool>(0),
+        )
+        .unwrap()
+    };
+    let (out, _) = env.run_measured(&["poll"], &[("RUST_LOG", "sigwatch=debug")]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("bulk load: index of hits by date built"), "{log}");
+    assert!(has_index());
+    assert_eq!(env.count("hits"), 64 * 4);
+    let newest = env.json(&["hits", "--format", "json", "--limit", "3"]);
+    assert_eq!(newest.as_array().map(Vec::len), Some(3), "{newest}");
+
+    let (out, _) = env.run_measured(&["poll"], &[("RUST_LOG", "sigwatch=debug")]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(
+        !log.contains("bulk load"),
+        "not a bulk load the second time: {log}"
+    );
+    assert!(has_index());
+}
