@@ -17,7 +17,7 @@ use tracing::{Instrument, Span, debug, error_span, info, warn};
 use crate::config::{Config, SourceConfig};
 use crate::schedule::{self, Clock};
 use crate::signals::{self, SignalsConfig};
-use crate::source::{Fetched, Fetcher, SourceError, Validators, follow_new};
+use crate::source::{Fetched, Fetcher, Parsed, SourceError, Validators, follow_new};
 use crate::store::{FetchRecord, NewItem, SaveStats, ScheduleRow, Store, StoreError};
 use crate::watch::{Matcher, plain_text};
 
@@ -155,35 +155,35 @@ impl Job {
                 ..
             } => {
                 // Parsing and matching are CPU work: done on blocking threads, so that they
-                // run on every core and never stall the fetches or the writes.
+                // run on every core and never stall the fetches or the writes. A source that
+                // follows its items' pages fetches them between the two; any other is parsed
+                // and matched in one go (one hand-over to a blocking thread, not two).
                 let span = Span::current();
-                let mut parsed = {
-                    let (s, span) = (s.clone(), span.clone());
-                    blocking(move || {
-                        let _span = span.entered();
-                        crate::source::parse_source(&s, &bytes, content_type.as_deref(), &final_url)
-                    })
-                    .await?
-                };
-                if s.follow {
-                    let followed = follow_new(&self.fetcher, s, &mut parsed.items, &self.known).await;
-                    parsed.warnings.extend(followed);
-                }
-                for w in &parsed.warnings {
-                    warn!(warning = %w, "parsed with a warning");
-                }
                 let (matcher, signals, now) = (self.matcher.clone(), self.signals.clone(), self.now);
                 // Empty but for a follow source (see `known`).
-                let (s, known) = (s.clone(), self.known.clone());
-                let items = blocking(move || {
-                    let _span = span.entered();
+                let (source, known) = (s.clone(), self.known.clone());
+                let prepare_all = move |parsed: Parsed| -> Vec<NewItem> {
+                    for w in &parsed.warnings {
+                        warn!(warning = %w, "parsed with a warning");
+                    }
                     parsed
                         .items
                         .into_iter()
-                        .map(|it| prepare(&matcher, &signals, &s, &known, it, now))
+                        .map(|it| prepare(&matcher, &signals, &source, &known, it, now))
                         .collect()
-                })
-                .await;
+                };
+                let parse = {
+                    let s = s.clone();
+                    move || crate::source::parse_source(&s, &bytes, content_type.as_deref(), &final_url)
+                };
+                let items = if s.follow {
+                    let mut parsed = in_span(&span, parse).await?;
+                    let followed = follow_new(&self.fetcher, s, &mut parsed.items, &self.known).await;
+                    parsed.warnings.extend(followed);
+                    in_span(&span, move || prepare_all(parsed)).await
+                } else {
+                    in_span(&span, move || parse().map(prepare_all)).await?
+                };
                 Ok(Polled::Items {
                     items,
                     validators,
@@ -622,6 +622,16 @@ fn prepare(
         check_text,
         ..NewItem::new(item, text, hits)
     }
+}
+
+/// [`blocking`], with `span` entered on the blocking thread.
+async fn in_span<T: Send + 'static>(span: &Span, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let span = span.clone();
+    blocking(move || {
+        let _span = span.entered();
+        f()
+    })
+    .await
 }
 
 /// Runs CPU work on a blocking thread; a panic there is a panic here.
