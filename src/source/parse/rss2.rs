@@ -196,8 +196,8 @@ impl<'i> Reader<'i> {
     }
 
     /// The text of the element just started, through its end: text, CDATA and character
-    /// references joined as feed-rs joins them (`None` when there is none). `Err` (give way)
-    /// when the element holds markup.
+    /// references joined as feed-rs joins them (`Some(None)` when there is none). `None`
+    /// (give way) when the element holds markup.
     fn text(&mut self) -> Option<Option<Cow<'i, str>>> {
         let mut text: Option<Cow<'i, str>> = None;
         fn push<'i>(text: &mut Option<Cow<'i, str>>, piece: Cow<'i, str>) {
