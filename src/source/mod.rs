@@ -108,14 +108,12 @@ pub fn parse_source(
 fn without_controls(mut p: Parsed) -> Parsed {
     fn clean(s: &mut String) {
         // Control characters are U+0000–U+001F, U+007F and U+0080–U+009F (in UTF-8, 0xC2
-        // then 0x80–0x9F); a scan of the bytes rules them out for nearly every string.
+        // then 0x80–0x9F); a scan of the bytes rules them out for nearly every string, and
+        // `retain` leaves the others as they are unless it finds one.
         let suspect = s
             .bytes()
             .any(|b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7F || b == 0xC2);
-        if suspect
-            && s.chars()
-                .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-        {
+        if suspect {
             s.retain(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'));
         }
     }
