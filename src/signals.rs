@@ -180,11 +180,41 @@ fn canonical_text(text: &str) -> String {
 /// The fingerprint of one revision: hashes of its title and of its text, as "TITLE:TEXT" in
 /// hex, so a change of either can be told apart.
 pub fn fingerprint(title: &str, text: &str) -> String {
-    format!(
-        "{:016x}:{:016x}",
-        xxh3_64(canonical_text(title).as_bytes()),
+    format!("{:016x}:{:016x}", canonical_hash(title), canonical_hash(text))
+}
+
+/// The hash of [`canonical_text`]`(text)`. Most texts are canonical already (plain text has its
+/// whitespace folded), and those are hashed as they are, without a copy.
+fn canonical_hash(text: &str) -> u64 {
+    if is_canonical(text) {
+        xxh3_64(text.as_bytes())
+    } else {
         xxh3_64(canonical_text(text).as_bytes())
-    )
+    }
+}
+
+/// Whether `canonical_text(text)` is `text`: no whitespace but single ASCII spaces between
+/// words, and no URL.
+fn is_canonical(text: &str) -> bool {
+    let b = text.as_bytes();
+    if b.first() == Some(&b' ') || b.last() == Some(&b' ') || memchr::memmem::find(b, b"http").is_some() {
+        return false;
+    }
+    let mut after_space = false;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b' ' if after_space => return false,
+            b' ' => after_space = true,
+            b'\t' | b'\n' | 0x0B | 0x0C | b'\r' => return false,
+            // The lead bytes of the other whitespace chars: U+0085, U+00A0, U+1680,
+            // U+2000–U+205F and U+3000.
+            0xC2 | 0xE1 | 0xE2 | 0xE3 if text[i..].chars().next().is_some_and(char::is_whitespace) => {
+                return false;
+            }
+            _ => after_space = false,
+        }
+    }
+    true
 }
 
 /// What changed between two fingerprints: "title", "text", "title and text", or `None`.
@@ -207,69 +237,123 @@ pub const BANDS: usize = 32;
 const ROWS: usize = SIG_LEN / BANDS;
 
 /// Words too common in news English to tell stories apart.
-const STOPWORDS: &[&str] = &[
-    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "had", "in", "is", "it",
-    "its", "of", "on", "or", "said", "says", "that", "the", "this", "to", "was", "were", "which", "will",
-    "with",
-];
+fn is_stopword(word: &str) -> bool {
+    matches!(
+        word,
+        "a" | "an"
+            | "and"
+            | "are"
+            | "as"
+            | "at"
+            | "be"
+            | "by"
+            | "for"
+            | "from"
+            | "has"
+            | "have"
+            | "had"
+            | "in"
+            | "is"
+            | "it"
+            | "its"
+            | "of"
+            | "on"
+            | "or"
+            | "said"
+            | "says"
+            | "that"
+            | "the"
+            | "this"
+            | "to"
+            | "was"
+            | "were"
+            | "which"
+            | "will"
+            | "with"
+    )
+}
 
-/// Tokens for shingling: lower-cased Latin words (letters and digits) other than stopwords, and
-/// each CJK character on its own, with traditional forms folded the way matching folds them.
-/// Also returns how many tokens are CJK characters.
-fn tokens(text: &str) -> (Vec<String>, usize) {
-    let mut out = Vec::new();
-    let mut cjk = 0;
-    let mut word = String::new();
-    let end_word = |word: &mut String, out: &mut Vec<String>| {
-        if !word.is_empty() {
-            let w = std::mem::take(word);
-            if !STOPWORDS.contains(&w.as_str()) {
-                out.push(w);
+/// The tokens of a text for shingling: lower-cased Latin words (letters and digits) other than
+/// stopwords, and each CJK character on its own, with traditional forms folded the way matching
+/// folds them. They are written one after another into one string, each followed by U+001F,
+/// so that a run of tokens is one slice of it: the shingle of those tokens, joined by U+001F.
+#[derive(Default)]
+struct Tokens {
+    text: String,
+    /// Where each token starts and ends in `text`.
+    spans: Vec<(u32, u32)>,
+    /// How many tokens are CJK characters.
+    cjk: usize,
+    /// Where the word being read starts, if one is.
+    word: Option<usize>,
+}
+
+impl Tokens {
+    fn read(&mut self, text: &str) {
+        for c in text.chars() {
+            if is_cjk(c) {
+                self.end_word();
+                let at = self.text.len();
+                self.text.push(crate::watch::fold_han(c));
+                self.end_token(at);
+                self.cjk += 1;
+            } else if c.is_alphanumeric() {
+                self.word.get_or_insert(self.text.len());
+                if c.is_ascii() {
+                    self.text.push(c.to_ascii_lowercase());
+                } else {
+                    self.text.extend(c.to_lowercase());
+                }
+            } else {
+                self.end_word();
             }
         }
-    };
-    for c in text.chars() {
-        if is_cjk(c) {
-            end_word(&mut word, &mut out);
-            out.push(crate::watch::fold_han(c).to_string());
-            cjk += 1;
-        } else if c.is_alphanumeric() {
-            word.extend(c.to_lowercase());
-        } else {
-            end_word(&mut word, &mut out);
+        self.end_word();
+    }
+
+    fn end_word(&mut self) {
+        if let Some(at) = self.word.take() {
+            if is_stopword(&self.text[at..]) {
+                self.text.truncate(at);
+            } else {
+                self.end_token(at);
+            }
         }
     }
-    end_word(&mut word, &mut out);
-    (out, cjk)
+
+    fn end_token(&mut self, at: usize) {
+        // A text of 4 GiB is far past any feed's limit; its tokens past that are not read.
+        if let (Ok(start), Ok(end)) = (u32::try_from(at), u32::try_from(self.text.len())) {
+            self.spans.push((start, end));
+        }
+        self.text.push('\u{1f}');
+    }
 }
 
 fn is_cjk(c: char) -> bool {
     matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
 }
 
-/// The shingle hashes of a text. Chinese and Japanese text (mostly CJK characters) is read as
-/// runs of three characters, since one character says little; other text as its set of
-/// words, since copies of a wire story reorder and reword phrases but keep the words.
-fn shingles(text: &str) -> Vec<u64> {
-    let (t, cjk) = tokens(text);
-    if t.is_empty() {
+/// The shingle hashes of a title and text, sorted and without repeats. Chinese and Japanese
+/// text (mostly CJK characters) is read as runs of three characters, since one character says
+/// little; other text as its set of words, since copies of a wire story reorder and reword
+/// phrases but keep the words.
+fn shingles(title: &str, text: &str) -> Vec<u64> {
+    let mut t = Tokens {
+        text: String::with_capacity(title.len() + text.len() + 64),
+        ..Default::default()
+    };
+    t.read(title);
+    t.read(text);
+    let n = t.spans.len();
+    if n == 0 {
         return Vec::new();
     }
-    let k = if cjk * 2 > t.len() { 3.min(t.len()) } else { 1 };
-    // Each shingle is its tokens joined by U+001F, hashed; built in one reused buffer.
-    let mut joined = String::new();
+    let k = if t.cjk * 2 > n { 3.min(n) } else { 1 };
     let mut out: Vec<u64> = t
+        .spans
         .windows(k)
-        .map(|w| {
-            joined.clear();
-            for (i, token) in w.iter().enumerate() {
-                if i > 0 {
-                    joined.push('\u{1f}');
-                }
-                joined.push_str(token);
-            }
-            xxh3_64(joined.as_bytes())
-        })
+        .map(|w| xxh3_64(&t.text.as_bytes()[w[0].0 as usize..w[k - 1].1 as usize]))
         .collect();
     out.sort_unstable();
     out.dedup();
@@ -278,7 +362,7 @@ fn shingles(text: &str) -> Vec<u64> {
 
 /// The MinHash signature of an item's title and text; `None` when it has no words.
 pub fn signature(title: &str, text: &str) -> Option<Vec<u32>> {
-    let sh = shingles(&format!("{title}\n{text}"));
+    let sh = shingles(title, text);
     if sh.is_empty() {
         return None;
     }
@@ -321,19 +405,20 @@ pub fn similarity<T: PartialEq>(a: &[T], b: &[T]) -> f64 {
     a.iter().zip(b).filter(|(x, y)| x == y).count() as f64 / a.len() as f64
 }
 
-/// The LSH band keys of a signature, one per band (band index mixed in).
-pub fn bands(sig: &[u32]) -> Vec<i64> {
-    sig.chunks(ROWS)
-        .enumerate()
-        .map(|(i, rows)| {
-            let mut bytes = [0u8; 4 * ROWS + 1];
-            bytes[0] = i as u8;
-            for (at, r) in rows.iter().enumerate() {
-                bytes[1 + 4 * at..5 + 4 * at].copy_from_slice(&r.to_le_bytes());
-            }
-            xxh3_64(&bytes) as i64
-        })
-        .collect()
+/// The LSH band keys of a signature, one per band (band index mixed in). A signature of
+/// another length than `SIG_LEN` gets keys for the bands it fills, and 0 for the rest.
+pub fn bands(sig: &[u32]) -> [u32; BANDS] {
+    let mut out = [0; BANDS];
+    for (i, (key, rows)) in out.iter_mut().zip(sig.chunks(ROWS)).enumerate() {
+        let mut bytes = [0u8; 4 * ROWS + 1];
+        bytes[0] = i as u8;
+        for (at, r) in rows.iter().enumerate() {
+            bytes[1 + 4 * at..5 + 4 * at].copy_from_slice(&r.to_le_bytes());
+        }
+        // The low half of the hash: the index keys bands by 32 bits.
+        *key = xxh3_64(&bytes) as u32;
+    }
+    out
 }
 
 /// A signature as stored: little-endian u32s.
@@ -351,10 +436,45 @@ pub fn sig_from_blob(blob: &[u8]) -> Vec<u32> {
 mod tests {
     use super::*;
 
-    /// The signature as first written (one allocation per shingle, one pass per function):
-    /// stored signatures were made this way, so the faster code must give the same values.
+    const STOPWORDS: &[&str] = &[
+        "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "had", "in", "is",
+        "it", "its", "of", "on", "or", "said", "says", "that", "the", "this", "to", "was", "were", "which",
+        "will", "with",
+    ];
+
+    /// The tokens as first written: a string each.
+    fn tokens_as_first_written(text: &str) -> (Vec<String>, usize) {
+        let mut out = Vec::new();
+        let mut cjk = 0;
+        let mut word = String::new();
+        let end_word = |word: &mut String, out: &mut Vec<String>| {
+            if !word.is_empty() {
+                let w = std::mem::take(word);
+                if !STOPWORDS.contains(&w.as_str()) {
+                    out.push(w);
+                }
+            }
+        };
+        for c in text.chars() {
+            if is_cjk(c) {
+                end_word(&mut word, &mut out);
+                out.push(crate::watch::fold_han(c).to_string());
+                cjk += 1;
+            } else if c.is_alphanumeric() {
+                word.extend(c.to_lowercase());
+            } else {
+                end_word(&mut word, &mut out);
+            }
+        }
+        end_word(&mut word, &mut out);
+        (out, cjk)
+    }
+
+    /// The signature as first written (one allocation per token and per shingle, one pass per
+    /// function): stored signatures were made this way, so the faster code must give the same
+    /// values.
     fn signature_as_first_written(title: &str, text: &str) -> Option<Vec<u32>> {
-        let (t, cjk) = tokens(&format!("{title}\n{text}"));
+        let (t, cjk) = tokens_as_first_written(&format!("{title}\n{text}"));
         if t.is_empty() {
             return None;
         }
@@ -393,6 +513,11 @@ mod tests {
             ("半導體", "台積電"),
             ("AI", ""),
             ("", "   "),
+            ("The rare", "earths of the ÉCOLE İstanbul ǅungla ß 2026年"),
+            (
+                "稀土 export controls on 镓 and 锗",
+                "ひらがな カタカナ 한국어 𠀀𠀁 a1b2 x—y",
+            ),
         ] {
             assert_eq!(
                 signature(title, text),
@@ -400,6 +525,80 @@ mod tests {
                 "{title}"
             );
         }
+        // Generated texts: words, stopwords, CJK (simplified and traditional), kana, hangul,
+        // letters whose lower case is longer, digits, punctuation and spaces, in any mix.
+        let pieces = [
+            "the", "The", "this", "export", "CONTROLS", "rare", "earth", "of", "İ", "ß", "Σ", "é", "42",
+            "稀", "土", "國", "務", "院", "か", "ナ", "한", "𠀀", " ", "  ", "\n", ",", "—", "-", "\u{1f}",
+            "\u{0}",
+        ];
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..3_000 {
+            let mut make = |n: u64| {
+                seed = splitmix(seed);
+                let mut s = String::new();
+                for _ in 0..seed % n {
+                    seed = splitmix(seed);
+                    s.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+                }
+                s
+            };
+            let title = make(7);
+            let text = make(40);
+            assert_eq!(
+                signature(&title, &text),
+                signature_as_first_written(&title, &text),
+                "{title:?} {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_canonical_hash_is_the_hash_of_the_canonical_text() {
+        let pieces = [
+            "a",
+            "Export",
+            "稀土",
+            "。",
+            " ",
+            "  ",
+            "\t",
+            "\n",
+            "\r\n",
+            "\u{a0}",
+            "\u{3000}",
+            "\u{2009}",
+            "\u{85}",
+            "\u{1680}",
+            "\u{202f}",
+            "’",
+            "—",
+            "ー",
+            "http://x.cn/a?id=1&utm_source=rss",
+            "https://y.cn/",
+            "http",
+            "\u{1c}",
+            "\u{0}",
+        ];
+        let mut seed = 7u64;
+        let mut canonical = 0;
+        for _ in 0..5_000 {
+            seed = splitmix(seed);
+            let mut text = String::new();
+            for _ in 0..seed % 30 {
+                seed = splitmix(seed);
+                text.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+            }
+            assert_eq!(
+                canonical_hash(&text),
+                xxh3_64(canonical_text(&text).as_bytes()),
+                "{text:?}"
+            );
+            canonical += is_canonical(&text) as usize;
+        }
+        assert!(canonical > 100, "the quick path is taken: {canonical}");
+        assert!(is_canonical("商务部 公告 2026年第1号"));
+        assert!(!is_canonical("商务部\u{3000}公告"));
     }
 
     #[test]

@@ -203,11 +203,12 @@ pub(super) fn withdrawals(
 /// copies without a query per band. Loaded from `signatures` on first use (items first seen
 /// within the fold window) and reloaded once a day, so it holds about the window's items with
 /// hits; dropped whenever a save fails, since it may then hold rows that were rolled back.
+/// When it fills up it keeps its newest half, in memory: the half a reload would read.
 ///
 /// Kept small, since a daemon holds it all day: each signature value is kept as its low 16
 /// bits (two values that differ agree there once in 65,536 times, which moves no estimate by
 /// a visible amount), items live in one vector, and a band only one item has (most of them)
-/// costs one map entry of 8 bytes. About 600 bytes an item.
+/// costs one map entry of 8 bytes. About 700 bytes an item.
 #[derive(Debug, Default)]
 pub struct FoldIndex {
     loaded: Option<DateTime<Utc>>,
@@ -216,10 +217,11 @@ pub struct FoldIndex {
     /// Band key → the entries with that band when more than one has it, oldest first, the
     /// newest `BAND_CANDIDATES` only.
     shared: FxHashMap<u32, Vec<u32>>,
+    /// In the order of their items' ids.
     entries: Vec<Entry>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 struct Entry {
     item: i64,
     source: i64,
@@ -228,11 +230,12 @@ struct Entry {
     /// yet marked so in the database).
     story: i64,
     sig: [u16; sig::SIG_LEN],
+    bands: [u32; sig::BANDS],
 }
 
-/// The index holds at most about this many items: past it, it is reloaded with the newest
-/// half. A few days of real sources have far fewer items with hits; a flood of them must not
-/// grow the daemon without bound.
+/// The index holds at most about this many items: past it, it keeps the newest half. A few
+/// days of real sources have far fewer items with hits; a flood of them must not grow the
+/// daemon without bound.
 const MAX_INDEXED: usize = 8_000;
 
 /// A band shared by more items than this is common text (boilerplate, a repeated headline);
@@ -252,20 +255,35 @@ pub(super) struct Fold {
 }
 
 impl FoldIndex {
-    /// Loads (or reloads, after a day) the signatures first seen within the window.
+    /// Loads (or reloads, after a day) the signatures first seen within the window; an index
+    /// that has filled up keeps its newest half.
     pub(super) fn ensure(
         &mut self,
         conn: &rusqlite::Connection,
         now: DateTime<Utc>,
         s: &SignalSettings,
     ) -> Result<()> {
+        let cutoff = to_ts(now - s.fold_window);
         if self
             .loaded
             .is_some_and(|t| now - t < chrono::Duration::days(1) && t <= now)
-            && self.entries.len() < MAX_INDEXED
         {
+            if self.entries.len() >= MAX_INDEXED {
+                self.keep_newest(MAX_INDEXED / 2, cutoff);
+            }
             return Ok(());
         }
+        self.load(conn, now, cutoff, MAX_INDEXED / 2)
+    }
+
+    /// Reads the newest `limit` signatures first seen at or after `since` into a new index.
+    fn load(
+        &mut self,
+        conn: &rusqlite::Connection,
+        now: DateTime<Utc>,
+        since: i64,
+        limit: usize,
+    ) -> Result<()> {
         *self = FoldIndex {
             loaded: Some(now),
             ..Default::default()
@@ -277,35 +295,44 @@ impl FoldIndex {
                  WHERE i.first_seen >= ?1 ORDER BY g.item_id DESC LIMIT ?2)
              ORDER BY item_id",
         )?;
-        let rows = stmt.query_map(
-            params![to_ts(now - s.fold_window), (MAX_INDEXED / 2) as i64],
-            |r| {
-                let signature = sig::sig_from_blob(&r.get::<_, Vec<u8>>(1)?);
-                let entry = Entry {
-                    item: r.get(0)?,
-                    source: r.get(2)?,
-                    first_seen: r.get(3)?,
-                    story: r.get(4)?,
-                    sig: short(&signature),
-                };
-                Ok((entry, signature))
-            },
-        )?;
+        let rows = stmt.query_map(params![since, limit as i64], |r| {
+            let signature = sig::sig_from_blob(&r.get::<_, Vec<u8>>(1)?);
+            let entry = Entry {
+                item: r.get(0)?,
+                source: r.get(2)?,
+                first_seen: r.get(3)?,
+                story: r.get(4)?,
+                sig: short(&signature),
+                bands: sig::bands(&signature),
+            };
+            Ok((entry, signature.len()))
+        })?;
         for row in rows {
-            let (entry, signature) = row?;
-            if signature.len() == sig::SIG_LEN {
-                self.add(entry, &sig::bands(&signature));
+            let (entry, len) = row?;
+            if len == sig::SIG_LEN {
+                self.add(entry);
             }
         }
         Ok(())
     }
 
-    fn add(&mut self, entry: Entry, bands: &[i64]) {
+    /// Keeps the newest `keep` entries first seen at or after `since`, as a reload would.
+    fn keep_newest(&mut self, keep: usize, since: i64) {
+        let mut entries = std::mem::take(&mut self.entries);
+        entries.retain(|e| e.first_seen >= since);
+        let drop = entries.len().saturating_sub(keep);
+        self.single.clear();
+        self.shared.clear();
+        for e in entries.drain(drop..) {
+            self.add(e);
+        }
+    }
+
+    fn add(&mut self, entry: Entry) {
         let Ok(at) = u32::try_from(self.entries.len()) else {
             return;
         };
-        for &b in bands {
-            let b = b as u32;
+        for &b in &entry.bands {
             if let Some(list) = self.shared.get_mut(&b) {
                 if list.len() >= BAND_CANDIDATES {
                     list.remove(0);
@@ -323,36 +350,59 @@ impl FoldIndex {
     /// The most similar item of another source first seen at or after `since`, among the
     /// candidates sharing the most bands (at most `BAND_CANDIDATES` per band); ties go to
     /// the older item. Returns its entry and the similarity.
-    fn best(&self, signature: &[u32], bands: &[i64], source: i64, since: i64) -> Option<(f64, u32)> {
+    fn best(
+        &self,
+        signature: &[u32],
+        bands: &[u32; sig::BANDS],
+        source: i64,
+        since: i64,
+    ) -> Option<(f64, u32)> {
         // At most BANDS × BAND_CANDIDATES entries: sorted, each run of one entry is the number
-        // of bands it shares.
-        let mut seen: Vec<u32> = Vec::with_capacity(sig::BANDS * BAND_CANDIDATES);
-        for &b in bands {
-            let b = b as u32;
-            if let Some(list) = self.shared.get(&b) {
-                seen.extend(list.iter().rev());
-            } else if let Some(&at) = self.single.get(&b) {
-                seen.push(at);
+        // of bands it shares. On the stack: this runs for every new item with hits.
+        let mut seen = [0u32; sig::BANDS * BAND_CANDIDATES];
+        let mut n = 0;
+        for b in bands {
+            let list = match self.shared.get(b) {
+                Some(list) => list.as_slice(),
+                None => self.single.get(b).map(std::slice::from_ref).unwrap_or_default(),
+            };
+            seen[n..n + list.len()].copy_from_slice(list);
+            n += list.len();
+        }
+        let seen = &mut seen[..n];
+        seen.sort_unstable();
+        // (bands shared, entry), for the entries of other sources within the window.
+        let mut ranked = [(0u32, 0u32); sig::BANDS * BAND_CANDIDATES];
+        let mut r = 0;
+        for run in seen.chunk_by(|a, b| a == b) {
+            if let Some(e) = self.entries.get(run[0] as usize)
+                && e.source != source
+                && e.first_seen >= since
+            {
+                ranked[r] = (run.len() as u32, run[0]);
+                r += 1;
             }
         }
-        seen.sort_unstable();
-        let mut ranked: Vec<(usize, u32, &Entry)> = seen
-            .chunk_by(|a, b| a == b)
-            .filter_map(|run| Some((run.len(), run[0], self.entries.get(run[0] as usize)?)))
-            .filter(|(_, _, e)| e.source != source && e.first_seen >= since)
-            .collect();
-        ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.2.item.cmp(&b.2.item)));
+        let ranked = &mut ranked[..r];
+        let item = |at: u32| self.entries[at as usize].item;
+        ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(item(a.1).cmp(&item(b.1))));
         let mine = short(signature);
-        ranked
-            .into_iter()
-            .take(CANDIDATES)
-            .map(|(_, at, e)| (sig::similarity(&mine, &e.sig), at, e.item))
-            .fold(None, |best: Option<(f64, u32, i64)>, (sim, at, id)| match best {
-                Some((b, _, bid)) if b > sim || (b == sim && bid < id) => best,
-                _ => Some((sim, at, id)),
-            })
-            .map(|(sim, at, _)| (sim, at))
+        let mut best: Option<(u32, u32)> = None;
+        for &(_, at) in ranked.iter().take(CANDIDATES) {
+            let agree = agreeing(&mine, &self.entries[at as usize].sig);
+            best = match best {
+                Some((b, bat)) if b > agree || (b == agree && item(bat) < item(at)) => best,
+                _ => Some((agree, at)),
+            };
+        }
+        best.map(|(agree, at)| (f64::from(agree) / sig::SIG_LEN as f64, at))
     }
+}
+
+/// How many positions two short signatures agree in (over `SIG_LEN`, the estimated
+/// similarity).
+fn agreeing(a: &[u16; sig::SIG_LEN], b: &[u16; sig::SIG_LEN]) -> u32 {
+    a.iter().zip(b).map(|(x, y)| u32::from(x == y)).sum()
 }
 
 /// A signature's values cut to their low 16 bits, as the index keeps them.
@@ -370,7 +420,7 @@ fn short(signature: &[u32]) -> [u16; sig::SIG_LEN] {
 pub(super) fn find_story(
     index: &FoldIndex,
     signature: &[u32],
-    bands: &[i64],
+    bands: &[u32; sig::BANDS],
     source_id: i64,
     now: DateTime<Utc>,
     s: &SignalSettings,
@@ -400,7 +450,7 @@ pub(super) fn remember(
     item_id: i64,
     source_id: i64,
     signature: &[u32],
-    bands: &[i64],
+    bands: &[u32; sig::BANDS],
     fold: Option<Fold>,
     now: DateTime<Utc>,
 ) -> Result<()> {
@@ -422,8 +472,9 @@ pub(super) fn remember(
             first_seen: to_ts(now),
             story: fold.map_or(0, |f| f.story),
             sig: short(signature),
+            bands: *bands,
         };
-        index.add(entry, bands);
+        index.add(entry);
     }
     Ok(())
 }
@@ -569,4 +620,92 @@ fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ItemEvent> {
         at: from_ts(r.get(3)?),
         detail: r.get(4)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::item::Item;
+    use crate::store::{FetchRecord, NewHit};
+    use crate::watch::{Field, Hit};
+
+    /// An item with a hit and a signature; items of one `story` are near copies.
+    fn item(guid: &str, story: usize) -> NewItem {
+        let title = format!("稀土出口管制新规 第{story}号公告");
+        let text = format!("商务部决定对稀土相关物项实施出口管制，第{story}号公告自公布之日起施行 {guid}");
+        let mut it = NewItem::new(
+            Item {
+                guid: Some(guid.into()),
+                link: None,
+                title: title.clone(),
+                summary: text.clone(),
+                published: None,
+                authors: vec![],
+            },
+            text.clone(),
+            vec![NewHit {
+                hit: Hit {
+                    watch: "rare-earths".into(),
+                    term: "稀土".into(),
+                    field: Field::Title,
+                    start: 0,
+                    end: 2,
+                    snippet: title.clone(),
+                    snippet_match: (0, 6),
+                },
+                watch_version: "v1".into(),
+                score: 1.0,
+            }],
+        );
+        it.signature = sig::signature(&title, &text);
+        it
+    }
+
+    /// What an index holds, comparable: its entries, and its band maps in entry terms.
+    fn contents(ix: &FoldIndex) -> (Vec<&Entry>, Vec<(u32, Vec<i64>)>) {
+        let mut bands: Vec<(u32, Vec<i64>)> = ix
+            .single
+            .iter()
+            .map(|(b, at)| (*b, vec![ix.entries[*at as usize].item]))
+            .chain(
+                ix.shared
+                    .iter()
+                    .map(|(b, list)| (*b, list.iter().map(|at| ix.entries[*at as usize].item).collect())),
+            )
+            .collect();
+        bands.sort();
+        (ix.entries.iter().collect(), bands)
+    }
+
+    #[test]
+    fn an_index_that_keeps_its_newest_half_holds_what_a_reload_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let names: Vec<String> = (0..12).map(|i| format!("s{i}")).collect();
+        store
+            .sync_sources(names.iter().map(|n| (n.as_str(), "http://x.test/")))
+            .unwrap();
+        let rec = FetchRecord::Fetched {
+            etag: None,
+            last_modified: None,
+        };
+        let now = Utc::now();
+        let mut folded = 0;
+        for (i, n) in names.iter().enumerate() {
+            let items: Vec<NewItem> = (0..20).map(|k| item(&format!("{n}-{k}"), (i + k) % 7)).collect();
+            folded += store.save(n, &rec, &items, now).unwrap().folded;
+        }
+        assert!(folded > 100, "copies of the seven stories fold: {folded}");
+        let since = to_ts(now - store.signals.fold_window);
+        let mut kept = std::mem::take(&mut store.fold_index);
+        assert_eq!(kept.entries.len(), 240);
+        kept.keep_newest(90, since);
+        let mut reloaded = FoldIndex::default();
+        reloaded.load(&store.conn, now, since, 90).unwrap();
+        assert_eq!(contents(&kept), contents(&reloaded));
+        assert_eq!(kept.entries.len(), 90);
+        // Entries first seen before the window are dropped too.
+        kept.keep_newest(90, to_ts(now) + 1);
+        assert!(kept.entries.is_empty() && kept.single.is_empty() && kept.shared.is_empty());
+    }
 }

@@ -306,7 +306,7 @@ fn save_in(
                     let fold = signals::find_story(fold_index, signature, &bands, source_id, now, settings);
                     (fold, bands)
                 }
-                _ => (None, Vec::new()),
+                _ => (None, [0; crate::signals::BANDS]),
             };
             let inserted = insert_item.execute(params![
                 source_id,
