@@ -219,6 +219,8 @@ pub struct FoldIndex {
     shared: FxHashMap<u32, Vec<u32>>,
     /// In the order of their items' ids.
     entries: Vec<Entry>,
+    /// Scratch for [`FoldIndex::best`], one count per entry, all 0 between calls.
+    shares: Vec<u8>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -351,51 +353,78 @@ impl FoldIndex {
     /// candidates sharing the most bands (at most `BAND_CANDIDATES` per band); ties go to
     /// the older item. Returns its entry and the similarity.
     fn best(
-        &self,
+        &mut self,
         signature: &[u32],
         bands: &[u32; sig::BANDS],
         source: i64,
         since: i64,
     ) -> Option<(f64, u32)> {
-        // At most BANDS × BAND_CANDIDATES entries: sorted, each run of one entry is the number
-        // of bands it shares. On the stack: this runs for every new item with hits.
-        let mut seen = [0u32; sig::BANDS * BAND_CANDIDATES];
-        let mut n = 0;
-        for b in bands {
-            let list = match self.shared.get(b) {
-                Some(list) => list.as_slice(),
-                None => self.single.get(b).map(std::slice::from_ref).unwrap_or_default(),
-            };
-            seen[n..n + list.len()].copy_from_slice(list);
-            n += list.len();
-        }
-        let seen = &mut seen[..n];
-        seen.sort_unstable();
-        // (bands shared, entry), for the entries of other sources within the window.
-        let mut ranked = [(0u32, 0u32); sig::BANDS * BAND_CANDIDATES];
-        let mut r = 0;
-        for run in seen.chunk_by(|a, b| a == b) {
-            if let Some(e) = self.entries.get(run[0] as usize)
-                && e.source != source
-                && e.first_seen >= since
-            {
-                ranked[r] = (run.len() as u32, run[0]);
-                r += 1;
-            }
-        }
-        let ranked = &mut ranked[..r];
-        let item = |at: u32| self.entries[at as usize].item;
-        ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(item(a.1).cmp(&item(b.1))));
+        let mut ranked = [(0u8, 0u32); sig::BANDS * BAND_CANDIDATES];
+        let n = self.candidates(bands, source, since, &mut ranked);
+        let entries = &self.entries;
+        let item = |at: u32| entries[at as usize].item;
         let mine = short(signature);
         let mut best: Option<(u32, u32)> = None;
-        for &(_, at) in ranked.iter().take(CANDIDATES) {
-            let agree = agreeing(&mine, &self.entries[at as usize].sig);
+        for &(_, at) in &ranked[..n] {
+            let agree = agreeing(&mine, &entries[at as usize].sig);
             best = match best {
                 Some((b, bat)) if b > agree || (b == agree && item(bat) < item(at)) => best,
                 _ => Some((agree, at)),
             };
         }
         best.map(|(agree, at)| (f64::from(agree) / sig::SIG_LEN as f64, at))
+    }
+
+    /// The entries to compare with an item of `source` with `bands`: those of other sources
+    /// first seen at or after `since`, the `CANDIDATES` sharing the most bands with it, older
+    /// first among equals. Written as (bands shared, entry) into `out`, in no order (which of
+    /// them is most similar does not depend on it); returns how many.
+    fn candidates(
+        &mut self,
+        bands: &[u32; sig::BANDS],
+        source: i64,
+        since: i64,
+        out: &mut [(u8, u32); sig::BANDS * BAND_CANDIDATES],
+    ) -> usize {
+        // How many bands each entry shares, counted in a scratch array by entry, with the
+        // entries touched listed. This runs for every new item with hits: no sorting, and no
+        // allocation once the scratch array has grown.
+        self.shares.resize(self.entries.len(), 0);
+        let mut touched = [0u32; sig::BANDS * BAND_CANDIDATES];
+        let mut n = 0;
+        for b in bands {
+            let list = match self.shared.get(b) {
+                Some(list) => list.as_slice(),
+                None => self.single.get(b).map(std::slice::from_ref).unwrap_or_default(),
+            };
+            for &at in list {
+                let Some(count) = self.shares.get_mut(at as usize) else {
+                    continue;
+                };
+                if *count == 0 {
+                    touched[n] = at;
+                    n += 1;
+                }
+                *count += 1;
+            }
+        }
+        let mut r = 0;
+        for &at in &touched[..n] {
+            let shared = std::mem::take(&mut self.shares[at as usize]);
+            let e = &self.entries[at as usize];
+            if e.source != source && e.first_seen >= since {
+                out[r] = (shared, at);
+                r += 1;
+            }
+        }
+        if r > CANDIDATES {
+            let entries = &self.entries;
+            let item = |at: u32| entries[at as usize].item;
+            out[..r].select_nth_unstable_by(CANDIDATES - 1, |a, b| {
+                b.0.cmp(&a.0).then(item(a.1).cmp(&item(b.1)))
+            });
+        }
+        r.min(CANDIDATES)
     }
 }
 
@@ -418,7 +447,7 @@ fn short(signature: &[u32]) -> [u16; sig::SIG_LEN] {
 /// the most similar item of another source first seen within the window, when the similarity
 /// reaches the threshold.
 pub(super) fn find_story(
-    index: &FoldIndex,
+    index: &mut FoldIndex,
     signature: &[u32],
     bands: &[u32; sig::BANDS],
     source_id: i64,
@@ -675,6 +704,125 @@ mod tests {
             .collect();
         bands.sort();
         (ix.entries.iter().collect(), bands)
+    }
+
+    /// `FoldIndex::best` as first written (every candidate sorted, then ranked by sorting),
+    /// with the candidates it compared, sorted by entry.
+    fn best_by_sorting(
+        ix: &FoldIndex,
+        signature: &[u32],
+        source: i64,
+        since: i64,
+    ) -> (Option<(f64, u32)>, Vec<u32>) {
+        let mut seen: Vec<u32> = Vec::new();
+        for b in sig::bands(signature) {
+            if let Some(list) = ix.shared.get(&b) {
+                seen.extend(list.iter().rev());
+            } else if let Some(&at) = ix.single.get(&b) {
+                seen.push(at);
+            }
+        }
+        seen.sort_unstable();
+        let mut ranked: Vec<(usize, u32, &Entry)> = seen
+            .chunk_by(|a, b| a == b)
+            .filter_map(|run| Some((run.len(), run[0], ix.entries.get(run[0] as usize)?)))
+            .filter(|(_, _, e)| e.source != source && e.first_seen >= since)
+            .collect();
+        ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.2.item.cmp(&b.2.item)));
+        let mut compared: Vec<u32> = ranked.iter().take(CANDIDATES).map(|r| r.1).collect();
+        compared.sort_unstable();
+        let mine = short(signature);
+        let best = ranked
+            .into_iter()
+            .take(CANDIDATES)
+            .map(|(_, at, e)| (sig::similarity(&mine, &e.sig), at, e.item))
+            .fold(None, |best: Option<(f64, u32, i64)>, (sim, at, id)| match best {
+                Some((b, _, bid)) if b > sim || (b == sim && bid < id) => best,
+                _ => Some((sim, at, id)),
+            })
+            .map(|(sim, at, _)| (sim, at));
+        (best, compared)
+    }
+
+    #[test]
+    fn the_best_candidate_is_the_one_ranking_by_sorting_finds() {
+        // Texts from a few words, so that many items share bands: more candidates than are
+        // compared, and ties.
+        let words = [
+            "稀土",
+            "出口",
+            "管制",
+            "镓",
+            "锗",
+            "公告",
+            "商务部",
+            "export",
+            "controls",
+            "gallium",
+        ];
+        let mut seed = 5u64;
+        // A few stories told with a word or two of difference.
+        let stories = [
+            "商务部 公告 对稀土相关物项实施出口管制",
+            "export controls on gallium and germanium take effect",
+            "镓 锗 出口管制 公告 自公布之日起施行",
+        ];
+        let mut text = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let mut t = stories[(seed >> 33) as usize % stories.len()].to_string();
+            for _ in 0..n {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                t.push(' ');
+                t.push_str(words[(seed >> 33) as usize % words.len()]);
+            }
+            t
+        };
+        let mut ix = FoldIndex::default();
+        for k in 0..600i64 {
+            let Some(signature) = sig::signature(&text(0), &text(2)) else {
+                continue;
+            };
+            ix.add(Entry {
+                // Ids out of the entries' order, all different, so ties are broken by them.
+                item: k * 7919 % 10_007,
+                source: k % 5,
+                first_seen: k,
+                story: 0,
+                sig: short(&signature),
+                bands: sig::bands(&signature),
+            });
+        }
+        let (mut compared, mut crowded) = (0, 0);
+        for q in 0..400i64 {
+            let Some(signature) = sig::signature(&text(0), &text(2)) else {
+                continue;
+            };
+            let (source, since) = (q % 6, q % 300);
+            let (expected, expected_set) = best_by_sorting(&ix, &signature, source, since);
+            let bands = sig::bands(&signature);
+            let mut out = [(0u8, 0u32); sig::BANDS * BAND_CANDIDATES];
+            let n = ix.candidates(&bands, source, since, &mut out);
+            crowded += (expected_set.len() == CANDIDATES) as usize;
+            let mut set: Vec<u32> = out[..n].iter().map(|c| c.1).collect();
+            set.sort_unstable();
+            assert_eq!(set, expected_set, "query {q}");
+            let got = ix.best(&signature, &bands, source, since);
+            assert_eq!(got, expected, "query {q}");
+            compared += expected.is_some() as usize;
+        }
+        assert!(compared > 150, "most queries find a candidate: {compared}");
+        assert!(
+            crowded > 100,
+            "most queries have more candidates than are compared: {crowded}"
+        );
+        assert!(
+            ix.shares.iter().all(|&c| c == 0),
+            "the scratch counts are left at 0"
+        );
     }
 
     #[test]
