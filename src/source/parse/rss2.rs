@@ -337,11 +337,219 @@ impl<'i> Reader<'i> {
 /// A link's href as feed-rs's `Link::new` makes it, and whether it is an http(s) URL as the
 /// url crate writes one (parsing that again gives it back unchanged).
 fn feed_rs_link(text: &str, base: &url::Url) -> (String, bool) {
+    // Parsing a URL was a twentieth of a cold poll; most links are written as the url crate
+    // would write them, and those are kept as they are.
+    if is_written_http_url(text) {
+        return (text.to_string(), true);
+    }
     match feed_rs::parser::util::parse_uri(text, Some(base)) {
         Some(u) => {
             let written = matches!(u.scheme(), "http" | "https");
             (String::from(u).trim().to_string(), written)
         }
         None => (text.trim().to_string(), false),
+    }
+}
+
+/// Whether `text` is an absolute http(s) URL that `url::Url::parse` gives back as it is, by a
+/// rule strict enough to be plainly right: `http://` or `https://`, a host of lower-case
+/// letters, digits, hyphens and dots whose last label starts with a letter (and no label an
+/// IDNA `xn--` one), or a dotted IPv4 address as the url crate writes one; an optional port
+/// other than the scheme's own; then a path of letters, digits and `-._~/` without `.` or
+/// `..` segments, and an optional query of letters, digits and `-._~=&/+,;:@!$*()%?`. Anything
+/// else (upper case, spaces, escapes in the path, a fragment, user info) is parsed.
+fn is_written_http_url(text: &str) -> bool {
+    let (rest, default_port) = if let Some(r) = text.strip_prefix("http://") {
+        (r, "80")
+    } else if let Some(r) = text.strip_prefix("https://") {
+        (r, "443")
+    } else {
+        return false;
+    };
+    let Some(slash) = rest.find('/') else { return false };
+    let (authority, rest) = rest.split_at(slash);
+    let (path, query) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest, None),
+    };
+    let (host, port) = match authority.split_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (authority, None),
+    };
+    let port_ok = port.is_none_or(|p| {
+        !p.is_empty()
+            && p.len() <= 5
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && !p.starts_with('0')
+            && p.parse::<u32>().is_ok_and(|n| n <= 65_535)
+            && p != default_port
+    });
+    let path_ok = path
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/'))
+        && path.split('/').all(|seg| seg != "." && seg != "..");
+    let query_ok = query.is_none_or(|q| {
+        q.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'-' | b'.'
+                        | b'_'
+                        | b'~'
+                        | b'='
+                        | b'&'
+                        | b'/'
+                        | b'+'
+                        | b','
+                        | b';'
+                        | b':'
+                        | b'@'
+                        | b'!'
+                        | b'$'
+                        | b'*'
+                        | b'('
+                        | b')'
+                        | b'%'
+                        | b'?'
+                )
+        })
+    });
+    port_ok && path_ok && query_ok && (is_plain_domain(host) || is_written_ipv4(host))
+}
+
+/// Lower-case letters, digits and hyphens in dot-separated labels, none empty or `xn--`, the
+/// last starting with a letter (else the url crate reads the host as an IPv4 number).
+fn is_plain_domain(host: &str) -> bool {
+    let mut labels = host.split('.').peekable();
+    while let Some(label) = labels.next() {
+        let ok = !label.is_empty()
+            && !label.starts_with("xn--")
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let last_ok = labels.peek().is_some() || label.starts_with(|c: char| c.is_ascii_lowercase());
+        if !ok || !last_ok {
+            return false;
+        }
+    }
+    true
+}
+
+/// Four decimal numbers up to 255 without leading zeros, as the url crate writes IPv4.
+fn is_written_ipv4(host: &str) -> bool {
+    let parts: Vec<&str> = host.split('.').collect();
+    parts.len() == 4
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.len() <= 3
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && (p.len() == 1 || !p.starts_with('0'))
+                && p.parse::<u32>().is_ok_and(|n| n <= 255)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every URL the quick rule passes is one `Url::parse` writes back as it is.
+    #[test]
+    fn a_link_kept_as_written_is_what_the_url_crate_writes() {
+        let schemes = ["http://", "https://", "HTTP://", "ftp://", "http:/", ""];
+        let hosts = [
+            "example.com",
+            "news.cn",
+            "a-b.c9",
+            "127.0.0.1",
+            "10.0.0.255",
+            "1.2.3",
+            "1.2.3.256",
+            "01.2.3.4",
+            "0.0.0.0",
+            "EXAMPLE.com",
+            "xn--fiqs8s.cn",
+            "a..b",
+            ".a",
+            "a.",
+            "a.1",
+            "a.0x1",
+            "中国.cn",
+            "a_b.c",
+            "user@a.com",
+            "",
+            "a.com.",
+            "-a.com",
+            "a-.com",
+            "ab--cd.com",
+        ];
+        let ports = [
+            "", ":8080", ":80", ":443", ":0", ":08080", ":65535", ":65536", ":",
+        ];
+        let paths = [
+            "/",
+            "",
+            "/a/b.html",
+            "/./a",
+            "/a/..",
+            "/a/../b",
+            "/%41",
+            "/a b",
+            "/a\\b",
+            "/A~_-.z",
+            "//x",
+            "/.",
+            "/..",
+            "/.a",
+            "/a.",
+            "/é",
+            "/a#f",
+        ];
+        let queries = [
+            "",
+            "?",
+            "?id=3&x=y",
+            "?a=%zz",
+            "?q=a b",
+            "?q='",
+            "?q=\"",
+            "?a?b",
+            "?x=(1)",
+            "?#",
+        ];
+        let (mut checked, mut kept) = (0, 0);
+        for s in schemes {
+            for h in hosts {
+                for p in ports {
+                    for path in paths {
+                        for q in queries {
+                            let u = format!("{s}{h}{p}{path}{q}");
+                            checked += 1;
+                            if is_written_http_url(&u) {
+                                kept += 1;
+                                let parsed = url::Url::parse(&u).map(String::from);
+                                assert_eq!(parsed.as_deref(), Ok(u.as_str()), "{u}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(kept > 1_000, "{kept} of {checked} kept as written");
+        assert!(is_written_http_url("http://127.0.0.1:41055/site/8/0.html"));
+        assert!(is_written_http_url(
+            "https://www.mofcom.gov.cn/zwgk/zcfb/art/2026/art_1.html?id=7"
+        ));
+        for u in [
+            "http://Example.com/",
+            "http://example.com",
+            "http://example.com:80/",
+            "http://127.1/",
+            "http://example.com/a/../b",
+            "http://example.com/a b",
+            "http://example.com/#top",
+            "http://xn--fiqs8s.cn/",
+        ] {
+            assert!(!is_written_http_url(u), "{u}");
+        }
     }
 }

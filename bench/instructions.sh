@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Instructions one cold poll of N farm feeds executes, counted by callgrind.
+#
+#     bash bench/instructions.sh [N]        (N defaults to 1000: about a minute under valgrind)
+#
+# Time on this shared 2-core machine moves by 10-20 % from run to run, so a change of a few
+# per cent cannot be told from the noise with a stopwatch. The instruction count of the same
+# poll moves by under 0.2 % (the order in which threads run varies a little), so it can; it
+# does not see cache misses or the kernel's work, so confirm a gain in time with
+# bench/compare.sh. What it does:
+#   1. installs valgrind with apt-get when it is missing (needs root);
+#   2. builds sigwatch and the feed farm without LTO under target/prof (LTO changes the
+#      counts, not how two builds compare, and takes minutes longer);
+#   3. starts the farm with N feeds on 127.0.0.1 and runs `sigwatch poll` on a fresh database
+#      under `valgrind --tool=callgrind`;
+#   4. prints the total and the costliest functions, inclusive of what they call.
+# The callgrind output stays in $OUT_DIR (default a new temp dir) for callgrind_annotate.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+N=${1:-1000}
+OUT_DIR=${OUT_DIR:-$(mktemp -d /tmp/sigwatch-instr.XXXXXX)}
+mkdir -p "$OUT_DIR"
+TOP=${TOP:-25}
+
+if ! command -v valgrind >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "installing valgrind with apt-get" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null
+    else
+        echo "valgrind is needed: apt-get install valgrind" >&2
+        exit 1
+    fi
+fi
+
+echo "building sigwatch and the feed farm (release, no LTO) under target/prof" >&2
+(cd "$ROOT" && CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo build --release --quiet --target-dir target/prof --bin sigwatch --example feedfarm)
+SIGWATCH=$ROOT/target/prof/release/sigwatch
+FARM=$ROOT/target/prof/release/examples/feedfarm
+
+"$FARM" --feeds "$N" --threads 2 >"$OUT_DIR/farm.out" 2>"$OUT_DIR/farm.err" &
+FARM_PID=$!
+trap 'kill $FARM_PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 600); do
+    grep -q '^serving' "$OUT_DIR/farm.out" 2>/dev/null && break
+    sleep 0.1
+done
+ADDR=$(awk '/^listening on/ { print $3 }' "$OUT_DIR/farm.out")
+[ -n "$ADDR" ] || { echo "the feed farm did not start" >&2; cat "$OUT_DIR/farm.err" >&2; exit 1; }
+
+# The same config as bench/compare.sh: N farm feeds and the shipped config's watches.
+{
+    printf '[storage]\npath = "sigwatch.db"\n\n[fetch]\nconcurrency = 16\n\n[poll]\nper_host = 16\n\n'
+    for ((i = 0; i < N; i++)); do
+        printf '[[source]]\nname = "farm-%d"\nurl = "http://%s/feed/%d.xml"\n' "$i" "$ADDR" "$i"
+    done
+    sed -n '/^\[watch\./,$p' "$ROOT/config/sigwatch.toml"
+} >"$OUT_DIR/sigwatch.toml"
+
+echo "cold poll of $N feeds under callgrind" >&2
+valgrind --tool=callgrind --callgrind-out-file="$OUT_DIR/callgrind.out" \
+    "$SIGWATCH" --config "$OUT_DIR/sigwatch.toml" poll >"$OUT_DIR/poll.log" 2>"$OUT_DIR/valgrind.log"
+tail -n 1 "$OUT_DIR/poll.log" >&2
+
+total=$(awk '/^summary:/ { print $2 }' "$OUT_DIR/callgrind.out")
+printf 'cold poll of %s feeds: %s instructions (%.2f G)\n' "$N" "$total" "$(awk -v t="$total" 'BEGIN { print t / 1e9 }')"
+echo "costliest functions, inclusive (callgrind_annotate --inclusive=yes $OUT_DIR/callgrind.out):"
+callgrind_annotate --inclusive=yes "$OUT_DIR/callgrind.out" 2>/dev/null |
+    grep -E '^ *[0-9,]+ \( *[0-9.]+%\)  [^ ].*\]$' | grep -E 'sigwatch::|sqlite3|fts5|malloc|free' |
+    sed -E 's#/root/.cargo/registry/src/[^/]+/##; s#/rustc/[0-9a-f]+/library/##; s# \[[^]]*\]$##' | head -n "$TOP"
