@@ -110,6 +110,21 @@ fn entity(html: &str, at: usize) -> Option<(String, usize)> {
     (decoded != candidate).then(|| (decoded.into_owned(), at + semi + 1))
 }
 
+/// The bytes a whitespace char can start with: ASCII whitespace, and the lead bytes of U+0085,
+/// U+00A0, U+1680, U+2000–U+205F and U+3000.
+static MAY_START_WHITESPACE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = matches!(
+            i as u8,
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C | 0xC2 | 0xE1 | 0xE2 | 0xE3
+        );
+        i += 1;
+    }
+    t
+};
+
 /// Strips HTML tags and decodes entities, folding runs of whitespace to one space: the words
 /// of the text (what lies between whitespace, a tag counting as a space) joined by one space.
 /// The same as [`plain_text_mapped`]'s text, without the map (this runs for every item).
@@ -117,17 +132,45 @@ pub fn plain_text(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     // Whitespace seen since the last word, after some text.
     let mut space = false;
+    let push_word = |out: &mut String, space: &mut bool, word: &str| {
+        if !word.is_empty() {
+            if std::mem::take(space) {
+                out.push(' ');
+            }
+            out.push_str(word);
+        }
+    };
     walk_html_pieces(html, |p| match p {
         Piece::Run(run, _) => {
-            for (i, word) in run.split(char::is_whitespace).enumerate() {
-                space |= i > 0 && !out.is_empty();
-                if !word.is_empty() {
-                    if std::mem::take(&mut space) {
-                        out.push(' ');
-                    }
-                    out.push_str(word);
+            // Split at whitespace by bytes: ASCII whitespace is one byte, and every other
+            // whitespace char starts with one of four lead bytes, so only those chars are
+            // decoded (a run of Chinese has none).
+            let bytes = run.as_bytes();
+            let (mut word, mut i) = (0, 0);
+            while i < bytes.len() {
+                if !MAY_START_WHITESPACE[bytes[i] as usize] {
+                    i += 1;
+                    continue;
                 }
+                let width = match bytes[i] {
+                    b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C => 1,
+                    0xC2 | 0xE1 | 0xE2 | 0xE3 => run[i..]
+                        .chars()
+                        .next()
+                        .filter(|c| c.is_whitespace())
+                        .map_or(0, char::len_utf8),
+                    _ => 0,
+                };
+                if width == 0 {
+                    i += 1;
+                    continue;
+                }
+                push_word(&mut out, &mut space, &run[word..i]);
+                space |= !out.is_empty();
+                i += width;
+                word = i;
             }
+            push_word(&mut out, &mut space, &run[word..]);
         }
         Piece::Char(c, _) if c.is_whitespace() => space |= !out.is_empty(),
         Piece::Char(c, _) => {
@@ -219,6 +262,14 @@ mod tests {
             "word",
             "&bogus;",
             "\r\n",
+            "\u{85}",
+            "\u{1680}",
+            "\u{2009}",
+            "\u{202f}",
+            "\u{b}\u{c}",
+            "’",
+            "é",
+            "。",
         ];
         let mut seed = 0x2545_F491_4F6C_DD1Du64;
         for _ in 0..5000 {
