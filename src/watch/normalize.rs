@@ -168,10 +168,20 @@ impl Builder {
             if self.mode == Mode::Fold && is_plain_cjk(c) {
                 self.space_before();
                 self.at(from + i);
+                // Copied in one piece; a stretch with a traditional form again char by char,
+                // folded (each fold keeps the char's length, so offsets hold).
+                let (start, out_start) = (i, self.out.len());
+                let mut traditional = false;
                 for c in run[i..].chars().take_while(|&c| is_plain_cjk(c)) {
-                    self.out.push(simplified(c));
+                    traditional |= simplified(c) != c;
                     i += c.len_utf8();
                 }
+                if traditional {
+                    self.out.extend(run[start..i].chars().map(simplified));
+                } else {
+                    self.out.push_str(&run[start..i]);
+                }
+                debug_assert_eq!(self.out.len() - out_start, i - start);
                 continue;
             }
             self.char(c, from + i);
