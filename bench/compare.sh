@@ -27,6 +27,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/farm.sh
+source "$ROOT/bench/farm.sh"
 SIZES=${SIZES:-"200 1000"}
 SCALE=${SCALE:-"200 1000 5000 10000"}
 R2E_MAX=${R2E_MAX:-1000}
@@ -117,14 +119,8 @@ cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
 say "starting the feed farm with $MAX feeds"
-"$FARM" --feeds "$MAX" --threads 2 >"$BENCH_DIR/farm.out" 2>"$BENCH_DIR/farm.err" &
-PIDS+=($!)
-for _ in $(seq 1 600); do
-    grep -q '^serving' "$BENCH_DIR/farm.out" 2>/dev/null && break
-    sleep 0.1
-done
-ADDR=$(awk '/^listening on/ { print $3 }' "$BENCH_DIR/farm.out")
-[ -n "$ADDR" ] || { echo "the feed farm did not start" >&2; cat "$BENCH_DIR/farm.err" >&2; exit 1; }
+start_farm "$FARM" "$MAX" "$BENCH_DIR"
+PIDS+=("$FARM_PID")
 cat "$BENCH_DIR/farm.out" >&2
 
 SMTP_PORT=""
@@ -167,14 +163,7 @@ measure() {
 sigwatch_setup() {
     local n=$1 dir=$BENCH_DIR/sigwatch-$1
     rm -rf "$dir" && mkdir -p "$dir"
-    {
-        printf '[storage]\npath = "sigwatch.db"\n\n[fetch]\nconcurrency = %s\n\n' "$CONCURRENCY"
-        printf '[poll]\nper_host = %s\n\n' "$CONCURRENCY"
-        for ((i = 0; i < n; i++)); do
-            printf '[[source]]\nname = "farm-%d"\nurl = "http://%s/feed/%d.xml"\n' "$i" "$ADDR" "$i"
-        done
-        sed -n '/^\[watch\./,$p' "$ROOT/config/sigwatch.toml"
-    } >"$dir/sigwatch.toml"
+    sigwatch_config "$n" "$CONCURRENCY" >"$dir/sigwatch.toml"
     echo "$dir"
 }
 sigwatch_work() { # the summary line of `sigwatch poll`

@@ -18,6 +18,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/farm.sh
+source "$ROOT/bench/farm.sh"
 N=${1:-1000}
 OUT_DIR=${OUT_DIR:-$(mktemp -d /tmp/sigwatch-instr.XXXXXX)}
 mkdir -p "$OUT_DIR"
@@ -39,24 +41,10 @@ echo "building sigwatch and the feed farm (release, no LTO) under target/prof" >
 SIGWATCH=$ROOT/target/prof/release/sigwatch
 FARM=$ROOT/target/prof/release/examples/feedfarm
 
-"$FARM" --feeds "$N" --threads 2 >"$OUT_DIR/farm.out" 2>"$OUT_DIR/farm.err" &
-FARM_PID=$!
-trap 'kill $FARM_PID 2>/dev/null || true' EXIT
-for _ in $(seq 1 600); do
-    grep -q '^serving' "$OUT_DIR/farm.out" 2>/dev/null && break
-    sleep 0.1
-done
-ADDR=$(awk '/^listening on/ { print $3 }' "$OUT_DIR/farm.out")
-[ -n "$ADDR" ] || { echo "the feed farm did not start" >&2; cat "$OUT_DIR/farm.err" >&2; exit 1; }
-
-# The same config as bench/compare.sh: N farm feeds and the shipped config's watches.
-{
-    printf '[storage]\npath = "sigwatch.db"\n\n[fetch]\nconcurrency = 16\n\n[poll]\nper_host = 16\n\n'
-    for ((i = 0; i < N; i++)); do
-        printf '[[source]]\nname = "farm-%d"\nurl = "http://%s/feed/%d.xml"\n' "$i" "$ADDR" "$i"
-    done
-    sed -n '/^\[watch\./,$p' "$ROOT/config/sigwatch.toml"
-} >"$OUT_DIR/sigwatch.toml"
+trap 'kill ${FARM_PID:-} 2>/dev/null || true' EXIT
+start_farm "$FARM" "$N" "$OUT_DIR"
+# The same config as bench/compare.sh's.
+sigwatch_config "$N" 16 >"$OUT_DIR/sigwatch.toml"
 
 echo "cold poll of $N feeds under callgrind" >&2
 valgrind --tool=callgrind --callgrind-out-file="$OUT_DIR/callgrind.out" \

@@ -654,38 +654,13 @@ fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ItemEvent> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::item::Item;
-    use crate::store::{FetchRecord, NewHit};
-    use crate::watch::{Field, Hit};
+    use crate::store::FetchRecord;
 
     /// An item with a hit and a signature; items of one `story` are near copies.
     fn item(guid: &str, story: usize) -> NewItem {
         let title = format!("稀土出口管制新规 第{story}号公告");
         let text = format!("商务部决定对稀土相关物项实施出口管制，第{story}号公告自公布之日起施行 {guid}");
-        let mut it = NewItem::new(
-            Item {
-                guid: Some(guid.into()),
-                link: None,
-                title: title.clone(),
-                summary: text.clone(),
-                published: None,
-                authors: vec![],
-            },
-            text.clone(),
-            vec![NewHit {
-                hit: Hit {
-                    watch: "rare-earths".into(),
-                    term: "稀土".into(),
-                    field: Field::Title,
-                    start: 0,
-                    end: 2,
-                    snippet: title.clone(),
-                    snippet_match: (0, 6),
-                },
-                watch_version: "v1".into(),
-                score: 1.0,
-            }],
-        );
+        let mut it = crate::store::tests::item(guid, &title, &text);
         it.signature = sig::signature(&title, &text);
         it
     }

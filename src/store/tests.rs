@@ -4,7 +4,8 @@ use super::*;
 use crate::item::Item;
 use crate::watch::{Field, Hit};
 
-fn item(guid: &str, title: &str, text: &str) -> NewItem {
+/// An item with one hit of `rare-earths` in its title (also used by `signals`' tests).
+pub(super) fn item(guid: &str, title: &str, text: &str) -> NewItem {
     NewItem::new(
         Item {
             guid: Some(guid.into()),
