@@ -346,3 +346,21 @@ fn rss_reader_agrees_with_feed_rs_on_the_edge_cases() {
     let default_ns = r#"<rss version="2.0" xmlns="http://backend.userland.com/rss2"><channel><title>c</title><item><title>a</title></item></channel></rss>"#;
     both_readers(default_ns.as_bytes(), None, BASE, "default namespace");
 }
+
+/// feed-rs (the vendored copy) honours only a declaration that starts the document: quick-xml
+/// panics when asked to switch encodings past the document's first bytes, which a later
+/// declaration once made it do (see vendor/feed-rs/PATCHED.md).
+#[test]
+fn feed_rs_ignores_a_late_xml_declaration() {
+    let doc = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel><title>{}</title>\
+         <?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><item><title>稀土</title></item></channel></rss>",
+        "t".repeat(200)
+    );
+    let feed = feed_rs::parser::parse(doc.as_bytes()).expect("the feed parses");
+    assert_eq!(feed.entries.len(), 1);
+    assert_eq!(
+        feed.entries[0].title.as_ref().map(|t| t.content.as_str()),
+        Some("稀土")
+    );
+}

@@ -338,6 +338,8 @@ struct SourceState<R: BufRead> {
     current_depth: u32,
     base_uris: Vec<(u32, Url)>,
     default_namespace: NS,
+    // No event has been read yet
+    at_start: bool,
 }
 
 impl<R: BufRead> SourceState<R> {
@@ -359,6 +361,7 @@ impl<R: BufRead> SourceState<R> {
             current_depth: 0,
             base_uris,
             default_namespace: NS::Unknown,
+            at_start: true,
         };
         state.next = state.fetch_next();
         Ok(state)
@@ -378,12 +381,17 @@ impl<R: BufRead> SourceState<R> {
 
         loop {
             let (ns_resolution, event) = reader.read_resolved_event_into(&mut self.buf_event)?;
+            let first = std::mem::replace(&mut self.at_start, false);
 
             match event {
-                // XML declaration for the encoding
+                // XML declaration for the encoding: only the one that starts the document. The
+                // decoder can be switched only while it has not gone past the document's first
+                // bytes (quick-xml panics otherwise), and a later declaration is malformed XML.
                 Event::Decl(ref decl) => {
-                    if let Some(encoding) = decl.encoder() {
-                        reader.get_mut().set_encoding(encoding);
+                    if first {
+                        if let Some(encoding) = decl.encoder() {
+                            reader.get_mut().set_encoding(encoding);
+                        }
                     }
                 }
 
