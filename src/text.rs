@@ -152,14 +152,16 @@ pub fn plain_text(html: &str) -> String {
                     i += 1;
                     continue;
                 }
-                let width = match bytes[i] {
-                    b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C => 1,
-                    0xC2 | 0xE1 | 0xE2 | 0xE3 => run[i..]
+                // An ASCII byte the table passes is whitespace; a lead byte may start a
+                // whitespace char or another one.
+                let width = if bytes[i].is_ascii() {
+                    1
+                } else {
+                    run[i..]
                         .chars()
                         .next()
                         .filter(|c| c.is_whitespace())
-                        .map_or(0, char::len_utf8),
-                    _ => 0,
+                        .map_or(0, char::len_utf8)
                 };
                 if width == 0 {
                     i += 1;

@@ -437,15 +437,16 @@ fn is_plain_domain(host: &str) -> bool {
 
 /// Four decimal numbers up to 255 without leading zeros, as the url crate writes IPv4.
 fn is_written_ipv4(host: &str) -> bool {
-    let parts: Vec<&str> = host.split('.').collect();
-    parts.len() == 4
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.len() <= 3
-                && p.bytes().all(|b| b.is_ascii_digit())
-                && (p.len() == 1 || !p.starts_with('0'))
-                && p.parse::<u32>().is_ok_and(|n| n <= 255)
-        })
+    let mut parts = 0;
+    host.split('.').all(|p| {
+        parts += 1;
+        parts <= 4
+            && !p.is_empty()
+            && p.len() <= 3
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && (p.len() == 1 || !p.starts_with('0'))
+            && p.parse::<u32>().is_ok_and(|n| n <= 255)
+    }) && parts == 4
 }
 
 #[cfg(test)]
