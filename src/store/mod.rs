@@ -64,6 +64,8 @@ pub struct Store {
     checkpointer: Option<rusqlite::Result<checkpoint::Checkpointer>>,
     /// Why a save of the open batch failed: the batch can only be rolled back then.
     batch_failed: Option<String>,
+    /// Deferred during a bulk load (see [`Store::begin_bulk`]).
+    indexing: write::Indexing,
 }
 
 impl Store {
@@ -86,6 +88,7 @@ impl Store {
             fold_index: Default::default(),
             checkpointer: None,
             batch_failed: None,
+            indexing: write::Indexing::Now,
         };
         store.configure()?;
         store.migrate()?;
@@ -111,6 +114,7 @@ impl Store {
             fold_index: Default::default(),
             checkpointer: None,
             batch_failed: None,
+            indexing: write::Indexing::Now,
         };
         let version = store.schema_version()?;
         let known = schema::MIGRATIONS.len() as i64;

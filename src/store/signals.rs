@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::write::{NewItem, index_stored_item, insert_hit};
+use super::write::{Indexing, NewItem, index_stored_item, insert_hit};
 use super::{Result, Store, exec, from_ts, one, to_ts};
 use crate::signals::{self as sig, SignalsConfig};
 
@@ -54,6 +54,7 @@ pub(super) fn revisit(
     uid: &str,
     new: &NewItem,
     now: i64,
+    indexing: Indexing,
 ) -> Result<Revisit> {
     let row = one(
         tx,
@@ -136,7 +137,7 @@ pub(super) fn revisit(
         }
     }
     if !had_hits && out.new_hits > 0 {
-        index_stored_item(tx, id)?;
+        index_stored_item(tx, id, indexing)?;
     }
     Ok(out)
 }

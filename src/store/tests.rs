@@ -476,3 +476,65 @@ fn a_bulk_load_builds_the_index_of_hits_by_date_at_its_end_or_at_the_next_open()
     let s = Store::open(&dir.path().join("sub/dir/t.db")).unwrap();
     assert_eq!(hits_by_date(&s), (true, true));
 }
+
+#[test]
+fn a_bulk_load_indexes_its_items_for_search_at_its_end_or_at_the_next_open() {
+    let (dir, mut s) = open();
+    let path = dir.path().join("sub/dir/t.db");
+    let rec = FetchRecord::Fetched {
+        etag: None,
+        last_modified: None,
+    };
+    let now = Utc::now();
+    let searched = |needle: &str| {
+        Store::open_read_only(&path)
+            .unwrap()
+            .search_items(needle, 10)
+            .unwrap()
+    };
+    let listed = |s: &Store| -> i64 {
+        s.conn
+            .query_row("SELECT count(*) FROM unindexed", [], |r| r.get(0))
+            .unwrap()
+    };
+    // Stored before the load without hits; the load brings its first hit (an edit).
+    let mut quiet = item("edited", "出口许可 weekly", "");
+    quiet.hits.clear();
+    s.save("a", &rec, &[quiet], now).unwrap();
+
+    s.begin_bulk().unwrap();
+    let batch = s.begin_batch().unwrap();
+    s.save(
+        "a",
+        &rec,
+        &[
+            item("new", "稀土出口管制 new", ""),
+            item("edited", "稀土出口管制 edited", ""),
+        ],
+        now,
+    )
+    .unwrap();
+    s.end_batch(batch).unwrap();
+    assert_eq!(listed(&s), 2, "both listed, neither indexed yet");
+    assert!(searched("稀土出口管制").is_empty());
+    s.end_bulk().unwrap();
+    assert_eq!(listed(&s), 0);
+    assert_eq!(searched("稀土出口管制").len(), 2);
+    // After the load, items are indexed as they are saved.
+    s.save("a", &rec, &[item("after", "稀土出口管制 after", "")], now)
+        .unwrap();
+    assert_eq!(listed(&s), 0);
+    assert_eq!(searched("稀土出口管制").len(), 3);
+
+    // A load cut short: the next store opened for writing indexes what it listed, once.
+    s.begin_bulk().unwrap();
+    s.save("a", &rec, &[item("cut", "稀土出口管制 cut short", "")], now)
+        .unwrap();
+    assert_eq!(searched("cut short").len(), 0);
+    drop(s);
+    let s = Store::open(&path).unwrap();
+    assert_eq!(listed(&s), 0);
+    assert_eq!(searched("cut short").len(), 1);
+    assert_eq!(searched("稀土出口管制").len(), 4);
+    assert_eq!(s.integrity_check().unwrap(), vec!["ok".to_string()]);
+}

@@ -189,14 +189,14 @@ impl Store {
         if items.iter().any(|n| n.signature.is_some()) {
             self.fold_index.ensure(&self.conn, now, &self.signals)?;
         }
-        let (index, settings) = (&mut self.fold_index, &self.signals);
+        let (index, settings, indexing) = (&mut self.fold_index, &self.signals, self.indexing);
         if !self.conn.is_autocommit() {
-            return save_in(&self.conn, index, settings, source, record, items, now);
+            return save_in(&self.conn, index, settings, indexing, source, record, items, now);
         }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let stats = save_in(&tx, index, settings, source, record, items, now)?;
+        let stats = save_in(&tx, index, settings, indexing, source, record, items, now)?;
         tx.commit()?;
         Ok(stats)
     }
@@ -207,13 +207,38 @@ pub(super) fn next_hit_id(conn: &rusqlite::Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM hits", [], |r| r.get(0))?)
 }
 
+/// When an item that gains its first hit goes into the search index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Indexing {
+    /// In the same transaction as the hit.
+    Now,
+    /// At the end of a bulk load (see [`Store::begin_bulk`]): the item is listed in
+    /// `unindexed` until then.
+    Deferred,
+}
+
 /// Indexes a stored item for search as it gains its first hit (an item is in the index
-/// exactly when it has hits).
-pub(super) fn index_stored_item(conn: &rusqlite::Connection, item_id: i64) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO items_fts(rowid, title, text) SELECT id, title, text FROM items WHERE id = ?1",
-    )?
-    .execute([item_id])?;
+/// exactly when it has hits), or lists it for the end of the bulk load.
+pub(super) fn index_stored_item(conn: &rusqlite::Connection, item_id: i64, indexing: Indexing) -> Result<()> {
+    let sql = match indexing {
+        Indexing::Now => {
+            "INSERT INTO items_fts(rowid, title, text) SELECT id, title, text FROM items WHERE id = ?1"
+        }
+        Indexing::Deferred => "INSERT OR IGNORE INTO unindexed(item_id) VALUES (?1)",
+    };
+    conn.prepare_cached(sql)?.execute([item_id])?;
+    Ok(())
+}
+
+/// Indexes for search the items a bulk load listed in `unindexed`, in one statement, and
+/// empties the list.
+pub(super) fn index_unindexed(conn: &rusqlite::Connection) -> Result<()> {
+    conn.execute(
+        "INSERT INTO items_fts(rowid, title, text)
+         SELECT i.id, i.title, i.text FROM unindexed u JOIN items i ON i.id = u.item_id ORDER BY i.id",
+        [],
+    )?;
+    conn.execute("DELETE FROM unindexed", [])?;
     Ok(())
 }
 
@@ -232,10 +257,12 @@ pub(super) fn index_for_search(conn: &rusqlite::Connection, first_hit: i64) -> R
 }
 
 /// [`Store::save`] within `tx`.
+#[allow(clippy::too_many_arguments)]
 fn save_in(
     tx: &rusqlite::Connection,
     fold_index: &mut signals::FoldIndex,
     settings: &signals::SignalSettings,
+    indexing: Indexing,
     source: &str,
     record: &FetchRecord,
     items: &[NewItem],
@@ -324,7 +351,7 @@ fn save_in(
                 fold.map(|f| f.similarity),
             ])?;
             if inserted == 0 {
-                let change = signals::revisit(tx, source_id, uid, new, now_ts)?;
+                let change = signals::revisit(tx, source_id, uid, new, now_ts, indexing)?;
                 stats.edited += change.edited as u64;
                 stats.new_hits += change.new_hits;
                 continue;
@@ -339,8 +366,13 @@ fn save_in(
                 // Only items with hits are indexed for search: `hits --search` looks for
                 // nothing else, and indexing every item was most of a cold poll. FTS5 keeps
                 // the rows in memory until the transaction commits, then writes one segment.
-                tx.prepare_cached("INSERT INTO items_fts(rowid, title, text) VALUES (?1, ?2, ?3)")?
-                    .execute(params![item_id, it.title, new.text])?;
+                match indexing {
+                    Indexing::Now => {
+                        tx.prepare_cached("INSERT INTO items_fts(rowid, title, text) VALUES (?1, ?2, ?3)")?
+                            .execute(params![item_id, it.title, new.text])?;
+                    }
+                    Indexing::Deferred => index_stored_item(tx, item_id, indexing)?,
+                }
             }
             if let Some(signature) = &new.signature {
                 signals::remember(tx, fold_index, item_id, source_id, signature, &bands, fold, now)?;
