@@ -27,11 +27,11 @@ impl Item {
     /// date.
     pub fn uid(&self) -> String {
         if let Some(g) = self.guid.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
-            return format!("guid:{g}");
+            return ["guid:", g].concat();
         }
         if let Some(l) = self.link.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
             // The same page with other tracking parameters (utm_*, spm, …) is the same item.
-            return format!("link:{}", crate::signals::strip_tracking(l));
+            return ["link:", &crate::signals::strip_tracking(l)].concat();
         }
         let mut h = Sha256::new();
         h.update(self.title.trim().as_bytes());

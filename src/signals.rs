@@ -142,6 +142,10 @@ fn is_tracking(key: &str) -> bool {
 /// `url` without tracking parameters; a URL without any, or anything that is not a URL, comes
 /// back as it is.
 pub fn strip_tracking(url: &str) -> String {
+    // Without a query there is nothing to strip, and no need to parse.
+    if !url.contains('?') {
+        return url.to_string();
+    }
     let Ok(mut u) = url::Url::parse(url.trim()) else {
         return url.to_string();
     };
@@ -180,7 +184,22 @@ fn canonical_text(text: &str) -> String {
 /// The fingerprint of one revision: hashes of its title and of its text, as "TITLE:TEXT" in
 /// hex, so a change of either can be told apart.
 pub fn fingerprint(title: &str, text: &str) -> String {
-    format!("{:016x}:{:016x}", canonical_hash(title), canonical_hash(text))
+    let mut out = String::with_capacity(33);
+    push_hex(&mut out, canonical_hash(title));
+    out.push(':');
+    push_hex(&mut out, canonical_hash(text));
+    out
+}
+
+/// Appends `v` as 16 lower-case hex digits (`format!("{v:016x}")` without the formatting
+/// machinery, which was 1.3 % of a cold poll).
+fn push_hex(out: &mut String, v: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.extend(
+        (0..16)
+            .rev()
+            .map(|nibble| DIGITS[(v >> (nibble * 4)) as usize & 0xF] as char),
+    );
 }
 
 /// The hash of [`canonical_text`]`(text)`. Most texts are canonical already (plain text has its
@@ -605,6 +624,34 @@ mod tests {
                 .collect();
             assert_eq!(min_hashes(&sh).to_vec(), expected, "{n}");
             assert_eq!(min_hashes_portable(&sh).to_vec(), expected, "{n}");
+        }
+    }
+
+    #[test]
+    fn fingerprints_are_written_as_format_writes_them() {
+        let mut v: u64 = 0x9E37_79B9_7F4A_7C15;
+        for x in [0, 1, 0xF, 0x10, u64::MAX, 1 << 63]
+            .into_iter()
+            .chain((0..1000).map(|_| {
+                v = v
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                v >> (v % 64)
+            }))
+        {
+            let mut hex = String::new();
+            push_hex(&mut hex, x);
+            assert_eq!(hex, format!("{x:016x}"));
+        }
+        for (title, text) in [
+            ("", ""),
+            ("稀土", "Export  controls\n"),
+            ("a", "http://x.cn/?utm_source=1"),
+        ] {
+            assert_eq!(
+                fingerprint(title, text),
+                format!("{:016x}:{:016x}", canonical_hash(title), canonical_hash(text))
+            );
         }
     }
 

@@ -76,14 +76,14 @@ pub fn parse_feed_with(
     if let Some(kind) = not_a_feed(text) {
         return Err(SourceError::NotAFeed(kind.into()));
     }
-    let mut xml = declare_utf8(text).into_owned();
+    let mut xml = declare_utf8(text);
     // Tolerant repairs for the commonest breakage of real feeds, each a warning.
     let rss_root = root_offset(&xml).filter(|&at| xml[at..].starts_with("<rss"));
     if let Some(at) = rss_root {
         let fixed = repair::normalise_rss_root(&xml, at);
-        if fixed != xml.as_str() {
+        if fixed != xml {
             warnings.push("<rss> version or namespace unusable; read as RSS 2.0".into());
-            xml = fixed.into_owned();
+            xml = fixed.into_owned().into();
         }
     }
     let (utf8, fixed) = repair::fix_markup(&xml);
@@ -193,14 +193,32 @@ fn root_offset(text: &str) -> Option<usize> {
     None
 }
 
-/// The text with any XML declaration replaced by one that says UTF-8.
+/// The text with any XML declaration replaced by one that says UTF-8; a declaration that
+/// says so already, or names no encoding (UTF-8 by default), is kept without a copy.
 fn declare_utf8(text: &str) -> std::borrow::Cow<'_, str> {
     if let Some(rest) = text.strip_prefix("<?xml")
         && let Some(end) = rest.find("?>")
     {
+        if says_utf8(&rest[..end]) {
+            return text.into();
+        }
         return format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>{}", &rest[end + 2..]).into();
     }
     text.into()
+}
+
+/// Whether the inside of an XML declaration names UTF-8 as its encoding, or none.
+fn says_utf8(declaration: &str) -> bool {
+    let Some(at) = declaration.find("encoding") else {
+        return true;
+    };
+    let value = declaration[at + "encoding".len()..].trim_start();
+    let Some(value) = value.strip_prefix('=').map(str::trim_start) else {
+        return false;
+    };
+    // The quoted value, by bytes (no char boundary to respect).
+    let b = value.as_bytes();
+    b.len() >= 7 && matches!(b[0], b'"' | b'\'') && b[1..6].eq_ignore_ascii_case(b"utf-8") && b[6] == b[0]
 }
 
 fn classify(e: ParseFeedError) -> SourceError {

@@ -364,3 +364,31 @@ fn feed_rs_ignores_a_late_xml_declaration() {
         Some("稀土")
     );
 }
+
+#[test]
+fn a_declaration_is_rewritten_only_when_it_names_another_encoding() {
+    use std::borrow::Cow;
+    let body = "<rss version=\"2.0\"><channel/></rss>";
+    for kept in [
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>",
+        "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>",
+        "<?xml version=\"1.0\" encoding = \"Utf-8\"?>",
+        "<?xml version=\"1.0\"?>",
+    ] {
+        let doc = format!("{kept}{body}");
+        assert!(matches!(super::declare_utf8(&doc), Cow::Borrowed(_)), "{kept}");
+    }
+    let utf8 = format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>{body}");
+    for replaced in [
+        "<?xml version=\"1.0\" encoding=\"gb2312\"?>",
+        "<?xml version=\"1.0\" encoding=\"utf-88\"?>",
+        "<?xml version=\"1.0\" encoding=\"utf-8'?>",
+        "<?xml version=\"1.0\" encoding=utf-8?>",
+        "<?xml version=\"1.0\" encoding=\"utf\"?>",
+        "<?xml version=\"1.0\" encoding=\"稀土稀土\"?>",
+        "<?xml version=\"1.0\" encoding\"utf-8\"?>",
+    ] {
+        let doc = format!("{replaced}{body}");
+        assert_eq!(super::declare_utf8(&doc), utf8, "{replaced}");
+    }
+}
