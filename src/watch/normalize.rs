@@ -146,10 +146,24 @@ impl Builder {
                     i += 1;
                     continue;
                 }
-                // A word's worth of ASCII is copied in one go and folded in place.
+                // ASCII words with single spaces between them are copied in one go and folded
+                // in place: such a space stays one space at the same place (a separator of
+                // its own would too, by way of `separator` and `space_before`).
+                let word = |j: usize| {
+                    bytes
+                        .get(j)
+                        .is_some_and(|&b| b < 0x80 && self.table[b as usize] != SEP)
+                };
                 let mut j = i + 1;
-                while j < bytes.len() && bytes[j] < 0x80 && self.table[bytes[j] as usize] != SEP {
-                    j += 1;
+                loop {
+                    while word(j) {
+                        j += 1;
+                    }
+                    if bytes.get(j) == Some(&b' ') && word(j + 1) {
+                        j += 2;
+                    } else {
+                        break;
+                    }
                 }
                 self.space_before();
                 self.at(from + i);
@@ -347,6 +361,83 @@ mod tests {
         assert_eq!(norm("www.example.com 3.5 e.g"), "www.example.com 3.5 eg");
         assert_eq!(norm("ÉCOLE Straße İ"), "école straße i̇");
         assert_eq!(normalize("ＡＩ", false).text, "AI");
+    }
+
+    /// [`build`] as it would be taking every char on its own (`Builder::char`), as the
+    /// first version did.
+    fn build_char_by_char(original: &str, mode: Mode) -> Normalized {
+        let table = match mode {
+            Mode::Fold => &FOLDED,
+            Mode::Cased => &CASED,
+            Mode::Display => &DISPLAY,
+        };
+        let mut b = Builder {
+            out: String::new(),
+            anchors: Vec::new(),
+            pending_space: None,
+            table,
+            mode,
+        };
+        walk_html_pieces(original, |p| match p {
+            Piece::Run(run, from) => {
+                for (i, c) in run.char_indices() {
+                    b.char(c, from + i);
+                }
+            }
+            Piece::Char(c, at) => b.char(c, at),
+        });
+        Normalized {
+            text: b.out,
+            anchors: b.anchors,
+        }
+    }
+
+    #[test]
+    fn runs_give_what_char_by_char_gives() {
+        let pieces = [
+            "Rare",
+            "earth",
+            "AI",
+            "a",
+            " ",
+            "  ",
+            "\n",
+            "\t",
+            "-",
+            "_",
+            ".",
+            ",",
+            "稀土",
+            "半導體",
+            "。",
+            "ＡＩ",
+            "é",
+            "Straße",
+            "<b>",
+            "</p>",
+            "&amp;",
+            "&nbsp;",
+            "\u{3000}",
+            "\u{a0}",
+            "ﬁ",
+            "x1",
+        ];
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        for n in 0..5000 {
+            let text: String = (0..n % 23)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    pieces[(state % pieces.len() as u64) as usize]
+                })
+                .collect();
+            for mode in [Mode::Fold, Mode::Cased, Mode::Display] {
+                let (fast, slow) = (build(&text, mode), build_char_by_char(&text, mode));
+                assert_eq!(fast.text, slow.text, "{text:?} {mode:?}");
+                assert_eq!(fast.anchors, slow.anchors, "{text:?} {mode:?}");
+            }
+        }
     }
 
     #[test]
