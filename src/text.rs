@@ -152,6 +152,17 @@ pub fn plain_text(html: &str) -> String {
                     i += 1;
                     continue;
                 }
+                // One space inside a word's run, before a byte that starts no whitespace,
+                // stays as it is: the words go in one piece.
+                if bytes[i] == b' '
+                    && i > word
+                    && bytes
+                        .get(i + 1)
+                        .is_some_and(|&b| !MAY_START_WHITESPACE[b as usize])
+                {
+                    i += 2;
+                    continue;
+                }
                 // An ASCII byte the table passes is whitespace; a lead byte may start a
                 // whitespace char or another one.
                 let width = if bytes[i].is_ascii() {
