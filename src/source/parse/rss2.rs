@@ -141,6 +141,8 @@ const MAX_DEPTH: usize = 10_000;
 
 struct Reader<'i> {
     xml: quick_xml::Reader<&'i [u8]>,
+    /// The whole document, which `xml` reads.
+    input: &'i [u8],
     /// The root's namespace declarations (there are no others).
     ns: NamespaceResolver,
     depth: usize,
@@ -155,6 +157,7 @@ impl<'i> Reader<'i> {
         config.trim_text(false);
         Self {
             xml: reader,
+            input: xml.as_bytes(),
             ns: NamespaceResolver::default(),
             depth: 1,
         }
@@ -195,21 +198,40 @@ impl<'i> Reader<'i> {
         }
     }
 
+    /// How many bytes of the document, from where the reader stands, come before the next `<`.
+    fn raw_text_left(&self) -> usize {
+        let at = usize::try_from(self.xml.buffer_position()).unwrap_or(usize::MAX);
+        let rest = self.input.get(at..).unwrap_or_default();
+        memchr::memchr(b'<', rest).unwrap_or(rest.len())
+    }
+
     /// The text of the element just started, through its end: text, CDATA and character
     /// references joined as feed-rs joins them (`Some(None)` when there is none). `None`
     /// (give way) when the element holds markup.
     fn text(&mut self) -> Option<Option<Cow<'i, str>>> {
         let mut text: Option<Cow<'i, str>> = None;
-        fn push<'i>(text: &mut Option<Cow<'i, str>>, piece: Cow<'i, str>) {
-            match text {
-                None => *text = Some(piece),
-                Some(t) => t.to_mut().push_str(&piece),
+        // A text of several pieces (escaped markup: `&lt;p&gt;…`) is joined in one string,
+        // made as large as the raw text up to the next `<` (what its pieces unescape from)
+        // when the second piece comes, rather than grown piece by piece.
+        let push = |text: &mut Option<Cow<'i, str>>, piece: Cow<'i, str>, left: usize| match text {
+            None => *text = Some(piece),
+            Some(Cow::Borrowed(first)) => {
+                let mut joined = String::with_capacity(first.len() + piece.len() + left);
+                joined.push_str(first);
+                joined.push_str(&piece);
+                *text = Some(Cow::Owned(joined));
             }
-        }
+            Some(Cow::Owned(t)) => t.push_str(&piece),
+        };
         loop {
-            match self.next()?.1 {
-                Event::Text(t) if !t.is_empty() => push(&mut text, t.into_inner()),
-                Event::CData(t) if !t.is_empty() => push(&mut text, t.into_inner()),
+            let event = self.next()?.1;
+            let left = match &text {
+                Some(Cow::Borrowed(_)) => self.raw_text_left(),
+                _ => 0,
+            };
+            match event {
+                Event::Text(t) if !t.is_empty() => push(&mut text, t.into_inner(), left),
+                Event::CData(t) if !t.is_empty() => push(&mut text, t.into_inner(), left),
                 Event::GeneralRef(r) => {
                     let piece = match r.resolve_char_ref().ok()? {
                         Some(ch) => Cow::Owned(ch.to_string()),
@@ -218,7 +240,7 @@ impl<'i> Reader<'i> {
                             None => Cow::Owned(format!("&{};", &*r)),
                         },
                     };
-                    push(&mut text, piece);
+                    push(&mut text, piece, left);
                 }
                 Event::End(_) => return Some(text),
                 Event::Start(_) | Event::Eof => return None,
