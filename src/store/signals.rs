@@ -210,14 +210,18 @@ pub(super) fn withdrawals(
 /// bits (two values that differ agree there once in 65,536 times, which moves no estimate by
 /// a visible amount), items live in one vector, and a band only one item has (most of them)
 /// costs one map entry of 8 bytes. About 700 bytes an item.
+///
+/// Each band is one probe of one map (finding candidates probes 32 for every new item with
+/// hits, and the map is megabytes, so each probe is a cache miss).
 #[derive(Debug, Default)]
 pub struct FoldIndex {
     loaded: Option<DateTime<Utc>>,
-    /// Band key → the one entry of `entries` with that band.
-    single: FxHashMap<u32, u32>,
-    /// Band key → the entries with that band when more than one has it, oldest first, the
-    /// newest `BAND_CANDIDATES` only.
-    shared: FxHashMap<u32, Vec<u32>>,
+    /// Band key → the one entry of `entries` with that band, or `MANY` | the index in `lists`
+    /// of the entries with that band when more than one has it.
+    bands: FxHashMap<u32, u32>,
+    /// The entries of a band more than one has, oldest first, the newest `BAND_CANDIDATES`
+    /// only.
+    lists: Vec<BandList>,
     /// In the order of their items' ids.
     entries: Vec<Entry>,
     /// Scratch for [`FoldIndex::best`], one count per entry, all 0 between calls.
@@ -234,6 +238,42 @@ struct Entry {
     story: i64,
     sig: [u16; sig::SIG_LEN],
     bands: [u32; sig::BANDS],
+}
+
+/// A band's entries, when more than one has it.
+#[derive(Debug, Clone, Copy)]
+struct BandList {
+    at: [u32; BAND_CANDIDATES],
+    len: u8,
+}
+
+impl BandList {
+    fn as_slice(&self) -> &[u32] {
+        &self.at[..usize::from(self.len)]
+    }
+
+    /// Adds the newest entry, dropping the oldest when full.
+    fn push(&mut self, at: u32) {
+        if usize::from(self.len) == BAND_CANDIDATES {
+            self.at.copy_within(1.., 0);
+            self.at[BAND_CANDIDATES - 1] = at;
+        } else {
+            self.at[usize::from(self.len)] = at;
+            self.len += 1;
+        }
+    }
+}
+
+/// Marks a value of `FoldIndex::bands` as an index in `lists`.
+const MANY: u32 = 1 << 31;
+
+/// The entries with band `b`, oldest first, in `FoldIndex`'s `bands` and `lists`.
+fn band_entries<'a>(bands: &'a FxHashMap<u32, u32>, lists: &'a [BandList], b: u32) -> &'a [u32] {
+    match bands.get(&b) {
+        None => &[],
+        Some(v) if v & MANY == 0 => std::slice::from_ref(v),
+        Some(v) => lists[(v & !MANY) as usize].as_slice(),
+    }
 }
 
 /// The index holds at most about this many items: past it, it keeps the newest half. A few
@@ -324,30 +364,48 @@ impl FoldIndex {
         let mut entries = std::mem::take(&mut self.entries);
         entries.retain(|e| e.first_seen >= since);
         let drop = entries.len().saturating_sub(keep);
-        self.single.clear();
-        self.shared.clear();
+        self.bands.clear();
+        self.lists.clear();
         for e in entries.drain(drop..) {
             self.add(e);
         }
     }
 
     fn add(&mut self, entry: Entry) {
-        let Ok(at) = u32::try_from(self.entries.len()) else {
+        let Some(at) = u32::try_from(self.entries.len()).ok().filter(|&at| at < MANY) else {
             return;
         };
         for &b in &entry.bands {
-            if let Some(list) = self.shared.get_mut(&b) {
-                if list.len() >= BAND_CANDIDATES {
-                    list.remove(0);
+            match self.bands.entry(b) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(at);
                 }
-                list.push(at);
-            } else if let Some(first) = self.single.remove(&b) {
-                self.shared.insert(b, vec![first, at]);
-            } else {
-                self.single.insert(b, at);
+                std::collections::hash_map::Entry::Occupied(mut o) => {
+                    let v = *o.get();
+                    if v & MANY != 0 {
+                        self.lists[(v & !MANY) as usize].push(at);
+                    } else if let Ok(i) = u32::try_from(self.lists.len())
+                        && i < MANY
+                    {
+                        let mut list = BandList {
+                            at: [0; BAND_CANDIDATES],
+                            len: 0,
+                        };
+                        list.push(v);
+                        list.push(at);
+                        self.lists.push(list);
+                        *o.get_mut() = MANY | i;
+                    }
+                }
             }
         }
         self.entries.push(entry);
+    }
+
+    /// The entries with band `b`, oldest first.
+    #[cfg(test)]
+    fn band(&self, b: u32) -> &[u32] {
+        band_entries(&self.bands, &self.lists, b)
     }
 
     /// The most similar item of another source first seen at or after `since`, among the
@@ -394,10 +452,7 @@ impl FoldIndex {
         let mut touched = [0u32; sig::BANDS * BAND_CANDIDATES];
         let mut n = 0;
         for b in bands {
-            let list = match self.shared.get(b) {
-                Some(list) => list.as_slice(),
-                None => self.single.get(b).map(std::slice::from_ref).unwrap_or_default(),
-            };
+            let list = band_entries(&self.bands, &self.lists, *b);
             for &at in list {
                 let Some(count) = self.shares.get_mut(at as usize) else {
                     continue;
@@ -669,14 +724,17 @@ mod tests {
     /// What an index holds, comparable: its entries, and its band maps in entry terms.
     fn contents(ix: &FoldIndex) -> (Vec<&Entry>, Vec<(u32, Vec<i64>)>) {
         let mut bands: Vec<(u32, Vec<i64>)> = ix
-            .single
-            .iter()
-            .map(|(b, at)| (*b, vec![ix.entries[*at as usize].item]))
-            .chain(
-                ix.shared
-                    .iter()
-                    .map(|(b, list)| (*b, list.iter().map(|at| ix.entries[*at as usize].item).collect())),
-            )
+            .bands
+            .keys()
+            .map(|&b| {
+                (
+                    b,
+                    ix.band(b)
+                        .iter()
+                        .map(|at| ix.entries[*at as usize].item)
+                        .collect(),
+                )
+            })
             .collect();
         bands.sort();
         (ix.entries.iter().collect(), bands)
@@ -692,11 +750,7 @@ mod tests {
     ) -> (Option<(f64, u32)>, Vec<u32>) {
         let mut seen: Vec<u32> = Vec::new();
         for b in sig::bands(signature) {
-            if let Some(list) = ix.shared.get(&b) {
-                seen.extend(list.iter().rev());
-            } else if let Some(&at) = ix.single.get(&b) {
-                seen.push(at);
-            }
+            seen.extend(ix.band(b).iter().rev());
         }
         seen.sort_unstable();
         let mut ranked: Vec<(usize, u32, &Entry)> = seen
@@ -830,6 +884,6 @@ mod tests {
         assert_eq!(kept.entries.len(), 90);
         // Entries first seen before the window are dropped too.
         kept.keep_newest(90, to_ts(now) + 1);
-        assert!(kept.entries.is_empty() && kept.single.is_empty() && kept.shared.is_empty());
+        assert!(kept.entries.is_empty() && kept.bands.is_empty() && kept.lists.is_empty());
     }
 }
