@@ -107,6 +107,28 @@ struct Builder {
 }
 
 impl Builder {
+    fn new(mode: Mode, capacity: usize) -> Self {
+        let table = match mode {
+            Mode::Fold => &FOLDED,
+            Mode::Cased => &CASED,
+            Mode::Display => &DISPLAY,
+        };
+        Self {
+            out: String::with_capacity(capacity),
+            anchors: Vec::new(),
+            pending_space: None,
+            table,
+            mode,
+        }
+    }
+
+    fn finish(self) -> Normalized {
+        Normalized {
+            text: self.out,
+            anchors: self.anchors,
+        }
+    }
+
     /// Notes where the next output byte comes from, anchoring when the offsets part ways.
     #[inline]
     fn at(&mut self, orig: usize) {
@@ -274,26 +296,12 @@ pub fn display(original: &str) -> Normalized {
 }
 
 fn build(original: &str, mode: Mode) -> Normalized {
-    let table = match mode {
-        Mode::Fold => &FOLDED,
-        Mode::Cased => &CASED,
-        Mode::Display => &DISPLAY,
-    };
-    let mut b = Builder {
-        out: String::with_capacity(original.len()),
-        anchors: Vec::new(),
-        pending_space: None,
-        table,
-        mode,
-    };
+    let mut b = Builder::new(mode, original.len());
     walk_html_pieces(original, |p| match p {
         Piece::Run(run, from) => b.run(run, from),
         Piece::Char(c, at) => b.char(c, at),
     });
-    Normalized {
-        text: b.out,
-        anchors: b.anchors,
-    }
+    b.finish()
 }
 
 /// Drops the dots of single-letter abbreviations ("a.i." → "ai.", "u.s." → "us."), so that a
@@ -366,18 +374,7 @@ mod tests {
     /// [`build`] as it would be taking every char on its own (`Builder::char`), as the
     /// first version did.
     fn build_char_by_char(original: &str, mode: Mode) -> Normalized {
-        let table = match mode {
-            Mode::Fold => &FOLDED,
-            Mode::Cased => &CASED,
-            Mode::Display => &DISPLAY,
-        };
-        let mut b = Builder {
-            out: String::new(),
-            anchors: Vec::new(),
-            pending_space: None,
-            table,
-            mode,
-        };
+        let mut b = Builder::new(mode, 0);
         walk_html_pieces(original, |p| match p {
             Piece::Run(run, from) => {
                 for (i, c) in run.char_indices() {
@@ -386,10 +383,7 @@ mod tests {
             }
             Piece::Char(c, at) => b.char(c, at),
         });
-        Normalized {
-            text: b.out,
-            anchors: b.anchors,
-        }
+        b.finish()
     }
 
     #[test]
