@@ -141,6 +141,14 @@ impl Store {
         register_functions(&self.conn)?;
         // A reader or writer that finds the database busy waits rather than failing at once.
         self.conn.busy_timeout(Duration::from_secs(10))?;
+        // A new database gets 16 KiB pages (SQLite's default is 4 KiB; an existing database
+        // keeps its own, and this must come before WAL mode writes the header). A cold poll of
+        // 1,000 feeds writes and reads back a hundred megabytes through the log, a page per
+        // system call: with four times fewer pages it took 8 % less CPU (median of six
+        // interleaved runs each, 1.25 → 1.14 s), most of it the kernel's. Rows of items and
+        // FTS5's 4 KB leaves fit more to a page; a commit of a few items writes a few pages of
+        // 16 KiB rather than of 4, which nothing notices.
+        self.conn.pragma_update(None, "page_size", 16384)?;
         self.conn.pragma_update(None, "journal_mode", "WAL")?;
         // NORMAL is durable across application crashes in WAL mode; only power loss can
         // drop the last transactions, never corrupt the file.

@@ -43,9 +43,25 @@ fn open() -> (tempfile::TempDir, Store) {
 fn migrates_once_and_reopens() {
     let (dir, s) = open();
     assert_eq!(s.schema_version().unwrap(), schema::MIGRATIONS.len() as i64);
+    let page_size = |s: &Store| -> i64 {
+        s.conn
+            .pragma_query_value(None, "page_size", |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(page_size(&s), 16384, "a new database's pages");
     drop(s);
     let s = Store::open(&dir.path().join("sub/dir/t.db")).unwrap();
     assert_eq!(s.sources().unwrap().len(), 1);
+    drop(s);
+    // A database made with SQLite's default pages keeps them.
+    let old = dir.path().join("old.db");
+    rusqlite::Connection::open(&old)
+        .unwrap()
+        .execute_batch("CREATE TABLE t(x)")
+        .unwrap();
+    let s = Store::open(&old).unwrap();
+    assert_eq!(page_size(&s), 4096);
+    assert_eq!(s.integrity_check().unwrap(), vec!["ok".to_string()]);
 }
 
 #[test]
