@@ -77,7 +77,7 @@ fn tag_end(html: &str, at: usize) -> Option<usize> {
     if !(next.is_ascii_alphabetic() || next == b'/' || next == b'!' || next == b'?') {
         return None;
     }
-    let close = at + rest.find('>')? + 1;
+    let close = at + memchr::memchr(b'>', rest.as_bytes())? + 1;
     // The bodies of script and style are never content.
     for name in ["script", "style"] {
         if rest

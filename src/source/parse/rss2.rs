@@ -64,7 +64,9 @@ fn ns_of(r: &ResolveResult) -> Ns {
 /// The local name of an element: after the last `:`, as feed-rs takes it.
 fn local<'a>(e: &'a BytesStart) -> &'a str {
     let name: &'a str = e.name().0;
-    name.rsplit(':').next().unwrap_or(name)
+    // After the last `:` (an ASCII byte, so a char boundary), by bytes: this runs for
+    // every element.
+    memchr::memrchr(b':', name.as_bytes()).map_or(name, |colon| &name[colon + 1..])
 }
 
 /// Reads `xml` (UTF-8, repaired as for feed-rs), resolving links against `base_url` and
