@@ -315,7 +315,32 @@ struct Tokens {
 
 impl Tokens {
     fn read(&mut self, text: &str) {
-        for c in text.chars() {
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            // ASCII by bytes: a run of letters and digits is copied and lower-cased in one
+            // piece (it may go on a word begun or continued by other letters).
+            if bytes[i].is_ascii() {
+                if bytes[i].is_ascii_alphanumeric() {
+                    let start = i;
+                    while bytes.get(i).is_some_and(u8::is_ascii_alphanumeric) {
+                        i += 1;
+                    }
+                    self.word.get_or_insert(self.text.len());
+                    let at = self.text.len();
+                    self.text.push_str(&text[start..i]);
+                    self.text[at..].make_ascii_lowercase();
+                } else {
+                    self.end_word();
+                    i += 1;
+                }
+                continue;
+            }
+            // `i` is on a char boundary: ASCII bytes never occur inside a char.
+            let Some(c) = text[i..].chars().next() else {
+                break;
+            };
+            i += c.len_utf8();
             if is_cjk(c) {
                 self.end_word();
                 let at = self.text.len();
