@@ -10,8 +10,9 @@ use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE};
 
 /// Text decoded from a body, with the encoding that was used.
 #[derive(Debug, Clone)]
-pub struct Decoded {
-    pub text: String,
+pub struct Decoded<'a> {
+    /// Borrowed from the bytes when they were UTF-8 already.
+    pub text: std::borrow::Cow<'a, str>,
     /// The WHATWG name of the encoding used (e.g. "GBK", "UTF-8").
     pub encoding: &'static str,
     /// True when some bytes were not valid in that encoding and were replaced.
@@ -24,7 +25,7 @@ pub struct Decoded {
 const SNIFF: usize = 2048;
 
 /// Decodes `bytes` to text; `content_type` is the HTTP Content-Type header, if any.
-pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
+pub fn decode<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Decoded<'a> {
     if let Some(d) = decode_utf32_bom(bytes) {
         return d;
     }
@@ -61,10 +62,10 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
     }
 }
 
-fn with(enc: &'static Encoding, bytes: &[u8], note: Option<String>) -> Decoded {
+fn with<'a>(enc: &'static Encoding, bytes: &'a [u8], note: Option<String>) -> Decoded<'a> {
     let (text, had_errors) = enc.decode_without_bom_handling(bytes);
     Decoded {
-        text: text.into_owned(),
+        text,
         encoding: enc.name(),
         had_errors,
         note,
@@ -136,7 +137,7 @@ fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
 
 /// UTF-32, which encoding_rs does not decode (the WHATWG standard dropped it), by its BOM
 /// or by the zero bytes around the first `<`.
-fn decode_utf32_bom(bytes: &[u8]) -> Option<Decoded> {
+fn decode_utf32_bom(bytes: &[u8]) -> Option<Decoded<'static>> {
     let (big, skip) = match bytes {
         [0, 0, 0xFE, 0xFF, ..] => (true, 4),
         [0xFF, 0xFE, 0, 0, ..] => (false, 4),
@@ -165,7 +166,7 @@ fn decode_utf32_bom(bytes: &[u8]) -> Option<Decoded> {
         }));
     }
     Some(Decoded {
-        text,
+        text: text.into(),
         encoding: if big { "UTF-32BE" } else { "UTF-32LE" },
         had_errors,
         note: None,

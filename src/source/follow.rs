@@ -35,7 +35,7 @@ pub fn article_html(
     Ok(doc
         .select(&body)
         .next()
-        .map_or_else(|| decoded.text.clone(), |el| el.inner_html()))
+        .map_or_else(|| decoded.text.into_owned(), |el| el.inner_html()))
 }
 
 /// Fetches the pages of the items not in `known` (by identity), at most the source's
