@@ -416,16 +416,7 @@ mod tests {
             "ﬁ",
             "x1",
         ];
-        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-        for n in 0..5000 {
-            let text: String = (0..n % 23)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    pieces[(state % pieces.len() as u64) as usize]
-                })
-                .collect();
+        for text in crate::testing::mixes(&pieces, 0x2545_F491_4F6C_DD1D, 5000, 23) {
             for mode in [Mode::Fold, Mode::Cased, Mode::Display] {
                 let (fast, slow) = (build(&text, mode), build_char_by_char(&text, mode));
                 assert_eq!(fast.text, slow.text, "{text:?} {mode:?}");

@@ -594,16 +594,7 @@ mod tests {
             "&lt;p&gt;",
             "’",
         ];
-        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-        for n in 0..4000 {
-            let content: String = (0..n % 9)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    pieces[(state % pieces.len() as u64) as usize]
-                })
-                .collect();
+        for content in crate::testing::mixes(&pieces, 0x9E37_79B9_7F4A_7C15, 4000, 9) {
             let doc = format!(
                 "<rss version=\"2.0\"><channel><item><title>{content}</title><link>http://a.cn/</link></item></channel></rss>"
             );
