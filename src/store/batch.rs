@@ -83,10 +83,18 @@ impl Store {
     ///   a third of the search index's cost in a cold poll of 1,000 feeds (callgrind). Meanwhile,
     ///   `hits --search` does not find them.
     ///
+    /// And this connection stops checking foreign keys until then: every row the load writes
+    /// refers to a row the same save wrote or read, and the check, a B-tree seek for each item,
+    /// hit and signature, was 3 % of a cold poll's instructions. Deleting (pruning) is another
+    /// command's, whose connection checks them; `Store::integrity_check` (`sigwatch db
+    /// check`) lists any reference that dangles.
+    ///
     /// Should the poll be cut short, the next cycle or the next store opened for writing does
     /// what is left.
     pub fn begin_bulk(&mut self) -> Result<()> {
         self.conn.execute_batch("DROP INDEX IF EXISTS hits_date")?;
+        // Outside a transaction, as a load starts; inside one SQLite would ignore it.
+        self.conn.pragma_update(None, "foreign_keys", "OFF")?;
         self.indexing = super::write::Indexing::Deferred;
         Ok(())
     }
@@ -95,6 +103,7 @@ impl Store {
     /// if it is missing (see [`Store::begin_bulk`]).
     pub fn end_bulk(&mut self) -> Result<()> {
         self.indexing = super::write::Indexing::Now;
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
         // Asked first without the write lock: every store opened for writing asks.
         let (listed, present) = bulk_left(&self.conn)?;
         if !listed && present {

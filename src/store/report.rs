@@ -141,12 +141,29 @@ impl Store {
         Ok((items as u64, hits as u64))
     }
 
-    /// SQLite's integrity check and the full-text index's own; `["ok"]` when all is well.
+    /// SQLite's integrity check, its check of foreign keys and the full-text index's own;
+    /// `["ok"]` when all is well.
     pub fn integrity_check(&self) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
         let mut out: Vec<String> = stmt
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
+        // References that dangle (a bulk load writes without checking them).
+        let mut stmt = self.conn.prepare("PRAGMA foreign_key_check")?;
+        let dangling: Vec<String> = stmt
+            .query_map([], |r| {
+                Ok(format!(
+                    "foreign key: row {} of {} refers to a missing row of {}",
+                    r.get::<_, Option<i64>>(1)?.unwrap_or_default(),
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(2)?
+                ))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        if !dangling.is_empty() {
+            out.retain(|l| l != "ok");
+            out.extend(dangling);
+        }
         if let Err(e) = self
             .conn
             .execute("INSERT INTO items_fts(items_fts) VALUES ('integrity-check')", [])

@@ -542,6 +542,30 @@ fn a_bulk_load_indexes_its_items_for_search_at_its_end_or_at_the_next_open() {
     assert_eq!(listed(&s), 0);
     assert_eq!(searched("稀土出口管制").len(), 3);
 
+    // Foreign keys go unchecked during a load, and are checked again after it; the integrity
+    // check finds a reference that dangles.
+    let checks_keys = |s: &Store| -> bool {
+        s.conn
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .unwrap()
+    };
+    assert!(checks_keys(&s));
+    s.begin_bulk().unwrap();
+    assert!(!checks_keys(&s));
+    s.conn
+        .execute("INSERT INTO signatures(item_id, sig) VALUES (999999, x'00')", [])
+        .unwrap();
+    s.end_bulk().unwrap();
+    assert!(checks_keys(&s));
+    assert_eq!(
+        s.integrity_check().unwrap(),
+        ["foreign key: row 999999 of signatures refers to a missing row of items"]
+    );
+    s.conn
+        .execute("DELETE FROM signatures WHERE item_id = 999999", [])
+        .unwrap();
+    assert_eq!(s.integrity_check().unwrap(), ["ok"]);
+
     // A load cut short: the next store opened for writing indexes what it listed, once.
     s.begin_bulk().unwrap();
     s.save("a", &rec, &[item("cut", "稀土出口管制 cut short", "")], now)
@@ -549,6 +573,7 @@ fn a_bulk_load_indexes_its_items_for_search_at_its_end_or_at_the_next_open() {
     assert_eq!(searched("cut short").len(), 0);
     drop(s);
     let s = Store::open(&path).unwrap();
+    assert!(checks_keys(&s));
     assert_eq!(listed(&s), 0);
     assert_eq!(searched("cut short").len(), 1);
     assert_eq!(searched("稀土出口管制").len(), 4);
