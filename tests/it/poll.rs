@@ -505,7 +505,8 @@ fn a_busy_host_does_not_hold_up_another() {
 }
 
 /// A first poll of 64 new sources is a bulk load: the index of hits by date is dropped for it
-/// and built at its end; a later poll of the same sources is not.
+/// and built at its end, as is the search index of its items with hits; a later poll of the
+/// same sources is not.
 #[test]
 fn a_first_poll_of_many_sources_builds_the_index_of_hits_by_date_at_its_end() {
     let srv = Server::start();
@@ -537,6 +538,29 @@ fn a_first_poll_of_many_sources_builds_the_index_of_hits_by_date_at_its_end() {
     assert_eq!(env.count("hits"), 64 * 4);
     let newest = env.json(&["hits", "--format", "json", "--limit", "3"]);
     assert_eq!(newest.as_array().map(Vec::len), Some(3), "{newest}");
+    // Searchable once the load has ended, every source's copy; and whole (foreign keys,
+    // unchecked during the load, included).
+    let found = env.json(&[
+        "hits",
+        "--search",
+        "semiconductor",
+        "--format",
+        "json",
+        "--limit",
+        "500",
+    ]);
+    let sources: std::collections::BTreeSet<&str> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["source"].as_str())
+        .collect();
+    assert_eq!(sources.len(), 64, "{found}");
+    let check = env.run(&["db", "check"]);
+    assert!(
+        check.status.success() && String::from_utf8_lossy(&check.stdout).ends_with(": ok\n"),
+        "{check:?}"
+    );
 
     let (out, _) = env.run_measured(&["poll"], &[("RUST_LOG", "sigwatch=debug")]);
     let log = String::from_utf8_lossy(&out.stderr);
