@@ -166,18 +166,7 @@ mod tests {
             "a", "稀土", "é", "\u{a0}", "\u{85}", "\u{9f}", "\u{7f}", "\t", "\n", "\r", "\u{0}", "\u{1b}",
             " ",
         ];
-        let mut seed = 3u64;
-        for _ in 0..3_000 {
-            let mut s = String::new();
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            for _ in 0..(seed >> 58) * 3 {
-                seed = seed
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                s.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
-            }
+        for s in crate::testing::mixes(&pieces, 3, 3_000, 190) {
             let has = s
                 .chars()
                 .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'));

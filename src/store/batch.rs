@@ -85,7 +85,7 @@ impl Store {
     ///
     /// And this connection stops checking foreign keys until then: every row the load writes
     /// refers to a row the same save wrote or read, and the check, a B-tree seek for each item,
-    /// hit and signature, was 3 % of a cold poll's instructions. Deleting (pruning) is another
+    /// hit and signature, was 2.5 % of a cold poll's instructions. Deleting (pruning) is another
     /// command's, whose connection checks them; `Store::integrity_check` (`sigwatch db
     /// check`) lists any reference that dangles.
     ///
@@ -99,8 +99,8 @@ impl Store {
         Ok(())
     }
 
-    /// Indexes for search the items a bulk load listed, and builds the index of hits by date
-    /// if it is missing (see [`Store::begin_bulk`]).
+    /// Checks foreign keys again, indexes for search the items a bulk load listed, and builds
+    /// the index of hits by date if it is missing (see [`Store::begin_bulk`]).
     pub fn end_bulk(&mut self) -> Result<()> {
         self.indexing = super::write::Indexing::Now;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;

@@ -224,9 +224,9 @@ pub struct FoldIndex {
     lists: Vec<BandList>,
     /// In the order of their items' ids.
     entries: Vec<Entry>,
-    /// Each entry's source and first-seen time, which every candidate is checked for: 16
-    /// bytes an entry side by side, where an entry is 400 (a cache miss for each candidate).
-    meta: Vec<(i64, i64)>,
+    /// Each entry's source and first-seen time, which every candidate is checked for: kept
+    /// apart, 16 bytes an entry side by side, where an entry is 400 (a cache miss each).
+    seen: Vec<Seen>,
     /// Scratch for [`FoldIndex::best`], one count per entry, all 0 between calls.
     shares: Vec<u8>,
 }
@@ -234,13 +234,18 @@ pub struct FoldIndex {
 #[derive(Debug, PartialEq)]
 struct Entry {
     item: i64,
-    source: i64,
-    first_seen: i64,
     /// The story the item is in, 0 while it is in none (it is then a story of its own, not
     /// yet marked so in the database).
     story: i64,
     sig: [u16; sig::SIG_LEN],
     bands: [u32; sig::BANDS],
+}
+
+/// Where and when an entry's item was first seen.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Seen {
+    source: i64,
+    first_seen: i64,
 }
 
 /// A band's entries, when more than one has it.
@@ -345,18 +350,20 @@ impl FoldIndex {
             let signature = sig::sig_from_blob(&r.get::<_, Vec<u8>>(1)?);
             let entry = Entry {
                 item: r.get(0)?,
-                source: r.get(2)?,
-                first_seen: r.get(3)?,
                 story: r.get(4)?,
                 sig: short(&signature),
                 bands: sig::bands(&signature),
             };
-            Ok((entry, signature.len()))
+            let seen = Seen {
+                source: r.get(2)?,
+                first_seen: r.get(3)?,
+            };
+            Ok((entry, seen, signature.len()))
         })?;
         for row in rows {
-            let (entry, len) = row?;
+            let (entry, seen, len) = row?;
             if len == sig::SIG_LEN {
-                self.add(entry);
+                self.add(entry, seen);
             }
         }
         Ok(())
@@ -364,18 +371,21 @@ impl FoldIndex {
 
     /// Keeps the newest `keep` entries first seen at or after `since`, as a reload would.
     fn keep_newest(&mut self, keep: usize, since: i64) {
-        let mut entries = std::mem::take(&mut self.entries);
-        self.meta.clear();
-        entries.retain(|e| e.first_seen >= since);
-        let drop = entries.len().saturating_sub(keep);
+        let entries = std::mem::take(&mut self.entries);
+        let seen = std::mem::take(&mut self.seen);
+        let within = seen.iter().filter(|s| s.first_seen >= since).count();
         self.bands.clear();
         self.lists.clear();
-        for e in entries.drain(drop..) {
-            self.add(e);
+        let kept = entries
+            .into_iter()
+            .zip(seen)
+            .filter(|(_, s)| s.first_seen >= since);
+        for (e, s) in kept.skip(within.saturating_sub(keep)) {
+            self.add(e, s);
         }
     }
 
-    fn add(&mut self, entry: Entry) {
+    fn add(&mut self, entry: Entry, seen: Seen) {
         let Some(at) = u32::try_from(self.entries.len()).ok().filter(|&at| at < MANY) else {
             return;
         };
@@ -403,7 +413,7 @@ impl FoldIndex {
                 }
             }
         }
-        self.meta.push((entry.source, entry.first_seen));
+        self.seen.push(seen);
         self.entries.push(entry);
     }
 
@@ -472,8 +482,8 @@ impl FoldIndex {
         let mut r = 0;
         for &at in &touched[..n] {
             let shared = std::mem::take(&mut self.shares[at as usize]);
-            let (e_source, e_first_seen) = self.meta[at as usize];
-            if e_source != source && e_first_seen >= since {
+            let seen = self.seen[at as usize];
+            if seen.source != source && seen.first_seen >= since {
                 out[r] = (shared, at);
                 r += 1;
             }
@@ -558,13 +568,15 @@ pub(super) fn remember(
     if signature.len() == sig::SIG_LEN {
         let entry = Entry {
             item: item_id,
-            source: source_id,
-            first_seen: to_ts(now),
             story: fold.map_or(0, |f| f.story),
             sig: short(signature),
             bands: *bands,
         };
-        index.add(entry);
+        let seen = Seen {
+            source: source_id,
+            first_seen: to_ts(now),
+        };
+        index.add(entry, seen);
     }
     Ok(())
 }
@@ -726,16 +738,12 @@ mod tests {
         it
     }
 
+    /// A band and the items of its entries.
+    type BandItems = (u32, Vec<i64>);
+
     /// What an index holds, comparable: its entries, and its band maps in entry terms.
-    fn contents(ix: &FoldIndex) -> (Vec<&Entry>, Vec<(u32, Vec<i64>)>) {
-        assert!(
-            ix.meta
-                .iter()
-                .copied()
-                .eq(ix.entries.iter().map(|e| (e.source, e.first_seen))),
-            "each entry's source and first-seen time, side by side"
-        );
-        let mut bands: Vec<(u32, Vec<i64>)> = ix
+    fn contents(ix: &FoldIndex) -> (Vec<(&Entry, &Seen)>, Vec<BandItems>) {
+        let mut bands: Vec<BandItems> = ix
             .bands
             .keys()
             .map(|&b| {
@@ -749,7 +757,7 @@ mod tests {
             })
             .collect();
         bands.sort();
-        (ix.entries.iter().collect(), bands)
+        (ix.entries.iter().zip(&ix.seen).collect(), bands)
     }
 
     /// `FoldIndex::best` as first written (every candidate sorted, then ranked by sorting),
@@ -768,7 +776,10 @@ mod tests {
         let mut ranked: Vec<(usize, u32, &Entry)> = seen
             .chunk_by(|a, b| a == b)
             .filter_map(|run| Some((run.len(), run[0], ix.entries.get(run[0] as usize)?)))
-            .filter(|(_, _, e)| e.source != source && e.first_seen >= since)
+            .filter(|(_, at, _)| {
+                let s = ix.seen[*at as usize];
+                s.source != source && s.first_seen >= since
+            })
             .collect();
         ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.2.item.cmp(&b.2.item)));
         let mut compared: Vec<u32> = ranked.iter().take(CANDIDATES).map(|r| r.1).collect();
@@ -828,15 +839,19 @@ mod tests {
             let Some(signature) = sig::signature(&text(0), &text(2)) else {
                 continue;
             };
-            ix.add(Entry {
-                // Ids out of the entries' order, all different, so ties are broken by them.
-                item: k * 7919 % 10_007,
-                source: k % 5,
-                first_seen: k,
-                story: 0,
-                sig: short(&signature),
-                bands: sig::bands(&signature),
-            });
+            ix.add(
+                Entry {
+                    // Ids out of the entries' order, all different, so ties are broken by them.
+                    item: k * 7919 % 10_007,
+                    story: 0,
+                    sig: short(&signature),
+                    bands: sig::bands(&signature),
+                },
+                Seen {
+                    source: k % 5,
+                    first_seen: k,
+                },
+            );
         }
         let (mut compared, mut crowded) = (0, 0);
         for q in 0..400i64 {

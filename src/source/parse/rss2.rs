@@ -150,6 +150,10 @@ fn reference(r: &BytesRef) -> Option<Cow<'static, str>> {
     })
 }
 
+/// An element's text as [`Reader::text`] reads it: `None` when it has none. (`None` around it
+/// is giving way to feed-rs.)
+type Text<'i> = Option<Cow<'i, str>>;
+
 /// Deeper than this, give way: quick-xml's namespace reader, under feed-rs, refuses a
 /// document nested 65,535 deep.
 const MAX_DEPTH: usize = 10_000;
@@ -214,16 +218,10 @@ impl<'i> Reader<'i> {
         }
     }
 
-    /// How many bytes of the document, from where the reader stands, come before the next `<`.
-    fn raw_text_left(&self) -> usize {
-        let rest: &[u8] = self.xml.get_ref();
-        memchr::memchr(b'<', rest).unwrap_or(rest.len())
-    }
-
     /// The text of the element just started, through its end: text, CDATA and character
     /// references joined as feed-rs joins them (`Some(None)` when there is none). `None`
     /// (give way) when the element holds markup.
-    fn text(&mut self) -> Option<Option<Cow<'i, str>>> {
+    fn text(&mut self) -> Option<Text<'i>> {
         match self.text_in_one_piece() {
             Some(read) => read,
             None => self.text_by_events(),
@@ -236,7 +234,7 @@ impl<'i> Reader<'i> {
     /// where quick-xml made an event of each piece (a description of three paragraphs is
     /// two dozen). `None`, with nothing read, when the element holds anything else, or a `&`
     /// that starts no reference: [`Reader::text_by_events`] reads it.
-    fn text_in_one_piece(&mut self) -> Option<Option<Option<Cow<'i, str>>>> {
+    fn text_in_one_piece(&mut self) -> Option<Option<Text<'i>>> {
         let rest: &'i [u8] = self.xml.get_ref();
         let end = memchr::memchr(b'<', rest)?;
         // `rest` is the end of `input`, and `end` is at an ASCII byte, so both are char
@@ -281,31 +279,19 @@ impl<'i> Reader<'i> {
     }
 
     /// [`Reader::text`] event by event.
-    fn text_by_events(&mut self) -> Option<Option<Cow<'i, str>>> {
-        let mut text: Option<Cow<'i, str>> = None;
-        // A text of several pieces (escaped markup: `&lt;p&gt;…`) is joined in one string,
-        // made as large as the raw text up to the next `<` (what its pieces unescape from)
-        // when the second piece comes, rather than grown piece by piece.
-        let push = |text: &mut Option<Cow<'i, str>>, piece: Cow<'i, str>, left: usize| match text {
-            None => *text = Some(piece),
-            Some(Cow::Borrowed(first)) => {
-                let mut joined = String::with_capacity(first.len() + piece.len() + left);
-                joined.push_str(first);
-                joined.push_str(&piece);
-                *text = Some(Cow::Owned(joined));
+    fn text_by_events(&mut self) -> Option<Text<'i>> {
+        let mut text: Text<'i> = None;
+        fn push<'i>(text: &mut Text<'i>, piece: Cow<'i, str>) {
+            match text {
+                None => *text = Some(piece),
+                Some(t) => t.to_mut().push_str(&piece),
             }
-            Some(Cow::Owned(t)) => t.push_str(&piece),
-        };
+        }
         loop {
-            let event = self.next()?.1;
-            let left = match &text {
-                Some(Cow::Borrowed(_)) => self.raw_text_left(),
-                _ => 0,
-            };
-            match event {
-                Event::Text(t) if !t.is_empty() => push(&mut text, t.into_inner(), left),
-                Event::CData(t) if !t.is_empty() => push(&mut text, t.into_inner(), left),
-                Event::GeneralRef(r) => push(&mut text, reference(&r)?, left),
+            match self.next()?.1 {
+                Event::Text(t) if !t.is_empty() => push(&mut text, t.into_inner()),
+                Event::CData(t) if !t.is_empty() => push(&mut text, t.into_inner()),
+                Event::GeneralRef(r) => push(&mut text, reference(&r)?),
                 Event::End(_) => return Some(text),
                 Event::Start(_) | Event::Eof => return None,
                 _ => {}
