@@ -51,8 +51,8 @@ pub struct Options {
 /// watchdog deadline is noticed.
 const MAX_NAP: Duration = Duration::from_secs(30);
 
-/// With nothing due for at least this long, the store lets go of its caches, its checkpoint
-/// thread and its fold index before the loop naps (`Store::release_memory`); sooner than that,
+/// With nothing due for at least this long, the store lets go of its caches and its fold
+/// index before the loop naps (`Store::release_memory`); sooner than that,
 /// it keeps them, so that sources due a few seconds apart do not reload them each time.
 const RELEASE_AFTER: Duration = Duration::from_secs(60);
 

@@ -6,7 +6,6 @@
 //! backend can be a second implementation of this interface.
 
 mod batch;
-mod checkpoint;
 mod history;
 mod outbox;
 mod query;
@@ -60,13 +59,14 @@ pub struct Store {
     signals: SignalSettings,
     /// Recent signatures, for folding copies.
     fold_index: signals::FoldIndex,
-    /// Started by the first batch: checkpoints beside the writer.
-    checkpointer: Option<rusqlite::Result<checkpoint::Checkpointer>>,
     /// Why a save of the open batch failed: the batch can only be rolled back then.
     batch_failed: Option<String>,
     /// Deferred during a bulk load (see [`Store::begin_bulk`]).
     indexing: write::Indexing,
 }
+
+/// See `Store::configure`.
+const CHECKPOINT_PAGES: i64 = 1000;
 
 impl Store {
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
@@ -86,7 +86,6 @@ impl Store {
             path: path.to_path_buf(),
             signals: SignalSettings::default(),
             fold_index: Default::default(),
-            checkpointer: None,
             batch_failed: None,
             indexing: write::Indexing::Now,
         };
@@ -112,7 +111,6 @@ impl Store {
             path: path.to_path_buf(),
             signals: SignalSettings::default(),
             fold_index: Default::default(),
-            checkpointer: None,
             batch_failed: None,
             indexing: write::Indexing::Now,
         };
@@ -153,6 +151,17 @@ impl Store {
         // NORMAL is durable across application crashes in WAL mode; only power loss can
         // drop the last transactions, never corrupt the file.
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // The writer copies the log back into the database itself, in the commit that takes
+        // the log past this many pages (16 MB; SQLite's default count), and the next write
+        // transaction, finding it all copied, writes the log again from its start. A cold poll
+        // of 1,000 feeds thus writes its 90 MB of log frames over the same 16 MB of file,
+        // where a checkpoint thread beside the writer, never done when the next batch began,
+        // grew the log to 90 MB of new file blocks, each one allocated by the file system and
+        // freed again when the log was deleted: 8 % less CPU without the thread (median of
+        // ten interleaved runs each, 1.09 → 1.00 s), in the same wall time. 250 pages
+        // (1.03 s) syncs the files too often; 4,000 (1.00 s) writes more new blocks.
+        self.conn
+            .pragma_update(None, "wal_autocheckpoint", CHECKPOINT_PAGES)?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
         // Statement journals and temporary b-trees (sorting, DISTINCT) stay in memory, not
         // in temporary files written and read back.
@@ -184,15 +193,13 @@ impl Store {
     }
 
     /// Lets go of what the store keeps only to be quick, for a daemon about to nap: the
-    /// checkpoint thread with its connection (after a last checkpoint), the prepared
-    /// statements, SQLite's page cache, and the fold index. Each comes back when next needed:
+    /// prepared statements, SQLite's page cache, and the fold index. Each comes back when next needed:
     /// the fold index is reloaded from the signatures table by the first save that needs it.
     /// Does nothing inside a batch.
     pub fn release_memory(&mut self) {
         if !self.conn.is_autocommit() {
             return;
         }
-        self.checkpointer = None;
         self.fold_index = Default::default();
         self.conn.flush_prepared_statement_cache();
         if let Err(e) = self.conn.execute_batch("PRAGMA shrink_memory") {

@@ -377,7 +377,7 @@ fn a_copy_of_a_copy_joins_the_first_items_story_before_and_after_a_reload() {
     assert_eq!(s.story(4).unwrap().len(), 4);
     // Saved again, a stored item is revisited, not folded a second time.
     assert_eq!(s.save("d", &rec, &[with("D", &c)], now).unwrap().folded, 0);
-    // A daemon about to nap lets go of the index, the checkpoint thread and SQLite's caches;
+    // A daemon about to nap lets go of the index and SQLite's caches;
     // the next batch brings each back, and a copy still finds its story.
     s.release_memory();
     let batch = s.begin_batch().unwrap();
