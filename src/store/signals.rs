@@ -385,7 +385,11 @@ impl FoldIndex {
         }
     }
 
+    /// Adds an entry, which must be of a newer item than every entry already here: entries
+    /// are kept in the order of their items, so the older of two is the one of lower index.
+    /// (`load` reads them in that order; a new item's id is above every stored one.)
     fn add(&mut self, entry: Entry, seen: Seen) {
+        debug_assert!(self.entries.last().is_none_or(|e| e.item < entry.item));
         let Some(at) = u32::try_from(self.entries.len()).ok().filter(|&at| at < MANY) else {
             return;
         };
@@ -435,14 +439,13 @@ impl FoldIndex {
     ) -> Option<(f64, u32)> {
         let mut ranked = [(0u8, 0u32); sig::BANDS * BAND_CANDIDATES];
         let n = self.candidates(bands, source, since, &mut ranked);
-        let entries = &self.entries;
-        let item = |at: u32| entries[at as usize].item;
         let mine = short(signature);
         let mut best: Option<(u32, u32)> = None;
         for &(_, at) in &ranked[..n] {
-            let agree = agreeing(&mine, &entries[at as usize].sig);
+            let agree = agreeing(&mine, &self.entries[at as usize].sig);
+            // Entries are in the order of their items: the lower index is the older item.
             best = match best {
-                Some((b, bat)) if b > agree || (b == agree && item(bat) < item(at)) => best,
+                Some((b, bat)) if b > agree || (b == agree && bat < at) => best,
                 _ => Some((agree, at)),
             };
         }
@@ -489,11 +492,10 @@ impl FoldIndex {
             }
         }
         if r > CANDIDATES {
-            let entries = &self.entries;
-            let item = |at: u32| entries[at as usize].item;
-            out[..r].select_nth_unstable_by(CANDIDATES - 1, |a, b| {
-                b.0.cmp(&a.0).then(item(a.1).cmp(&item(b.1)))
-            });
+            // Entries are in the order of their items (see `add`), so the older of two is
+            // the one of lower index, told without reading either entry.
+            out[..r]
+                .select_nth_unstable_by_key(CANDIDATES - 1, |&(shared, at)| (std::cmp::Reverse(shared), at));
         }
         r.min(CANDIDATES)
     }
@@ -841,8 +843,9 @@ mod tests {
             };
             ix.add(
                 Entry {
-                    // Ids out of the entries' order, all different, so ties are broken by them.
-                    item: k * 7919 % 10_007,
+                    // Ids in the entries' order, as `add` requires, but not their indices:
+                    // the reference breaks ties by id, `candidates` and `best` by index.
+                    item: 10_000 + k * 7 + k % 3,
                     story: 0,
                     sig: short(&signature),
                     bands: sig::bands(&signature),
