@@ -326,9 +326,12 @@ fn save_in(
             let it = &new.item;
             // The story a new item with a signature joins is known before it is written, so
             // its row is written once; whether it is new is asked first, so that an item seen
-            // before is not compared with the others again.
+            // before is not compared with the others again (not on a source's first items,
+            // none of them stored: a feed listing one twice compares it once more).
             let (fold, bands) = match &new.signature {
-                Some(signature) if !stored.query_row(params![source_id, uid], |r| r.get::<_, bool>(0))? => {
+                Some(signature)
+                    if backlog || !stored.query_row(params![source_id, uid], |r| r.get::<_, bool>(0))? =>
+                {
                     let bands = crate::signals::bands(signature);
                     let fold = signals::find_story(fold_index, signature, &bands, source_id, now, settings);
                     (fold, bands)
