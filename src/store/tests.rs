@@ -49,6 +49,17 @@ fn migrates_once_and_reopens() {
             .unwrap()
     };
     assert_eq!(page_size(&s), 16384, "a new database's pages");
+    let hash: i64 = s
+        .conn
+        .query_row("SELECT v FROM items_fts_config WHERE k = 'hashsize'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(
+        hash,
+        4 << 20,
+        "the search index gathers 4 MB before writing a segment"
+    );
     drop(s);
     let s = Store::open(&dir.path().join("sub/dir/t.db")).unwrap();
     assert_eq!(s.sources().unwrap().len(), 1);
