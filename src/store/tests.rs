@@ -39,6 +39,15 @@ fn open() -> (tempfile::TempDir, Store) {
     (dir, s)
 }
 
+/// The search index's `hashsize`: how much it gathers in memory before writing a segment.
+fn fts_hashsize(s: &Store) -> i64 {
+    s.conn
+        .query_row("SELECT v FROM items_fts_config WHERE k = 'hashsize'", [], |r| {
+            r.get(0)
+        })
+        .unwrap()
+}
+
 #[test]
 fn migrates_once_and_reopens() {
     let (dir, s) = open();
@@ -49,14 +58,8 @@ fn migrates_once_and_reopens() {
             .unwrap()
     };
     assert_eq!(page_size(&s), 16384, "a new database's pages");
-    let hash: i64 = s
-        .conn
-        .query_row("SELECT v FROM items_fts_config WHERE k = 'hashsize'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
     assert_eq!(
-        hash,
+        fts_hashsize(&s),
         4 << 20,
         "the search index gathers 4 MB before writing a segment"
     );
@@ -72,6 +75,31 @@ fn migrates_once_and_reopens() {
         .unwrap();
     let s = Store::open(&old).unwrap();
     assert_eq!(page_size(&s), 4096);
+    assert_eq!(s.integrity_check().unwrap(), vec!["ok".to_string()]);
+}
+
+#[test]
+fn a_database_of_schema_11_is_upgraded_keeping_its_items() {
+    let (dir, mut s) = open();
+    let rec = FetchRecord::Fetched {
+        etag: None,
+        last_modified: None,
+    };
+    let now = Utc::now();
+    s.save("a", &rec, &[item("1", "稀土出口管制", "全文")], now)
+        .unwrap();
+    // Back to schema 11: migration 12 set the search index's hashsize.
+    s.conn
+        .execute_batch("DELETE FROM items_fts_config WHERE k = 'hashsize'; PRAGMA user_version = 11;")
+        .unwrap();
+    drop(s);
+    let mut s = Store::open(&dir.path().join("sub/dir/t.db")).unwrap();
+    assert_eq!(s.schema_version().unwrap(), schema::MIGRATIONS.len() as i64);
+    assert_eq!(fts_hashsize(&s), 4 << 20);
+    assert_eq!(s.search_items("稀土", 10).unwrap().len(), 1);
+    // Items stored after the upgrade are indexed beside the old ones.
+    s.save("a", &rec, &[item("2", "稀土永磁", "全文")], now).unwrap();
+    assert_eq!(s.search_items("稀土", 10).unwrap().len(), 2);
     assert_eq!(s.integrity_check().unwrap(), vec!["ok".to_string()]);
 }
 
