@@ -438,14 +438,18 @@ fn is_written_http_url(text: &str) -> bool {
     } else {
         return false;
     };
-    let Some(slash) = rest.find('/') else { return false };
+    // Split by bytes (memchr, and byte slices' split): this runs for every item's link, and
+    // str's char searchers were 1.3 % of a cold poll's instructions.
+    let Some(slash) = memchr::memchr(b'/', rest.as_bytes()) else {
+        return false;
+    };
     let (authority, rest) = rest.split_at(slash);
-    let (path, query) = match rest.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
+    let (path, query) = match memchr::memchr(b'?', rest.as_bytes()) {
+        Some(q) => (&rest[..q], Some(&rest[q + 1..])),
         None => (rest, None),
     };
-    let (host, port) = match authority.split_once(':') {
-        Some((h, p)) => (h, Some(p)),
+    let (host, port) = match memchr::memchr(b':', authority.as_bytes()) {
+        Some(c) => (&authority[..c], Some(&authority[c + 1..])),
         None => (authority, None),
     };
     let port_ok = port.is_none_or(|p| {
@@ -459,7 +463,10 @@ fn is_written_http_url(text: &str) -> bool {
     let path_ok = path
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/'))
-        && path.split('/').all(|seg| seg != "." && seg != "..");
+        && path
+            .as_bytes()
+            .split(|&b| b == b'/')
+            .all(|seg| seg != b"." && seg != b"..");
     let query_ok = query.is_none_or(|q| {
         q.bytes().all(|b| {
             b.is_ascii_alphanumeric()
@@ -492,14 +499,14 @@ fn is_written_http_url(text: &str) -> bool {
 /// Lower-case letters, digits and hyphens in dot-separated labels, none empty or `xn--`, the
 /// last starting with a letter (else the url crate reads the host as an IPv4 number).
 fn is_plain_domain(host: &str) -> bool {
-    let mut labels = host.split('.').peekable();
+    let mut labels = host.as_bytes().split(|&b| b == b'.').peekable();
     while let Some(label) = labels.next() {
         let ok = !label.is_empty()
-            && !label.starts_with("xn--")
+            && !label.starts_with(b"xn--")
             && label
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        let last_ok = labels.peek().is_some() || label.starts_with(|c: char| c.is_ascii_lowercase());
+                .iter()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
+        let last_ok = labels.peek().is_some() || label.first().is_some_and(u8::is_ascii_lowercase);
         if !ok || !last_ok {
             return false;
         }
@@ -510,14 +517,13 @@ fn is_plain_domain(host: &str) -> bool {
 /// Four decimal numbers up to 255 without leading zeros, as the url crate writes IPv4.
 fn is_written_ipv4(host: &str) -> bool {
     let mut parts = 0;
-    host.split('.').all(|p| {
+    host.as_bytes().split(|&b| b == b'.').all(|p| {
         parts += 1;
         parts <= 4
-            && !p.is_empty()
-            && p.len() <= 3
-            && p.bytes().all(|b| b.is_ascii_digit())
-            && (p.len() == 1 || !p.starts_with('0'))
-            && p.parse::<u32>().is_ok_and(|n| n <= 255)
+            && (1..=3).contains(&p.len())
+            && p.iter().all(u8::is_ascii_digit)
+            && (p.len() == 1 || p[0] != b'0')
+            && p.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')) <= 255
     }) && parts == 4
 }
 
