@@ -12,7 +12,10 @@
 #   4. for N in $SIZES (200 and 1000): a cold poll (fresh database / cache / state) and a warm
 #      poll (same state again: every feed answers 304) with each tool, measured with
 #      /usr/bin/time -v (wall, user+sys CPU, peak RSS);
-#   5. a scaling run of sigwatch alone for N in $SCALE (200 1000 5000 10000), cold and warm;
+#   5. a scaling run of sigwatch alone for N in $SCALE (200 1000 5000 10000), cold and warm,
+#      in REPEAT rounds that each poll every N once, so that every N's runs spread over the
+#      same minutes (this machine's speed drifts by a third within an hour, and a ratio of
+#      runs made ten minutes apart measured the drift as much as the code);
 #   6. the RSS of an idle `sigwatch run` daemon holding the 1000-source config;
 #   7. prints the tables, with each peer's ratio to sigwatch.
 #
@@ -169,21 +172,28 @@ sigwatch_setup() {
 sigwatch_work() { # the summary line of `sigwatch poll`
     sed -n 's/^polled \([0-9]*\) sources: \([0-9]*\) fetched, \([0-9]*\) not modified, \([0-9]*\) failed; \([0-9]*\) new items, \([0-9]*\) new hits.*/\2 fetched, \3 not modified, \4 failed, \5 items, \6 hits/p' "$1"
 }
-# REPEAT cold polls (each into a fresh database) and warm polls; every run is kept in
-# runs.tsv, and the run of median wall time of each phase goes into the results.
-run_sigwatch() {
-    local n=$1 dir phase r
-    for ((r = 1; r <= REPEAT; r++)); do
-        dir=$(sigwatch_setup "$n")
-        OUT=$BENCH_DIR/runs.tsv measure sigwatch "$n" cold "sigwatch_work $BENCH_DIR/log.sigwatch.$n.cold" -- \
-            "$SIGWATCH" --config "$dir/sigwatch.toml" poll
-        OUT=$BENCH_DIR/runs.tsv measure sigwatch "$n" warm "sigwatch_work $BENCH_DIR/log.sigwatch.$n.warm" -- \
-            "$SIGWATCH" --config "$dir/sigwatch.toml" poll
-    done
+# One cold poll (into a fresh database) and one warm poll of N feeds, both appended to RUNS.
+sigwatch_once() {
+    local n=$1 runs=$2 dir
+    dir=$(sigwatch_setup "$n")
+    OUT=$runs measure sigwatch "$n" cold "sigwatch_work $BENCH_DIR/log.sigwatch.$n.cold" -- \
+        "$SIGWATCH" --config "$dir/sigwatch.toml" poll
+    OUT=$runs measure sigwatch "$n" warm "sigwatch_work $BENCH_DIR/log.sigwatch.$n.warm" -- \
+        "$SIGWATCH" --config "$dir/sigwatch.toml" poll
+}
+# Appends to OUT, for each phase of N, the run in RUNS of median wall time.
+keep_median() {
+    local n=$1 runs=$2 out=$3 phase
     for phase in cold warm; do
-        awk -F'\t' -v n="$n" -v p="$phase" '$1 == "sigwatch" && $2 == n && $3 == p' "$BENCH_DIR/runs.tsv" |
-            sort -t$'\t' -k4,4g | sed -n "$(((REPEAT + 1) / 2))p" >>"$RESULTS"
+        awk -F'\t' -v n="$n" -v p="$phase" '$1 == "sigwatch" && $2 == n && $3 == p' "$runs" |
+            sort -t$'\t' -k4,4g | sed -n "$(((REPEAT + 1) / 2))p" >>"$out"
     done
+}
+# REPEAT cold and warm polls of N in a row, the run of median wall time into the results.
+run_sigwatch() {
+    local n=$1 r
+    for ((r = 1; r <= REPEAT; r++)); do sigwatch_once "$n" "$BENCH_DIR/runs.tsv"; done
+    keep_median "$n" "$BENCH_DIR/runs.tsv" "$RESULTS"
     [ "$REPEAT" -gt 1 ] && echo "  (median of $REPEAT runs kept for each phase)" >&2
     return 0
 }
@@ -239,11 +249,14 @@ done
 # ---------------------------------------------------------------------------------------------
 # 5. Scaling (sigwatch alone)
 # ---------------------------------------------------------------------------------------------
-say "scaling: sigwatch at $SCALE feeds"
-for n in $SCALE; do
-    if grep -q "^sigwatch	$n	cold" "$RESULTS"; then continue; fi
-    run_sigwatch "$n"
+say "scaling: sigwatch at $SCALE feeds, $REPEAT rounds of one poll of each"
+SCALED=$BENCH_DIR/scale.tsv
+: >"$SCALED"
+for ((r = 1; r <= REPEAT; r++)); do
+    for n in $SCALE; do sigwatch_once "$n" "$BENCH_DIR/scale-runs.tsv"; done
 done
+for n in $SCALE; do keep_median "$n" "$BENCH_DIR/scale-runs.tsv" "$SCALED"; done
+[ "$REPEAT" -gt 1 ] && echo "  (median of $REPEAT runs kept for each N and phase)" >&2
 
 # ---------------------------------------------------------------------------------------------
 # 6. Idle daemon
@@ -289,7 +302,7 @@ awk -F'\t' -v sizes="$SIZES" '
         }
     }' "$RESULTS"
 echo
-echo "Scaling (sigwatch alone; cost relative to 1000 feeds):"
+echo "Scaling (sigwatch alone, its own interleaved runs; cost relative to 1000 feeds):"
 echo
 awk -F'\t' -v scale="$SCALE" '
     $1 == "sigwatch" { key = $2 SUBSEP $3; wall[key] = $4; cpu[key] = $5; rss[key] = $6 }
@@ -303,7 +316,7 @@ awk -F'\t' -v scale="$SCALE" '
                 wall[w], cpu[w], (wall[b] > 0) ? sprintf("%.2fx", wall[c] / wall[b]) : "-",
                 (cpu[b] > 0) ? sprintf("%.2fx", cpu[c] / cpu[b]) : "-"
         }
-    }' "$RESULTS"
+    }' "$SCALED"
 if [ -n "$IDLE" ]; then
     echo
     mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
