@@ -13,17 +13,18 @@
 #      poll (same state again: every feed answers 304) with each tool, measured with
 #      /usr/bin/time -v (wall, user+sys CPU, peak RSS);
 #   5. a scaling run of sigwatch alone for N in $SCALE (200 1000 5000 10000), cold and warm,
-#      in REPEAT rounds that each poll every N once, so that every N's runs spread over the
+#      in ROUNDS rounds (default 5) that each poll every N once, so that every N's runs spread over the
 #      same minutes (this machine's speed drifts by a third within an hour, and a ratio of
 #      runs made ten minutes apart measured the drift as much as the code);
 #   6. the RSS of an idle `sigwatch run` daemon holding the 1000-source config;
 #   7. prints the tables, with each peer's ratio to sigwatch.
 #
 # Environment: SIZES, SCALE (lists of N), BENCH_DIR (work folder, default a new temp dir),
-# SKIP_INSTALL=1 (use what is installed), SKIP_PEERS=1 (sigwatch only), REPEAT (sigwatch's cold
-# and warm polls are each run this many times, default 3, and the run of median wall time is
-# reported: one sample of a few seconds moves by 10-15 % between runs), R2E_MAX (largest N
-# rss2email is run at; default 1000).
+# SKIP_INSTALL=1 (use what is installed), SKIP_PEERS=1 (sigwatch only), REPEAT (in the side by
+# side table, sigwatch's cold and warm polls are each run this many times, default 3, and the
+# run of median wall time is reported: one sample of a few seconds moves by 10-30 % between
+# runs), ROUNDS (the scaling runs' rounds, default 5), R2E_MAX (largest N rss2email is run at;
+# default 1000).
 #
 # Nothing here talks to anything but 127.0.0.1, apart from the package installs. No tool
 # reads or writes $HOME: newsboat gets -u/-c/-C, rss2email gets -c/-d, sigwatch --config.
@@ -36,6 +37,7 @@ SIZES=${SIZES:-"200 1000"}
 SCALE=${SCALE:-"200 1000 5000 10000"}
 R2E_MAX=${R2E_MAX:-1000}
 REPEAT=${REPEAT:-3}
+ROUNDS=${ROUNDS:-5}
 BENCH_DIR=${BENCH_DIR:-$(mktemp -d /tmp/sigwatch-bench.XXXXXX)}
 VENV=${VENV:-$ROOT/target/bench-venv}
 mkdir -p "$BENCH_DIR"
@@ -181,19 +183,19 @@ sigwatch_once() {
     OUT=$runs measure sigwatch "$n" warm "sigwatch_work $BENCH_DIR/log.sigwatch.$n.warm" -- \
         "$SIGWATCH" --config "$dir/sigwatch.toml" poll
 }
-# Appends to OUT, for each phase of N, the run in RUNS of median wall time.
+# Appends to OUT, for each phase of N, the run in RUNS of median wall time (of COUNT runs).
 keep_median() {
-    local n=$1 runs=$2 out=$3 phase
+    local n=$1 runs=$2 out=$3 count=$4 phase
     for phase in cold warm; do
         awk -F'\t' -v n="$n" -v p="$phase" '$1 == "sigwatch" && $2 == n && $3 == p' "$runs" |
-            sort -t$'\t' -k4,4g | sed -n "$(((REPEAT + 1) / 2))p" >>"$out"
+            sort -t$'\t' -k4,4g | sed -n "$(((count + 1) / 2))p" >>"$out"
     done
 }
 # REPEAT cold and warm polls of N in a row, the run of median wall time into the results.
 run_sigwatch() {
     local n=$1 r
     for ((r = 1; r <= REPEAT; r++)); do sigwatch_once "$n" "$BENCH_DIR/runs.tsv"; done
-    keep_median "$n" "$BENCH_DIR/runs.tsv" "$RESULTS"
+    keep_median "$n" "$BENCH_DIR/runs.tsv" "$RESULTS" "$REPEAT"
     [ "$REPEAT" -gt 1 ] && echo "  (median of $REPEAT runs kept for each phase)" >&2
     return 0
 }
@@ -249,14 +251,14 @@ done
 # ---------------------------------------------------------------------------------------------
 # 5. Scaling (sigwatch alone)
 # ---------------------------------------------------------------------------------------------
-say "scaling: sigwatch at $SCALE feeds, $REPEAT rounds of one poll of each"
+say "scaling: sigwatch at $SCALE feeds, $ROUNDS rounds of one poll of each"
 SCALED=$BENCH_DIR/scale.tsv
 : >"$SCALED"
-for ((r = 1; r <= REPEAT; r++)); do
+for ((r = 1; r <= ROUNDS; r++)); do
     for n in $SCALE; do sigwatch_once "$n" "$BENCH_DIR/scale-runs.tsv"; done
 done
-for n in $SCALE; do keep_median "$n" "$BENCH_DIR/scale-runs.tsv" "$SCALED"; done
-[ "$REPEAT" -gt 1 ] && echo "  (median of $REPEAT runs kept for each N and phase)" >&2
+for n in $SCALE; do keep_median "$n" "$BENCH_DIR/scale-runs.tsv" "$SCALED" "$ROUNDS"; done
+echo "  (median of $ROUNDS runs kept for each N and phase)" >&2
 
 # ---------------------------------------------------------------------------------------------
 # 6. Idle daemon
