@@ -32,6 +32,14 @@ pub(super) fn item(guid: &str, title: &str, text: &str) -> NewItem {
     )
 }
 
+/// A fetch that brought a body without validators.
+fn fetched() -> FetchRecord {
+    FetchRecord::Fetched {
+        etag: None,
+        last_modified: None,
+    }
+}
+
 fn open() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Store::open(&dir.path().join("sub/dir/t.db")).unwrap();
@@ -81,10 +89,7 @@ fn migrates_once_and_reopens() {
 #[test]
 fn a_database_of_schema_11_is_upgraded_keeping_its_items() {
     let (dir, mut s) = open();
-    let rec = FetchRecord::Fetched {
-        etag: None,
-        last_modified: None,
-    };
+    let rec = fetched();
     let now = Utc::now();
     s.save("a", &rec, &[item("1", "稀土出口管制", "全文")], now)
         .unwrap();
@@ -163,10 +168,7 @@ fn failures_count_up_and_success_resets() {
 fn hits_filter_and_order() {
     let (_d, mut s) = open();
     let now = Utc::now();
-    let rec = FetchRecord::Fetched {
-        etag: None,
-        last_modified: None,
-    };
+    let rec = fetched();
     let mut older = item("old", "稀土 old", "");
     older.item.published = Some(now - Duration::days(30));
     let mut newer = item("new", "稀土 new", "");
@@ -204,10 +206,7 @@ fn hits_filter_and_order() {
 #[test]
 fn full_text_search_finds_chinese_substrings_and_english() {
     let (_d, mut s) = open();
-    let rec = FetchRecord::Fetched {
-        etag: None,
-        last_modified: None,
-    };
+    let rec = fetched();
     s.save(
         "a",
         &rec,
@@ -287,10 +286,7 @@ fn pruning_takes_revisions_events_and_signatures_along() {
     let (_d, mut s) = open();
     s.sync_sources([("b", "http://b.test/feed")]).unwrap();
     let old = Utc::now() - Duration::days(400);
-    let rec = FetchRecord::Fetched {
-        etag: None,
-        last_modified: None,
-    };
+    let rec = fetched();
     let with_sig = |guid: &str, text: &str| {
         let mut it = item(guid, "稀土出口管制新规", text);
         it.item.published = Some(old);
@@ -332,10 +328,7 @@ fn many_copies_of_one_story_fold_into_it_and_a_reopened_store_still_finds_them()
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
     let names: Vec<String> = (0..60).map(|i| format!("s{i}")).collect();
-    let rec = FetchRecord::Fetched {
-        etag: None,
-        last_modified: None,
-    };
+    let rec = fetched();
     let copy = |guid: &str| {
         let text = "商务部决定对稀土相关物项实施出口管制，自公布之日起施行";
         let mut it = item(guid, "稀土出口管制新规", text);
@@ -359,10 +352,7 @@ fn many_copies_of_one_story_fold_into_it_and_a_reopened_store_still_finds_them()
 fn a_copy_of_a_copy_joins_the_first_items_story_before_and_after_a_reload() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
-    let rec = FetchRecord::Fetched {
-        etag: None,
-        last_modified: None,
-    };
+    let rec = fetched();
     // Signatures set by hand: B shares 88 of 128 values with A (0.69), C shares 88 with B
     // (0.69) but only 48 with A (0.38), D is C again.
     let a: Vec<u32> = (0..128).collect();
@@ -432,10 +422,7 @@ fn a_copy_of_a_copy_joins_the_first_items_story_before_and_after_a_reload() {
 fn an_item_found_by_search_as_soon_as_it_has_a_hit_new_or_edited() {
     let (_d, mut s) = open();
     s.sync_sources([("a", "http://a.test/")]).unwrap();
-    let rec = FetchRecord::Fetched {
-        etag: None,
-        last_modified: None,
-    };
+    let rec = fetched();
     let mut quiet = item("1", "weather report", "sunny spells");
     quiet.hits.clear();
     s.save("a", &rec, &[quiet], Utc::now()).unwrap();
@@ -490,10 +477,7 @@ fn a_bulk_load_builds_the_index_of_hits_by_date_at_its_end_or_at_the_next_open()
     let (dir, mut s) = open();
     assert_eq!(hits_by_date(&s), (true, true));
     let now = Utc::now();
-    let rec = FetchRecord::Fetched {
-        etag: None,
-        last_modified: None,
-    };
+    let rec = fetched();
     s.begin_bulk().unwrap();
     assert_eq!(hits_by_date(&s), (false, false), "dropped for the load");
     let mut older = item("old", "稀土 old", "");
@@ -536,10 +520,7 @@ fn a_bulk_load_builds_the_index_of_hits_by_date_at_its_end_or_at_the_next_open()
 fn a_bulk_load_indexes_its_items_for_search_at_its_end_or_at_the_next_open() {
     let (dir, mut s) = open();
     let path = dir.path().join("sub/dir/t.db");
-    let rec = FetchRecord::Fetched {
-        etag: None,
-        last_modified: None,
-    };
+    let rec = fetched();
     let now = Utc::now();
     let searched = |needle: &str| {
         Store::open_read_only(&path)
