@@ -13,9 +13,9 @@
 #      poll (same state again: every feed answers 304) with each tool, measured with
 #      /usr/bin/time -v (wall, user+sys CPU, peak RSS);
 #   5. a scaling run of sigwatch alone for N in $SCALE (200 1000 5000 10000), cold and warm,
-#      in ROUNDS rounds (default 5) that each poll every N once, so that every N's runs spread over the
-#      same minutes (this machine's speed drifts by a third within an hour, and a ratio of
-#      runs made ten minutes apart measured the drift as much as the code);
+#      in ROUNDS rounds (default 5) that each poll every N once, so that every N's runs
+#      spread over the same minutes (this machine's speed drifts by a third within an hour,
+#      and a ratio of runs made ten minutes apart measured the drift as much as the code);
 #   6. the RSS of an idle `sigwatch run` daemon holding the 1000-source config;
 #   7. prints the tables, with each peer's ratio to sigwatch.
 #

@@ -215,10 +215,7 @@ mod tests {
         s.sync_sources([("a", "http://a.test/")]).unwrap();
         // The shipped threshold is 1,000 pages (16 MB); 16 pages keeps the test small.
         s.conn.pragma_update(None, "wal_autocheckpoint", 16).unwrap();
-        let rec = FetchRecord::Fetched {
-            etag: None,
-            last_modified: None,
-        };
+        let rec = crate::store::tests::fetched();
         let mut wal = path.clone().into_os_string();
         wal.push("-wal");
         // Forty batches of about 200 KB each: 8 MB through the log.

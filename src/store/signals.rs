@@ -729,7 +729,6 @@ fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ItemEvent> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::FetchRecord;
 
     /// An item with a hit and a signature; items of one `story` are near copies.
     fn item(guid: &str, story: usize) -> NewItem {
@@ -893,10 +892,7 @@ mod tests {
         store
             .sync_sources(names.iter().map(|n| (n.as_str(), "http://x.test/")))
             .unwrap();
-        let rec = FetchRecord::Fetched {
-            etag: None,
-            last_modified: None,
-        };
+        let rec = crate::store::tests::fetched();
         let now = Utc::now();
         let mut folded = 0;
         for (i, n) in names.iter().enumerate() {

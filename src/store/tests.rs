@@ -32,8 +32,9 @@ pub(super) fn item(guid: &str, title: &str, text: &str) -> NewItem {
     )
 }
 
-/// A fetch that brought a body without validators.
-fn fetched() -> FetchRecord {
+/// A fetch that brought a body without validators (also used by `signals`' and `batch`'s
+/// tests).
+pub(super) fn fetched() -> FetchRecord {
     FetchRecord::Fetched {
         etag: None,
         last_modified: None,
