@@ -154,10 +154,16 @@ impl Job {
                 moved_to,
                 ..
             } => {
-                // Parsing and matching are CPU work: done on blocking threads, so that they
-                // run on every core and never stall the fetches or the writes. A source that
-                // follows its items' pages fetches them between the two; any other is parsed
-                // and matched in one go (one hand-over to a blocking thread, not two).
+                // Parsing and matching are CPU work. A body of up to PARSE_IN_PLACE bytes is
+                // parsed and matched in place, on the runtime thread that fetched it; a larger
+                // one on a blocking thread, so that it never stalls the fetches or the writes.
+                // A source that follows its items' pages fetches them between the two, and
+                // matches on a blocking thread whatever the list's size (the pages make its
+                // items' text); any other is parsed and matched in one go.
+                let in_place = bytes.len() <= PARSE_IN_PLACE;
+                if !in_place {
+                    debug!(bytes = bytes.len(), "a large body: parsed on a blocking thread");
+                }
                 let span = Span::current();
                 let (matcher, signals, now) = (self.matcher.clone(), self.signals.clone(), self.now);
                 // Empty but for a follow source (see `known`).
@@ -177,12 +183,12 @@ impl Job {
                     move || crate::source::parse_source(&s, &bytes, content_type.as_deref(), &final_url)
                 };
                 let items = if s.follow {
-                    let mut parsed = in_span(&span, parse).await?;
+                    let mut parsed = cpu_work(&span, in_place, parse).await?;
                     let followed = follow_new(&self.fetcher, s, &mut parsed.items, &self.known).await;
                     parsed.warnings.extend(followed);
-                    in_span(&span, move || prepare_all(parsed)).await
+                    cpu_work(&span, false, move || prepare_all(parsed)).await
                 } else {
-                    in_span(&span, move || parse().map(prepare_all)).await?
+                    cpu_work(&span, in_place, move || parse().map(prepare_all)).await?
                 };
                 Ok(Polled::Items {
                     items,
@@ -624,23 +630,33 @@ fn prepare(
     }
 }
 
-/// [`blocking`], with `span` entered on the blocking thread.
-async fn in_span<T: Send + 'static>(span: &Span, f: impl FnOnce() -> T + Send + 'static) -> T {
+/// Runs CPU work: in place when `in_place` (small enough not to hold up the runtime thread's
+/// other tasks for long), else on a blocking thread with `span` entered there. Either way a
+/// panic in `f` is a panic here.
+async fn cpu_work<T: Send + 'static>(
+    span: &Span,
+    in_place: bool,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    if in_place {
+        return f();
+    }
     let span = span.clone();
-    blocking(move || {
+    let on_thread = move || {
         let _span = span.entered();
         f()
-    })
-    .await
-}
-
-/// Runs CPU work on a blocking thread; a panic there is a panic here.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    match tokio::task::spawn_blocking(f).await {
+    };
+    match tokio::task::spawn_blocking(on_thread).await {
         Ok(v) => v,
         Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
 }
+
+/// The largest body parsed and matched in place (see [`cpu_work`]): about a millisecond of
+/// work, and nine feeds in ten of the shared corpus. Handing every body to a blocking thread
+/// and back, a thread woken and parked each way, took 5 % more CPU in a cold poll of 1,000
+/// feeds of 28 KB (ten interleaved runs each: median 0.77 → 0.73 s, wall 0.63 → 0.56 s).
+const PARSE_IN_PLACE: usize = 128 * 1024;
 
 /// Most sources stored in one transaction.
 const BATCH: usize = 64;

@@ -571,3 +571,48 @@ fn a_first_poll_of_many_sources_builds_the_index_of_hits_by_date_at_its_end() {
     );
     assert!(has_index());
 }
+
+/// A body too large to parse in place goes to a blocking thread; it is stored and matched as
+/// completely as the small one beside it, in the same poll.
+#[test]
+fn a_large_feed_is_parsed_off_the_runtime_and_stored_whole_beside_a_small_one() {
+    let srv = Server::start();
+    let filler = "Officials met to discuss the quarterly outlook for regional trade. ".repeat(6);
+    let rows: Vec<(String, String, String)> = (0..400)
+        .map(|i| {
+            let title = if i % 4 == 0 {
+                format!("Ministry note {i} on rare earth exports")
+            } else {
+                format!("Ministry note {i}")
+            };
+            (format!("big{i}"), title, filler.clone())
+        })
+        .collect();
+    let items: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|(g, t, d)| (g.as_str(), t.as_str(), d.as_str()))
+        .collect();
+    let big = rss(&items);
+    assert!(big.len() > 128 * 1024, "the large feed is {} bytes", big.len());
+    srv.route("/big.xml", Reply::ok("application/rss+xml", big));
+    srv.route("/small.xml", Reply::ok("application/rss+xml", good_feed()));
+    let env = Env::new(&config(
+        &[("big", srv.url("/big.xml")), ("small", srv.url("/small.xml"))],
+        "",
+    ));
+    let (out, _) = env.run_measured(&["poll", "--format", "json"], &[("RUST_LOG", "sigwatch=debug")]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    let large: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("parsed on a blocking thread"))
+        .collect();
+    assert_eq!(large.len(), 1, "{log}");
+    assert!(large[0].contains("big"), "{log}");
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["fetched"], 2, "{summary}");
+    assert_eq!(summary["new_items"], 404, "{summary}");
+    assert_eq!(env.count("items"), 404);
+    // A hundred rare-earth titles in the large feed, four hits in the small one.
+    assert_eq!(summary["new_hits"], 104, "{summary}");
+}
