@@ -44,7 +44,7 @@ pub fn run(ctx: &Ctx, args: &PollArgs) -> anyhow::Result<ExitCode> {
             bar.inc(1);
         }));
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = crate::poll::runtime()?;
     let summary = rt.block_on(poller.poll(&cfg, &mut store, &args.sources, &crate::schedule::SystemClock))?;
     // Immediate watches are mailed now, as the daemon would after its cycle.
     let now = chrono::Utc::now();

@@ -19,7 +19,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let cfg = Config::load(&config_path)?;
     crate::digest::check_password(&cfg)?;
     drop(cfg);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = crate::poll::runtime()?;
     rt.block_on(async {
         let (tx, rx) = mpsc::channel(8);
         let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
