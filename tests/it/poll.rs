@@ -616,3 +616,39 @@ fn a_large_feed_is_parsed_off_the_runtime_and_stored_whole_beside_a_small_one() 
     // A hundred rare-earth titles in the large feed, four hits in the small one.
     assert_eq!(summary["new_hits"], 104, "{summary}");
 }
+
+/// Each source's next poll follows its own schedule, else `[poll] schedule`, however many
+/// sources share one (each expression is parsed once per poller).
+#[test]
+fn next_polls_follow_each_sources_schedule() {
+    use chrono::Datelike;
+    let srv = Server::start();
+    srv.route("/feed.xml", Reply::ok("application/rss+xml", good_feed()));
+    let mut cfg = config(
+        &[("first", srv.url("/feed.xml")), ("second", srv.url("/feed.xml"))],
+        "[poll]\nschedule = \"*/30 * * * *\"\nspread = \"0s\"\n",
+    );
+    cfg.push_str(&format!(
+        "\n[[source]]\nname = \"yearly\"\nurl = \"{}\"\nschedule = \"0 0 1 1 *\"\n",
+        srv.url("/feed.xml")
+    ));
+    let env = Env::new(&cfg);
+    let before = chrono::Utc::now();
+    env.ok(&["poll"]);
+    let rows = env.json(&["sources", "--format", "json"]);
+    let next = |n: &str| {
+        let row = rows.as_array().unwrap().iter().find(|r| r["name"] == n).unwrap();
+        chrono::DateTime::parse_from_rfc3339(row["next_poll"].as_str().unwrap()).unwrap()
+    };
+    for name in ["first", "second"] {
+        let at = next(name);
+        assert!(
+            at > before && at <= before + chrono::Duration::minutes(31),
+            "{name}: {at}"
+        );
+        assert_eq!(at.timestamp() % 1800, 0, "{name}: {at}");
+    }
+    let yearly = next("yearly").with_timezone(&chrono::Utc);
+    assert_eq!((yearly.month(), yearly.day()), (1, 1), "{yearly}");
+    assert!(yearly > before, "{yearly}");
+}
