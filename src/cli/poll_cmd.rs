@@ -1,5 +1,6 @@
 //! `sigwatch poll`: one poll of every source, or of the named ones.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use super::{Ctx, Format};
@@ -62,7 +63,11 @@ pub fn run(ctx: &Ctx, args: &PollArgs) -> anyhow::Result<ExitCode> {
         super::output::write_json(&summary)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    // Written in blocks, not a system call per line (stdout is line-buffered): a poll of
+    // 1,000 sources prints 1,001 lines.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    writeln!(
+        out,
         "polled {} sources: {} fetched, {} not modified, {} failed; {} new items, {} new hits",
         summary.sources.len(),
         summary.fetched,
@@ -70,7 +75,7 @@ pub fn run(ctx: &Ctx, args: &PollArgs) -> anyhow::Result<ExitCode> {
         summary.failed,
         summary.new_items,
         summary.new_hits
-    );
+    )?;
     for s in &summary.sources {
         match &s.outcome {
             Outcome::Fetched {
@@ -87,16 +92,18 @@ pub fn run(ctx: &Ctx, args: &PollArgs) -> anyhow::Result<ExitCode> {
                         notes += &format!(", {n} {what}");
                     }
                 }
-                println!(
+                writeln!(
+                    out,
                     "  ok            {}: {items} items, {new_items} new, {new_hits} new hits{notes}",
                     s.source
-                )
+                )?
             }
-            Outcome::NotModified => println!("  not modified  {}", s.source),
+            Outcome::NotModified => writeln!(out, "  not modified  {}", s.source)?,
             Outcome::Failed { class, error } => {
-                println!("  FAILED        {}: [{class}] {error}", s.source)
+                writeln!(out, "  FAILED        {}: [{class}] {error}", s.source)?
             }
         }
     }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -634,7 +634,16 @@ fn next_polls_follow_each_sources_schedule() {
     ));
     let env = Env::new(&cfg);
     let before = chrono::Utc::now();
-    env.ok(&["poll"]);
+    let table = env.ok(&["poll"]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 4, "{table}");
+    assert!(lines[0].starts_with("polled 3 sources: 3 fetched"), "{table}");
+    assert!(
+        lines[1..]
+            .iter()
+            .all(|l| l.starts_with("  ok ") && l.contains(": 4 items, ")),
+        "{table}"
+    );
     let rows = env.json(&["sources", "--format", "json"]);
     let next = |n: &str| {
         let row = rows.as_array().unwrap().iter().find(|r| r["name"] == n).unwrap();
