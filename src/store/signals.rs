@@ -659,12 +659,7 @@ impl Store {
     /// The items of the story `item_id` belongs to (just itself when it was never folded),
     /// in the order they were stored.
     pub fn story(&self, item_id: i64) -> Result<Vec<StoryMember>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT i.id, s.name, i.title, i.link, i.folded_into, i.similarity
-             FROM items i JOIN sources s ON s.id = i.source_id
-             WHERE coalesce(i.story_id, i.id) = (SELECT coalesce(story_id, id) FROM items WHERE id = ?1)
-             ORDER BY i.id",
-        )?;
+        let mut stmt = self.conn.prepare(STORY_MEMBERS)?;
         let rows = stmt.query_map([item_id], |r| {
             Ok(StoryMember {
                 item_id: r.get(0)?,
@@ -705,16 +700,29 @@ impl Store {
     /// Counts of stored items per story key, for the items given (1 when never folded).
     pub fn story_sizes(&self, item_ids: &[i64]) -> Result<HashMap<i64, u64>> {
         let mut out = HashMap::new();
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT count(*) FROM items
-             WHERE coalesce(story_id, id) = (SELECT coalesce(story_id, id) FROM items WHERE id = ?1)",
-        )?;
+        let mut stmt = self.conn.prepare_cached(STORY_SIZE)?;
         for &id in item_ids {
             out.insert(id, stmt.query_row([id], |r| r.get(0))?);
         }
         Ok(out)
     }
 }
+
+/// The items of the story item ?1 belongs to, for [`Store::story`]. A story's key is its
+/// first item's id: that item's `story_id` once another joined it, and every other member's.
+/// Asked as "`story_id` is the key, or the item is the key and was never folded", which the
+/// index by story and the primary key answer; `coalesce(story_id, id) = key`, as it was
+/// asked before, made SQLite read every item.
+const STORY_MEMBERS: &str = "WITH k(key) AS (SELECT coalesce(story_id, id) FROM items WHERE id = ?1)
+     SELECT i.id, s.name, i.title, i.link, i.folded_into, i.similarity
+     FROM k, items i JOIN sources s ON s.id = i.source_id
+     WHERE i.story_id = k.key OR (i.id = k.key AND i.story_id IS NULL)
+     ORDER BY i.id";
+
+/// How many items the story of item ?1 has, for [`Store::story_sizes`] (see [`STORY_MEMBERS`]).
+const STORY_SIZE: &str = "WITH k(key) AS (SELECT coalesce(story_id, id) FROM items WHERE id = ?1)
+     SELECT count(*) FROM k, items i
+     WHERE i.story_id = k.key OR (i.id = k.key AND i.story_id IS NULL)";
 
 fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ItemEvent> {
     Ok(ItemEvent {
@@ -882,6 +890,74 @@ mod tests {
             ix.shares.iter().all(|&c| c == 0),
             "the scratch counts are left at 0"
         );
+    }
+
+    /// Story members are found through the index by story, and are those whose story key,
+    /// `coalesce(story_id, id)`, is the item's: folded items, the story's first item, and an
+    /// item never folded alone.
+    #[test]
+    fn a_storys_items_are_found_through_the_index_by_story() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let names: Vec<String> = (0..4).map(|i| format!("s{i}")).collect();
+        store
+            .sync_sources(names.iter().map(|n| (n.as_str(), "http://x.test/")))
+            .unwrap();
+        let rec = crate::store::tests::fetched();
+        let now = Utc::now();
+        for (i, n) in names.iter().enumerate() {
+            let mut items: Vec<NewItem> = (0..6).map(|k| item(&format!("{n}-{k}"), (i + k) % 3)).collect();
+            items.push(crate::store::tests::item(
+                &format!("{n}-alone"),
+                "alone",
+                "nothing alike",
+            ));
+            store.save(n, &rec, &items, now).unwrap();
+        }
+        let by_scan = |id: i64| -> Vec<i64> {
+            store
+                .conn
+                .prepare(
+                    "SELECT id FROM items WHERE coalesce(story_id, id) =
+                       (SELECT coalesce(story_id, id) FROM items WHERE id = ?1) ORDER BY id",
+                )
+                .unwrap()
+                .query_map([id], |r| r.get(0))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+        };
+        let ids: Vec<i64> = store
+            .conn
+            .prepare("SELECT id FROM items ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(ids.len(), 28);
+        let sizes = store.story_sizes(&ids).unwrap();
+        let mut largest = 0;
+        for &id in &ids {
+            let members: Vec<i64> = store.story(id).unwrap().iter().map(|m| m.item_id).collect();
+            assert_eq!(members, by_scan(id), "item {id}");
+            assert!(members.contains(&id), "item {id}");
+            assert_eq!(sizes[&id], members.len() as u64, "item {id}");
+            largest = largest.max(members.len());
+        }
+        assert!(largest >= 6, "copies were folded into stories: {largest}");
+        for sql in [STORY_MEMBERS, STORY_SIZE] {
+            let plan: Vec<String> = store
+                .conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap()
+                .query_map([1], |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            assert!(plan.iter().any(|p| p.contains("items_story")), "{plan:?}");
+            assert!(!plan.iter().any(|p| p.starts_with("SCAN i")), "{plan:?}");
+        }
     }
 
     #[test]
