@@ -747,6 +747,17 @@ mod tests {
         it
     }
 
+    /// A store in a temporary directory with `n` sources, and their names.
+    fn with_sources(n: usize) -> (tempfile::TempDir, Store, Vec<String>) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let names: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
+        store
+            .sync_sources(names.iter().map(|n| (n.as_str(), "http://x.test/")))
+            .unwrap();
+        (dir, store, names)
+    }
+
     /// A band and the items of its entries.
     type BandItems = (u32, Vec<i64>);
 
@@ -897,12 +908,7 @@ mod tests {
     /// item never folded alone.
     #[test]
     fn a_storys_items_are_found_through_the_index_by_story() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
-        let names: Vec<String> = (0..4).map(|i| format!("s{i}")).collect();
-        store
-            .sync_sources(names.iter().map(|n| (n.as_str(), "http://x.test/")))
-            .unwrap();
+        let (_dir, mut store, names) = with_sources(4);
         let rec = crate::store::tests::fetched();
         let now = Utc::now();
         for (i, n) in names.iter().enumerate() {
@@ -914,27 +920,23 @@ mod tests {
             ));
             store.save(n, &rec, &items, now).unwrap();
         }
+        // Column `col` of the rows `sql` gives for item ?1 = `id`.
+        fn column<T: rusqlite::types::FromSql>(
+            conn: &rusqlite::Connection,
+            sql: &str,
+            id: i64,
+            col: usize,
+        ) -> Vec<T> {
+            let mut stmt = conn.prepare(sql).unwrap();
+            let rows = stmt.query_map([id], |r| r.get(col)).unwrap();
+            rows.collect::<rusqlite::Result<_>>().unwrap()
+        }
         let by_scan = |id: i64| -> Vec<i64> {
-            store
-                .conn
-                .prepare(
-                    "SELECT id FROM items WHERE coalesce(story_id, id) =
-                       (SELECT coalesce(story_id, id) FROM items WHERE id = ?1) ORDER BY id",
-                )
-                .unwrap()
-                .query_map([id], |r| r.get(0))
-                .unwrap()
-                .collect::<rusqlite::Result<_>>()
-                .unwrap()
+            let scan = "SELECT id FROM items WHERE coalesce(story_id, id) =
+                          (SELECT coalesce(story_id, id) FROM items WHERE id = ?1) ORDER BY id";
+            column(&store.conn, scan, id, 0)
         };
-        let ids: Vec<i64> = store
-            .conn
-            .prepare("SELECT id FROM items ORDER BY id")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap();
+        let ids: Vec<i64> = column(&store.conn, "SELECT id FROM items WHERE ?1 ORDER BY id", 1, 0);
         assert_eq!(ids.len(), 28);
         let sizes = store.story_sizes(&ids).unwrap();
         let mut largest = 0;
@@ -947,14 +949,7 @@ mod tests {
         }
         assert!(largest >= 6, "copies were folded into stories: {largest}");
         for sql in [STORY_MEMBERS, STORY_SIZE] {
-            let plan: Vec<String> = store
-                .conn
-                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
-                .unwrap()
-                .query_map([1], |r| r.get::<_, String>(3))
-                .unwrap()
-                .collect::<rusqlite::Result<_>>()
-                .unwrap();
+            let plan: Vec<String> = column(&store.conn, &format!("EXPLAIN QUERY PLAN {sql}"), 1, 3);
             assert!(plan.iter().any(|p| p.contains("items_story")), "{plan:?}");
             assert!(!plan.iter().any(|p| p.starts_with("SCAN i")), "{plan:?}");
         }
@@ -962,12 +957,7 @@ mod tests {
 
     #[test]
     fn an_index_that_keeps_its_newest_half_holds_what_a_reload_reads() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
-        let names: Vec<String> = (0..12).map(|i| format!("s{i}")).collect();
-        store
-            .sync_sources(names.iter().map(|n| (n.as_str(), "http://x.test/")))
-            .unwrap();
+        let (_dir, mut store, names) = with_sources(12);
         let rec = crate::store::tests::fetched();
         let now = Utc::now();
         let mut folded = 0;
