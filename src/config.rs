@@ -624,10 +624,14 @@ impl Config {
         self.sources.iter().find(|s| s.name == name)
     }
 
+    /// The expression of a source's poll schedule: its own, else `[poll] schedule`.
+    pub fn schedule_expr<'a>(&'a self, source: &'a SourceConfig) -> &'a str {
+        source.schedule.as_deref().unwrap_or(&self.poll.schedule)
+    }
+
     /// The poll schedule of a source: its own, else `[poll] schedule`. Validated at load.
     pub fn schedule_of(&self, source: &SourceConfig) -> crate::schedule::CronSchedule {
-        let expr = source.schedule.as_deref().unwrap_or(&self.poll.schedule);
-        crate::schedule::CronSchedule::parse(expr)
+        crate::schedule::CronSchedule::parse(self.schedule_expr(source))
             .or_else(|_| crate::schedule::CronSchedule::parse(&default_poll_schedule()))
             .expect("the default schedule parses")
     }

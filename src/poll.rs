@@ -576,12 +576,12 @@ impl Poller {
             _ => 0,
         };
         let next_poll = {
-            let expr = s.schedule.as_deref().unwrap_or(&cfg.poll.schedule);
+            let expr = cfg.schedule_expr(s);
             let mut schedules = self.schedules.lock().unwrap_or_else(|e| e.into_inner());
             if !schedules.contains_key(expr) {
                 schedules.insert(expr.to_string(), cfg.schedule_of(s));
             }
-            plan_next_on(cfg, &schedules[expr], s, failures, retry_after.as_deref(), now)
+            plan_next(cfg, &schedules[expr], s, failures, retry_after.as_deref(), now)
         };
         if let Err(e) = store.set_next_poll(&s.name, next_poll) {
             warn!(error = %e, "could not store the next poll time");
@@ -690,20 +690,10 @@ const BATCH: usize = 64;
 /// those fetched before, is a bulk load (`Store::begin_bulk`).
 const BULK_SOURCES: usize = 64;
 
-/// When a source is due next: its schedule's next firing (spread per source), pushed back by
-/// exponential backoff while it fails, and never sooner than the server's Retry-After.
+/// When a source is due next: the next firing of its schedule `sched` (`cfg.schedule_of(s)`,
+/// spread per source), pushed back by exponential backoff while it fails, and never sooner
+/// than the server's Retry-After.
 pub fn plan_next(
-    cfg: &Config,
-    s: &SourceConfig,
-    failures: u32,
-    retry_after: Option<&str>,
-    now: DateTime<Utc>,
-) -> DateTime<Utc> {
-    plan_next_on(cfg, &cfg.schedule_of(s), s, failures, retry_after, now)
-}
-
-/// [`plan_next`] with the source's schedule (`cfg.schedule_of(s)`) parsed already.
-fn plan_next_on(
     cfg: &Config,
     sched: &CronSchedule,
     s: &SourceConfig,
@@ -759,19 +749,20 @@ mod tests {
     fn next_poll_follows_schedule_backoff_and_retry_after() {
         let c = cfg();
         let s = &c.sources[0];
-        assert_eq!(plan_next(&c, s, 0, None, at(10, 5)), at(10, 30));
+        let sched = c.schedule_of(s);
+        assert_eq!(plan_next(&c, &sched, s, 0, None, at(10, 5)), at(10, 30));
         // One failure: at least one period (30 min, ±20 %) later.
-        let one = plan_next(&c, s, 1, None, at(10, 5));
+        let one = plan_next(&c, &sched, s, 1, None, at(10, 5));
         assert!(one >= at(10, 29) && one <= at(10, 42), "{one}");
-        let five = plan_next(&c, s, 5, None, at(10, 5));
+        let five = plan_next(&c, &sched, s, 5, None, at(10, 5));
         assert!(five >= at(10, 5) + Duration::hours(6), "{five}");
-        let many = plan_next(&c, s, 40, None, at(10, 5));
+        let many = plan_next(&c, &sched, s, 40, None, at(10, 5));
         assert!(many <= at(10, 5) + Duration::hours(24), "capped: {many}");
         // Retry-After: 3600 wins over the schedule's 10:30.
         assert_eq!(
-            plan_next(&c, s, 1, Some("3600"), at(10, 5)).max(at(11, 5)),
+            plan_next(&c, &sched, s, 1, Some("3600"), at(10, 5)).max(at(11, 5)),
             at(11, 5)
         );
-        assert!(plan_next(&c, s, 1, Some("3600"), at(10, 5)) >= at(11, 5));
+        assert!(plan_next(&c, &sched, s, 1, Some("3600"), at(10, 5)) >= at(11, 5));
     }
 }

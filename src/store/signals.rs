@@ -708,21 +708,32 @@ impl Store {
     }
 }
 
-/// The items of the story item ?1 belongs to, for [`Store::story`]. A story's key is its
-/// first item's id: that item's `story_id` once another joined it, and every other member's.
-/// Asked as "`story_id` is the key, or the item is the key and was never folded", which the
-/// index by story and the primary key answer; `coalesce(story_id, id) = key`, as it was
-/// asked before, made SQLite read every item.
-const STORY_MEMBERS: &str = "WITH k(key) AS (SELECT coalesce(story_id, id) FROM items WHERE id = ?1)
-     SELECT i.id, s.name, i.title, i.link, i.folded_into, i.similarity
-     FROM k, items i JOIN sources s ON s.id = i.source_id
-     WHERE i.story_id = k.key OR (i.id = k.key AND i.story_id IS NULL)
-     ORDER BY i.id";
+/// A query over the items `i` of the story item ?1 belongs to: `$select` (which joins `k`,
+/// the story's key), the members' condition, then `$tail`. A story's key is its first item's
+/// id: that item's `story_id` once another joined it, and every other member's. Asked as
+/// "`story_id` is the key, or the item is the key and was never folded", which the index by
+/// story and the primary key answer; `coalesce(story_id, id) = key`, as it was asked before,
+/// made SQLite read every item.
+macro_rules! story_query {
+    ($select:literal, $tail:literal) => {
+        concat!(
+            "WITH k(key) AS (SELECT coalesce(story_id, id) FROM items WHERE id = ?1) ",
+            $select,
+            " WHERE i.story_id = k.key OR (i.id = k.key AND i.story_id IS NULL)",
+            $tail
+        )
+    };
+}
 
-/// How many items the story of item ?1 has, for [`Store::story_sizes`] (see [`STORY_MEMBERS`]).
-const STORY_SIZE: &str = "WITH k(key) AS (SELECT coalesce(story_id, id) FROM items WHERE id = ?1)
-     SELECT count(*) FROM k, items i
-     WHERE i.story_id = k.key OR (i.id = k.key AND i.story_id IS NULL)";
+/// The items of the story item ?1 belongs to, for [`Store::story`].
+const STORY_MEMBERS: &str = story_query!(
+    "SELECT i.id, s.name, i.title, i.link, i.folded_into, i.similarity
+     FROM k, items i JOIN sources s ON s.id = i.source_id",
+    " ORDER BY i.id"
+);
+
+/// How many items the story of item ?1 has, for [`Store::story_sizes`].
+const STORY_SIZE: &str = story_query!("SELECT count(*) FROM k, items i", "");
 
 fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ItemEvent> {
     Ok(ItemEvent {
