@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tracing::{Instrument, Span, debug, error_span, info, warn};
 
 use crate::config::{Config, SourceConfig};
@@ -115,6 +115,9 @@ enum Polled {
     },
 }
 
+/// The channel of each source's result to the writer.
+type Results = mpsc::Sender<(SourceConfig, Result<Polled, SourceError>)>;
+
 /// One source to fetch, parse and match, with all it needs, so that it runs as a task of
 /// its own.
 struct Job {
@@ -134,8 +137,35 @@ struct Job {
 
 impl Job {
     /// Waits for a request to its host to be allowed (see `per_host`).
-    async fn host_turn(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    async fn host_turn(&self) -> Option<OwnedSemaphorePermit> {
         self.host.clone()?.acquire_owned().await.ok()
+    }
+
+    /// Waits for its host's turn, then for one of the cycle's `slots`, runs, and sends the
+    /// result to the writer. Its host's turn comes first: a source waiting for its host
+    /// holds no slot that a source of another host could use.
+    async fn run_in_turn(self, slots: Arc<Semaphore>, tx: Results) {
+        let host = self.host_turn().await;
+        let Ok(slot) = slots.acquire_owned().await else {
+            return;
+        };
+        // Every source's task waits here at once: the state of its fetch and parse
+        // (kilobytes) is allocated only now that its turn has come.
+        Box::pin(self.run_and_send(tx, host, slot)).await;
+    }
+
+    /// Runs and sends the result to the writer. The host's turn ends with the fetch; the
+    /// slot is held until the result is in the channel, so that at most `concurrency`
+    /// results are ever held, however slow the writer.
+    async fn run_and_send(
+        self,
+        tx: Results,
+        host: Option<OwnedSemaphorePermit>,
+        _slot: OwnedSemaphorePermit,
+    ) {
+        let result = self.run().await;
+        drop(host);
+        let _ = tx.send((self.source, result)).await;
     }
 
     async fn run(&self) -> Result<Polled, SourceError> {
@@ -332,16 +362,20 @@ impl Poller {
         // the channel for the writer, so memory stays bounded however slow the writer is.
         // Dropping the set (the cycle cancelled) aborts every task.
         let slots = Arc::new(Semaphore::new(self.concurrency));
-        let (tx, mut rx) = tokio::sync::mpsc::channel(self.concurrency);
+        let (tx, mut rx) = mpsc::channel(self.concurrency);
         let mut tasks = tokio::task::JoinSet::new();
         let now = clock.now();
         // Sources never fetched before, against those fetched with success.
         let (mut first_fetches, mut established) = (0usize, 0usize);
+        let mut states = store.source_states()?;
         for s in chosen {
-            let st = store.source_state(&s.name)?;
+            // Every chosen source was synced above.
+            let st = states
+                .remove(&s.name)
+                .ok_or_else(|| StoreError::UnknownSource(s.name.clone()))?;
             if st.last_success.is_some() {
                 established += 1;
-            } else if st.consecutive_failures == 0 && st.items == 0 {
+            } else if st.consecutive_failures == 0 && !st.has_items {
                 first_fetches += 1;
             }
             // A permanent redirect may have moved the source since the config was written.
@@ -370,20 +404,7 @@ impl Poller {
             // Spans at the highest level, so the source is named on every event whatever
             // the log level lets through.
             let span = error_span!("poll", source = %s.name);
-            tasks.spawn(
-                async move {
-                    // Its host's turn first, then a slot: a source waiting for its host holds
-                    // no slot that a source of another host could use.
-                    let host = job.host_turn().await;
-                    let Ok(_slot) = slots.acquire_owned().await else {
-                        return;
-                    };
-                    let result = job.run().await;
-                    drop(host);
-                    let _ = tx.send((job.source, result)).await;
-                }
-                .instrument(span),
-            );
+            tasks.spawn(job.run_in_turn(slots, tx).instrument(span));
         }
         drop(tx);
         // A first run or a large import is a bulk load: see `Store::begin_bulk`.
@@ -434,6 +455,11 @@ impl Poller {
             // Freeing a batch's items (tens of thousands of strings, allocated by other
             // threads) is not the writer's work: it goes to a blocking thread.
             tokio::task::spawn_blocking(move || drop(ready));
+            // The tasks that have sent their results are done with: their memory goes now,
+            // not when the cycle ends.
+            while let Some(ended) = tasks.try_join_next() {
+                reraise_panic(ended);
+            }
             for outcome in outcomes {
                 if let Some(observe) = &self.observer {
                     observe(&outcome);
@@ -450,14 +476,9 @@ impl Poller {
                 }
             }
         }
-        // Every task has ended (each held a sender). One that panicked is a bug of ours:
-        // raised here as it would have been without tasks.
+        // Every task has ended (each held a sender).
         while let Some(ended) = tasks.join_next().await {
-            if let Err(e) = ended
-                && e.is_panic()
-            {
-                std::panic::resume_unwind(e.into_panic());
-            }
+            reraise_panic(ended);
         }
         summary.sources.sort_by(|a, b| a.source.cmp(&b.source));
         Ok(summary)
@@ -713,6 +734,16 @@ pub fn plan_next(
         next = next.max(t);
     }
     next
+}
+
+/// A source's task that panicked is a bug of ours: raised on the writer, as it would have
+/// been without tasks. (A task cancelled, when the cycle is, is no error.)
+fn reraise_panic(ended: Result<(), tokio::task::JoinError>) {
+    if let Err(e) = ended
+        && e.is_panic()
+    {
+        std::panic::resume_unwind(e.into_panic());
+    }
 }
 
 fn to_chrono(d: std::time::Duration) -> Duration {

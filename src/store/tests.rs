@@ -129,9 +129,16 @@ fn saving_the_same_items_twice_adds_nothing() {
     );
     let second = s.save("a", &rec, &items, now).unwrap();
     assert_eq!(second, SaveStats::default());
-    let st = s.source_state("a").unwrap();
+    // A source synced but never saved, beside it, has nothing stored.
+    s.sync_sources([("a", "http://a.test/feed"), ("b", "http://b.test/feed")])
+        .unwrap();
+    let states = s.source_states().unwrap();
+    assert_eq!(states.len(), 2);
+    let st = &states["a"];
     assert_eq!(st.etag.as_deref(), Some("\"x\""));
-    assert_eq!(st.items, 2);
+    assert!(st.has_items);
+    assert_eq!(states["b"].url, "http://b.test/feed");
+    assert!(!states["b"].has_items && states["b"].etag.is_none());
 }
 
 #[test]

@@ -15,8 +15,8 @@ pub struct SourceState {
     pub last_modified: Option<String>,
     pub consecutive_failures: u32,
     pub last_success: Option<DateTime<Utc>>,
-    /// How many items of this source are stored.
-    pub items: u64,
+    /// Whether any item of this source is stored.
+    pub has_items: bool,
 }
 
 /// The outcome of one fetch, as recorded in the source's row.
@@ -110,27 +110,28 @@ impl Store {
         Ok(())
     }
 
-    /// The stored state of a source; the source must have been synced.
-    pub fn source_state(&self, name: &str) -> Result<SourceState> {
-        self.conn
-            .query_row(
-                "SELECT url, etag, last_modified, consecutive_failures, last_success,
-                        (SELECT count(*) FROM items WHERE items.source_id = sources.id)
-                 FROM sources WHERE name = ?1",
-                [name],
-                |r| {
-                    Ok(SourceState {
-                        url: r.get(0)?,
-                        etag: r.get(1)?,
-                        last_modified: r.get(2)?,
-                        consecutive_failures: r.get(3)?,
-                        last_success: r.get::<_, Option<i64>>(4)?.map(from_ts),
-                        items: r.get(5)?,
-                    })
+    /// The stored state of every known source, by name, read in one statement (a poll of
+    /// 10,000 sources asked for each on its own, a statement compiled and run per source).
+    pub fn source_states(&self) -> Result<std::collections::HashMap<String, SourceState>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT name, url, etag, last_modified, consecutive_failures, last_success,
+                    EXISTS (SELECT 1 FROM items WHERE items.source_id = sources.id)
+             FROM sources",
+        )?;
+        let states = stmt.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                SourceState {
+                    url: r.get(1)?,
+                    etag: r.get(2)?,
+                    last_modified: r.get(3)?,
+                    consecutive_failures: r.get(4)?,
+                    last_success: r.get::<_, Option<i64>>(5)?.map(from_ts),
+                    has_items: r.get(6)?,
                 },
-            )
-            .optional()?
-            .ok_or_else(|| StoreError::UnknownSource(name.to_string()))
+            ))
+        })?;
+        Ok(states.collect::<rusqlite::Result<_>>()?)
     }
 
     /// The identities of the items stored for a source (empty for an unknown source).
