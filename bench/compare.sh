@@ -13,7 +13,7 @@
 #      poll (same state again: every feed answers 304) with each tool, measured with
 #      /usr/bin/time -v (wall, user+sys CPU, peak RSS);
 #   5. a scaling run of sigwatch alone for N in $SCALE (200 1000 5000 10000), cold and warm,
-#      in ROUNDS rounds (default 5) that each poll every N once, so that every N's runs
+#      in ROUNDS rounds (default 7) that each poll every N once, so that every N's runs
 #      spread over the same minutes (this machine's speed drifts by a third within an hour,
 #      and a ratio of runs made ten minutes apart measured the drift as much as the code);
 #   6. the RSS of an idle `sigwatch run` daemon holding the 1000-source config;
@@ -23,7 +23,7 @@
 # SKIP_INSTALL=1 (use what is installed), SKIP_PEERS=1 (sigwatch only), REPEAT (in the side by
 # side table, sigwatch's cold and warm polls are each run this many times, default 3, and the
 # run of median wall time is reported: one sample of a few seconds moves by 10-30 % between
-# runs), ROUNDS (the scaling runs' rounds, default 5), R2E_MAX (largest N rss2email is run at;
+# runs), ROUNDS (the scaling runs' rounds, default 7), R2E_MAX (largest N rss2email is run at;
 # default 1000).
 #
 # Nothing here talks to anything but 127.0.0.1, apart from the package installs. No tool
@@ -37,7 +37,7 @@ SIZES=${SIZES:-"200 1000"}
 SCALE=${SCALE:-"200 1000 5000 10000"}
 R2E_MAX=${R2E_MAX:-1000}
 REPEAT=${REPEAT:-3}
-ROUNDS=${ROUNDS:-5}
+ROUNDS=${ROUNDS:-7}
 BENCH_DIR=${BENCH_DIR:-$(mktemp -d /tmp/sigwatch-bench.XXXXXX)}
 VENV=${VENV:-$ROOT/target/bench-venv}
 mkdir -p "$BENCH_DIR"
@@ -319,6 +319,19 @@ awk -F'\t' -v scale="$SCALE" '
                 (cpu[b] > 0) ? sprintf("%.2fx", cpu[c] / cpu[b]) : "-"
         }
     }' "$SCALED"
+# The same ratio round by round: a poll of 1,000 feeds takes half a second, and one sample of
+# it moves by 15 % within minutes, so a single round's ratio says as much about the moment as
+# about the code; the spread shows how much.
+awk -F'\t' '
+    $1 == "sigwatch" && $3 == "cold" && $2 == 1000 { one[++a] = $4 }
+    $1 == "sigwatch" && $3 == "cold" && $2 == 10000 { ten[++b] = $4 }
+    END {
+        n = (a < b) ? a : b
+        if (n == 0) exit
+        for (i = 1; i <= n; i++) { r[i] = (one[i] > 0) ? ten[i] / one[i] : 0; line = line sprintf(" %.2f", r[i]) }
+        for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
+        printf "\n10000 / 1000 feeds, cold wall, round by round:%s (median %.2f, range %.2f-%.2f)\n", line, r[int((n + 1) / 2)], r[1], r[n]
+    }' "$BENCH_DIR/scale-runs.tsv"
 if [ -n "$IDLE" ]; then
     echo
     mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
