@@ -386,20 +386,11 @@ impl Poller {
             } else {
                 HashSet::new()
             };
-            let job = Job {
-                fetcher: self.fetcher.clone(),
-                matcher: self.matcher.clone(),
-                signals: self.signals.clone(),
-                host: self.host_slots(&url),
-                source: s.clone(),
-                url,
-                validators: Validators {
-                    etag: st.etag,
-                    last_modified: st.last_modified,
-                },
-                known,
-                now,
+            let validators = Validators {
+                etag: st.etag,
+                last_modified: st.last_modified,
             };
+            let job = self.job(s, url, validators, known, now);
             let (slots, tx) = (slots.clone(), tx.clone());
             // Spans at the highest level, so the source is named on every event whatever
             // the log level lets through.
@@ -482,6 +473,28 @@ impl Poller {
         }
         summary.sources.sort_by(|a, b| a.source.cmp(&b.source));
         Ok(summary)
+    }
+
+    /// The job of fetching `s` from `url`.
+    fn job(
+        &self,
+        s: &SourceConfig,
+        url: String,
+        validators: Validators,
+        known: HashSet<String>,
+        now: DateTime<Utc>,
+    ) -> Job {
+        Job {
+            fetcher: self.fetcher.clone(),
+            matcher: self.matcher.clone(),
+            signals: self.signals.clone(),
+            host: self.host_slots(&url),
+            source: s.clone(),
+            url,
+            validators,
+            known,
+            now,
+        }
     }
 
     /// The semaphore that keeps `url`'s host to `per_host` requests from us at once.
@@ -767,6 +780,108 @@ mod tests {
     fn at(h: u32, m: u32) -> DateTime<Utc> {
         use chrono::TimeZone;
         Utc.with_ymd_and_hms(2026, 11, 28, h, m, 0).unwrap()
+    }
+
+    /// A server on 127.0.0.1 answering every request with a small RSS feed, and the count of
+    /// requests it has read.
+    async fn feed_server() -> (std::net::SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let requests = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = requests.clone();
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                let counted = counted.clone();
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match conn.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let body = "<rss version=\"2.0\"><channel><title>t</title>\
+                                <item><guid>1</guid><title>Rare earth export controls</title></item>\
+                                </channel></rss>";
+                    let reply = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n\
+                         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = conn.write_all(reply.as_bytes()).await;
+                });
+            }
+        });
+        (addr, requests)
+    }
+
+    /// Waits up to 10 s for `requests` to reach `n`.
+    async fn reach(requests: &std::sync::atomic::AtomicUsize, n: usize) -> usize {
+        for _ in 0..1000 {
+            let seen = requests.load(std::sync::atomic::Ordering::SeqCst);
+            if seen >= n {
+                return seen;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// A source's task keeps its slot until the writer's channel has taken its result, so
+    /// that at most `concurrency` results are held besides those in the channel, however slow
+    /// the writer: with one slot and room for one result, a third source is not fetched
+    /// until a result is taken.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_source_keeps_its_slot_until_the_writer_takes_its_result() {
+        let (addr, requests) = feed_server().await;
+        let sources: String = (0..3)
+            .map(|i| {
+                format!("[[source]]\nname = \"s{i}\"\nurl = \"http://{addr}/{i}.xml\"\nallow_local = true\n")
+            })
+            .collect();
+        let cfg = Config::parse(
+            &format!("[poll]\nper_host = 8\n{sources}"),
+            Path::new("/tmp/x.toml"),
+        )
+        .unwrap();
+        let poller = Poller::new(&cfg).unwrap();
+        let slots = Arc::new(Semaphore::new(1));
+        let (tx, mut rx) = mpsc::channel(1);
+        for s in &cfg.sources {
+            let job = poller.job(
+                s,
+                s.url.clone(),
+                Validators::default(),
+                HashSet::new(),
+                Utc::now(),
+            );
+            tokio::spawn(job.run_in_turn(slots.clone(), tx.clone()));
+        }
+        // The first result fills the channel; the second source is fetched and waits to send.
+        assert_eq!(reach(&requests, 2).await, 2);
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(
+            requests.load(std::sync::atomic::Ordering::SeqCst),
+            2,
+            "a third source was fetched"
+        );
+        // Taking a result lets the second send, which frees its slot for the third.
+        let (first, result) = rx.recv().await.unwrap();
+        assert!(
+            matches!(result, Ok(Polled::Items { ref items, .. }) if items.len() == 1),
+            "{}",
+            first.name
+        );
+        assert_eq!(reach(&requests, 3).await, 3);
+        let mut names = vec![first.name];
+        for _ in 0..2 {
+            names.push(rx.recv().await.unwrap().0.name);
+        }
+        names.sort();
+        assert_eq!(names, ["s0", "s1", "s2"]);
     }
 
     #[test]
