@@ -285,8 +285,11 @@ impl Poller {
         let chosen = if names.is_empty() {
             cfg.sources.iter().filter(|s| s.enabled).collect()
         } else {
+            // A source named twice is polled once.
+            let mut named = HashSet::new();
             names
                 .iter()
+                .filter(|n| named.insert(n.as_str()))
                 .map(|n| cfg.source(n).ok_or_else(|| PollError::UnknownSource(n.clone())))
                 .collect::<Result<Vec<_>, _>>()?
         };

@@ -294,6 +294,18 @@ fn polling_an_unknown_source_name_fails_clearly() {
 }
 
 #[test]
+fn a_source_named_twice_is_polled_once() {
+    let srv = Server::start();
+    srv.route("/a.xml", Reply::ok("application/rss+xml", good_feed()));
+    srv.route("/b.xml", Reply::ok("application/rss+xml", good_feed()));
+    let env = Env::new(&config(&[("a", srv.url("/a.xml")), ("b", srv.url("/b.xml"))], ""));
+    let s = env.json(&["poll", "a", "a", "--format", "json"]);
+    assert_eq!(s["fetched"], 1, "{s}");
+    assert_eq!(s["sources"].as_array().map(Vec::len), Some(1), "{s}");
+    assert_eq!(srv.order(), ["/a.xml"]);
+}
+
+#[test]
 fn permanent_redirect_moves_the_source_410_disables_it_and_retry_after_is_honoured() {
     let srv = Server::start();
     srv.route("/old.xml", Reply::status(301).header("Location", "/new.xml"));
