@@ -353,11 +353,6 @@ impl Poller {
             warn!(error = %e, "could not build the index of hits by date");
         }
         store.sync_sources(chosen.iter().map(|s| (s.name.as_str(), s.url.as_str())))?;
-        let rows: HashMap<String, ScheduleRow> = store
-            .schedule_rows()?
-            .into_iter()
-            .map(|r| (r.name.clone(), r))
-            .collect();
         // Each source is fetched, parsed and matched by a task of its own on the runtime's
         // threads, never by this one: this task is the writer, and while it stores a batch
         // the fetches go on. At most `concurrency` sources are fetched at once (a task keeps
@@ -371,6 +366,8 @@ impl Poller {
         // Sources never fetched before, against those fetched with success.
         let (mut first_fetches, mut established) = (0usize, 0usize);
         let mut states = store.source_states()?;
+        // Each source's failures in a row before this poll, for its backoff once stored.
+        let mut failures_before: HashMap<&str, u32> = HashMap::with_capacity(chosen.len());
         for s in chosen {
             // Every chosen source was synced above.
             let st = states
@@ -381,8 +378,10 @@ impl Poller {
             } else if st.consecutive_failures == 0 && !st.has_items {
                 first_fetches += 1;
             }
-            // A permanent redirect may have moved the source since the config was written.
-            let url = rows.get(&s.name).map_or(s.url.clone(), |r| r.url.clone());
+            failures_before.insert(&s.name, st.consecutive_failures);
+            // A permanent redirect may have moved the source since the config was written:
+            // the stored URL is the one to fetch.
+            let url = st.url;
             // Only sources that follow item pages need to know which items are new.
             let known = if s.follow {
                 store.item_uids(&s.name)?
@@ -425,7 +424,7 @@ impl Poller {
             }
             let outcomes = match store.begin_batch() {
                 Ok(batch) => {
-                    let outcomes = self.store_all(cfg, store, &ready, &rows, clock);
+                    let outcomes = self.store_all(cfg, store, &ready, &failures_before, clock);
                     match store.end_batch(batch) {
                         Ok(()) => Some(outcomes),
                         Err(e) => {
@@ -445,7 +444,8 @@ impl Poller {
             };
             // Outside a batch each save is a transaction of its own, so one source's failure
             // is that source's alone.
-            let outcomes = outcomes.unwrap_or_else(|| self.store_all(cfg, store, &ready, &rows, clock));
+            let outcomes =
+                outcomes.unwrap_or_else(|| self.store_all(cfg, store, &ready, &failures_before, clock));
             // Freeing a batch's items (tens of thousands of strings, allocated by other
             // threads) is not the writer's work: it goes to a blocking thread.
             tokio::task::spawn_blocking(move || drop(ready));
@@ -518,14 +518,14 @@ impl Poller {
         cfg: &Config,
         store: &mut Store,
         ready: &[(SourceConfig, Result<Polled, SourceError>)],
-        rows: &HashMap<String, ScheduleRow>,
+        failures_before: &HashMap<&str, u32>,
         clock: &dyn Clock,
     ) -> Vec<SourceOutcome> {
         ready
             .iter()
             .map(|(s, result)| {
                 let _span = error_span!("store", source = %s.name).entered();
-                let failures = rows.get(&s.name).map_or(0, |r| r.consecutive_failures);
+                let failures = failures_before.get(s.name.as_str()).copied().unwrap_or(0);
                 self.store_result(cfg, store, s, result, failures, clock.now())
             })
             .collect()
