@@ -35,11 +35,11 @@ if ! command -v valgrind >/dev/null; then
     fi
 fi
 
-echo "building sigwatch and the feed farm (release, no LTO) under target/prof" >&2
-(cd "$ROOT" && CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    cargo build --release --quiet --target-dir target/prof --bin sigwatch --example feedfarm)
-SIGWATCH=$ROOT/target/prof/release/sigwatch
-FARM=$ROOT/target/prof/release/examples/feedfarm
+echo "building sigwatch and the feed farm (profiling profile, no LTO) under target/prof" >&2
+(cd "$ROOT" && CARGO_PROFILE_PROFILING_LTO=false CARGO_PROFILE_PROFILING_CODEGEN_UNITS=16 \
+    cargo build --profile profiling --quiet --target-dir target/prof --bin sigwatch --example feedfarm)
+SIGWATCH=$ROOT/target/prof/profiling/sigwatch
+FARM=$ROOT/target/prof/profiling/examples/feedfarm
 
 trap 'kill ${FARM_PID:-} 2>/dev/null || true' EXIT
 start_farm "$FARM" "$N" "$OUT_DIR"

@@ -36,7 +36,7 @@ pub struct HitsArgs {
     /// Only hits not yet mailed in a digest
     #[arg(long)]
     pub unsent: bool,
-    /// Only hits scoring at least this (see the README's scoring rule)
+    /// Only hits scoring at least this (see docs/signals.md for the scoring rule)
     #[arg(long, value_name = "SCORE")]
     pub min_score: Option<f64>,
     /// One row per story: an item and the copies other sources carried, folded together
