@@ -42,6 +42,10 @@ pub enum ConfigError {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// The zone people read times in: tables, digests, date-only arguments and cron
+    /// schedules. An IANA name; without it, the machine's zone. Storage stays UTC.
+    #[serde(default)]
+    pub timezone: Option<String>,
     #[serde(default)]
     pub storage: StorageConfig,
     #[serde(default)]
@@ -440,6 +444,14 @@ impl Config {
                 message,
             }
         };
+        if let Some(tz) = &self.timezone
+            && tz.parse::<chrono_tz::Tz>().is_err()
+        {
+            return Err(at(
+                &format!("\"{tz}\""),
+                format!("timezone: {tz:?} is not an IANA time zone such as \"Asia/Shanghai\""),
+            ));
+        }
         let mut seen = HashSet::new();
         for s in &self.sources {
             if s.name.trim().is_empty() {
@@ -564,7 +576,7 @@ impl Config {
                 .filter_map(|s| s.schedule.as_deref().map(|c| ("source.schedule", c))),
         );
         for (key, expr) in schedules {
-            if let Err(e) = crate::schedule::CronSchedule::parse(expr) {
+            if let Err(e) = crate::schedule::CronSchedule::parse_in(expr, self.zone()) {
                 return Err(at(&format!("\"{expr}\""), format!("{key}: {e}")));
             }
         }
@@ -596,7 +608,7 @@ impl Config {
                 return Err(at(addr, format!("digest: {addr:?} is not an email address")));
             }
         }
-        if let Err(e) = crate::schedule::CronSchedule::parse(&self.digest.schedule) {
+        if let Err(e) = self.digest_schedule() {
             return Err(at(
                 &format!("\"{}\"", self.digest.schedule),
                 format!("digest.schedule: {e}"),
@@ -629,12 +641,38 @@ impl Config {
         source.schedule.as_deref().unwrap_or(&self.poll.schedule)
     }
 
-    /// The poll schedule of a source: its own, else `[poll] schedule`. Validated at load.
+    /// The poll schedule of a source: its own, else `[poll] schedule`, in [`Config::zone`].
+    /// Validated at load.
     pub fn schedule_of(&self, source: &SourceConfig) -> crate::schedule::CronSchedule {
-        crate::schedule::CronSchedule::parse(self.schedule_expr(source))
-            .or_else(|_| crate::schedule::CronSchedule::parse(&default_poll_schedule()))
+        let zone = self.zone();
+        crate::schedule::CronSchedule::parse_in(self.schedule_expr(source), zone)
+            .or_else(|_| crate::schedule::CronSchedule::parse_in(&default_poll_schedule(), zone))
             .expect("the default schedule parses")
     }
+
+    /// The digest's schedule, in [`Config::zone`].
+    pub fn digest_schedule(&self) -> Result<crate::schedule::CronSchedule, crate::schedule::ScheduleError> {
+        crate::schedule::CronSchedule::parse_in(&self.digest.schedule, self.zone())
+    }
+
+    /// The zone times are shown and schedules evaluated in: `timezone`, else the machine's
+    /// (`$TZ`, then the system setting), else UTC.
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.timezone
+            .as_deref()
+            .and_then(|z| z.parse().ok())
+            .unwrap_or_else(machine_zone)
+    }
+}
+
+/// The machine's time zone by IANA name: `$TZ` when it names one, else the system's setting.
+pub fn machine_zone() -> chrono_tz::Tz {
+    std::env::var("TZ")
+        .ok()
+        .map(|tz| tz.trim_start_matches(':').to_string())
+        .and_then(|tz| tz.parse().ok())
+        .or_else(|| iana_time_zone::get_timezone().ok()?.parse().ok())
+        .unwrap_or(chrono_tz::Tz::UTC)
 }
 
 impl fmt::Display for SourceKind {
@@ -659,9 +697,28 @@ fn line_col(text: &str, at: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     fn parse(t: &str) -> Result<Config, ConfigError> {
         Config::parse(t, Path::new("/etc/sw/test.toml"))
+    }
+
+    #[test]
+    fn schedules_run_in_the_configured_zone() {
+        let at = |h| chrono::Utc.with_ymd_and_hms(2026, 11, 30, h, 0, 0).unwrap();
+        let c = parse("timezone = \"Asia/Shanghai\"\n[digest]\nschedule = \"0 7 * * *\"\n").unwrap();
+        assert_eq!(c.zone(), chrono_tz::Asia::Shanghai);
+        // 07:00 in Beijing is 23:00 UTC the day before.
+        assert_eq!(c.digest_schedule().unwrap().next_after(at(12)), Some(at(23)));
+        let c = parse(
+            "timezone = \"UTC\"\n[[source]]\nname = \"a\"\nurl = \"http://x/\"\nschedule = \"0 7 * * *\"\n",
+        )
+        .unwrap();
+        let s = c.schedule_of(&c.sources[0]);
+        assert_eq!(
+            s.next_after(at(12)),
+            Some(chrono::Utc.with_ymd_and_hms(2026, 12, 1, 7, 0, 0).unwrap())
+        );
     }
 
     #[test]

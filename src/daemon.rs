@@ -235,8 +235,8 @@ fn report(s: &PollSummary, next: Option<DateTime<Utc>>) {
 
 /// The digest's schedule (validated when the config was loaded).
 fn digest_schedule(cfg: &Config) -> crate::schedule::CronSchedule {
-    crate::schedule::CronSchedule::parse(&cfg.digest.schedule)
-        .or_else(|_| crate::schedule::CronSchedule::parse("0 7 * * *"))
+    cfg.digest_schedule()
+        .or_else(|_| crate::schedule::CronSchedule::parse_in("0 7 * * *", cfg.zone()))
         .expect("the default digest schedule parses")
 }
 

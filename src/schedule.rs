@@ -6,7 +6,8 @@ use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeZone, Timelike, Utc};
+use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
 /// Where the current time comes from.
@@ -55,33 +56,47 @@ pub enum ScheduleError {
     Cron { expr: String, reason: String },
 }
 
-/// A cron schedule, read the way crontab(5) reads it.
+/// A cron schedule, read the way crontab(5) reads it, in a time zone.
 ///
 /// Five fields (`min hour day month weekday`) or six with seconds first. Weekdays are
 /// numbered as in crontab, 0 or 7 for Sunday, and may be names (`MON-FRI`); the `cron`
 /// crate underneath numbers them 1–7 from Sunday, so numbers are translated here.
+///
+/// Two crontab rules the `cron` crate does not follow are kept here:
+/// - when both day-of-month and weekday are restricted (neither starts with `*`), crontab
+///   fires when either matches, where the crate wants both; such an expression is held as
+///   two schedules, one per day field, and the earlier firing wins;
+/// - the fields are wall-clock time in the schedule's zone. A local time that a DST change
+///   skips fires at the first minute after the gap, and one that occurs twice fires once (at
+///   its first occurrence), so a daily digest is neither lost nor doubled.
 #[derive(Debug, Clone)]
 pub struct CronSchedule {
     expr: String,
-    inner: cron::Schedule,
+    zone: Tz,
+    /// Evaluated on the zone's wall clock, written as if it were UTC.
+    parts: Vec<cron::Schedule>,
 }
 
 impl CronSchedule {
+    /// A schedule evaluated in UTC.
     pub fn parse(expr: &str) -> Result<Self, ScheduleError> {
+        Self::parse_in(expr, Tz::UTC)
+    }
+
+    /// A schedule whose fields are wall-clock time in `zone`.
+    pub fn parse_in(expr: &str, zone: Tz) -> Result<Self, ScheduleError> {
         let err = |reason: String| ScheduleError::Cron {
             expr: expr.to_string(),
             reason,
         };
         let fields: Vec<&str> = expr.split_whitespace().collect();
-        let translated = match fields.as_slice() {
-            [one] if one.starts_with('@') => one.to_string(),
-            [m, h, dom, mon, dow] => {
-                format!("0 {m} {h} {dom} {mon} {}", translate_weekdays(dow).map_err(err)?)
+        let (secs, rest) = match fields.as_slice() {
+            [one] if one.starts_with('@') => {
+                let inner = cron::Schedule::from_str(one).map_err(|e| err(e.to_string()))?;
+                return Self::new(expr, zone, vec![inner]);
             }
-            [s, m, h, dom, mon, dow] => format!(
-                "{s} {m} {h} {dom} {mon} {}",
-                translate_weekdays(dow).map_err(err)?
-            ),
+            [m, h, dom, mon, dow] => ("0", [*m, *h, *dom, *mon, *dow]),
+            [s, m, h, dom, mon, dow] => (*s, [*m, *h, *dom, *mon, *dow]),
             _ => {
                 return Err(err(format!(
                     "expected 5 fields (or 6 with seconds first), found {}",
@@ -89,32 +104,90 @@ impl CronSchedule {
                 )));
             }
         };
-        let inner = cron::Schedule::from_str(&translated).map_err(|e| err(e.to_string()))?;
-        // A schedule that never fires (e.g. 30 February) would stop its source for good.
-        if inner.after(&Utc::now()).next().is_none() {
-            return Err(err("never fires".into()));
-        }
-        Ok(Self {
+        let [m, h, dom, mon, dow] = rest;
+        let dow = translate_weekdays(dow).map_err(err)?;
+        let restricted = |f: &str| !(f.starts_with('*') || f.starts_with('?'));
+        let variants = if restricted(dom) && restricted(&dow) {
+            vec![
+                format!("{secs} {m} {h} {dom} {mon} *"),
+                format!("{secs} {m} {h} * {mon} {dow}"),
+            ]
+        } else {
+            vec![format!("{secs} {m} {h} {dom} {mon} {dow}")]
+        };
+        let parts = variants
+            .iter()
+            .map(|v| cron::Schedule::from_str(v).map_err(|e| err(e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        Self::new(expr, zone, parts)
+    }
+
+    fn new(expr: &str, zone: Tz, parts: Vec<cron::Schedule>) -> Result<Self, ScheduleError> {
+        let s = Self {
             expr: expr.to_string(),
-            inner,
-        })
+            zone,
+            parts,
+        };
+        // A schedule that never fires (e.g. 30 February) would stop its source for good.
+        if s.next_after(Utc::now()).is_none() {
+            return Err(ScheduleError::Cron {
+                expr: expr.to_string(),
+                reason: "never fires".into(),
+            });
+        }
+        Ok(s)
     }
 
     pub fn as_str(&self) -> &str {
         &self.expr
     }
 
+    /// The zone the fields are read in.
+    pub fn zone(&self) -> Tz {
+        self.zone
+    }
+
     /// The first firing strictly after `t`.
     pub fn next_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.inner.after(&t).next()
+        let mut wall = Utc.from_utc_datetime(&t.with_timezone(&self.zone).naive_local());
+        // A wall time that occurs twice maps to its first instant, which can lie before `t`
+        // when `t` is in the repeated hour; the next wall time then maps after it. Bounded,
+        // since a repeated stretch is at most a few hours.
+        for _ in 0..1024 {
+            let next = self.parts.iter().filter_map(|p| p.after(&wall).next()).min()?;
+            let instant = self.instant(next.naive_utc());
+            if instant > t {
+                return Some(instant);
+            }
+            wall = next;
+        }
+        None
+    }
+
+    /// The instant a wall-clock time of the zone stands for: the first of two in a repeated
+    /// hour, and the end of the gap for one a DST change skipped.
+    fn instant(&self, wall: chrono::NaiveDateTime) -> DateTime<Utc> {
+        let mut probe = wall;
+        // Gaps are at most a few hours; stepping by minutes finds the first valid time.
+        for _ in 0..=(24 * 60) {
+            if let Some(t) = self.zone.from_local_datetime(&probe).earliest() {
+                return if probe == wall {
+                    t.with_timezone(&Utc)
+                } else {
+                    // The gap's end: the first valid minute, at its first second.
+                    t.with_timezone(&Utc) - chrono::Duration::seconds(i64::from(probe.second()))
+                };
+            }
+            probe += chrono::Duration::minutes(1);
+        }
+        Utc.from_utc_datetime(&wall)
     }
 
     /// The gap between the two firings after `t`: the schedule's period there.
     pub fn period_after(&self, t: DateTime<Utc>) -> Duration {
-        let mut it = self.inner.after(&t);
-        match (it.next(), it.next()) {
-            (Some(a), Some(b)) => (b - a).to_std().unwrap_or_default(),
-            _ => Duration::ZERO,
+        match self.next_after(t).and_then(|a| Some((a, self.next_after(a)?))) {
+            Some((a, b)) => (b - a).to_std().unwrap_or_default(),
+            None => Duration::ZERO,
         }
     }
 }

@@ -175,3 +175,86 @@ fn manual_clock_advances() {
     c.advance(Duration::from_secs(90));
     assert_eq!(c.now(), Utc.with_ymd_and_hms(2026, 1, 1, 0, 1, 30).unwrap());
 }
+
+fn in_zone(expr: &str, zone: &str) -> CronSchedule {
+    CronSchedule::parse_in(expr, zone.parse().unwrap()).unwrap()
+}
+
+#[test]
+fn fields_are_wall_clock_time_in_the_schedules_zone() {
+    // 07:00 in Beijing is 23:00 UTC the evening before.
+    let s = in_zone("0 7 * * *", "Asia/Shanghai");
+    assert_eq!(
+        s.next_after(at(2026, 11, 30, 12, 0)),
+        Some(at(2026, 11, 30, 23, 0))
+    );
+    // In Brussels, 07:00 is 06:00 UTC in winter and 05:00 UTC in summer.
+    let s = in_zone("0 7 * * *", "Europe/Brussels");
+    assert_eq!(s.next_after(at(2026, 12, 1, 0, 0)), Some(at(2026, 12, 1, 6, 0)));
+    assert_eq!(s.next_after(at(2026, 7, 1, 0, 0)), Some(at(2026, 7, 1, 5, 0)));
+}
+
+#[test]
+fn a_time_skipped_by_spring_forward_fires_at_the_end_of_the_gap() {
+    // New York, 2026-03-08: 02:00 EST jumps to 03:00 EDT (07:00 UTC); 02:30 never happens.
+    let s = in_zone("30 2 * * *", "America/New_York");
+    let first = s.next_after(at(2026, 3, 7, 17, 0)).unwrap();
+    assert_eq!(
+        first,
+        at(2026, 3, 8, 7, 0),
+        "03:00 EDT, the first minute after the gap"
+    );
+    // The next day it is 02:30 EDT again, 06:30 UTC.
+    assert_eq!(s.next_after(first), Some(at(2026, 3, 9, 6, 30)));
+}
+
+#[test]
+fn a_time_repeated_by_fall_back_fires_once() {
+    // New York, 2026-11-01: 02:00 EDT falls back to 01:00 EST; 01:30 happens twice.
+    let s = in_zone("30 1 * * *", "America/New_York");
+    let first = s.next_after(at(2026, 10, 31, 16, 0)).unwrap();
+    assert_eq!(first, at(2026, 11, 1, 5, 30), "01:30 EDT, the first occurrence");
+    let second = s.next_after(first).unwrap();
+    assert_eq!(
+        second,
+        at(2026, 11, 2, 6, 30),
+        "the next day at 01:30 EST, not 01:30 EST today"
+    );
+    // Asked from inside the repeated hour, it still does not fire again that day.
+    assert_eq!(s.next_after(at(2026, 11, 1, 6, 10)), Some(at(2026, 11, 2, 6, 30)));
+    // A period spanning the change is measured in real time.
+    let daily = in_zone("0 12 * * *", "America/New_York");
+    assert_eq!(
+        daily.period_after(at(2026, 10, 31, 15, 0)),
+        Duration::from_secs(25 * 3600)
+    );
+}
+
+#[test]
+fn restricted_day_of_month_or_weekday_fires_as_crontab_does() {
+    // Crontab: "on the 1st, and on Mondays". 2026-11-28 is a Saturday.
+    let s = CronSchedule::parse("0 9 1 * MON").unwrap();
+    let mut t = at(SAT.0, SAT.1, SAT.2, 12, 0);
+    let days: Vec<(u32, u32)> = (0..4)
+        .map(|_| {
+            t = s.next_after(t).unwrap();
+            (t.month(), t.day())
+        })
+        .collect();
+    assert_eq!(days, [(11, 30), (12, 1), (12, 7), (12, 14)]);
+    // With one day field unrestricted, the other alone decides, as before.
+    let s = CronSchedule::parse("0 9 * * 1").unwrap();
+    assert_eq!(s.next_after(at(SAT.0, SAT.1, SAT.2, 12, 0)).unwrap().day(), 30);
+    let s = CronSchedule::parse("0 9 1 * *").unwrap();
+    assert_eq!(s.next_after(at(SAT.0, SAT.1, SAT.2, 12, 0)).unwrap().day(), 1);
+}
+
+#[test]
+fn restricted_day_fields_are_or_across_a_dst_change() {
+    // The 1st of the month or Sundays, at 01:30 in New York, across the fall-back of
+    // Sunday 2026-11-01 (the 1st as well): one firing that day, at its first 01:30.
+    let s = in_zone("30 1 1 * SUN", "America/New_York");
+    let first = s.next_after(at(2026, 10, 31, 12, 0)).unwrap();
+    assert_eq!(first, at(2026, 11, 1, 5, 30));
+    assert_eq!(s.next_after(first), Some(at(2026, 11, 8, 6, 30)));
+}

@@ -71,6 +71,12 @@ fn cases() -> Vec<(&'static str, String, &'static str, usize)> {
             3,
         ),
         (
+            "an unknown top-level time zone",
+            format!("timezone = \"Europe/Atlantis\"\n{GOOD_SOURCE}"),
+            "timezone",
+            1,
+        ),
+        (
             "an unknown time zone",
             format!("{GOOD_SOURCE}timezone = \"Mars/Base\"\n"),
             "timezone",
