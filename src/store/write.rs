@@ -270,9 +270,12 @@ fn save_in(
     now: DateTime<Utc>,
 ) -> Result<SaveStats> {
     let now_ts = to_ts(now);
-    let source_id: i64 = one(tx, "SELECT id FROM sources WHERE name = ?1", [source], |r| {
-        r.get(0)
-    })
+    let (source_id, never_succeeded): (i64, bool) = one(
+        tx,
+        "SELECT id, last_success IS NULL FROM sources WHERE name = ?1",
+        [source],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
     .optional()?
     .ok_or_else(|| StoreError::UnknownSource(source.to_string()))?;
     match record {
@@ -305,8 +308,11 @@ fn save_in(
         }
     }
     let mut stats = SaveStats::default();
-    // Hits of a source's first fetch with items are its backlog: stored, not mailed.
-    let backlog = !items.is_empty()
+    // The hits of a source's first successful fetch are its backlog: stored, not mailed.
+    // A first fetch that held nothing makes the next items news. (Items stored while
+    // `last_success` is unset come from a database older than that column: not a backlog.)
+    let backlog = never_succeeded
+        && !items.is_empty()
         && !one(
             tx,
             "SELECT EXISTS (SELECT 1 FROM items WHERE source_id = ?1)",

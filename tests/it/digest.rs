@@ -227,6 +227,24 @@ fn the_first_polls_backlog_is_not_mailed_unless_asked() {
 }
 
 #[test]
+fn a_source_whose_first_fetch_was_empty_mails_its_first_item() {
+    let srv = Server::start();
+    let empty = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>T</title><link>http://x.test/</link><description>d</description></channel></rss>";
+    srv.route("/feed.xml", Reply::ok("application/rss+xml", empty));
+    let smtp = SmtpServer::start(&[]);
+    let env = Env::new(&config(&srv, Some(smtp.port), "").replace("mail_backlog = true\n", ""));
+    env.ok(&["poll"]);
+    // The list fills in later: its first item is news, not backlog.
+    srv.route("/feed.xml", Reply::ok("application/rss+xml", feed()));
+    env.ok(&["poll"]);
+    assert!(env.ok(&["digest"]).contains("delivered 1 over SMTP"));
+    let got = smtp.accepted();
+    assert_eq!(got.len(), 1);
+    let mail = parse_mail(got[0].as_bytes()).unwrap();
+    assert!(part(&mail, "text/plain").contains("China curbs rare earth exports"));
+}
+
+#[test]
 fn without_smtp_digests_are_written_to_the_outbox() {
     let srv = Server::start();
     srv.route("/feed.xml", Reply::ok("application/rss+xml", feed()));
