@@ -10,6 +10,7 @@ pub mod daemon;
 pub mod digest;
 pub mod fuzzing;
 pub mod item;
+pub mod notice;
 pub mod opml;
 pub mod poll;
 pub mod rematch;
