@@ -227,6 +227,32 @@ pub enum SourceKind {
     Json,
 }
 
+/// Who publishes a source: an event's story is led by its official item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceRole {
+    /// A government body of any country: ministries, regulators, the Federal Register.
+    Official,
+    /// Media owned or directed by a state (Xinhua, CGTN, People's Daily).
+    StateMedia,
+    /// Other news media.
+    #[default]
+    Media,
+    /// Anything else: industry sites, think tanks, blogs.
+    Other,
+}
+
+impl SourceRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceRole::Official => "official",
+            SourceRole::StateMedia => "state-media",
+            SourceRole::Media => "media",
+            SourceRole::Other => "other",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceConfig {
@@ -241,6 +267,9 @@ pub struct SourceConfig {
     pub rsshub: Option<String>,
     #[serde(default)]
     pub kind: SourceKind,
+    /// Who publishes it: `official`, `state-media`, `media` (the default) or `other`.
+    #[serde(default)]
+    pub role: SourceRole,
     /// Main language of the source (e.g. "zh", "en"); informational.
     #[serde(default)]
     pub lang: Option<String>,

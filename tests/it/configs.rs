@@ -71,6 +71,12 @@ fn cases() -> Vec<(&'static str, String, &'static str, usize)> {
             3,
         ),
         (
+            "an unknown source role",
+            format!("{GOOD_SOURCE}role = \"ministry\"\n"),
+            "role",
+            4,
+        ),
+        (
             "an unknown top-level time zone",
             format!("timezone = \"Europe/Atlantis\"\n{GOOD_SOURCE}"),
             "timezone",
