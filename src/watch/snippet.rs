@@ -28,11 +28,14 @@ impl Plain {
         let lo = floor(t, ps.saturating_sub(SIDE * 8));
         let hi = floor(t, (pe + SIDE * 8).min(t.len()));
         let mut start = t[lo..ps]
-            .rfind(is_sentence_end)
-            .map_or(lo, |i| lo + i + char_len(t, lo + i));
+            .char_indices()
+            .rev()
+            .find(|&(i, c)| ends_sentence(t, lo + i, c))
+            .map_or(lo, |(i, c)| lo + i + c.len_utf8());
         let mut end = t[pe..hi]
-            .find(is_sentence_end)
-            .map_or(hi, |i| pe + i + char_len(t, pe + i));
+            .char_indices()
+            .find(|&(i, c)| ends_sentence(t, pe + i, c))
+            .map_or(hi, |(i, c)| pe + i + c.len_utf8());
         // A sentence longer than the window is cut to about SIDE characters each side.
         if t[start..ps].chars().count() > SIDE {
             start = t[..ps]
@@ -47,12 +50,12 @@ impl Plain {
         let lead = t[start..ps].trim_start();
         let start = ps - lead.len();
         let mut out = String::new();
-        if start > 0 && !t[..start].trim_end().ends_with(is_sentence_end) {
+        if start > 0 && !ends_with_sentence(&t[..start]) {
             out.push('…');
         }
         let offset = out.len();
         out.push_str(t[start..end].trim_end());
-        if end < t.len() && !t[..end].trim_end().ends_with(is_sentence_end) {
+        if end < t.len() && !ends_with_sentence(&t[..end]) {
             out.push('…');
         }
         let m = (ps - start + offset, (pe - start + offset).min(out.len()));
@@ -60,12 +63,45 @@ impl Plain {
     }
 }
 
-fn is_sentence_end(c: char) -> bool {
-    matches!(c, '.' | '!' | '?' | '。' | '！' | '？' | '；' | '\n')
+/// Words that end in a full stop without ending a sentence: "U.S.", "No. 61", "Jan. 5".
+const ABBREVIATIONS: &[&str] = &[
+    "no", "nos", "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "inc", "ltd", "co", "corp", "dept",
+    "gov", "gen", "sen", "rep", "vs", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
+    "nov", "dec", "art", "sec", "para", "fig", "vol", "approx", "est",
+];
+
+/// Whether the character `c` at byte `i` of `t` ends a sentence. A full stop does only when
+/// it is followed by a space (or the end) and the word before it is not an abbreviation, an
+/// initial or a dotted acronym, and the next word does not start in lower case.
+fn ends_sentence(t: &str, i: usize, c: char) -> bool {
+    match c {
+        '!' | '?' | '。' | '！' | '？' | '；' | '\n' => true,
+        '.' => {
+            let after = &t[i + 1..];
+            if after.chars().next().is_some_and(|n| !n.is_whitespace()) {
+                return false; // 3.5, example.com, U.S
+            }
+            if after.trim_start().chars().next().is_some_and(char::is_lowercase) {
+                return false;
+            }
+            let word = t[..i]
+                .rsplit(|c: char| c.is_whitespace() || matches!(c, '(' | '"' | '\'' | '“' | '‘'))
+                .next()
+                .unwrap_or("");
+            let single_letter = word.chars().count() == 1 && word.chars().all(char::is_alphabetic);
+            let dotted = word.contains('.') && word.chars().any(char::is_alphabetic);
+            !(single_letter || dotted || ABBREVIATIONS.iter().any(|a| word.eq_ignore_ascii_case(a)))
+        }
+        _ => false,
+    }
 }
 
-fn char_len(t: &str, i: usize) -> usize {
-    t[i..].chars().next().map_or(1, char::len_utf8)
+/// Whether `t` ends (trailing spaces aside) with the end of a sentence.
+fn ends_with_sentence(t: &str) -> bool {
+    let t = t.trim_end();
+    t.char_indices()
+        .next_back()
+        .is_some_and(|(i, c)| ends_sentence(t, i, c))
 }
 
 fn floor(t: &str, mut i: usize) -> usize {
@@ -98,6 +134,24 @@ mod tests {
         assert_eq!(
             snip("商务部公告。对稀土实施出口管制。其他", "稀土"),
             "对[稀土]实施出口管制。"
+        );
+    }
+
+    #[test]
+    fn abbreviations_and_numbers_do_not_end_a_sentence() {
+        assert_eq!(
+            snip(
+                "Markets rose. The U.S. Commerce Dept. issued rule No. 61 on gallium exports on Jan. 5 with 3.5 tonnes. Next.",
+                "gallium"
+            ),
+            "The U.S. Commerce Dept. issued rule No. 61 on [gallium] exports on Jan. 5 with 3.5 tonnes."
+        );
+        assert_eq!(
+            snip(
+                "Said J. Smith of Acme Inc. in Washington: gallium curbs matter. Other.",
+                "gallium"
+            ),
+            "Said J. Smith of Acme Inc. in Washington: [gallium] curbs matter."
         );
     }
 
