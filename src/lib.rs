@@ -12,6 +12,7 @@ pub mod fuzzing;
 pub mod item;
 pub mod opml;
 pub mod poll;
+pub mod private;
 pub mod rematch;
 pub mod schedule;
 pub mod signals;

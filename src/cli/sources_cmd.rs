@@ -289,7 +289,9 @@ fn import(cfg: &crate::config::Config, file: &Path, dry_run: bool) -> anyhow::Re
 fn write_beside(path: &Path, text: &str) -> anyhow::Result<()> {
     use anyhow::Context;
     let tmp = path.with_extension("toml.import-tmp");
-    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    // Private while written; the config's own mode is copied over before the rename.
+    crate::private::write(&tmp, text.as_bytes(), crate::private::Share::Owner)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
     if let Ok(meta) = std::fs::metadata(path) {
         std::fs::set_permissions(&tmp, meta.permissions())?;
     }

@@ -21,6 +21,8 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OpenFlags};
 
+use crate::private::Share;
+
 pub use batch::Batch;
 pub use history::{HitKey, StoredItem};
 pub use outbox::{NewDigest, PendingHit, Queued};
@@ -34,6 +36,8 @@ pub use write::{FetchRecord, NewHit, NewItem, SaveStats, SourceState};
 pub enum StoreError {
     #[error("cannot open database {path}: {source}")]
     Open { path: PathBuf, source: rusqlite::Error },
+    #[error("cannot create database {path}: {source}")]
+    Create { path: PathBuf, source: std::io::Error },
     #[error("cannot create folder for database {path}: {source}")]
     CreateDir { path: PathBuf, source: std::io::Error },
     #[error(
@@ -72,10 +76,22 @@ impl Store {
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+            crate::private::create_dir_all(dir, Share::Group).map_err(|source| StoreError::CreateDir {
                 path: dir.to_path_buf(),
                 source,
             })?;
+        }
+        // SQLite would create the file 0644 less the umask; created here first, it keeps
+        // 0640, and SQLite gives the -wal and -shm files the database file's mode.
+        match crate::private::create_new(path, Share::Group) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(source) => {
+                return Err(StoreError::Create {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
         }
         let conn = Connection::open(path).map_err(|source| StoreError::Open {
             path: path.to_path_buf(),

@@ -9,6 +9,7 @@ mod digest;
 mod hostile;
 mod html;
 mod matching;
+mod modes;
 mod poll;
 mod rematch;
 mod report;
