@@ -16,6 +16,7 @@ mod report;
 mod server;
 mod signals;
 mod smtp;
+mod unit;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
