@@ -8,6 +8,7 @@ mod daemon;
 mod digest;
 mod hostile;
 mod html;
+mod import;
 mod matching;
 mod modes;
 mod poll;
