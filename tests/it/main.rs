@@ -9,6 +9,7 @@ mod digest;
 mod hostile;
 mod html;
 mod import;
+mod limits;
 mod matching;
 mod modes;
 mod poll;
