@@ -82,6 +82,24 @@ pub fn create(path: &Path, share: Share) -> io::Result<File> {
     Ok(file)
 }
 
+/// Takes from an existing file the bits `share` does not give (a database made by an older
+/// sigwatch under a umask of 022 is 0644). Returns whether it changed anything; a missing
+/// file is left missing.
+pub fn narrow(path: &Path, share: Share) -> io::Result<bool> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    let mode = meta.permissions().mode() & 0o7777;
+    let narrowed = mode & !(0o777 & !share.file_mode());
+    if !meta.is_file() || narrowed == mode {
+        return Ok(false);
+    }
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(narrowed))?;
+    Ok(true)
+}
+
 /// Writes `bytes` to `path` as [`create`] opens it.
 pub fn write(path: &Path, bytes: &[u8], share: Share) -> io::Result<()> {
     use std::io::Write;
@@ -125,6 +143,14 @@ mod tests {
         std::fs::set_permissions(dir.join("out"), std::fs::Permissions::from_mode(0o644)).unwrap();
         write(&dir.join("out"), b"y", Share::Owner).unwrap();
         assert_eq!(mode(&dir.join("out")), 0o600);
+        // An existing file loses what the share does not give, and keeps the rest.
+        std::fs::set_permissions(dir.join("db"), std::fs::Permissions::from_mode(0o664)).unwrap();
+        assert!(narrow(&dir.join("db"), Share::Group).unwrap());
+        assert_eq!(mode(&dir.join("db")), 0o640);
+        assert!(!narrow(&dir.join("db"), Share::Group).unwrap());
+        std::fs::set_permissions(dir.join("db"), std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(!narrow(&dir.join("db"), Share::Group).unwrap(), "never widened");
+        assert!(!narrow(&dir.join("missing"), Share::Group).unwrap());
         // A folder that exists keeps its mode.
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
         create_dir_all(&dir, Share::Owner).unwrap();

@@ -319,9 +319,8 @@ fn write_beside(path: &Path, text: &str) -> anyhow::Result<()> {
 fn export(cfg: &crate::config::Config, out: Option<&Path>) -> anyhow::Result<ExitCode> {
     let (xml, skipped) = crate::opml::export(cfg, Utc::now())?;
     match out {
-        Some(p) => {
-            std::fs::write(p, &xml).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?
-        }
+        Some(p) => crate::private::write(p, xml.as_bytes(), crate::private::Share::Owner)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?,
         None => print!("{xml}"),
     }
     if skipped > 0 {

@@ -72,6 +72,24 @@ pub struct Store {
 /// See `Store::configure`.
 const CHECKPOINT_PAGES: i64 = 1000;
 
+/// A database made by an older sigwatch under a umask of 022 is world-readable, and so are
+/// its -wal and -shm files: narrowed to the group on the next open for writing. Whoever is not
+/// the owner cannot change the mode and is not stopped by that.
+fn narrow_existing(db: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = db.as_os_str().to_owned();
+        p.push(suffix);
+        let p = PathBuf::from(p);
+        match crate::private::narrow(&p, Share::Group) {
+            Ok(true) => {
+                tracing::warn!(path = %p.display(), "was readable by every user; now by its group only")
+            }
+            Ok(false) => {}
+            Err(e) => tracing::debug!(path = %p.display(), error = %e, "cannot narrow the mode"),
+        }
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     pub fn open(path: &Path) -> Result<Self> {
@@ -85,7 +103,7 @@ impl Store {
         // 0640, and SQLite gives the -wal and -shm files the database file's mode.
         match crate::private::create_new(path, Share::Group) {
             Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => narrow_existing(path),
             Err(source) => {
                 return Err(StoreError::Create {
                     path: path.to_path_buf(),

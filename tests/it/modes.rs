@@ -119,3 +119,24 @@ fn database_wal_shm_backup_preview_and_outbox_are_private_under_umask_022() {
     assert_eq!(emls.len(), 1, "{emls:?}");
     assert_eq!(mode(&emls[0]), 0o600, "outbox message");
 }
+
+/// A database an older sigwatch made under a umask of 022 (0644, and its -wal) is narrowed to
+/// 0640 the next time sigwatch opens it for writing.
+#[test]
+fn an_existing_world_readable_database_is_narrowed_on_open() {
+    let env = Env::new(&format!(
+        "[[source]]\nname = \"a\"\nurl = \"http://127.0.0.1:9/\"\n{WATCHES}"
+    ));
+    let conn = rusqlite::Connection::open(env.db()).unwrap();
+    conn.pragma_update(None, "journal_mode", "wal").unwrap();
+    conn.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")
+        .unwrap();
+    let wal = env.dir.path().join("sigwatch.db-wal");
+    for p in [env.db(), wal.clone()] {
+        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    }
+    run(&env, &["db", "check"]);
+    // Checked while this connection keeps the -wal file.
+    assert_eq!([mode(&env.db()), mode(&wal)], [0o640; 2]);
+    drop(conn);
+}
