@@ -6,6 +6,7 @@
 //! every user of the machine. Every place that creates such a file or folder goes through this
 //! module: the mode is set explicitly after creation (a umask can only take bits away, and a
 //! narrower umask such as 077 must not hide the database from the operators' group either).
+//! [`narrow`] takes the extra bits from such a file made before this module existed.
 
 use std::fs::{File, OpenOptions};
 use std::io;
