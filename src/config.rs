@@ -13,7 +13,9 @@ use serde::{Deserialize, Deserializer};
 use crate::units;
 use crate::watch::WatchSpec;
 
+mod limits;
 mod mail;
+pub use limits::{LIMITS, Range};
 pub use mail::{DigestConfig, Security, SmtpConfig};
 
 /// Where the config is looked for when `--config` is absent, after `$SIGWATCH_CONFIG`.
@@ -643,15 +645,7 @@ impl Config {
                 format!("digest.schedule: {e}"),
             ));
         }
-        if self.poll.per_host == 0 {
-            return Err(at("per_host", "poll.per_host: must be at least 1".into()));
-        }
-        if self.fetch.concurrency == 0 {
-            return Err(at("concurrency", "fetch.concurrency: must be at least 1".into()));
-        }
-        if self.fetch.max_body == 0 {
-            return Err(at("max_body", "fetch.max_body: must be more than 0".into()));
-        }
+        limits::check(self, text)?;
         if let Err(e) = crate::watch::Matcher::new(&self.watch) {
             return Err(ConfigError::Invalid {
                 path: self.path.clone(),

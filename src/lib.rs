@@ -13,6 +13,7 @@ pub mod item;
 pub mod notice;
 pub mod opml;
 pub mod poll;
+pub mod private;
 pub mod rematch;
 pub mod schedule;
 pub mod signals;

@@ -1,6 +1,12 @@
 //! OPML 2.0 subscription lists in and out: `sources import` turns a feed reader's export into
 //! `[[source]]` tables appended to the config file; `sources export` writes the config's feeds
 //! as OPML for other readers.
+//!
+//! An OPML file is someone else's document, so nothing of it reaches the config unescaped:
+//! values are written as TOML strings, the file's name goes into a comment with every control
+//! and line-breaking character escaped, and a feed on this machine or a private network (a
+//! literal address the fetch guard calls non-public, `localhost`, or a name that only a local
+//! resolver answers) is refused unless the import is told `--allow-local`.
 
 use std::collections::HashSet;
 
@@ -21,6 +27,8 @@ pub struct Imported {
     pub url: String,
     pub lang: Option<String>,
     pub tags: Vec<String>,
+    /// The URL is not public and the import allowed it: the source gets `allow_local = true`.
+    pub allow_local: bool,
 }
 
 /// What an import found, feed by feed.
@@ -30,13 +38,15 @@ pub struct Import {
     pub added: Vec<Imported>,
     /// URLs the config already polls.
     pub present: Vec<String>,
-    /// Outlines with a feed URL that is not http(s), and why.
+    /// Outlines with a feed URL that is not http(s), or not public without `allow_local`,
+    /// and why.
     pub refused: Vec<(String, String)>,
 }
 
 /// Reads an OPML document and sorts its feeds into new ones and ones `cfg` already has
-/// (by URL). Folder outlines and `category` become tags.
-pub fn import(text: &str, cfg: &Config) -> Result<Import, OpmlError> {
+/// (by URL). Folder outlines and `category` become tags. Feeds whose URL is not public are
+/// refused unless `allow_local`.
+pub fn import(text: &str, cfg: &Config, allow_local: bool) -> Result<Import, OpmlError> {
     let doc = opml::OPML::from_str(text).map_err(|e| OpmlError::Parse(e.to_string()))?;
     let mut found = Vec::new();
     walk(&doc.body.outlines, &mut Vec::new(), &mut found);
@@ -44,21 +54,31 @@ pub fn import(text: &str, cfg: &Config) -> Result<Import, OpmlError> {
     let mut names: HashSet<String> = cfg.sources.iter().map(|s| s.name.clone()).collect();
     let mut out = Import::default();
     for (o, folders) in found {
-        let url = o.xml_url.as_deref().unwrap_or_default().trim().to_string();
-        match url::Url::parse(&url) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+        let raw = o.xml_url.as_deref().unwrap_or_default().trim().to_string();
+        // The parsed form is what is written: the parser drops tabs and line breaks that the
+        // attribute may carry.
+        let (url, local) = match url::Url::parse(&raw) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => (u.as_str().to_string(), !is_public_url(&u)),
             Ok(u) => {
                 out.refused
-                    .push((url.clone(), format!("scheme {:?} is not http(s)", u.scheme())));
+                    .push((raw.clone(), format!("scheme {:?} is not http(s)", u.scheme())));
                 continue;
             }
             Err(e) => {
-                out.refused.push((url.clone(), e.to_string()));
+                out.refused.push((raw.clone(), e.to_string()));
                 continue;
             }
-        }
-        if !urls.insert(url.clone()) {
+        };
+        if urls.contains(&raw) || !urls.insert(url.clone()) {
             out.present.push(url);
+            continue;
+        }
+        if local && !allow_local {
+            out.refused.push((
+                url,
+                "not a public address (this machine or a private network); pass --allow-local to import it"
+                    .into(),
+            ));
             continue;
         }
         let label = [o.title.as_deref(), Some(o.text.as_str())]
@@ -79,8 +99,13 @@ pub fn import(text: &str, cfg: &Config) -> Result<Import, OpmlError> {
         out.added.push(Imported {
             name,
             url,
-            lang: o.language.clone().filter(|l| !l.trim().is_empty()),
+            lang: o
+                .language
+                .as_deref()
+                .map(|l| l.chars().filter(|c| !c.is_control()).collect::<String>())
+                .filter(|l| !l.trim().is_empty()),
             tags,
+            allow_local: local,
         });
     }
     Ok(out)
@@ -137,6 +162,59 @@ fn tag(folder: &str) -> String {
         .collect::<Vec<_>>()
         .join("-")
         .to_lowercase()
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect()
+}
+
+/// Whether a feed URL is on the public internet, judged without DNS: literal addresses as the
+/// fetch guard judges them, and names by form (see [`is_local_name`]). A public-looking name
+/// that resolves to a private address is still refused by the guard at fetch time.
+fn is_public_url(u: &url::Url) -> bool {
+    match u.host() {
+        Some(url::Host::Ipv4(ip)) => crate::source::is_public(ip.into()),
+        Some(url::Host::Ipv6(ip)) => crate::source::is_public(ip.into()),
+        Some(url::Host::Domain(d)) => !is_local_name(d),
+        None => false,
+    }
+}
+
+/// Names that only this machine or a private network's resolver answers: `localhost` and
+/// its subdomains, single-label names (`intranet`, a container's name), and the special-use
+/// and customary private suffixes (RFC 6761, RFC 6762, RFC 8375, ICANN's `.internal`).
+fn is_local_name(name: &str) -> bool {
+    const LOCAL_SUFFIXES: &[&str] = &[
+        "localhost",
+        "local",
+        "internal",
+        "home.arpa",
+        "lan",
+        "localdomain",
+        "intranet",
+        "corp",
+        "home",
+        "private",
+    ];
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    !name.contains('.')
+        || LOCAL_SUFFIXES.iter().any(|s| {
+            name.strip_suffix(s)
+                .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
+        })
+}
+
+/// `s` for a TOML comment: a comment ends at a line break, so control characters (line
+/// breaks among them) and the Unicode line and paragraph separators are written as escapes.
+fn comment_text(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn unique(base: String, names: &mut HashSet<String>) -> String {
@@ -152,7 +230,10 @@ fn unique(base: String, names: &mut HashSet<String>) -> String {
 /// The `[[source]]` tables for imported feeds, as TOML text to append to a config file.
 pub fn to_toml(feeds: &[Imported], origin: &str) -> String {
     let q = |s: &str| toml::Value::String(s.to_string()).to_string();
-    let mut out = format!("\n# Imported from {origin} by `sigwatch sources import`.\n");
+    let mut out = format!(
+        "\n# Imported from {} by `sigwatch sources import`.\n",
+        comment_text(origin)
+    );
     for f in feeds {
         out += &format!("\n[[source]]\nname = {}\nurl = {}\n", q(&f.name), q(&f.url));
         if let Some(l) = &f.lang {
@@ -161,6 +242,9 @@ pub fn to_toml(feeds: &[Imported], origin: &str) -> String {
         if !f.tags.is_empty() {
             let tags: Vec<String> = f.tags.iter().map(|t| q(t)).collect();
             out += &format!("tags = [{}]\n", tags.join(", "));
+        }
+        if f.allow_local {
+            out += "allow_local = true\n";
         }
     }
     out
@@ -223,7 +307,7 @@ mod tests {
     #[test]
     fn import_names_tags_and_skips_what_is_present() {
         let c = cfg("[[source]]\nname = \"ex\"\nurl = \"https://example.org/feed\"\n");
-        let got = import(READER_EXPORT, &c).unwrap();
+        let got = import(READER_EXPORT, &c, false).unwrap();
         let names: Vec<&str> = got.added.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["cgtn-china", "新华网-时政", "cgtn-china-2"]);
         assert_eq!(got.added[0].tags, ["china-state-media"]);
@@ -253,7 +337,7 @@ mod tests {
             xml.starts_with("<?xml") && xml.contains("version=\"2.0\""),
             "{xml}"
         );
-        let back = import(&xml, &cfg("")).unwrap();
+        let back = import(&xml, &cfg(""), false).unwrap();
         assert_eq!(
             back.added,
             [Imported {
@@ -261,14 +345,101 @@ mod tests {
                 url: "https://a.example/rss".into(),
                 lang: Some("zh".into()),
                 tags: vec!["cn".into(), "state-media".into()],
+                allow_local: false,
             }]
         );
     }
 
     #[test]
+    fn local_feeds_are_refused_unless_allowed() {
+        let doc = |url: &str| {
+            format!("<opml version=\"2.0\"><body><outline text=\"x\" xmlUrl=\"{url}\"/></body></opml>")
+        };
+        for url in [
+            "http://127.0.0.1:1200/feed",
+            "http://[::1]/feed",
+            "http://10.0.0.5/rss",
+            "http://192.168.1.1/rss",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://0x7f000001/feed",
+            "http://localhost:1200/feed",
+            "http://LOCALHOST./feed",
+            "http://rss.localhost/feed",
+            "http://intranet/feed",
+            "http://nas.local/feed",
+            "http://wiki.corp.internal/feed",
+            "http://router.home.arpa/feed",
+        ] {
+            let got = import(&doc(url), &cfg(""), false).unwrap();
+            assert!(got.added.is_empty(), "{url} was imported");
+            assert!(
+                got.refused[0].1.contains("--allow-local"),
+                "{url}: {:?}",
+                got.refused
+            );
+            let got = import(&doc(url), &cfg(""), true).unwrap();
+            assert!(got.added[0].allow_local, "{url}");
+            assert!(to_toml(&got.added, "f").contains("allow_local = true"), "{url}");
+        }
+        for url in [
+            "https://www.mofcom.gov.cn/rss",
+            "http://8.8.8.8/feed",
+            "https://local.example.com/feed",
+            "https://corp.example/feed",
+        ] {
+            let got = import(&doc(url), &cfg(""), false).unwrap();
+            assert_eq!(got.added.len(), 1, "{url} refused: {:?}", got.refused);
+            assert!(!got.added[0].allow_local, "{url}");
+        }
+    }
+
+    /// Regression: a file name with line breaks wrote TOML of its own (an `[smtp]` table)
+    /// through the `# Imported from` comment.
+    #[test]
+    fn hostile_names_titles_and_urls_add_exactly_the_feeds() {
+        let doc = r#"<opml version="2.0"><body>
+<outline text="a&#10;[smtp]&#10;host = &quot;evil.example&quot;&#10;" category="x&#10;[digest]&#13;&#10;to = [&quot;x@evil.example&quot;],'''&quot;&quot;&quot;" language="en&#10;[rsshub]"
+ xmlUrl="https://feeds.example.com/a?q=&quot;&#10;[smtp]&#10;host=&quot;evil&quot;"/>
+<outline text="&quot;&quot;&quot; ''' \ b" xmlUrl="https://feeds.example.com/b"/>
+</body></opml>"#;
+        let got = import(doc, &cfg(""), false).unwrap();
+        let origin = "x.opml\n[smtp]\nhost = \"evil.example\"\r\n\u{2028}[fetch]\u{0}\u{1b}]0;t\u{7}";
+        let text = to_toml(&got.added, origin);
+        let parsed: toml::Table = toml::from_str(&text).unwrap();
+        assert_eq!(parsed.keys().collect::<Vec<_>>(), ["source"], "{text}");
+        let sources = parsed["source"].as_array().unwrap();
+        assert_eq!(sources.len(), 2, "{text}");
+        let keys = |i: usize| sources[i].as_table().unwrap().keys().cloned().collect::<Vec<_>>();
+        assert_eq!(keys(0), ["lang", "name", "tags", "url"], "{text}");
+        assert_eq!(keys(1), ["name", "url"], "{text}");
+        assert_eq!(sources[0]["name"].as_str(), Some("a-smtp-host-evil-example"));
+        assert_eq!(
+            sources[0]["url"].as_str(),
+            Some("https://feeds.example.com/a?q=%22[smtp]host=%22evil%22")
+        );
+        assert_eq!(sources[0]["lang"].as_str(), Some("en[rsshub]"));
+        let tags: Vec<&str> = sources[0]["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
+        assert_eq!(tags, ["x-[digest]-to-=-[\"x@evil.example\"]", "'''\"\"\""]);
+        assert_eq!(sources[1]["url"].as_str(), Some("https://feeds.example.com/b"));
+        // The comment is one line, its breaks escaped.
+        let comment: Vec<&str> = text.lines().filter(|l| l.contains("Imported from")).collect();
+        assert_eq!(comment.len(), 1, "{text}");
+        assert!(comment[0].contains(r"\u{a}[smtp]"), "{}", comment[0]);
+        // And the whole loads as a config with exactly these sources.
+        let c = cfg(&text);
+        assert!(c.smtp.is_none() && c.rsshub.is_none() && c.digest.to.is_empty());
+        assert_eq!(c.sources.len(), 2);
+    }
+
+    #[test]
     fn garbage_is_an_error_not_a_panic() {
         for bad in ["", "<html></html>", "<opml version=\"2.0\"><body>", "\u{0}\u{1}"] {
-            assert!(import(bad, &cfg("")).is_err(), "{bad:?}");
+            assert!(import(bad, &cfg(""), false).is_err(), "{bad:?}");
         }
     }
 }

@@ -64,7 +64,8 @@ pub fn run(ctx: &Ctx, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         };
         match &args.out {
             Some(path) => {
-                std::fs::write(path, &c.digest.message)?;
+                crate::private::write(path, &c.digest.message, crate::private::Share::Owner)
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
                 println!(
                     "wrote {} ({} hits, not sent, nothing marked)",
                     path.display(),

@@ -34,6 +34,11 @@ pub enum SourcesAction {
         /// Print the tables that would be added; change nothing
         #[arg(long)]
         dry_run: bool,
+        /// Also import feeds on this machine or a private network (loopback, private or
+        /// link-local addresses, localhost, single-label and .local/.internal names); they
+        /// get allow_local = true
+        #[arg(long)]
+        allow_local: bool,
     },
     /// Print the config's feeds as OPML 2.0 (html and json sources are left out)
     Export {
@@ -69,7 +74,11 @@ pub fn run(ctx: &Ctx, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
     let cfg = ctx.config()?;
     match &args.action {
         Some(SourcesAction::Test { target }) => return test(&cfg, target),
-        Some(SourcesAction::Import { file, dry_run }) => return import(&cfg, file, *dry_run),
+        Some(SourcesAction::Import {
+            file,
+            dry_run,
+            allow_local,
+        }) => return import(&cfg, file, *dry_run, *allow_local),
         Some(SourcesAction::Export { out }) => return export(&cfg, out.as_deref()),
         None => {}
     }
@@ -242,10 +251,17 @@ fn test(cfg: &crate::config::Config, target: &str) -> anyhow::Result<ExitCode> {
 
 /// `sources import`: appends the OPML file's new feeds to the config file, after checking that
 /// the result still loads.
-fn import(cfg: &crate::config::Config, file: &Path, dry_run: bool) -> anyhow::Result<ExitCode> {
+fn import(
+    cfg: &crate::config::Config,
+    file: &Path,
+    dry_run: bool,
+    allow_local: bool,
+) -> anyhow::Result<ExitCode> {
     use anyhow::Context;
-    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let found = crate::opml::import(&text, cfg).with_context(|| file.display().to_string())?;
+    // Quoted and escaped: a file name may carry line breaks or terminal escapes.
+    let shown = format!("{file:?}");
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {shown}"))?;
+    let found = crate::opml::import(&text, cfg, allow_local).with_context(|| shown.clone())?;
     for (url, why) in &found.refused {
         eprintln!("skipped {url:?}: {why}");
     }
@@ -256,7 +272,7 @@ fn import(cfg: &crate::config::Config, file: &Path, dry_run: bool) -> anyhow::Re
         found.refused.len()
     );
     if found.added.is_empty() {
-        eprintln!("{}: nothing to add ({summary})", file.display());
+        eprintln!("{shown}: nothing to add ({summary})");
         return Ok(ExitCode::SUCCESS);
     }
     let origin = file
@@ -278,7 +294,7 @@ fn import(cfg: &crate::config::Config, file: &Path, dry_run: bool) -> anyhow::Re
     // The file is replaced only by a config that loads, so a bad import cannot stop the daemon.
     crate::config::Config::parse(&next, &cfg.path).context("the imported sources would not load")?;
     write_beside(&cfg.path, &next)?;
-    eprintln!("{}: {summary}; added to {}", file.display(), cfg.path.display());
+    eprintln!("{shown}: {summary}; added to {}", cfg.path.display());
     for f in &found.added {
         println!("{}\t{}", f.name, f.url);
     }
@@ -289,7 +305,9 @@ fn import(cfg: &crate::config::Config, file: &Path, dry_run: bool) -> anyhow::Re
 fn write_beside(path: &Path, text: &str) -> anyhow::Result<()> {
     use anyhow::Context;
     let tmp = path.with_extension("toml.import-tmp");
-    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    // Private while written; the config's own mode is copied over before the rename.
+    crate::private::write(&tmp, text.as_bytes(), crate::private::Share::Owner)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
     if let Ok(meta) = std::fs::metadata(path) {
         std::fs::set_permissions(&tmp, meta.permissions())?;
     }
@@ -301,9 +319,8 @@ fn write_beside(path: &Path, text: &str) -> anyhow::Result<()> {
 fn export(cfg: &crate::config::Config, out: Option<&Path>) -> anyhow::Result<ExitCode> {
     let (xml, skipped) = crate::opml::export(cfg, Utc::now())?;
     match out {
-        Some(p) => {
-            std::fs::write(p, &xml).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?
-        }
+        Some(p) => crate::private::write(p, xml.as_bytes(), crate::private::Share::Owner)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?,
         None => print!("{xml}"),
     }
     if skipped > 0 {

@@ -1,6 +1,5 @@
 //! Delivery of a stored message: SMTP under a deadline, or an .eml file in the outbox folder.
 
-use std::io::Write;
 use std::path::Path;
 
 use lettre::address::Envelope;
@@ -9,6 +8,7 @@ use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executo
 
 use super::DigestError;
 use crate::config::{Config, Security, SmtpConfig};
+use crate::private::Share;
 use crate::store::Queued;
 
 /// How one delivery attempt ended.
@@ -166,19 +166,13 @@ fn write_eml(cfg: &Config, q: &Queued) -> Result<(), DigestError> {
         .outbox_dir
         .clone()
         .unwrap_or_else(|| Path::new("outbox").to_path_buf());
-    std::fs::create_dir_all(&dir).map_err(|e| DigestError::Outbox(format!("{}: {e}", dir.display())))?;
+    crate::private::create_dir_all(&dir, Share::Owner)
+        .map_err(|e| DigestError::Outbox(format!("{}: {e}", dir.display())))?;
     let path = dir.join(format!(
         "{}-digest-{}.eml",
         q.created.format("%Y%m%d-%H%M%S"),
         q.id
     ));
-    let mut f = std::fs::OpenOptions::new();
-    f.write(true).create(true).truncate(true);
-    std::os::unix::fs::OpenOptionsExt::mode(&mut f, 0o600);
-    let mut file = f
-        .open(&path)
-        .map_err(|e| DigestError::Outbox(format!("{}: {e}", path.display())))?;
-    file.write_all(&q.message)
-        .map_err(|e| DigestError::Outbox(format!("{}: {e}", path.display())))?;
-    Ok(())
+    crate::private::write(&path, &q.message, Share::Owner)
+        .map_err(|e| DigestError::Outbox(format!("{}: {e}", path.display())))
 }

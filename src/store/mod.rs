@@ -21,6 +21,8 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OpenFlags};
 
+use crate::private::Share;
+
 pub use batch::Batch;
 pub use history::{HitKey, StoredItem};
 pub use outbox::{NewDigest, PendingHit, Queued};
@@ -34,6 +36,8 @@ pub use write::{FetchRecord, NewHit, NewItem, SaveStats, SourceState};
 pub enum StoreError {
     #[error("cannot open database {path}: {source}")]
     Open { path: PathBuf, source: rusqlite::Error },
+    #[error("cannot create database {path}: {source}")]
+    Create { path: PathBuf, source: std::io::Error },
     #[error("cannot create folder for database {path}: {source}")]
     CreateDir { path: PathBuf, source: std::io::Error },
     #[error(
@@ -68,14 +72,44 @@ pub struct Store {
 /// See `Store::configure`.
 const CHECKPOINT_PAGES: i64 = 1000;
 
+/// A database made by an older sigwatch under a umask of 022 is world-readable, and so are
+/// its -wal and -shm files: narrowed to the group on the next open for writing. Whoever is not
+/// the owner cannot change the mode and is not stopped by that.
+fn narrow_existing(db: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = db.as_os_str().to_owned();
+        p.push(suffix);
+        let p = PathBuf::from(p);
+        match crate::private::narrow(&p, Share::Group) {
+            Ok(true) => {
+                tracing::warn!(path = %p.display(), "was readable by every user; now by its group only")
+            }
+            Ok(false) => {}
+            Err(e) => tracing::debug!(path = %p.display(), error = %e, "cannot narrow the mode"),
+        }
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+            crate::private::create_dir_all(dir, Share::Group).map_err(|source| StoreError::CreateDir {
                 path: dir.to_path_buf(),
                 source,
             })?;
+        }
+        // SQLite would create the file 0644 less the umask; created here first, it keeps
+        // 0640, and SQLite gives the -wal and -shm files the database file's mode.
+        match crate::private::create_new(path, Share::Group) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => narrow_existing(path),
+            Err(source) => {
+                return Err(StoreError::Create {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
         }
         let conn = Connection::open(path).map_err(|source| StoreError::Open {
             path: path.to_path_buf(),

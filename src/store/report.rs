@@ -106,8 +106,20 @@ impl Store {
 
     /// Writes a consistent copy of the database to `dest` (which must not exist), safe while
     /// another process writes.
+    /// The copy is readable by its owner only.
     pub fn backup_to(&self, dest: &Path) -> Result<()> {
-        self.conn.execute("VACUUM INTO ?1", [dest.to_string_lossy()])?;
+        // VACUUM INTO fills an empty file it finds, keeping its mode; made by SQLite it would
+        // be 0644 less the umask.
+        crate::private::create_new(dest, crate::private::Share::Owner).map_err(|source| {
+            super::StoreError::Create {
+                path: dest.to_path_buf(),
+                source,
+            }
+        })?;
+        if let Err(e) = self.conn.execute("VACUUM INTO ?1", [dest.to_string_lossy()]) {
+            let _ = std::fs::remove_file(dest);
+            return Err(e.into());
+        }
         Ok(())
     }
 

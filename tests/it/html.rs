@@ -359,14 +359,15 @@ fn opml_import_adds_polled_sources_and_export_lists_them() {
     std::fs::write(&file, opml).unwrap();
     let file = file.to_str().unwrap();
 
-    let dry = env.ok(&["sources", "import", "--dry-run", file]);
+    // The feeds are on loopback here, as RSSHub beside sigwatch would be.
+    let dry = env.ok(&["sources", "import", "--allow-local", "--dry-run", file]);
     assert!(dry.contains("name = \"cgtn-china\""), "{dry}");
     assert!(
         !std::fs::read_to_string(env.config()).unwrap().contains("cgtn"),
         "dry run writes nothing"
     );
 
-    let out = env.ok(&["sources", "import", file]);
+    let out = env.ok(&["sources", "import", "--allow-local", file]);
     assert!(out.contains("cgtn-china") && out.contains("新华-时政"), "{out}");
     let text = std::fs::read_to_string(env.config()).unwrap();
     assert!(
@@ -382,7 +383,7 @@ fn opml_import_adds_polled_sources_and_export_lists_them() {
     );
 
     // A second import of the same file adds nothing.
-    env.ok(&["sources", "import", file]);
+    env.ok(&["sources", "import", "--allow-local", file]);
     assert_eq!(std::fs::read_to_string(env.config()).unwrap(), text);
 
     let exported = env.ok(&["sources", "export"]);

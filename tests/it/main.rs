@@ -8,13 +8,17 @@ mod daemon;
 mod digest;
 mod hostile;
 mod html;
+mod import;
+mod limits;
 mod matching;
+mod modes;
 mod poll;
 mod rematch;
 mod report;
 mod server;
 mod signals;
 mod smtp;
+mod unit;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
