@@ -6,6 +6,7 @@
 //! read with CSS selectors), with `dates` for the many ways sources write dates. This module
 //! knows nothing of watches or SQL.
 
+mod addr;
 mod dates;
 mod decode;
 mod fetch;
@@ -16,11 +17,11 @@ mod json;
 mod parse;
 mod repair;
 
+pub use addr::{is_loopback, is_public};
 pub use dates::parse_date;
 pub use decode::{Decoded, decode};
 pub use fetch::{Fetched, Fetcher, Validators};
 pub use follow::{article_html, follow_new};
-pub use guard::is_public;
 pub use html::{HtmlSpec, check_selector, parse_html};
 pub use json::{JsonSpec, parse_json};
 pub use parse::{Parsed, Reader, parse_feed, parse_feed_in, parse_feed_with};
