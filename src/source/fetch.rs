@@ -6,7 +6,7 @@
 //! reported for the source's URL to be updated.
 //!
 //! Every fetch carries the [`Reach`] of the source it is made for, and each hop is held to
-//! it (see `guard`).
+//! it (see `guard`); with `[fetch] proxy`, requests go through the proxy (see `proxy`).
 
 use std::time::Duration;
 
@@ -15,8 +15,8 @@ use reqwest::header::{
 };
 use reqwest::{StatusCode, redirect};
 
-use super::SourceError;
 use super::guard::{self, Reach};
+use super::{SourceError, proxy};
 use crate::config::FetchConfig;
 
 /// The validators a server gave for the last body, stored and sent back byte for byte.
@@ -54,6 +54,8 @@ pub struct Fetcher {
     public: reqwest::Client,
     loopback: reqwest::Client,
     local: reqwest::Client,
+    /// A proxy resolves names where the resolver cannot see: each is judged before.
+    proxied: bool,
     timeout: Duration,
     max_body: u64,
     max_redirects: usize,
@@ -61,6 +63,8 @@ pub struct Fetcher {
 
 impl Fetcher {
     pub fn new(cfg: &FetchConfig) -> Result<Self, SourceError> {
+        let proxies = proxy::proxies(&cfg.proxy, |name| std::env::var(name).ok())?;
+        let exempt: std::sync::Arc<[String]> = proxies.hosts.clone().into();
         let client = |reach: Reach| {
             let mut b = reqwest::Client::builder()
                 .user_agent(cfg.user_agent.clone())
@@ -69,8 +73,15 @@ impl Fetcher {
                 .redirect(redirect::Policy::none())
                 .gzip(true)
                 .deflate(true);
+            if proxies.list.is_empty() {
+                b = b.no_proxy();
+            }
+            for p in &proxies.list {
+                b = b.proxy(p.clone());
+            }
             if reach != Reach::Local {
-                b = b.dns_resolver(std::sync::Arc::new(guard::Guarded { reach }));
+                let exempt = exempt.clone();
+                b = b.dns_resolver(std::sync::Arc::new(guard::Guarded { reach, exempt }));
             }
             b.build().map_err(|e| SourceError::Http(root_cause(&e)))
         };
@@ -78,6 +89,7 @@ impl Fetcher {
             public: client(Reach::Public)?,
             loopback: client(Reach::Loopback)?,
             local: client(Reach::Local)?,
+            proxied: !proxies.list.is_empty(),
             timeout: cfg.timeout,
             max_body: cfg.max_body,
             max_redirects: cfg.max_redirects,
@@ -117,6 +129,11 @@ impl Fetcher {
             // Every hop is checked before it is requested, against the source's reach: a
             // redirect's target is the server's word, never a reason to reach further.
             guard::check_target(&url, reach).map_err(|r| refused(&url, r))?;
+            if let (true, Some(url::Host::Domain(host))) = (self.proxied, url.host()) {
+                guard::check_name(host, reach)
+                    .await
+                    .map_err(|r| refused(&url, r))?;
+            }
             let mut req = client.get(url.clone());
             if let Some(e) = &validators.etag {
                 req = req.header(IF_NONE_MATCH, e.as_str());

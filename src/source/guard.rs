@@ -11,9 +11,11 @@
 //! every redirect hop ([`check_target`]), and host names are resolved through [`Guarded`],
 //! which drops the addresses the reach does not allow, so a name that resolves to a private
 //! address (or is re-pointed there) is refused too, with a [`Refused`] error that names the
-//! addresses.
+//! addresses. Behind a proxy, which resolves names itself, [`check_name`] judges every name
+//! before it is handed over.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
@@ -78,7 +80,7 @@ const HINT: &str = "set allow_local = true on the source to allow it";
 pub struct Refused(pub String);
 
 /// Refuses a request to an IP literal that `reach` does not allow; host names are left to
-/// [`Guarded`].
+/// [`Guarded`] (and to [`check_name`] behind a proxy).
 pub fn check_target(url: &url::Url, reach: Reach) -> Result<(), Refused> {
     let ip = match url.host() {
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
@@ -92,23 +94,52 @@ pub fn check_target(url: &url::Url, reach: Reach) -> Result<(), Refused> {
     }
 }
 
+/// Judges a host name before it is handed to a proxy, which resolves it where the guard
+/// cannot see: it is resolved here, and every address it has must be allowed, since the
+/// proxy may connect to any of them. A name that does not resolve here is refused, as
+/// there is then no way to know where it points.
+pub async fn check_name(host: &str, reach: Reach) -> Result<(), Refused> {
+    if reach == Reach::Local {
+        return Ok(());
+    }
+    let all: Vec<IpAddr> = match tokio::net::lookup_host((host, 0)).await {
+        Ok(addrs) => addrs.map(|a| a.ip()).collect(),
+        Err(e) => {
+            return Err(Refused(format!(
+                "{host} does not resolve on this machine ({e}), so where the proxy would connect cannot be checked ({HINT})"
+            )));
+        }
+    };
+    let bad: Vec<IpAddr> = all.iter().copied().filter(|ip| !reach.allows(*ip)).collect();
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(refusal(format!("{host} resolves to {},", list(&bad))))
+    }
+}
+
 fn list(ips: &[IpAddr]) -> String {
     ips.iter().map(IpAddr::to_string).collect::<Vec<_>>().join(", ")
 }
 
 /// A resolver that answers only with the addresses a reach allows; a name with none of
-/// those is a [`Refused`] error naming what it resolved to.
+/// those is a [`Refused`] error naming what it resolved to. The proxy's own host names are
+/// exempt: the operator named the proxy, and it is the one host every fetch connects to.
 #[derive(Debug, Clone)]
 pub struct Guarded {
     pub reach: Reach,
+    pub exempt: Arc<[String]>,
 }
 
 impl Resolve for Guarded {
     fn resolve(&self, name: Name) -> Resolving {
-        let reach = self.reach;
+        let (reach, exempt) = (self.reach, self.exempt.clone());
         Box::pin(async move {
             let host = name.as_str().to_string();
             let all: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if exempt.iter().any(|e| e.eq_ignore_ascii_case(&host)) {
+                return Ok(Box::new(all.into_iter()) as Addrs);
+            }
             let allowed: Vec<SocketAddr> = all.iter().copied().filter(|a| reach.allows(a.ip())).collect();
             if allowed.is_empty() && !all.is_empty() {
                 let ips: Vec<IpAddr> = all.iter().map(SocketAddr::ip).collect();
@@ -183,7 +214,10 @@ mod tests {
     #[tokio::test]
     async fn names_that_resolve_to_local_addresses_are_refused_naming_them() {
         use std::str::FromStr;
-        let guarded = |reach| Guarded { reach };
+        let guarded = |reach| Guarded {
+            reach,
+            exempt: Arc::from(Vec::new()),
+        };
         let name = Name::from_str("localhost").unwrap();
         let e = guarded(Reach::Public).resolve(name).await.err().expect("refused");
         let refused = e.downcast_ref::<Refused>().expect("a Refused error");
@@ -198,5 +232,23 @@ mod tests {
             .expect("allowed")
             .collect();
         assert!(addrs.iter().all(|a| a.ip().is_loopback()) && !addrs.is_empty());
+        // The proxy's host is exempt from the guard.
+        let exempt = Guarded {
+            reach: Reach::Public,
+            exempt: Arc::from(vec!["LocalHost".to_string()]),
+        };
+        assert!(exempt.resolve(Name::from_str("localhost").unwrap()).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn names_handed_to_a_proxy_are_judged_first() {
+        let e = check_name("localhost", Reach::Public).await.unwrap_err();
+        assert!(e.0.contains("localhost resolves to 127.0.0.1"), "{e}");
+        assert!(check_name("localhost", Reach::Loopback).await.is_ok());
+        assert!(check_name("localhost", Reach::Local).await.is_ok());
+        let e = check_name("no-such-host.invalid", Reach::Public)
+            .await
+            .unwrap_err();
+        assert!(e.0.contains("does not resolve"), "{e}");
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Three steps, each in its own file: `fetch` (HTTP with hard limits on time, size and
 //! redirects, conditional GET, held by `guard` and `addr` to the addresses the source may
-//! reach), `decode` (charset by BOM, then HTTP header, then XML
+//! reach, through the `proxy` of `[fetch] proxy`), `decode` (charset by BOM, then HTTP header, then XML
 //! declaration or HTML meta), `parse` (feed-rs for RSS/Atom/JSON Feed) or `html` (list pages
 //! read with CSS selectors), with `dates` for the many ways sources write dates. This module
 //! knows nothing of watches or SQL.
@@ -16,6 +16,7 @@ mod guard;
 mod html;
 mod json;
 mod parse;
+mod proxy;
 mod repair;
 
 pub use addr::{is_loopback, is_public};

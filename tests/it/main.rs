@@ -12,6 +12,7 @@ mod matching;
 mod poll;
 mod rematch;
 mod report;
+mod security;
 mod server;
 mod signals;
 mod smtp;
