@@ -15,8 +15,10 @@ use crate::watch::WatchSpec;
 
 mod limits;
 mod mail;
+mod proxy;
 pub use limits::{LIMITS, Range};
 pub use mail::{DigestConfig, Security, SmtpConfig};
+pub use proxy::{PROXY_SCHEMES, ProxySetting, parse_proxy_url};
 
 /// Where the config is looked for when `--config` is absent, after `$SIGWATCH_CONFIG`.
 pub const SEARCH_PATHS: &[&str] = &["sigwatch.toml", "/etc/sigwatch/sigwatch.toml"];
@@ -114,6 +116,9 @@ pub struct FetchConfig {
     /// Redirects followed before the fetch fails.
     #[serde(default = "default_max_redirects")]
     pub max_redirects: usize,
+    /// `"none"` (the default), `"env"`, or a proxy URL (see docs/operations.md).
+    #[serde(default)]
+    pub proxy: ProxySetting,
 }
 
 impl Default for FetchConfig {
@@ -125,6 +130,7 @@ impl Default for FetchConfig {
             concurrency: default_concurrency(),
             user_agent: default_user_agent(),
             max_redirects: default_max_redirects(),
+            proxy: ProxySetting::None,
         }
     }
 }

@@ -17,7 +17,7 @@ use tracing::{Instrument, Span, debug, error_span, info, warn};
 use crate::config::{Config, SourceConfig};
 use crate::schedule::{self, Clock, CronSchedule};
 use crate::signals::{self, SignalsConfig};
-use crate::source::{Fetched, Fetcher, Parsed, SourceError, Validators, follow_new};
+use crate::source::{Fetched, Fetcher, Parsed, Reach, SourceError, Validators, follow_new};
 use crate::store::{FetchRecord, NewItem, SaveStats, ScheduleRow, Store, StoreError};
 use crate::watch::{Matcher, plain_text};
 
@@ -172,7 +172,7 @@ impl Job {
         let s = &self.source;
         match self
             .fetcher
-            .fetch_allowing(&self.url, &self.validators, s.allow_local)
+            .fetch(&self.url, &self.validators, Reach::of_source(s))
             .await?
         {
             Fetched::NotModified { moved_to } => Ok(Polled::NotModified { moved_to }),

@@ -181,7 +181,11 @@ fn test(cfg: &crate::config::Config, target: &str) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let fetched = rt.block_on(fetcher.fetch_allowing(&source.url, &Default::default(), source.allow_local));
+    let fetched = rt.block_on(fetcher.fetch(
+        &source.url,
+        &Default::default(),
+        crate::source::Reach::of_source(&source),
+    ));
     let (bytes, content_type, final_url) = match fetched {
         Ok(crate::source::Fetched::Body {
             bytes,

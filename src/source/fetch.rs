@@ -4,6 +4,9 @@
 //! Redirects are followed here rather than by the HTTP client, so that every hop counts
 //! against the limit, a loop is cut off, and a chain of permanent redirects (301/308) can be
 //! reported for the source's URL to be updated.
+//!
+//! Every fetch carries the [`Reach`] of the source it is made for, and each hop is held to
+//! it (see `guard`); with `[fetch] proxy`, requests go through the proxy (see `proxy`).
 
 use std::time::Duration;
 
@@ -12,7 +15,8 @@ use reqwest::header::{
 };
 use reqwest::{StatusCode, redirect};
 
-use super::{SourceError, guard};
+use super::guard::{self, Reach};
+use super::{SourceError, proxy};
 use crate::config::FetchConfig;
 
 /// The validators a server gave for the last body, stored and sent back byte for byte.
@@ -46,10 +50,12 @@ pub enum Fetched {
 /// A shared HTTP client configured from `[fetch]`.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
-    /// For ordinary sources: resolves to public addresses only.
-    client: reqwest::Client,
-    /// For sources on loopback or marked `allow_local`.
-    local_client: reqwest::Client,
+    /// One client per [`Reach`], each resolving names to the addresses its reach allows.
+    public: reqwest::Client,
+    loopback: reqwest::Client,
+    local: reqwest::Client,
+    /// A proxy resolves names where the resolver cannot see: each is judged before.
+    proxied: bool,
     timeout: Duration,
     max_body: u64,
     max_redirects: usize,
@@ -57,44 +63,49 @@ pub struct Fetcher {
 
 impl Fetcher {
     pub fn new(cfg: &FetchConfig) -> Result<Self, SourceError> {
-        let builder = || {
-            reqwest::Client::builder()
+        let proxies = proxy::proxies(&cfg.proxy, |name| std::env::var(name).ok())?;
+        let exempt: std::sync::Arc<[String]> = proxies.hosts.clone().into();
+        let client = |reach: Reach| {
+            let mut b = reqwest::Client::builder()
                 .user_agent(cfg.user_agent.clone())
                 .connect_timeout(cfg.connect_timeout)
                 .timeout(cfg.timeout)
                 .redirect(redirect::Policy::none())
                 .gzip(true)
-                .deflate(true)
+                .deflate(true);
+            if proxies.list.is_empty() {
+                b = b.no_proxy();
+            }
+            for p in &proxies.list {
+                b = b.proxy(p.clone());
+            }
+            if reach != Reach::Local {
+                let exempt = exempt.clone();
+                b = b.dns_resolver(std::sync::Arc::new(guard::Guarded { reach, exempt }));
+            }
+            b.build().map_err(|e| SourceError::Http(root_cause(&e)))
         };
-        let client = builder()
-            .dns_resolver(std::sync::Arc::new(guard::PublicOnly))
-            .build()
-            .map_err(|e| SourceError::Http(root_cause(&e)))?;
-        let local_client = builder().build().map_err(|e| SourceError::Http(root_cause(&e)))?;
         Ok(Self {
-            client,
-            local_client,
+            public: client(Reach::Public)?,
+            loopback: client(Reach::Loopback)?,
+            local: client(Reach::Local)?,
+            proxied: !proxies.list.is_empty(),
             timeout: cfg.timeout,
             max_body: cfg.max_body,
             max_redirects: cfg.max_redirects,
         })
     }
 
-    /// Fetches `url`, sending `validators` as If-None-Match / If-Modified-Since. The whole
-    /// fetch, redirects and body included, ends within the configured timeout.
-    pub async fn fetch(&self, url: &str, validators: &Validators) -> Result<Fetched, SourceError> {
-        self.fetch_allowing(url, validators, false).await
-    }
-
-    /// [`Fetcher::fetch`]; with `allow_local`, private and loopback addresses may be fetched
-    /// (they always may when `url` itself is on loopback).
-    pub async fn fetch_allowing(
+    /// Fetches `url` for a source of reach `reach` (see [`Reach::of_source`]), sending
+    /// `validators` as If-None-Match / If-Modified-Since. The whole fetch, redirects and
+    /// body included, ends within the configured timeout.
+    pub async fn fetch(
         &self,
         url: &str,
         validators: &Validators,
-        allow_local: bool,
+        reach: Reach,
     ) -> Result<Fetched, SourceError> {
-        match tokio::time::timeout(self.timeout, self.fetch_inner(url, validators, allow_local)).await {
+        match tokio::time::timeout(self.timeout, self.fetch_inner(url, validators, reach)).await {
             Ok(r) => r,
             Err(_) => Err(SourceError::Timeout(self.timeout)),
         }
@@ -104,22 +115,25 @@ impl Fetcher {
         &self,
         url: &str,
         validators: &Validators,
-        allow_local: bool,
+        reach: Reach,
     ) -> Result<Fetched, SourceError> {
         let mut url = parse_http_url(url)?;
-        // A source on loopback (RSSHub beside sigwatch) may be fetched, and may redirect to
-        // loopback, but its redirects elsewhere are held to the public-address rule like any
-        // other source's: a local service must not steer sigwatch at 169.254.169.254.
-        let on_loopback = guard::is_loopback_url(&url);
+        let client = match reach {
+            Reach::Public => &self.public,
+            Reach::Loopback => &self.loopback,
+            Reach::Local => &self.local,
+        };
         let mut hops = 0;
         let mut all_permanent = true;
         loop {
-            // Every hop is checked before it is requested.
-            let local = allow_local || (on_loopback && guard::is_loopback_url(&url));
-            if !local {
-                guard::check_target(&url).map_err(SourceError::Refused)?;
+            // Every hop is checked before it is requested, against the source's reach: a
+            // redirect's target is the server's word, never a reason to reach further.
+            guard::check_target(&url, reach).map_err(|r| refused(&url, r))?;
+            if let (true, Some(url::Host::Domain(host))) = (self.proxied, url.host()) {
+                guard::check_name(host, reach)
+                    .await
+                    .map_err(|r| refused(&url, r))?;
             }
-            let client = if local { &self.local_client } else { &self.client };
             let mut req = client.get(url.clone());
             if let Some(e) = &validators.etag {
                 req = req.header(IF_NONE_MATCH, e.as_str());
@@ -127,7 +141,7 @@ impl Fetcher {
             if let Some(lm) = &validators.last_modified {
                 req = req.header(IF_MODIFIED_SINCE, lm.as_str());
             }
-            let mut resp = req.send().await.map_err(|e| self.classify(e))?;
+            let mut resp = req.send().await.map_err(|e| self.classify(&url, e))?;
             let status = resp.status();
             let moved_to = || (hops > 0 && all_permanent).then(|| url.to_string());
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
@@ -167,7 +181,7 @@ impl Fetcher {
             }
             let headers = resp.headers().clone();
             let mut bytes = Vec::new();
-            while let Some(chunk) = resp.chunk().await.map_err(|e| self.classify(e))? {
+            while let Some(chunk) = resp.chunk().await.map_err(|e| self.classify(&url, e))? {
                 if bytes.len() as u64 + chunk.len() as u64 > self.max_body {
                     return Err(SourceError::TooLarge { limit: self.max_body });
                 }
@@ -187,7 +201,16 @@ impl Fetcher {
         }
     }
 
-    fn classify(&self, e: reqwest::Error) -> SourceError {
+    fn classify(&self, url: &url::Url, e: reqwest::Error) -> SourceError {
+        // The guard's resolver refused the name: the same class and message as a refused
+        // literal, wherever in the client's layers the refusal surfaced.
+        let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(err) = cur {
+            if let Some(r) = err.downcast_ref::<guard::Refused>() {
+                return refused(url, r.clone());
+            }
+            cur = err.source();
+        }
         if e.is_timeout() {
             SourceError::Timeout(self.timeout)
         } else if e.is_connect() {
@@ -198,6 +221,10 @@ impl Fetcher {
             SourceError::Http(root_cause(&e))
         }
     }
+}
+
+fn refused(url: &url::Url, r: guard::Refused) -> SourceError {
+    SourceError::Refused(format!("refused to fetch {url}: {r}"))
 }
 
 fn parse_http_url(s: &str) -> Result<url::Url, SourceError> {
@@ -233,4 +260,56 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
         cur = next;
     }
     cur.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// A server on 127.0.0.1 that answers "ok" and counts its connections.
+    fn server() -> (u16, Arc<AtomicUsize>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let count = Arc::new(AtomicUsize::new(0));
+        let c = count.clone();
+        std::thread::spawn(move || {
+            for mut conn in listener.incoming().flatten() {
+                c.fetch_add(1, Ordering::SeqCst);
+                let _ = conn.read(&mut [0; 4096]);
+                let _ =
+                    conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+            }
+        });
+        (port, count)
+    }
+
+    /// Issue 24, item 8: a name that resolves only to non-public addresses was reported as
+    /// a connect error; it is `refused`, naming the address and `allow_local`, and nothing
+    /// connects.
+    #[tokio::test]
+    async fn a_name_resolving_only_to_local_addresses_is_refused_with_its_address() {
+        let (port, count) = server();
+        let fetcher = Fetcher::new(&FetchConfig::default()).unwrap();
+        let url = format!("http://localhost:{port}/feed.xml");
+        let e = fetcher
+            .fetch(&url, &Validators::default(), Reach::Public)
+            .await
+            .unwrap_err();
+        assert_eq!(e.class(), "refused", "{e}");
+        let msg = e.to_string();
+        assert!(msg.contains(&format!("refused to fetch {url}")), "{msg}");
+        assert!(
+            msg.contains("localhost resolves only to ") && msg.contains("allow_local"),
+            "{msg}"
+        );
+        assert_eq!(count.load(Ordering::SeqCst), 0);
+        // The same name for a source on loopback is fetched.
+        let got = fetcher.fetch(&url, &Validators::default(), Reach::Loopback).await;
+        assert!(matches!(got, Ok(Fetched::Body { .. })), "{got:?}");
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+    }
 }

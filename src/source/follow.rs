@@ -1,14 +1,16 @@
 //! Following items to their pages: a list page (or a feed of headlines) often gives only a
 //! title, while the signal is in the notice's text. For sources with `follow = true`, each new
 //! item's link is fetched (up to `follow_limit` a poll) and the page's text, or the part a
-//! `content` selector picks, becomes the item's text for matching.
+//! `content` selector picks, becomes the item's text for matching. A link is the feed's
+//! word: it is fetched with the reach the source grants its content (public addresses,
+//! unless `allow_local`), never with one worked out from the link.
 
 use std::collections::HashSet;
 
 use scraper::{Html, Selector};
 
 use super::decode::decode;
-use super::{Fetched, Fetcher, SourceError};
+use super::{Fetched, Fetcher, Reach, SourceError};
 use crate::config::SourceConfig;
 use crate::item::Item;
 
@@ -81,7 +83,7 @@ pub async fn follow_new(
 
 async fn page_article(fetcher: &Fetcher, source: &SourceConfig, link: &str) -> Result<String, SourceError> {
     match fetcher
-        .fetch_allowing(link, &Default::default(), source.allow_local)
+        .fetch(link, &Default::default(), Reach::of_source(source).for_content())
         .await?
     {
         Fetched::Body {

@@ -1,11 +1,13 @@
 //! Sources: turns a configured source into [`Item`]s.
 //!
 //! Three steps, each in its own file: `fetch` (HTTP with hard limits on time, size and
-//! redirects, conditional GET), `decode` (charset by BOM, then HTTP header, then XML
+//! redirects, conditional GET, held by `guard` and `addr` to the addresses the source may
+//! reach, through the `proxy` of `[fetch] proxy`), `decode` (charset by BOM, then HTTP header, then XML
 //! declaration or HTML meta), `parse` (feed-rs for RSS/Atom/JSON Feed) or `html` (list pages
 //! read with CSS selectors), with `dates` for the many ways sources write dates. This module
 //! knows nothing of watches or SQL.
 
+mod addr;
 mod dates;
 mod decode;
 mod fetch;
@@ -14,13 +16,15 @@ mod guard;
 mod html;
 mod json;
 mod parse;
+mod proxy;
 mod repair;
 
+pub use addr::{is_loopback, is_public};
 pub use dates::parse_date;
 pub use decode::{Decoded, decode};
 pub use fetch::{Fetched, Fetcher, Validators};
 pub use follow::{article_html, follow_new};
-pub use guard::is_public;
+pub use guard::Reach;
 pub use html::{HtmlSpec, check_selector, parse_html};
 pub use json::{JsonSpec, parse_json};
 pub use parse::{Parsed, Reader, parse_feed, parse_feed_in, parse_feed_with};

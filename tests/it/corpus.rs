@@ -20,7 +20,7 @@ use futures_util::stream::{self, StreamExt};
 use serde_json::Value;
 use sigwatch::config::{FetchConfig, SourceConfig};
 use sigwatch::item::Item;
-use sigwatch::source::{Fetched, Fetcher, Validators, parse_source};
+use sigwatch::source::{Fetched, Fetcher, Reach, Validators, parse_source};
 
 /// A parse that takes longer than this counts as a hang.
 const PARSE_DEADLINE: Duration = Duration::from_secs(30);
@@ -158,7 +158,7 @@ fn answer(s: TcpStream, root: &Path, files: &[PathBuf]) {
 }
 
 async fn run_one(fetcher: &Fetcher, url: String) -> Outcome {
-    let fetched = match fetcher.fetch(&url, &Validators::default()).await {
+    let fetched = match fetcher.fetch(&url, &Validators::default(), Reach::Loopback).await {
         Ok(Fetched::Body {
             bytes,
             content_type,

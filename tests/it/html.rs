@@ -249,7 +249,7 @@ fn follow_server() -> Server {
 fn follow_config(srv: &Server, limit: usize) -> String {
     format!(
         "[[source]]\nname = \"mofcom\"\nkind = \"html\"\nurl = \"{}\"\nitem = \"ul.list li\"\ntitle = \"a\"\n\
-         follow = true\nfollow_limit = {limit}\ncontent = \"#zoom\"\n{WATCHES}",
+         follow = true\nfollow_limit = {limit}\ncontent = \"#zoom\"\nallow_local = true\n{WATCHES}",
         srv.url("/list.html")
     )
 }

@@ -15,6 +15,7 @@ mod modes;
 mod poll;
 mod rematch;
 mod report;
+mod security;
 mod server;
 mod signals;
 mod smtp;
