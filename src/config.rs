@@ -568,14 +568,14 @@ impl Config {
                     ("summary", &s.summary),
                 ] {
                     if let Some(sel) = sel
-                        && let Err(e) = crate::source::check_selector(sel)
+                        && let Err(e) = crate::selector::check(sel)
                     {
                         return Err(at(sel, format!("source.{key}: {e}")));
                     }
                 }
             }
             if let Some(sel) = &s.content
-                && let Err(e) = crate::source::check_selector(sel)
+                && let Err(e) = crate::selector::check(sel)
             {
                 return Err(at(sel, format!("source.content: {e}")));
             }

@@ -16,6 +16,7 @@ pub mod poll;
 pub mod private;
 pub mod rematch;
 pub mod schedule;
+pub mod selector;
 pub mod signals;
 pub mod source;
 pub mod store;

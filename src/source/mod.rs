@@ -25,7 +25,7 @@ pub use decode::{Decoded, decode};
 pub use fetch::{Fetched, Fetcher, Validators};
 pub use follow::{article_html, follow_new};
 pub use guard::Reach;
-pub use html::{HtmlSpec, check_selector, parse_html};
+pub use html::{HtmlSpec, parse_html};
 pub use json::{JsonSpec, parse_json};
 pub use parse::{Parsed, Reader, parse_feed, parse_feed_in, parse_feed_with};
 
