@@ -8,9 +8,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
-use crate::units;
+use crate::units::{de_duration, de_size};
 use crate::watch::WatchSpec;
 
 mod limits;
@@ -342,30 +342,6 @@ fn default_follow_limit() -> usize {
 
 fn yes() -> bool {
     true
-}
-
-pub(crate) fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-    match NumOrStr::deserialize(d)? {
-        NumOrStr::Num(n) => Ok(Duration::from_secs(n)),
-        NumOrStr::Str(s) => units::parse_duration(&s).map_err(serde::de::Error::custom),
-    }
-}
-
-fn de_size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    match NumOrStr::deserialize(d)? {
-        NumOrStr::Num(n) => Ok(n),
-        NumOrStr::Str(s) => units::parse_size(&s).map_err(serde::de::Error::custom),
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(
-    untagged,
-    expecting = "expected a number, or a string such as \"30s\" or \"10MiB\""
-)]
-enum NumOrStr {
-    Num(u64),
-    Str(String),
 }
 
 impl Config {

@@ -35,13 +35,13 @@ pub struct SignalsConfig {
     pub top: usize,
     /// An item first seen within this window that leaves its list while items listed after
     /// it stay is recorded as withdrawn.
-    #[serde(deserialize_with = "crate::config::de_duration")]
+    #[serde(deserialize_with = "crate::units::de_duration")]
     pub withdraw_window: std::time::Duration,
     /// Items of different sources with at least this estimated similarity (0–1) are folded
     /// into one story.
     pub fold_threshold: f64,
     /// A new item is compared with items first seen within this window.
-    #[serde(deserialize_with = "crate::config::de_duration")]
+    #[serde(deserialize_with = "crate::units::de_duration")]
     pub fold_window: std::time::Duration,
 }
 
