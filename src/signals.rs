@@ -17,6 +17,8 @@
 use serde::Deserialize;
 use xxhash_rust::xxh3::xxh3_64;
 
+use crate::item::strip_tracking;
+
 /// `[signals]`: tuning of priority, change detection and folding.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -116,53 +118,6 @@ pub fn status_bonus(cfg: &SignalsConfig, status: Option<&str>) -> f64 {
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
-}
-
-/// Query parameters that only track visits or campaigns; a URL differing only in these is
-/// the same URL.
-fn is_tracking(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    k.starts_with("utm_")
-        || matches!(
-            k.as_str(),
-            "fbclid"
-                | "gclid"
-                | "dclid"
-                | "msclkid"
-                | "mc_cid"
-                | "mc_eid"
-                | "spm"
-                | "from"
-                | "share_token"
-                | "ref"
-                | "src"
-        )
-}
-
-/// `url` without tracking parameters; a URL without any, or anything that is not a URL, comes
-/// back as it is.
-pub fn strip_tracking(url: &str) -> String {
-    // Without a query there is nothing to strip, and no need to parse.
-    if !url.contains('?') {
-        return url.to_string();
-    }
-    let Ok(mut u) = url::Url::parse(url.trim()) else {
-        return url.to_string();
-    };
-    if !u.query_pairs().any(|(k, _)| is_tracking(&k)) {
-        return url.to_string();
-    }
-    let kept: Vec<(String, String)> = u
-        .query_pairs()
-        .filter(|(k, _)| !is_tracking(k))
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    if kept.is_empty() {
-        u.set_query(None);
-    } else {
-        u.query_pairs_mut().clear().extend_pairs(kept);
-    }
-    u.to_string()
 }
 
 /// Whitespace folded, and URLs in the text without tracking parameters.
@@ -744,11 +699,6 @@ mod tests {
         assert_eq!(changed(&a, &c, false), None, "text not compared");
         let d = fingerprint("China restricts gallium exports", "See https://x.cn/a?id=4 now.");
         assert_eq!(changed(&a, &d, true), Some("title and text"));
-        assert_eq!(
-            strip_tracking("http://a.cn/x?spm=1.2&from=timeline"),
-            "http://a.cn/x"
-        );
-        assert_eq!(strip_tracking("not a url"), "not a url");
     }
 
     #[test]
