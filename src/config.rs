@@ -16,9 +16,11 @@ use crate::watch::WatchSpec;
 mod limits;
 mod mail;
 mod proxy;
+mod signals;
 pub use limits::{LIMITS, Range};
 pub use mail::{DigestConfig, Security, SmtpConfig};
 pub use proxy::{PROXY_SCHEMES, ProxySetting, parse_proxy_url};
+pub use signals::{DEFAULT_FOLD_THRESHOLD, SignalsConfig};
 
 /// Where the config is looked for when `--config` is absent, after `$SIGWATCH_CONFIG`.
 pub const SEARCH_PATHS: &[&str] = &["sigwatch.toml", "/etc/sigwatch/sigwatch.toml"];
@@ -70,7 +72,7 @@ pub struct Config {
     pub rsshub: Option<RsshubConfig>,
     /// Priority scoring, edit and withdrawal detection, folding of copies.
     #[serde(default)]
-    pub signals: crate::signals::SignalsConfig,
+    pub signals: SignalsConfig,
     /// The file this config was read from.
     #[serde(skip)]
     pub path: PathBuf,

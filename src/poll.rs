@@ -14,9 +14,10 @@ use chrono::{DateTime, Duration, Utc};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tracing::{Instrument, Span, debug, error_span, info, warn};
 
+use crate::config::SignalsConfig;
 use crate::config::{Config, SourceConfig};
 use crate::schedule::{self, Clock, CronSchedule};
-use crate::signals::{self, SignalsConfig};
+use crate::signals;
 use crate::source::{Fetched, Fetcher, Parsed, Reach, SourceError, Validators, follow_new};
 use crate::store::{FetchRecord, NewItem, SaveStats, ScheduleRow, Store, StoreError};
 use crate::watch::{Matcher, plain_text};

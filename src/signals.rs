@@ -14,61 +14,10 @@
 //!   of Chinese) estimates the Jaccard similarity of two items' title and text; LSH bands find the
 //!   candidates without comparing every pair.
 
-use serde::Deserialize;
 use xxhash_rust::xxh3::xxh3_64;
 
+use crate::config::SignalsConfig;
 use crate::item::strip_tracking;
-
-/// `[signals]`: tuning of priority, change detection and folding.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SignalsConfig {
-    /// Base of a hit in the title.
-    pub title: f64,
-    /// Base of a hit in the summary or text.
-    pub summary: f64,
-    /// Added to the base for each other watch with hits in the same item.
-    pub per_extra_watch: f64,
-    /// Added to the score of hits on an item edited since first seen.
-    pub edited: f64,
-    /// Added to the score of hits on an item withdrawn from its list.
-    pub withdrawn: f64,
-    /// The digest marks this many highest-scoring items.
-    pub top: usize,
-    /// An item first seen within this window that leaves its list while items listed after
-    /// it stay is recorded as withdrawn.
-    #[serde(deserialize_with = "crate::units::de_duration")]
-    pub withdraw_window: std::time::Duration,
-    /// Items of different sources with at least this estimated similarity (0–1) are folded
-    /// into one story.
-    pub fold_threshold: f64,
-    /// A new item is compared with items first seen within this window.
-    #[serde(deserialize_with = "crate::units::de_duration")]
-    pub fold_window: std::time::Duration,
-}
-
-impl Default for SignalsConfig {
-    fn default() -> Self {
-        Self {
-            title: 1.0,
-            summary: 0.5,
-            per_extra_watch: 0.5,
-            edited: 0.5,
-            withdrawn: 1.0,
-            top: 3,
-            withdraw_window: std::time::Duration::from_secs(14 * 86_400),
-            fold_threshold: DEFAULT_FOLD_THRESHOLD,
-            fold_window: std::time::Duration::from_secs(3 * 86_400),
-        }
-    }
-}
-
-/// Chosen on the 42 labelled pairs of `tests/data/story-pairs.jsonl` (22 copies of one story,
-/// 20 different stories on the same topics; the `signals` integration test prints precision
-/// and recall at each threshold). At 0.6 precision is 1.0 and recall 0.91; the closest
-/// different-story pair (two MOFCOM notices written from one template) scores 0.57. Folding
-/// two different stories would hide one, so the threshold errs towards precision.
-pub const DEFAULT_FOLD_THRESHOLD: f64 = 0.6;
 
 /// The base score of one hit: see the module's formula.
 pub fn base_score(
@@ -463,6 +412,7 @@ pub fn sig_from_blob(blob: &[u8]) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::DEFAULT_FOLD_THRESHOLD;
 
     const STOPWORDS: &[&str] = &[
         "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "had", "in", "is",

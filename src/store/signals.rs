@@ -10,7 +10,8 @@ use rusqlite::{OptionalExtension, params};
 
 use super::write::{Indexing, NewItem, index_stored_item, insert_hit};
 use super::{Result, Store, exec, from_ts, one, to_ts};
-use crate::signals::{self as sig, SignalsConfig};
+use crate::config::SignalsConfig;
+use crate::signals as sig;
 
 /// The settings the store applies while saving.
 #[derive(Debug, Clone)]
