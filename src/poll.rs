@@ -19,7 +19,7 @@ use crate::config::{Config, SourceConfig};
 use crate::schedule::{self, Clock, CronSchedule};
 use crate::signals;
 use crate::source::{Fetched, Fetcher, Parsed, Reach, SourceError, Validators, follow_new};
-use crate::store::{FetchRecord, NewItem, SaveStats, ScheduleRow, Store, StoreError};
+use crate::store::{FetchRecord, NewHit, NewItem, SaveStats, ScheduleRow, Store, StoreError};
 use crate::watch::{Matcher, plain_text};
 
 #[derive(Debug, thiserror::Error)]
@@ -661,7 +661,16 @@ fn prepare(
         item.published = Some(now);
     }
     let found = matcher.find(&item.title, &item.summary);
-    let hits = signals::scored(matcher, signals, s.weight.unwrap_or(1.0), found);
+    let scores = signals::scores(matcher, signals, s.weight.unwrap_or(1.0), &found);
+    let hits: Vec<NewHit> = found
+        .into_iter()
+        .zip(scores)
+        .map(|(hit, score)| NewHit {
+            watch_version: matcher.version(&hit.watch).unwrap_or_default().to_string(),
+            score,
+            hit,
+        })
+        .collect();
     let text = plain_text(&item.summary);
     // Only items with hits are compared for copies: those are what digests show.
     let signature = if hits.is_empty() {

@@ -32,26 +32,25 @@ pub fn base_score(
     round2(watch_weight * source_weight * (field + extra))
 }
 
-/// Hits of one item, scored, as the store takes them.
-pub fn scored(
+/// The base score of each of one item's hits, in their order. The caller pairs them with
+/// the hits to store, so scoring knows nothing of the store.
+pub fn scores(
     matcher: &crate::watch::Matcher,
     cfg: &SignalsConfig,
     source_weight: f64,
-    hits: Vec<crate::watch::Hit>,
-) -> Vec<crate::store::NewHit> {
+    hits: &[crate::watch::Hit],
+) -> Vec<f64> {
     let watches: std::collections::HashSet<&str> = hits.iter().map(|h| h.watch.as_str()).collect();
     let n = watches.len();
-    hits.into_iter()
-        .map(|hit| crate::store::NewHit {
-            watch_version: matcher.version(&hit.watch).unwrap_or_default().to_string(),
-            score: base_score(
+    hits.iter()
+        .map(|hit| {
+            base_score(
                 cfg,
                 matcher.weight(&hit.watch),
                 source_weight,
                 hit.field == crate::watch::Field::Title,
                 n,
-            ),
-            hit,
+            )
         })
         .collect()
 }
