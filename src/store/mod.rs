@@ -6,13 +6,15 @@
 //! backend can be a second implementation of this interface.
 
 mod batch;
+mod fold_index;
 mod history;
 mod outbox;
 mod query;
 mod report;
+mod revisions;
 mod sched;
 mod schema;
-mod signals;
+mod stories;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +23,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OpenFlags};
 
+use crate::config::SignalsConfig;
 use crate::private::Share;
 
 pub use batch::Batch;
@@ -28,8 +31,9 @@ pub use history::{HitKey, StoredItem};
 pub use outbox::{NewDigest, PendingHit, Queued};
 pub use query::{HitQuery, HitRow, SourceRow, StatusBonus, StoryRow};
 pub use report::{ItemRow, StatsBy};
+pub use revisions::{ItemEvent, PendingEvent, Revision};
 pub use sched::ScheduleRow;
-pub use signals::{ItemEvent, PendingEvent, Revision, SignalSettings, StoryMember};
+pub use stories::StoryMember;
 pub use write::{FetchRecord, NewHit, NewItem, SaveStats, SourceState};
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +59,31 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// The settings the store applies while saving.
+#[derive(Debug, Clone)]
+pub struct SignalSettings {
+    pub withdraw_window: chrono::Duration,
+    pub fold_threshold: f64,
+    pub fold_window: chrono::Duration,
+}
+
+impl Default for SignalSettings {
+    fn default() -> Self {
+        (&SignalsConfig::default()).into()
+    }
+}
+
+impl From<&SignalsConfig> for SignalSettings {
+    fn from(c: &SignalsConfig) -> Self {
+        let d = |x: std::time::Duration| chrono::Duration::from_std(x).unwrap_or(chrono::Duration::MAX);
+        Self {
+            withdraw_window: d(c.withdraw_window),
+            fold_threshold: c.fold_threshold,
+            fold_window: d(c.fold_window),
+        }
+    }
+}
+
 /// An open database.
 pub struct Store {
     conn: Connection,
@@ -62,7 +91,7 @@ pub struct Store {
     /// What saving applies to notice withdrawals and fold copies.
     signals: SignalSettings,
     /// Recent signatures, for folding copies.
-    fold_index: signals::FoldIndex,
+    fold_index: fold_index::FoldIndex,
     /// Why a save of the open batch failed: the batch can only be rolled back then.
     batch_failed: Option<String>,
     /// Deferred during a bulk load (see [`Store::begin_bulk`]).
@@ -91,6 +120,11 @@ fn narrow_existing(db: &Path) {
 }
 
 impl Store {
+    /// Sets what saving applies: the withdrawal window and the folding threshold and window.
+    pub fn set_signals(&mut self, cfg: &SignalsConfig) {
+        self.signals = cfg.into();
+    }
+
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
