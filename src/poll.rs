@@ -711,17 +711,16 @@ async fn cpu_work<T: Send + 'static>(
 }
 
 /// The largest body parsed and matched in place (see [`cpu_work`]): about a millisecond of
-/// work, and nine feeds in ten of the shared corpus. Handing every body to a blocking thread
-/// and back, a thread woken and parked each way, took 5 % more CPU in a cold poll of 1,000
-/// feeds of 28 KB (ten interleaved runs each: median 0.77 → 0.73 s, wall 0.63 → 0.56 s).
+/// work, and most feeds of the shared corpus. Handing every body to a blocking thread and
+/// back wakes and parks a thread each way, which costs more CPU than parsing a small feed
+/// where it is; see docs/performance.md.
 const PARSE_IN_PLACE: usize = 128 * 1024;
 
 /// The runtime a cycle runs on. The writer, the cycle's own future, runs on the thread that
 /// blocks on it (`Runtime::block_on`), so the runtime's workers, which fetch, parse and match,
-/// are one fewer than the cores, and at least one. With a worker for every core, three busy
-/// threads shared this machine's two: a cold poll of 1,000 feeds took 3–6 % more CPU and 5–7 %
-/// more wall time (two sets of interleaved runs, medians: CPU 0.75 and 0.765 s against 0.80
-/// and 0.79 s, wall 0.55 s against 0.58 and 0.59 s).
+/// are one fewer than the cores, and at least one. With a worker for every core, one more busy
+/// thread than there are cores contends for them, and a cold poll took more CPU and more wall
+/// time; see docs/performance.md.
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     tokio::runtime::Builder::new_multi_thread()

@@ -51,9 +51,9 @@ impl Default for SignalsConfig {
     }
 }
 
-/// Chosen on the 42 labelled pairs of `tests/data/story-pairs.jsonl` (22 copies of one story,
-/// 20 different stories on the same topics; the `signals` integration test prints precision
-/// and recall at each threshold). At 0.6 precision is 1.0 and recall 0.91; the closest
-/// different-story pair (two MOFCOM notices written from one template) scores 0.57. Folding
-/// two different stories would hide one, so the threshold errs towards precision.
+/// Chosen on the labelled pairs of `tests/data/story-pairs.jsonl` (copies of one story, and
+/// different stories on the same topics; the `signals` integration test prints precision and
+/// recall at each threshold): the threshold that folds no different stories, with the
+/// closest different-story pair (two MOFCOM notices written from one template) just below
+/// it. Folding two different stories would hide one, so the threshold errs towards precision.
 pub const DEFAULT_FOLD_THRESHOLD: f64 = 0.6;
