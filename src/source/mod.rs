@@ -1,11 +1,18 @@
 //! Sources: turns a configured source into [`Item`]s.
 //!
-//! Three steps, each in its own file: `fetch` (HTTP with hard limits on time, size and
-//! redirects, conditional GET, held by `guard` and `addr` to the addresses the source may
-//! reach, through the `proxy` of `[fetch] proxy`), `decode` (charset by BOM, then HTTP header, then XML
-//! declaration or HTML meta), `parse` (feed-rs for RSS/Atom/JSON Feed) or `html` (list pages
-//! read with CSS selectors), with `dates` for the many ways sources write dates. This module
-//! knows nothing of watches or SQL.
+//! Three steps, each in its own file:
+//!
+//! - `fetch`: HTTP with hard limits on time, size and redirects, and conditional GET; `guard`
+//!   and `addr` hold it to the addresses the source may reach, through the `proxy` of
+//!   `[fetch] proxy`.
+//! - `decode`: the charset by BOM, then HTTP header, then XML declaration or HTML meta.
+//! - reading, by the source's `kind`: `parse` for feeds (plain RSS 2.0 by its own one-pass
+//!   reader, `parse/rss2.rs`; other RSS, Atom and JSON Feed, and any RSS 2.0 that reader gives
+//!   way on, by feed-rs, after `repair`'s tolerant fixes), `html` for list pages read with CSS
+//!   selectors (`crate::selector`), `json` for JSON APIs read with dotted paths.
+//!
+//! `follow` fetches items' own pages for sources with `follow = true`, and `dates` reads the
+//! many ways sources write dates. This module knows nothing of watches or SQL.
 
 mod addr;
 mod dates;
