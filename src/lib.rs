@@ -1,8 +1,45 @@
 //! sigwatch watches the feeds and pages of state media and ministries for policy signals.
 //!
-//! Data moves one way: `config` → `source` (fetch, decode, parse) → `watch` (normalize, match)
-//! → `store` (SQLite). `poll` ties one poll of one source, and one cycle over many, together.
-//! `cli` holds the command implementations; `main.rs` only parses arguments and calls it.
+//! Data moves one way, and imports have no cycle: no module imports one that imports it,
+//! directly or through others. The flow:
+//!
+//! ```text
+//! config ──► source ──► watch ──► store ──► digest
+//!   (poll ties source, watch and store together for one source and one cycle;
+//!    schedule says when, daemon runs it, cli drives it all)
+//! ```
+//!
+//! # Leaves (import nothing from the crate)
+//!
+//! - [`units`]: human-written durations and sizes ("30s", "10MiB"), and their deserializers.
+//! - [`selector`]: CSS selectors as the config writes them (`a.title@href`).
+//! - [`item`]: the [`item::Item`] every source produces, its stable identity, and tracking
+//!   parameters taken out of URLs.
+//! - [`text`]: text out of HTML, with positions.
+//! - [`schedule`]: cron, next-run times, backoff and health; takes a clock.
+//! - [`trends`]: daily hit series and spikes, pure.
+//!
+//! # The flow
+//!
+//! - [`config`]: the typed TOML config with located errors; `[smtp]`, `[digest]` and
+//!   `[signals]` in files of their own. It checks `[[watch]]` tables with `watch`'s types and
+//!   selectors with `selector`, so `watch` never imports it.
+//! - [`source`]: fetch (with hard limits), decode, parse feeds, html list pages and JSON APIs
+//!   into items.
+//! - [`watch`]: normalize text and match the compiled watchlists; pure.
+//! - [`signals`]: the maths beyond keywords: scores, change fingerprints, MinHash similarity.
+//! - [`store`]: the only module that speaks SQL: items, hits, revisions, stories, outbox.
+//! - [`poll`]: one poll of one source and one cycle over many: fetch, parse and match as
+//!   tasks, store the results, plan the next polls.
+//! - [`rematch`]: re-runs the current watchlists over stored items.
+//! - [`digest`]: picks unsent hits, renders them, queues and mails them.
+//!
+//! # On top
+//!
+//! - [`daemon`]: runs polls and digests on their schedules until told to stop.
+//! - [`opml`]: OPML import and export of sources.
+//! - [`cli`]: the command implementations; `main.rs` only parses arguments and calls them.
+//! - [`fuzzing`]: the path every fetched body takes, as one function for the fuzz target.
 
 pub mod cli;
 pub mod config;
