@@ -18,6 +18,10 @@
 //! - [`text`]: text out of HTML, with positions.
 //! - [`schedule`]: cron, next-run times, backoff and health; takes a clock.
 //! - [`trends`]: daily hit series and spikes, pure.
+//! - [`notice`]: document numbers, issuers, effective dates and attachments read out of an
+//!   official notice's text, pure.
+//! - [`private`]: creating the database, backups and outbox with a fixed mode, whatever the
+//!   umask.
 //!
 //! # The flow
 //!
