@@ -180,7 +180,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     END;
     "#,
     // 8: a cold poll writes tens of thousands of items in one go, so the write path was
-    // measured (perf on `e2e-bench/compare.sh`'s farm) and trimmed: three indexes no query reads
+    // measured (perf on `bench/compare.sh`'s farm) and trimmed: three indexes no query reads
     // (items by source and published date, items by first seen, hits by created: listing
     // and pruning go by the item's date, published else first seen) are dropped; the search
     // index merges 16 segments at a time rather than 4, and only when 64 pile up rather than

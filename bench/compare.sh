@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # sigwatch side by side with newsboat and rss2email on the same local feed farm.
 #
-#     bash e2e-bench/compare.sh
+#     bash bench/compare.sh
 #
 # What it does, in one run on one machine:
 #   1. installs what it needs (GNU time and newsboat from Debian as root; rss2email and
@@ -31,8 +31,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=e2e-bench/farm.sh
-source "$ROOT/e2e-bench/farm.sh"
+# shellcheck source=bench/farm.sh
+source "$ROOT/bench/farm.sh"
 SIZES=${SIZES:-"200 1000"}
 SCALE=${SCALE:-"200 1000 5000 10000"}
 R2E_MAX=${R2E_MAX:-1000}
@@ -132,7 +132,7 @@ SMTP_PORT=""
 if [ -z "$R2E_WHY" ] && [ "${SKIP_PEERS:-0}" != 1 ]; then
     SMTP_PORT=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     : >"$BENCH_DIR/smtp.count"
-    "$VENV/bin/python" "$ROOT/e2e-bench/smtp_sink.py" "$SMTP_PORT" "$BENCH_DIR/smtp.count" \
+    "$VENV/bin/python" "$ROOT/bench/smtp_sink.py" "$SMTP_PORT" "$BENCH_DIR/smtp.count" \
         >"$BENCH_DIR/smtp.out" 2>&1 &
     PIDS+=($!)
     sleep 1

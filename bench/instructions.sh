@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Instructions one cold poll of N farm feeds executes, counted by callgrind.
 #
-#     bash e2e-bench/instructions.sh [N]        (N defaults to 1000: about a minute under valgrind)
+#     bash bench/instructions.sh [N]        (N defaults to 1000: about a minute under valgrind)
 #
 # Time on this shared 2-core machine moves by 10-20 % from run to run, so a change of a few
 # per cent cannot be told from the noise with a stopwatch. The instruction count of the same
 # poll moves by under 0.2 % (the order in which threads run varies a little), so it can; it
 # does not see cache misses or the kernel's work, so confirm a gain in time with
-# e2e-bench/compare.sh. What it does:
+# bench/compare.sh. What it does:
 #   1. installs valgrind with apt-get when it is missing (needs root);
 #   2. builds sigwatch and the feed farm without LTO under target/prof (LTO changes the
 #      counts, not how two builds compare, and takes minutes longer);
@@ -18,8 +18,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=e2e-bench/farm.sh
-source "$ROOT/e2e-bench/farm.sh"
+# shellcheck source=bench/farm.sh
+source "$ROOT/bench/farm.sh"
 N=${1:-1000}
 OUT_DIR=${OUT_DIR:-$(mktemp -d /tmp/sigwatch-instr.XXXXXX)}
 mkdir -p "$OUT_DIR"
@@ -43,7 +43,7 @@ FARM=$ROOT/target/prof/profiling/examples/feedfarm
 
 trap 'kill ${FARM_PID:-} 2>/dev/null || true' EXIT
 start_farm "$FARM" "$N" "$OUT_DIR"
-# The same config as e2e-bench/compare.sh's.
+# The same config as bench/compare.sh's.
 sigwatch_config "$N" 16 >"$OUT_DIR/sigwatch.toml"
 
 echo "cold poll of $N feeds under callgrind" >&2

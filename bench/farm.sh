@@ -1,4 +1,4 @@
-# Shared by e2e-bench/compare.sh and e2e-bench/instructions.sh (sourced, not run).
+# Shared by bench/compare.sh and bench/instructions.sh (sourced, not run).
 
 # start_farm BIN N DIR: starts the feed farm BIN serving N feeds on 127.0.0.1, its output in
 # DIR/farm.out and DIR/farm.err, and waits until it serves; sets FARM_PID and ADDR (host:port).
@@ -16,7 +16,7 @@ start_farm() {
 
 # sigwatch_config N CONCURRENCY: prints a sigwatch config listing the first N farm feeds at
 # $ADDR, with the shipped config's watches, [fetch] concurrency and [poll] per_host both
-# CONCURRENCY (see e2e-bench/compare.sh), and the database in sigwatch.db beside the config.
+# CONCURRENCY (see bench/compare.sh), and the database in sigwatch.db beside the config.
 sigwatch_config() {
     local n=$1 concurrency=$2
     printf '[storage]\npath = "sigwatch.db"\n\n[fetch]\nconcurrency = %s\n\n' "$concurrency"
