@@ -3,7 +3,7 @@
 //! counted (and kept: they were true of the watchlist that found them, whose version they
 //! record).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use chrono::{DateTime, Utc};
 
@@ -72,12 +72,18 @@ pub fn rematch(
                 );
                 let is_new = !stored.contains(&key);
                 if current.insert(key) && is_new {
-                    report.watches.entry(hit.watch.clone()).or_default().added += 1;
                     new_hits.push((it.id, new));
                 }
             }
-            for (watch, ..) in stored.iter().filter(|k| !current.contains(*k)) {
-                report.watches.entry(watch.clone()).or_default().unmatched += 1;
+            // A hit is an item in a watch: counted once per watch, whatever its terms.
+            let watches =
+                |keys: &HashSet<HitKey>| -> BTreeSet<String> { keys.iter().map(|k| k.0.clone()).collect() };
+            let (had, has) = (watches(&stored), watches(&current));
+            for w in has.difference(&had) {
+                report.watches.entry(w.clone()).or_default().added += 1;
+            }
+            for w in had.difference(&has) {
+                report.watches.entry(w.clone()).or_default().unmatched += 1;
             }
         }
         if !dry_run && !new_hits.is_empty() {

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 pub const BASELINE_DAYS: usize = 14;
 
 /// The rule, as printed under the chart and in the digest.
-pub const SPIKE_RULE: &str = "spike: today's hits are at least 3, at least twice the daily mean of the previous 14 days, and above that mean by 3 standard deviations";
+pub const SPIKE_RULE: &str = "spike: today's items (an item counts once per watch) are at least 3, at least twice the daily mean of the previous 14 days, and above that mean by 3 standard deviations";
 
 /// One watch's series and what it says.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -91,7 +91,7 @@ pub fn sparkline(xs: &[u64]) -> String {
 /// The one-line summary of a spike, as the CLI and the digest print it.
 pub fn spike_line(t: &Trend) -> String {
     format!(
-        "{}: {} hits today against a daily mean of {:.1} (sd {:.1}) over the previous {} days",
+        "{}: {} items today against a daily mean of {:.1} (sd {:.1}) over the previous {} days",
         t.watch, t.today, t.baseline_mean, t.baseline_sd, BASELINE_DAYS
     )
 }
@@ -127,7 +127,7 @@ mod tests {
         assert_eq!(by("quiet").daily, vec![0; 30]);
         assert_eq!(by("ai").daily.len(), 30);
         assert_eq!(by("rare-earths").sparkline.chars().last(), Some('█'));
-        assert!(spike_line(&by("rare-earths")).contains("12 hits today"));
+        assert!(spike_line(&by("rare-earths")).contains("12 items today"));
     }
 
     #[test]

@@ -70,6 +70,16 @@ struct HitOut<'a> {
     status: Option<&'a str>,
     /// The first item of the story the item was folded into (itself when never folded).
     story: i64,
+    /// Every term of the watch that matched the item: term, field, start, end, matched text.
+    terms: Terms<'a>,
+}
+
+/// A hit's terms: a list in JSON; in CSV, whose cells hold no lists, the terms joined.
+#[derive(Debug, serde::Serialize)]
+#[serde(untagged)]
+enum Terms<'a> {
+    List(&'a [crate::store::TermMatch]),
+    Joined(String),
 }
 
 impl<'a> From<&'a HitRow> for HitOut<'a> {
@@ -93,6 +103,7 @@ impl<'a> From<&'a HitRow> for HitOut<'a> {
             score: h.score,
             status: h.status.as_deref(),
             story: h.story,
+            terms: Terms::List(&h.terms),
         }
     }
 }
@@ -142,7 +153,12 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
         return stories(&store, &query, args.format);
     }
     let rows = store.hits(&query)?;
-    let out: Vec<HitOut> = rows.iter().map(HitOut::from).collect();
+    let mut out: Vec<HitOut> = rows.iter().map(HitOut::from).collect();
+    if args.format == Format::Csv {
+        for (o, h) in out.iter_mut().zip(&rows) {
+            o.terms = Terms::Joined(term_list(h));
+        }
+    }
     if output::write_rows(args.format, &out)? {
         return Ok(ExitCode::SUCCESS);
     }
@@ -151,7 +167,7 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let color = output::color();
-    let mut t = output::table(&["id", "date", "score", "watch", "term", "source", "title", "link"]);
+    let mut t = output::table(&["id", "date", "score", "watch", "terms", "source", "title", "link"]);
     for h in &rows {
         let title = match &args.search {
             Some(q) => output::highlight(&h.title, q, color),
@@ -166,7 +182,7 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
             output::short_time(h.published.or(Some(h.first_seen))),
             format!("{:.1}", h.score),
             h.watch.clone(),
-            h.term.clone(),
+            term_list(h),
             h.source.clone(),
             title,
             h.link.clone().unwrap_or_default(),
@@ -175,6 +191,17 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
     println!("{t}");
     eprintln!("{} hits; `sigwatch show ID` prints an item whole", rows.len());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The distinct terms that matched, first one first.
+fn term_list(h: &HitRow) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    for t in h.terms.iter().map(|t| t.term.as_str()).chain([h.term.as_str()]) {
+        if !seen.contains(&t) {
+            seen.push(t);
+        }
+    }
+    seen.join(", ")
 }
 
 fn out_matched(h: &HitRow) -> &str {

@@ -79,7 +79,8 @@ pub struct DigestConfig {
     pub from: String,
     #[serde(default)]
     pub to: Vec<String>,
-    /// `{hits}`, `{items}` and `{watches}` are filled in.
+    /// `{hits}` (new items: an item in several watches counts once), `{items}` (stories
+    /// summed over watches) and `{watches}` are filled in.
     #[serde(default = "default_subject")]
     pub subject: String,
     /// Items shown per watch; the digest says how many more there are.
@@ -127,7 +128,7 @@ fn default_from() -> String {
     "sigwatch <sigwatch@localhost>".into()
 }
 fn default_subject() -> String {
-    "sigwatch: {hits} new hits in {watches}".into()
+    "sigwatch: {hits} new items in {watches}".into()
 }
 fn default_max_per_watch() -> usize {
     25

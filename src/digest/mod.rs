@@ -83,6 +83,7 @@ pub fn compose(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Option
         warnings: warnings(cfg, store, now)?,
         spikes: spikes(cfg, store, now)?,
         generated: now,
+        new_items: distinct_items(&pending),
     };
     let watches: Vec<&str> = content.sections.iter().map(|s| s.watch.as_str()).collect();
     let watches = if watches.is_empty() {
@@ -157,6 +158,7 @@ pub fn queue_alerts(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Resu
     let content = Content {
         sections: render::sections(&pending, usize::MAX, &cfg.signals, &copies(store, &pending)?),
         generated: now,
+        new_items: distinct_items(&pending),
         ..Default::default()
     };
     let more = if content.items() > 1 {
@@ -366,4 +368,13 @@ fn spikes(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec<String>
 /// The queued, sent and failed messages, newest first.
 pub fn status(store: &Store) -> Result<Vec<Queued>, DigestError> {
     Ok(store.digest_status()?)
+}
+
+/// How many items the hits are of: an item in several watches counts once.
+fn distinct_items(pending: &[crate::store::PendingHit]) -> usize {
+    pending
+        .iter()
+        .map(|h| h.item_id)
+        .collect::<std::collections::HashSet<_>>()
+        .len()
 }

@@ -89,11 +89,14 @@ pub struct Content {
     pub warnings: Vec<Warning>,
     pub spikes: Vec<String>,
     pub generated: DateTime<Utc>,
+    /// Distinct items with hits: an item in two watches counts once.
+    pub new_items: usize,
 }
 
 impl Content {
+    /// New items (a hit is an item in a watch; an item in several watches counts once).
     pub fn hits(&self) -> usize {
-        self.sections.iter().map(|s| s.hits).sum()
+        self.new_items
     }
 
     pub fn items(&self) -> usize {
@@ -152,8 +155,10 @@ pub fn sections(
                     let lead = group.iter().find(|h| h.item_id == *story).unwrap_or(&group[0]);
                     let mut e = entry(lead, score(lead), copies);
                     for h in group {
-                        if e.term != h.term && !e.more_terms.contains(&h.term) {
-                            e.more_terms.push(h.term.clone());
+                        for t in std::iter::once(&h.term).chain(&h.terms) {
+                            if e.term != *t && !e.more_terms.contains(t) {
+                                e.more_terms.push(t.clone());
+                            }
                         }
                         e.score = e.score.max(score(h));
                         e.alerted |= h.alerted;
@@ -263,17 +268,11 @@ pub fn text(c: &Content) -> String {
     let _ = writeln!(
         out,
         "{} in {}\n",
-        count(c.hits(), "new hit"),
-        count(c.items(), "item")
+        count(c.hits(), "new item"),
+        count(c.sections.len(), "watch")
     );
     for s in &c.sections {
-        let _ = writeln!(
-            out,
-            "  {:<20} {:>10}, {:>9}",
-            s.watch,
-            count(s.items, "item"),
-            count(s.hits, "hit")
-        );
+        let _ = writeln!(out, "  {:<20} {:>10}", s.watch, count(s.items, "item"));
     }
     for line in &c.spikes {
         let _ = writeln!(out, "  SPIKE {line}");
@@ -383,8 +382,8 @@ pub fn html(c: &Content) -> String {
          <h1 style=\"font-size:20px;margin:0 0 4px\">sigwatch digest</h1>\
          <p style=\"margin:0 0 16px;color:#57606a;font-size:13px\">{} · {} in {}</p>",
         esc(&when(c.generated)),
-        count(c.hits(), "new hit"),
-        count(c.items(), "item")
+        count(c.hits(), "new item"),
+        count(c.sections.len(), "watch")
     );
     o.push_str(
         "<table role=\"presentation\" style=\"border-collapse:collapse;margin:0 0 16px;font-size:14px\">",
@@ -393,11 +392,10 @@ pub fn html(c: &Content) -> String {
         let _ = write!(
             o,
             "<tr><td style=\"padding:2px 16px 2px 0\"><a href=\"#{}\" style=\"color:#0969da;text-decoration:none\">{}</a></td>\
-             <td style=\"padding:2px 8px;text-align:right\">{}</td><td style=\"padding:2px 8px;color:#57606a;text-align:right\">{}</td></tr>",
+             <td style=\"padding:2px 8px;text-align:right\">{}</td></tr>",
             attr(&s.watch),
             esc(&s.watch),
-            count(s.items, "item"),
-            count(s.hits, "hit")
+            count(s.items, "item")
         );
     }
     o.push_str("</table>");
@@ -643,8 +641,9 @@ mod tests {
                 health: "failing".into(),
                 detail: "HTTP 403".into(),
             }],
-            spikes: vec!["export-controls: 9 hits today".into()],
+            spikes: vec!["export-controls: 9 items today".into()],
             generated: Utc.with_ymd_and_hms(2026, 11, 28, 7, 0, 0).unwrap(),
+            new_items: 3,
         }
     }
 
@@ -684,6 +683,7 @@ mod tests {
             status: None,
             story: 10,
             folded: true,
+            terms: vec![term.into()],
         };
         // Newest first: two copies (items 12 and 11) before the story's first item (10).
         let hits = [

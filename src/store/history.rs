@@ -48,9 +48,10 @@ impl Store {
 
     /// The keys of the hits stored for one item.
     pub fn hit_keys(&self, item_id: i64) -> Result<HashSet<HitKey>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT watch, term, field, start FROM hits WHERE item_id = ?1")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT h.watch, t.value ->> 'term', t.value ->> 'field', t.value ->> 'start'
+                 FROM hits h, json_each(h.terms) t WHERE h.item_id = ?1",
+        )?;
         let rows = stmt.query_map([item_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -64,8 +65,13 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let first_hit = super::write::next_hit_id(&tx)?;
         let mut added = 0;
+        // Each item's hits together, so that its watches get a row each with all their terms.
+        let mut by_item: std::collections::BTreeMap<i64, Vec<&NewHit>> = Default::default();
         for (item_id, h) in hits {
-            added += super::write::insert_hit_on_stored(&tx, *item_id, h, to_ts(now), true)? as u64;
+            by_item.entry(*item_id).or_default().push(h);
+        }
+        for (item_id, list) in by_item {
+            added += super::write::insert_hits_on_stored(&tx, item_id, list, to_ts(now), true)? as u64;
         }
         // Items that had no hit before were not indexed for search.
         super::write::index_for_search(&tx, first_hit)?;

@@ -34,7 +34,7 @@ pub use report::{ItemRow, StatsBy};
 pub use revisions::{ItemEvent, PendingEvent, Revision};
 pub use sched::ScheduleRow;
 pub use stories::StoryMember;
-pub use write::{FetchRecord, NewHit, NewItem, SaveStats, SourceState};
+pub use write::{FetchRecord, NewHit, NewItem, SaveStats, SourceState, TermMatch};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

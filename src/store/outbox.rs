@@ -29,6 +29,8 @@ pub struct PendingHit {
     pub story: i64,
     /// Whether the item belongs to a story of several items.
     pub folded: bool,
+    /// Every term of the watch that matched the item (the first is `term`).
+    pub terms: Vec<String>,
 }
 
 /// A message in the outbox.
@@ -80,7 +82,8 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT h.id, h.item_id, h.watch, h.term, s.name, i.title, i.link, h.item_date, h.snippet,
                     h.snippet_start, h.snippet_end, h.alert_id IS NOT NULL, h.score, i.status,
-                    coalesce(i.story_id, i.id), i.story_id IS NOT NULL
+                    coalesce(i.story_id, i.id), i.story_id IS NOT NULL,
+                    (SELECT json_group_array(t.value ->> 'term') FROM json_each(h.terms) t)
              FROM hits h JOIN items i ON i.id = h.item_id JOIN sources s ON s.id = h.source_id
              WHERE h.digest_id IS NULL AND (?1 OR h.backlog = 0) AND (?2 = '' OR
                    (h.alert_id IS NULL AND instr(?2, char(31) || h.watch || char(31)) > 0))
@@ -103,6 +106,7 @@ impl Store {
                 status: r.get(13)?,
                 story: r.get(14)?,
                 folded: r.get(15)?,
+                terms: serde_json::from_str(&r.get::<_, String>(16)?).unwrap_or_default(),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -83,6 +83,8 @@ pub struct HitRow {
     pub status: Option<String>,
     /// The first item of the story this item was folded into (itself when never folded).
     pub story: i64,
+    /// Every term of the watch that matched the item (the first is `term`).
+    pub terms: Vec<super::TermMatch>,
 }
 
 /// One source with its fetch state and item counts.
@@ -129,6 +131,7 @@ impl Store {
                 score: r.get(13)?,
                 status: r.get(14)?,
                 story: r.get(15)?,
+                terms: serde_json::from_str(&r.get::<_, String>(17)?).unwrap_or_default(),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -179,7 +182,7 @@ impl Store {
             "SELECT h.id, h.item_id, h.watch, h.term, h.field, s.name AS source, i.title, i.link, i.published,
                     i.first_seen, h.snippet, h.snippet_start, h.snippet_end,
                     h.score + CASE i.status WHEN 'edited' THEN ?1 WHEN 'withdrawn' THEN ?2 ELSE 0 END AS score,
-                    i.status, coalesce(i.story_id, i.id) AS story, h.item_date
+                    i.status, coalesce(i.story_id, i.id) AS story, h.item_date, h.terms
              FROM hits h JOIN items i ON i.id = h.item_id JOIN sources s ON s.id = h.source_id
              WHERE 1 = 1",
         );

@@ -73,11 +73,14 @@ impl Store {
         };
         // Grouping by source id first and naming it after keeps the scan on the covering index.
         let sql = if by == StatsBy::Source {
-            "SELECT s.name, c.n FROM (SELECT h.source_id AS sid, count(*) AS n FROM hits h
+            "SELECT s.name, c.n FROM (SELECT h.source_id AS sid, count(DISTINCT h.item_id) AS n FROM hits h
              WHERE h.item_date >= ?1 GROUP BY 1) c JOIN sources s ON s.id = c.sid ORDER BY 2 DESC, 1"
                 .to_string()
         } else {
-            format!("SELECT {key}, count(*) FROM hits h WHERE h.item_date >= ?1 GROUP BY 1 ORDER BY {order}")
+            // A hit is an item in a watch: a source or a day counts each item once.
+            format!(
+                "SELECT {key}, count(DISTINCT h.item_id) FROM hits h WHERE h.item_date >= ?1 GROUP BY 1 ORDER BY {order}"
+            )
         };
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map([since.map_or(i64::MIN, to_ts)], |r| Ok((r.get(0)?, r.get(1)?)))?;

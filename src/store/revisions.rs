@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::write::{Indexing, NewItem, index_stored_item, insert_hit};
+use super::write::{Indexing, NewItem, index_stored_item, insert_hits};
 use super::{Result, SignalSettings, Store, exec, from_ts, one, to_ts};
 use crate::signals as sig;
 
@@ -94,12 +94,16 @@ pub(super) fn revisit(
     // Hits of terms new to the item are news; the same terms at shifted places are not.
     let mut have: HashSet<(String, String, String)> = HashSet::new();
     {
-        let mut stmt = tx.prepare_cached("SELECT watch, term, field FROM hits WHERE item_id = ?1")?;
+        let mut stmt = tx.prepare_cached(
+            "SELECT h.watch, t.value ->> 'term', t.value ->> 'field'
+             FROM hits h, json_each(h.terms) t WHERE h.item_id = ?1",
+        )?;
         for r in stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
             have.insert(r?);
         }
     }
     let had_hits = !have.is_empty();
+    let mut fresh = Vec::new();
     for h in &new.hits {
         let key = (
             h.hit.watch.clone(),
@@ -107,9 +111,10 @@ pub(super) fn revisit(
             h.hit.field.as_str().to_string(),
         );
         if (new.check_text || h.hit.field == crate::watch::Field::Title) && have.insert(key) {
-            out.new_hits += insert_hit(tx, id, h, now, date, source_id, false)? as u64;
+            fresh.push(h);
         }
     }
+    out.new_hits += insert_hits(tx, id, fresh, now, date, source_id, false)? as u64;
     if !had_hits && out.new_hits > 0 {
         index_stored_item(tx, id, indexing)?;
     }

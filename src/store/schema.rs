@@ -248,4 +248,60 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     INSERT INTO items_fts(items_fts, rank) VALUES ('hashsize', 4194304);
     "#,
+    // 13: a hit is an item in a watch. Hits were a row per term occurrence, so one notice
+    // made many rows and every count counted occurrences; now one row per (item, watch) keeps
+    // the first occurrence's term, place and snippet in its columns and every matched term in
+    // `terms` (a JSON array of term, field, start, end and matched text). A folded row keeps
+    // the best score and the earliest digest and alert of the rows it replaces. The search
+    // index's trigger names `hits`, so it is recreated around the table's rebuild.
+    r#"
+    DROP TRIGGER items_fts_update;
+    CREATE TABLE hits_v13 (
+        id            INTEGER PRIMARY KEY,
+        item_id       INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        watch         TEXT NOT NULL,
+        term          TEXT NOT NULL,
+        field         TEXT NOT NULL,
+        start         INTEGER NOT NULL,
+        end           INTEGER NOT NULL,
+        snippet       TEXT NOT NULL,
+        snippet_start INTEGER NOT NULL,
+        snippet_end   INTEGER NOT NULL,
+        watch_version TEXT NOT NULL,
+        created       INTEGER NOT NULL,
+        item_date     INTEGER,
+        source_id     INTEGER,
+        digest_id     INTEGER,
+        backlog       INTEGER NOT NULL DEFAULT 0,
+        alert_id      INTEGER,
+        score         REAL NOT NULL DEFAULT 1.0,
+        terms         TEXT NOT NULL DEFAULT '[]',
+        UNIQUE (item_id, watch)
+    );
+    INSERT INTO hits_v13(id, item_id, watch, term, field, start, end, snippet, snippet_start,
+                         snippet_end, watch_version, created, item_date, source_id, digest_id,
+                         backlog, alert_id, score, terms)
+    SELECT f.id, f.item_id, f.watch, f.term, f.field, f.start, f.end, f.snippet, f.snippet_start,
+           f.snippet_end, f.watch_version, f.created, f.item_date, f.source_id, g.digest_id,
+           g.backlog, g.alert_id, g.score,
+           (SELECT json_group_array(json_object(
+                       'term', t.term, 'field', t.field, 'start', t.start, 'end', t.end,
+                       'matched', CAST(substr(CAST(t.snippet AS BLOB), t.snippet_start + 1,
+                                              t.snippet_end - t.snippet_start) AS TEXT))
+                   ORDER BY t.id)
+            FROM hits t WHERE t.item_id = f.item_id AND t.watch = f.watch)
+    FROM (SELECT min(id) AS id, min(digest_id) AS digest_id, min(backlog) AS backlog,
+                 min(alert_id) AS alert_id, max(score) AS score
+          FROM hits GROUP BY item_id, watch) g
+    JOIN hits f ON f.id = g.id;
+    DROP TABLE hits;
+    ALTER TABLE hits_v13 RENAME TO hits;
+    CREATE INDEX hits_date ON hits(item_date, watch, source_id);
+    CREATE INDEX hits_source_date ON hits(source_id, item_date);
+    CREATE INDEX hits_untaken ON hits(digest_id) WHERE digest_id IS NULL;
+    CREATE TRIGGER items_fts_update AFTER UPDATE OF title, text ON items
+        WHEN EXISTS (SELECT 1 FROM hits WHERE item_id = new.id) BEGIN
+        UPDATE items_fts SET title = new.title, text = new.text WHERE rowid = new.id;
+    END;
+    "#,
 ];

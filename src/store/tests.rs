@@ -628,3 +628,85 @@ fn a_bulk_load_indexes_its_items_for_search_at_its_end_or_at_the_next_open() {
     assert_eq!(searched("稀土出口管制").len(), 4);
     assert_eq!(s.integrity_check().unwrap(), vec!["ok".to_string()]);
 }
+
+#[test]
+fn a_database_of_schema_12_with_hits_gets_one_hit_per_item_and_watch() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v12.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for sql in &schema::MIGRATIONS[..12] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "PRAGMA user_version = 12;
+             INSERT INTO sources(id, name, url) VALUES (1, 'a', 'http://a.test/');
+             INSERT INTO items(id, source_id, uid, title, summary, text, published, first_seen)
+                 VALUES (1, 1, 'u1', '稀土出口管制 rare earth', '', '', 100, 100);
+             INSERT INTO items_fts(rowid, title, text) VALUES (1, '稀土出口管制 rare earth', '');
+             INSERT INTO hits(id, item_id, watch, term, field, start, end, snippet, snippet_start,
+                              snippet_end, watch_version, created, item_date, source_id, digest_id,
+                              backlog, alert_id, score)
+             VALUES (1, 1, 'rare-earths', '稀土', 'title', 0, 2, '稀土出口管制 rare earth', 0, 6, 'v', 5, 100, 1, NULL, 0, NULL, 1.0),
+                    (2, 1, 'rare-earths', 'rare earth', 'title', 7, 17, '稀土出口管制 rare earth', 19, 29, 'v', 5, 100, 1, 7, 0, 3, 2.5),
+                    (3, 1, 'export-controls', '出口管制', 'title', 2, 6, '稀土出口管制 rare earth', 6, 18, 'v', 5, 100, 1, NULL, 0, NULL, 1.0);",
+        )
+        .unwrap();
+    }
+    let s = Store::open(&path).unwrap();
+    assert_eq!(s.schema_version().unwrap(), schema::MIGRATIONS.len() as i64);
+    let rows = s.hits(&HitQuery::default()).unwrap();
+    assert_eq!(rows.len(), 2, "one row per (item, watch): {rows:?}");
+    let re = rows.iter().find(|r| r.watch == "rare-earths").unwrap();
+    assert_eq!(re.id, 1);
+    assert_eq!(re.term, "稀土");
+    assert_eq!(re.score, 2.5, "the best score of the folded rows");
+    let terms: Vec<(&str, &str, usize, &str)> = re
+        .terms
+        .iter()
+        .map(|t| (t.term.as_str(), t.field.as_str(), t.start, t.matched.as_str()))
+        .collect();
+    assert_eq!(
+        terms,
+        vec![
+            ("稀土", "title", 0, "稀土"),
+            ("rare earth", "title", 7, "rare earth")
+        ]
+    );
+    let ec = rows.iter().find(|r| r.watch == "export-controls").unwrap();
+    assert_eq!(ec.terms.len(), 1);
+    assert_eq!(ec.terms[0].matched, "出口管制");
+    // The folded row keeps the digest that took one of its occurrences.
+    let taken: Option<i64> = s
+        .conn
+        .query_row("SELECT digest_id FROM hits WHERE id = 1", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(taken, Some(7));
+    // The search index's trigger came back with the table.
+    assert_eq!(s.search_items("稀土", 10).unwrap(), vec![1]);
+    assert_eq!(s.integrity_check().unwrap(), vec!["ok".to_string()]);
+}
+
+#[test]
+fn an_item_with_many_terms_in_a_watch_is_one_hit_listing_them() {
+    let (_d, mut s) = open();
+    let mut it = item("1", "稀土 稀土 rare earth", "全文");
+    let mut second = it.hits[0].clone();
+    second.hit.term = "rare earth".into();
+    second.hit.start = 6;
+    second.hit.end = 16;
+    second.hit.snippet_match = (14, 24);
+    second.score = 3.0;
+    let mut third = it.hits[0].clone();
+    third.hit.start = 3;
+    third.hit.end = 5;
+    third.hit.snippet_match = (7, 13);
+    it.hits.extend([second, third]);
+    let stats = s.save("a", &fetched(), &[it], Utc::now()).unwrap();
+    assert_eq!(stats.new_hits, 1);
+    let rows = s.hits(&HitQuery::default()).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].terms.len(), 3);
+    assert_eq!(rows[0].terms[1].matched, "rare earth");
+    assert_eq!(rows[0].score, 3.0);
+}

@@ -371,9 +371,7 @@ fn save_in(
             stats.new_items += 1;
             let item_id = tx.last_insert_rowid();
             let date = it.published.map_or(now_ts, to_ts);
-            for h in &new.hits {
-                stats.new_hits += insert_hit(tx, item_id, h, now_ts, date, source_id, backlog)? as u64;
-            }
+            stats.new_hits += insert_hits(tx, item_id, &new.hits, now_ts, date, source_id, backlog)? as u64;
             if !new.hits.is_empty() {
                 // Only items with hits are indexed for search: `hits --search` looks for
                 // nothing else, and indexing every item was most of a cold poll. FTS5 keeps
@@ -398,51 +396,122 @@ fn save_in(
     Ok(stats)
 }
 
-/// Inserts one hit of item `item_id` (of source `source_id`, dated `item_date`: published,
-/// else first seen) unless the same (item, watch, term, field, start) is stored already;
-/// returns the number of rows added (0 or 1).
+/// One matched term of a hit as stored in its `terms` JSON (and printed by `hits`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TermMatch {
+    pub term: String,
+    /// `title`, `summary` or `text`.
+    pub field: String,
+    /// Start and end of the match, in characters of the field's text.
+    pub start: usize,
+    pub end: usize,
+    /// The matched text as it stands in the item.
+    pub matched: String,
+}
+
+impl From<&NewHit> for TermMatch {
+    fn from(h: &NewHit) -> Self {
+        let hit = &h.hit;
+        TermMatch {
+            term: hit.term.clone(),
+            field: hit.field.as_str().to_string(),
+            start: hit.start,
+            end: hit.end,
+            matched: hit
+                .snippet
+                .get(hit.snippet_match.0..hit.snippet_match.1)
+                .unwrap_or_default()
+                .to_string(),
+        }
+    }
+}
+
+/// Stores the hits of item `item_id` (of source `source_id`, dated `item_date`: published,
+/// else first seen) as one row per watch, holding every matched term. A watch the item
+/// already has a row for gets the terms it lacked added to that row. Returns the number of
+/// rows added: a hit is an item in a watch, so a new term of a known pair adds none.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn insert_hit(
+pub(super) fn insert_hits<'a>(
     conn: &rusqlite::Connection,
     item_id: i64,
-    h: &NewHit,
+    hits: impl IntoIterator<Item = &'a NewHit>,
     now_ts: i64,
     item_date: i64,
     source_id: i64,
     backlog: bool,
 ) -> rusqlite::Result<usize> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO hits(item_id, watch, term, field, start, end, snippet, snippet_start,
-                          snippet_end, watch_version, created, item_date, source_id, backlog, score)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
-         ON CONFLICT DO NOTHING",
-    )?;
-    let hit = &h.hit;
-    stmt.execute(params![
-        item_id,
-        hit.watch,
-        hit.term,
-        hit.field.as_str(),
-        hit.start as i64,
-        hit.end as i64,
-        hit.snippet,
-        hit.snippet_match.0 as i64,
-        hit.snippet_match.1 as i64,
-        h.watch_version,
-        now_ts,
-        item_date,
-        source_id,
-        backlog,
-        h.score
-    ])
+    // Grouped by watch in the order of each watch's first hit, which leads its row.
+    let mut groups: Vec<(&'a NewHit, Vec<TermMatch>, f64)> = Vec::new();
+    for h in hits {
+        match groups.iter_mut().find(|g| g.0.hit.watch == h.hit.watch) {
+            Some(g) => {
+                let t = TermMatch::from(h);
+                if !g.1.contains(&t) {
+                    g.1.push(t);
+                }
+                g.2 = g.2.max(h.score);
+            }
+            None => groups.push((h, vec![TermMatch::from(h)], h.score)),
+        }
+    }
+    let mut added = 0;
+    for (h, terms, score) in groups {
+        // Serializing strings and numbers cannot fail.
+        let json = serde_json::to_string(&terms).unwrap_or_else(|_| "[]".into());
+        let mut stmt = conn.prepare_cached(
+            "INSERT INTO hits(item_id, watch, term, field, start, end, snippet, snippet_start,
+                              snippet_end, watch_version, created, item_date, source_id, backlog, score,
+                              terms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+             ON CONFLICT DO NOTHING",
+        )?;
+        let hit = &h.hit;
+        let n = stmt.execute(params![
+            item_id,
+            hit.watch,
+            hit.term,
+            hit.field.as_str(),
+            hit.start as i64,
+            hit.end as i64,
+            hit.snippet,
+            hit.snippet_match.0 as i64,
+            hit.snippet_match.1 as i64,
+            h.watch_version,
+            now_ts,
+            item_date,
+            source_id,
+            backlog,
+            score,
+            json
+        ])?;
+        if n == 0 {
+            // Known pair: add the terms it lacks, keeping its own first.
+            conn.prepare_cached(
+                "UPDATE hits SET terms = (
+                     SELECT json_group_array(json(v) ORDER BY k) FROM (
+                         SELECT value AS v, key AS k FROM json_each(hits.terms)
+                         UNION ALL
+                         SELECT n.value, 1000000 + n.key FROM json_each(?3) n
+                         WHERE NOT EXISTS (SELECT 1 FROM json_each(hits.terms) o
+                                           WHERE o.value ->> 'term' = n.value ->> 'term'
+                                             AND o.value ->> 'field' = n.value ->> 'field'
+                                             AND o.value ->> 'start' = n.value ->> 'start'))),
+                     score = max(score, ?4)
+                 WHERE item_id = ?1 AND watch = ?2",
+            )?
+            .execute(params![item_id, hit.watch, json, score])?;
+        }
+        added += n;
+    }
+    Ok(added)
 }
 
-/// [`insert_hit`] for an item stored earlier: its date and source are read from its row.
+/// [`insert_hits`] for an item stored earlier: its date and source are read from its row.
 /// Returns 0 when there is no such item.
-pub(super) fn insert_hit_on_stored(
+pub(super) fn insert_hits_on_stored<'a>(
     conn: &rusqlite::Connection,
     item_id: i64,
-    h: &NewHit,
+    hits: impl IntoIterator<Item = &'a NewHit>,
     now_ts: i64,
     backlog: bool,
 ) -> Result<usize> {
@@ -454,7 +523,7 @@ pub(super) fn insert_hit_on_stored(
     )
     .optional()?;
     Ok(match place {
-        Some((date, source_id)) => insert_hit(conn, item_id, h, now_ts, date, source_id, backlog)?,
+        Some((date, source_id)) => insert_hits(conn, item_id, hits, now_ts, date, source_id, backlog)?,
         None => 0,
     })
 }

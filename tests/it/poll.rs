@@ -52,8 +52,9 @@ fn poll_stores_items_and_hits_then_gets_304_and_adds_nothing() {
     assert_eq!(first["fetched"], 1, "{first}");
     assert_eq!(first["failed"], 0, "{first}");
     assert_eq!(first["new_items"], 4, "{first}");
-    // rare earth + export controls in a1, chip + semiconductor in a2; a3's blue-chip is vetoed.
-    assert_eq!(first["new_hits"], 4, "{first}");
+    // rare earth + export controls in a1 (two watches), chip + semiconductor in a2 (one
+    // watch: one hit listing both terms); a3's blue-chip is vetoed.
+    assert_eq!(first["new_hits"], 3, "{first}");
     assert_eq!(env.count("items"), 4);
 
     let second = env.json(&["poll", "--format", "json"]);
@@ -61,7 +62,7 @@ fn poll_stores_items_and_hits_then_gets_304_and_adds_nothing() {
     assert_eq!(second["new_items"], 0, "{second}");
     assert_eq!(second["new_hits"], 0, "{second}");
     assert_eq!(env.count("items"), 4);
-    assert_eq!(env.count("hits"), 4);
+    assert_eq!(env.count("hits"), 3);
 
     let seen = srv.seen("/feed.xml");
     assert_eq!(seen.len(), 2);
@@ -216,7 +217,22 @@ fn hits_as_json_and_csv_parse_back() {
 
     let json = env.json(&["hits", "--format", "json"]);
     let arr = json.as_array().expect("an array");
-    assert_eq!(arr.len(), 4);
+    // A hit is an item in a watch: a2's chip and semiconductor make one hit with two terms.
+    assert_eq!(arr.len(), 3);
+    let mut pairs = std::collections::HashSet::new();
+    for h in arr {
+        assert!(
+            pairs.insert((h["item"].as_i64().unwrap(), h["watch"].to_string())),
+            "two rows of one item and watch: {json}"
+        );
+        let terms = h["terms"].as_array().expect("terms");
+        assert!(!terms.is_empty(), "{h}");
+        for t in terms {
+            for key in ["term", "field", "matched", "start", "end"] {
+                assert!(t.get(key).is_some(), "missing {key} in {t}");
+            }
+        }
+    }
     for h in arr {
         for key in [
             "watch",
@@ -233,7 +249,14 @@ fn hits_as_json_and_csv_parse_back() {
         assert_eq!(h["source"], "good");
     }
     let semis = env.json(&["hits", "--format", "json", "--watch", "semiconductors"]);
-    assert_eq!(semis.as_array().unwrap().len(), 2);
+    assert_eq!(semis.as_array().unwrap().len(), 1);
+    let terms: Vec<&str> = semis[0]["terms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["matched"].as_str().unwrap())
+        .collect();
+    assert_eq!(terms, ["chip", "semiconductor"], "{semis}");
     assert!(
         semis
             .as_array()
@@ -252,7 +275,7 @@ fn hits_as_json_and_csv_parse_back() {
         );
     }
     let records: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
-    assert_eq!(records.len(), 4);
+    assert_eq!(records.len(), 3);
 
     // --since with a date before the items, and a duration after them (items are dated 2026-11-23).
     assert_eq!(
@@ -260,7 +283,7 @@ fn hits_as_json_and_csv_parse_back() {
             .as_array()
             .unwrap()
             .len(),
-        4
+        3
     );
     assert_eq!(
         env.json(&["hits", "--format", "json", "--limit", "1"])
@@ -547,7 +570,8 @@ fn a_first_poll_of_many_sources_builds_the_index_of_hits_by_date_at_its_end() {
     assert!(out.status.success(), "{log}");
     assert!(log.contains("bulk load: index of hits by date built"), "{log}");
     assert!(has_index());
-    assert_eq!(env.count("hits"), 64 * 4);
+    // Each good feed has three hits: an item in a watch, however many of its terms match.
+    assert_eq!(env.count("hits"), 64 * 3);
     let newest = env.json(&["hits", "--format", "json", "--limit", "3"]);
     assert_eq!(newest.as_array().map(Vec::len), Some(3), "{newest}");
     // Searchable once the load has ended, every source's copy; and whole (foreign keys,
@@ -625,8 +649,9 @@ fn a_large_feed_is_parsed_off_the_runtime_and_stored_whole_beside_a_small_one() 
     assert_eq!(summary["fetched"], 2, "{summary}");
     assert_eq!(summary["new_items"], 404, "{summary}");
     assert_eq!(env.count("items"), 404);
-    // A hundred rare-earth titles in the large feed, four hits in the small one.
-    assert_eq!(summary["new_hits"], 104, "{summary}");
+    // A hundred rare-earth titles in the large feed, three hits (items in watches) in the
+    // small one.
+    assert_eq!(summary["new_hits"], 103, "{summary}");
 }
 
 /// Each source's next poll follows its own schedule, else `[poll] schedule`, however many

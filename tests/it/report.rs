@@ -193,8 +193,8 @@ fn trends_flags_the_seeded_spike_and_not_the_flat_series() {
     assert_eq!(get("rare-earths")["spike"], true);
     assert_eq!(get("ai")["spike"], false);
     let table = env.ok(&["trends"]);
-    assert!(table.contains("SPIKE rare-earths: 8 hits today"), "{table}");
-    assert!(table.contains("spike: today's hits are at least 3"), "{table}");
+    assert!(table.contains("SPIKE rare-earths: 8 items today"), "{table}");
+    assert!(table.contains("spike: today's items"), "{table}");
 }
 
 #[test]
