@@ -436,5 +436,39 @@ pub fn attachments(html: &str, base: Option<&url::Url>) -> Vec<String> {
     out
 }
 
+/// Document numbers as one line for storage: each key, with `@` and its issuers joined by
+/// `+` when it has any, separated by spaces (keys and issuer codes hold none of these).
+pub fn encode(numbers: &[DocNumber]) -> String {
+    let mut out = String::new();
+    for d in numbers {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&d.key.replace([' ', '@'], "_"));
+        if !d.issuers.is_empty() {
+            out.push('@');
+            out.push_str(&d.issuers.join("+"));
+        }
+    }
+    out
+}
+
+/// Reads what [`encode`] wrote; issuer codes this sigwatch does not know are left out.
+pub fn decode(line: &str) -> Vec<DocNumber> {
+    line.split(' ')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let (key, issuers) = w.split_once('@').unwrap_or((w, ""));
+            DocNumber {
+                key: key.to_string(),
+                issuers: issuers
+                    .split('+')
+                    .filter_map(|c| ISSUERS.iter().find(|(_, code)| *code == c).map(|(_, code)| *code))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests;

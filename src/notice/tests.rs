@@ -148,3 +148,18 @@ fn attachments_are_absolute_http_links_to_documents() {
     );
     assert!(attachments(html, None).is_empty(), "relative links need a base");
 }
+
+#[test]
+fn numbers_read_back_as_they_were_stored() {
+    let found = doc_numbers("商务部 海关总署公告2026年第61号，依据 Federal Register Doc. 2024-29084");
+    assert!(!found.is_empty());
+    assert_eq!(decode(&encode(&found)), found);
+    assert_eq!(decode(""), Vec::<DocNumber>::new());
+    assert_eq!(
+        decode("announcement:2026:61@mofcom+nobody"),
+        vec![DocNumber {
+            key: "announcement:2026:61".into(),
+            issuers: vec!["mofcom"],
+        }]
+    );
+}

@@ -39,6 +39,8 @@ pub struct FoldIndex {
     seen: Vec<Seen>,
     /// Scratch for [`FoldIndex::best`], one count per entry, all 0 between calls.
     shares: Vec<u8>,
+    /// Document number key → the entries carrying it, oldest first.
+    by_doc: FxHashMap<String, Vec<u32>>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -49,6 +51,8 @@ pub(super) struct Entry {
     pub(super) story: i64,
     pub(super) sig: [u16; sig::SIG_LEN],
     pub(super) bands: [u32; sig::BANDS],
+    /// Its document numbers (most items have none).
+    pub(super) docs: Box<[crate::notice::DocNumber]>,
 }
 
 /// Where and when an entry's item was first seen.
@@ -141,7 +145,8 @@ impl FoldIndex {
         };
         let mut stmt = conn.prepare_cached(
             "SELECT * FROM (
-                 SELECT g.item_id, g.sig, i.source_id, i.first_seen, coalesce(i.story_id, 0)
+                 SELECT g.item_id, g.sig, i.source_id, i.first_seen, coalesce(i.story_id, 0),
+                        i.doc_numbers
                  FROM signatures g JOIN items i ON i.id = g.item_id
                  WHERE i.first_seen >= ?1 ORDER BY g.item_id DESC LIMIT ?2)
              ORDER BY item_id",
@@ -153,6 +158,10 @@ impl FoldIndex {
                 story: r.get(4)?,
                 sig: short(&signature),
                 bands: sig::bands(&signature),
+                docs: r
+                    .get::<_, Option<String>>(5)?
+                    .map(|d| crate::notice::decode(&d).into())
+                    .unwrap_or_default(),
             };
             let seen = Seen {
                 source: r.get(2)?,
@@ -176,6 +185,7 @@ impl FoldIndex {
         let within = seen.iter().filter(|s| s.first_seen >= since).count();
         self.bands.clear();
         self.lists.clear();
+        self.by_doc.clear();
         let kept = entries
             .into_iter()
             .zip(seen)
@@ -217,8 +227,44 @@ impl FoldIndex {
                 }
             }
         }
+        for d in entry.docs.iter() {
+            let list = self.by_doc.entry(d.key.clone()).or_default();
+            if list.last() != Some(&at) {
+                list.push(at);
+            }
+        }
         self.seen.push(seen);
         self.entries.push(entry);
+    }
+
+    /// The oldest entry of another source first seen at or after `since` that carries one of
+    /// `docs`' numbers with no issuer ruling it out (`notice::identity` Same).
+    pub(super) fn same_document(
+        &self,
+        docs: &[crate::notice::DocNumber],
+        source: i64,
+        since: i64,
+    ) -> Option<u32> {
+        docs.iter()
+            .filter_map(|d| self.by_doc.get(&d.key))
+            .flatten()
+            .copied()
+            .filter(|&at| {
+                self.seen
+                    .get(at as usize)
+                    .is_some_and(|s| s.source != source && s.first_seen >= since)
+                    && self.entries.get(at as usize).is_some_and(|e| {
+                        crate::notice::identity(docs, &e.docs) == crate::notice::Identity::Same
+                    })
+            })
+            .min()
+    }
+
+    /// The estimated similarity of `signature` to entry `at`'s.
+    pub(super) fn similarity(&self, signature: &[u32], at: u32) -> f64 {
+        self.entries.get(at as usize).map_or(0.0, |e| {
+            f64::from(agreeing(&short(signature), &e.sig)) / sig::SIG_LEN as f64
+        })
     }
 
     /// The entries with band `b`, oldest first.
@@ -430,6 +476,7 @@ mod tests {
                     story: 0,
                     sig: short(&signature),
                     bands: sig::bands(&signature),
+                    docs: Box::default(),
                 },
                 Seen {
                     source: k % 5,

@@ -304,4 +304,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
         UPDATE items_fts SET title = new.title, text = new.text WHERE rowid = new.id;
     END;
     "#,
+    // 14: an item's document numbers (`notice::encode`), so that copies join their story by
+    // the number they cite and near-identical notices of different numbers never join, and so
+    // that `show`, `hits` and digests can print them. Items stored before have none.
+    r#"
+    ALTER TABLE items ADD COLUMN doc_numbers TEXT;
+    "#,
 ];

@@ -9,6 +9,7 @@ use rusqlite::params;
 
 use super::fold_index::{Entry, FoldIndex, Seen, short};
 use super::{Result, SignalSettings, Store, to_ts};
+use crate::notice::{DocNumber, Identity, identity};
 use crate::signals as sig;
 
 /// The story a new item joins: the most similar earlier item of another source.
@@ -21,13 +22,19 @@ pub(super) struct Fold {
     unmarked: Option<u32>,
 }
 
-/// The story a new item of `source_id` with `signature` (and its LSH `bands`) joins: that of
-/// the most similar item of another source first seen within the window, when the similarity
-/// reaches the threshold.
+/// The story a new item of `source_id` with `signature` (and its LSH `bands`) and document
+/// numbers `docs` joins, among items of other sources first seen within the window.
+/// Identifiers first: the oldest such item carrying one of its numbers (`notice::identity`
+/// Same), whatever their similarity, since a report and the notice it cites share little text
+/// (often not even a language). Else the most similar item when the similarity reaches the
+/// threshold, unless their numbers differ: official notices share boilerplate, and
+/// near-identical text with another number is another event.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn find_story(
     index: &mut FoldIndex,
     signature: &[u32],
     bands: &[u32; sig::BANDS],
+    docs: &[DocNumber],
     source_id: i64,
     now: DateTime<Utc>,
     s: &SignalSettings,
@@ -35,9 +42,19 @@ pub(super) fn find_story(
     if signature.len() != sig::SIG_LEN {
         return None;
     }
-    let (similarity, at) = index
-        .best(signature, bands, source_id, to_ts(now - s.fold_window))
-        .filter(|(sim, _)| *sim >= s.fold_threshold)?;
+    let since = to_ts(now - s.fold_window);
+    let (similarity, at) = match index.same_document(docs, source_id, since) {
+        Some(at) => (index.similarity(signature, at), at),
+        None => index
+            .best(signature, bands, source_id, since)
+            .filter(|(sim, _)| *sim >= s.fold_threshold)
+            .filter(|(_, at)| {
+                index
+                    .entries
+                    .get(*at as usize)
+                    .is_none_or(|e| identity(docs, &e.docs) != Identity::Different)
+            })?,
+    };
     let other = index.entries.get(at as usize)?;
     Some(Fold {
         story: if other.story != 0 { other.story } else { other.item },
@@ -58,6 +75,7 @@ pub(super) fn remember(
     source_id: i64,
     signature: &[u32],
     bands: &[u32; sig::BANDS],
+    docs: &[DocNumber],
     fold: Option<Fold>,
     now: DateTime<Utc>,
 ) -> Result<()> {
@@ -78,6 +96,7 @@ pub(super) fn remember(
             story: fold.map_or(0, |f| f.story),
             sig: short(signature),
             bands: *bands,
+            docs: docs.into(),
         };
         let seen = Seen {
             source: source_id,
@@ -98,6 +117,11 @@ pub struct StoryMember {
     /// The item it was found similar to, and the estimated similarity.
     pub folded_into: Option<i64>,
     pub similarity: Option<f64>,
+    /// Its document numbers' keys (`announcement:2026:61`).
+    pub doc_numbers: Vec<String>,
+    /// When it was published, if it says, and first seen.
+    pub published: Option<DateTime<Utc>>,
+    pub first_seen: DateTime<Utc>,
 }
 
 impl Store {
@@ -113,6 +137,12 @@ impl Store {
                 link: r.get(3)?,
                 folded_into: r.get(4)?,
                 similarity: r.get(5)?,
+                doc_numbers: r
+                    .get::<_, Option<String>>(6)?
+                    .map(|d| crate::notice::decode(&d).into_iter().map(|d| d.key).collect())
+                    .unwrap_or_default(),
+                published: r.get::<_, Option<i64>>(7)?.map(super::from_ts),
+                first_seen: super::from_ts(r.get(8)?),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -148,7 +178,8 @@ macro_rules! story_query {
 
 /// The items of the story item ?1 belongs to, for [`Store::story`].
 const STORY_MEMBERS: &str = story_query!(
-    "SELECT i.id, s.name, i.title, i.link, i.folded_into, i.similarity
+    "SELECT i.id, s.name, i.title, i.link, i.folded_into, i.similarity, i.doc_numbers, i.published,
+            i.first_seen
      FROM k, items i JOIN sources s ON s.id = i.source_id",
     " ORDER BY i.id"
 );
@@ -211,5 +242,79 @@ mod tests {
             assert!(plan.iter().any(|p| p.contains("items_story")), "{plan:?}");
             assert!(!plan.iter().any(|p| p.starts_with("SCAN i")), "{plan:?}");
         }
+    }
+
+    /// An item carrying `number` in its title, with a signature of its title and text.
+    fn notice(guid: &str, title: &str, text: &str) -> NewItem {
+        let mut it = crate::store::tests::item(guid, title, text);
+        it.signature = crate::signals::signature(title, text);
+        it.doc_numbers = crate::notice::doc_numbers(&format!("{title}\n{text}"));
+        it
+    }
+
+    const BOILERPLATE: &str = "根据《中华人民共和国出口管制法》等法律法规有关规定，为维护国家安全和利益、\
+        履行防扩散等国际义务，经国务院批准，决定对部分中重稀土相关物项实施出口管制。\
+        出口经营者应当按照有关规定办理出口许可手续。本公告自公布之日起正式实施。";
+
+    #[test]
+    fn copies_join_by_document_number_and_different_numbers_never_join() {
+        let (_dir, mut store, names) = with_sources(3);
+        let rec = crate::store::tests::fetched();
+        let now = Utc::now();
+        let n61 = notice(
+            "61",
+            "商务部公告2026年第61号 关于对部分中重稀土相关物项实施出口管制的决定",
+            BOILERPLATE,
+        );
+        store.save(&names[0], &rec, &[n61], now).unwrap();
+        // Near-identical text, another number: another event.
+        let n62 = notice(
+            "62",
+            "商务部公告2026年第62号 关于对部分中重稀土相关物项实施出口管制的决定",
+            BOILERPLATE,
+        );
+        let stats = store.save(&names[1], &rec, &[n62], now).unwrap();
+        assert_eq!(stats.folded, 0, "No. 62 must not join No. 61's story");
+        // An English report citing No. 61 shares no text with it, and joins it by the number.
+        let report = notice(
+            "en",
+            "China curbs exports of some rare earth items",
+            "The Ministry of Commerce said in MOFCOM Announcement No. 61 of 2026 that export controls apply.",
+        );
+        let stats = store.save(&names[2], &rec, &[report], now).unwrap();
+        assert_eq!(stats.folded, 1, "the report joins the notice it cites");
+        let members: Vec<(String, Vec<String>)> = store
+            .story(1)
+            .unwrap()
+            .into_iter()
+            .map(|m| (m.source, m.doc_numbers))
+            .collect();
+        assert_eq!(
+            members,
+            vec![
+                (names[0].clone(), vec!["announcement:2026:61".to_string()]),
+                (names[2].clone(), vec!["announcement:2026:61".to_string()]),
+            ]
+        );
+        assert_eq!(store.story(2).unwrap().len(), 1, "No. 62 stands alone");
+    }
+
+    #[test]
+    fn without_the_number_check_near_identical_notices_would_fold() {
+        // The reason for the check above: their texts are similar enough to fold.
+        let a = crate::signals::signature(
+            "商务部公告2026年第61号 关于对部分中重稀土相关物项实施出口管制的决定",
+            BOILERPLATE,
+        )
+        .unwrap();
+        let b = crate::signals::signature(
+            "商务部公告2026年第62号 关于对部分中重稀土相关物项实施出口管制的决定",
+            BOILERPLATE,
+        )
+        .unwrap();
+        assert!(
+            crate::signals::similarity(&short(&a), &short(&b)) >= SignalSettings::default().fold_threshold,
+            "the pair no longer tests the number check"
+        );
     }
 }

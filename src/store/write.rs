@@ -49,6 +49,9 @@ pub struct NewItem {
     pub check_text: bool,
     /// MinHash signature, for items with hits: used to fold copies into stories.
     pub signature: Option<Vec<u32>>,
+    /// The document numbers it carries or cites (items with hits): copies join a story by
+    /// them first, and different numbers never join.
+    pub doc_numbers: Vec<crate::notice::DocNumber>,
 }
 
 impl NewItem {
@@ -62,6 +65,7 @@ impl NewItem {
             fingerprint,
             check_text: true,
             signature: None,
+            doc_numbers: Vec::new(),
         }
     }
 }
@@ -325,8 +329,8 @@ fn save_in(
     {
         let mut insert_item = tx.prepare_cached(
             "INSERT INTO items(source_id, uid, guid, link, title, summary, text, published, first_seen,
-                               fingerprint, story_id, folded_into, similarity)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                               fingerprint, story_id, folded_into, similarity, doc_numbers)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
              ON CONFLICT(source_id, uid) DO NOTHING",
         )?;
         let mut stored =
@@ -342,7 +346,15 @@ fn save_in(
                     if backlog || !stored.query_row(params![source_id, uid], |r| r.get::<_, bool>(0))? =>
                 {
                     let bands = crate::signals::bands(signature);
-                    let fold = stories::find_story(fold_index, signature, &bands, source_id, now, settings);
+                    let fold = stories::find_story(
+                        fold_index,
+                        signature,
+                        &bands,
+                        &new.doc_numbers,
+                        source_id,
+                        now,
+                        settings,
+                    );
                     (fold, bands)
                 }
                 _ => (None, [0; crate::signals::BANDS]),
@@ -361,6 +373,7 @@ fn save_in(
                 fold.map(|f| f.story),
                 fold.map(|f| f.folded_into),
                 fold.map(|f| f.similarity),
+                (!new.doc_numbers.is_empty()).then(|| crate::notice::encode(&new.doc_numbers)),
             ])?;
             if inserted == 0 {
                 let change = revisions::revisit(tx, source_id, uid, new, now_ts, indexing)?;
@@ -385,7 +398,17 @@ fn save_in(
                 }
             }
             if let Some(signature) = &new.signature {
-                stories::remember(tx, fold_index, item_id, source_id, signature, &bands, fold, now)?;
+                stories::remember(
+                    tx,
+                    fold_index,
+                    item_id,
+                    source_id,
+                    signature,
+                    &bands,
+                    &new.doc_numbers,
+                    fold,
+                    now,
+                )?;
                 stats.folded += fold.is_some() as u64;
             }
         }
