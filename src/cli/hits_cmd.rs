@@ -7,7 +7,7 @@ use chrono::Utc;
 use super::Ctx;
 use super::output::{self, Format};
 use crate::config::Config;
-use crate::store::{HitQuery, HitRow, Store};
+use crate::store::{HitQuery, HitRow, Store, StoryRow};
 use crate::units::parse_since;
 
 #[derive(Debug, clap::Args)]
@@ -150,7 +150,7 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
         limit: Some(args.limit),
     };
     if args.stories {
-        return stories(&store, &query, args.format);
+        return stories(&store, cfg.as_ref(), &query, args.format);
     }
     let rows = store.hits(&query)?;
     let mut out: Vec<HitOut> = rows.iter().map(HitOut::from).collect();
@@ -224,6 +224,100 @@ fn sources_with(cfg: &Config, tags: &[String], langs: &[String]) -> Vec<String> 
         .collect()
 }
 
+/// One item of a story as printed in JSON.
+#[derive(Debug, Clone, serde::Serialize)]
+struct MemberOut {
+    item: i64,
+    source: String,
+    /// The source's `role` in the config (`media` when the config does not say).
+    role: &'static str,
+    title: String,
+    link: Option<String>,
+    doc_numbers: Vec<String>,
+    published: Option<String>,
+    first_seen: Option<String>,
+}
+
+/// One story as printed in JSON: led by its official item, else its first.
+#[derive(Debug, serde::Serialize)]
+struct StoryOut {
+    story: i64,
+    /// The lead's title and link.
+    title: String,
+    link: Option<String>,
+    lead: MemberOut,
+    /// Every item of the story, the lead first.
+    members: Vec<MemberOut>,
+    watches: Vec<String>,
+    /// Sources of its items with hits matching the query.
+    sources: Vec<String>,
+    /// The document numbers its items carry, each once.
+    doc_numbers: Vec<String>,
+    score: f64,
+    /// The newest date among its items with hits.
+    date: String,
+    /// Items with hits matching the query, and their hits (items in watches).
+    items: u64,
+    hits: u64,
+}
+
+/// A story's members, the lead (the first item of an official source, else the first item)
+/// first.
+fn story_out(store: &Store, cfg: Option<&Config>, r: &StoryRow) -> anyhow::Result<StoryOut> {
+    let role = |source: &str| {
+        cfg.and_then(|c| c.source(source))
+            .map_or(crate::config::SourceRole::default(), |s| s.role)
+    };
+    let mut members: Vec<MemberOut> = store
+        .story(r.story)?
+        .into_iter()
+        .map(|m| MemberOut {
+            item: m.item_id,
+            role: role(&m.source).as_str(),
+            source: m.source,
+            title: m.title,
+            link: m.link,
+            doc_numbers: m.doc_numbers,
+            published: output::iso_time(m.published),
+            first_seen: output::iso_time(Some(m.first_seen)),
+        })
+        .collect();
+    if let Some(at) = members.iter().position(|m| m.role == "official") {
+        let lead = members.remove(at);
+        members.insert(0, lead);
+    }
+    let lead = members.first().cloned().unwrap_or_else(|| MemberOut {
+        item: r.story,
+        source: r.sources.first().cloned().unwrap_or_default(),
+        role: "media",
+        title: r.title.clone(),
+        link: r.link.clone(),
+        doc_numbers: Vec::new(),
+        published: None,
+        first_seen: None,
+    });
+    let mut doc_numbers: Vec<String> = Vec::new();
+    for d in members.iter().flat_map(|m| &m.doc_numbers) {
+        if !doc_numbers.contains(d) {
+            doc_numbers.push(d.clone());
+        }
+    }
+    Ok(StoryOut {
+        story: r.story,
+        title: lead.title.clone(),
+        link: lead.link.clone(),
+        lead,
+        members,
+        watches: r.watches.clone(),
+        sources: r.sources.clone(),
+        doc_numbers,
+        score: r.score,
+        date: r.date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        items: r.items,
+        hits: r.hits,
+    })
+}
+
 #[derive(serde::Serialize)]
 struct StoryCsv<'a> {
     story: i64,
@@ -233,18 +327,29 @@ struct StoryCsv<'a> {
     hits: u64,
     watches: String,
     sources: String,
+    doc_numbers: String,
     title: &'a str,
     link: Option<&'a str>,
 }
 
 /// `hits --stories`: one row per story.
-fn stories(store: &Store, query: &HitQuery, format: Format) -> anyhow::Result<ExitCode> {
+fn stories(
+    store: &Store,
+    cfg: Option<&Config>,
+    query: &HitQuery,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
     let rows = store.stories(query)?;
+    let out: Vec<StoryOut> = rows
+        .iter()
+        .map(|r| story_out(store, cfg, r))
+        .collect::<anyhow::Result<_>>()?;
     if format == Format::Csv {
         // CSV cells hold no lists: sources and watches are joined.
         let flat: Vec<StoryCsv> = rows
             .iter()
-            .map(|r| StoryCsv {
+            .zip(&out)
+            .map(|(r, o)| StoryCsv {
                 story: r.story,
                 date: r.date.to_rfc3339(),
                 score: r.score,
@@ -252,14 +357,15 @@ fn stories(store: &Store, query: &HitQuery, format: Format) -> anyhow::Result<Ex
                 hits: r.hits,
                 watches: r.watches.join(" "),
                 sources: r.sources.join(" "),
-                title: &r.title,
-                link: r.link.as_deref(),
+                doc_numbers: o.doc_numbers.join(" "),
+                title: &o.lead.title,
+                link: o.lead.link.as_deref(),
             })
             .collect();
         output::write_rows(format, &flat)?;
         return Ok(ExitCode::SUCCESS);
     }
-    if output::write_rows(format, &rows)? {
+    if output::write_rows(format, &out)? {
         return Ok(ExitCode::SUCCESS);
     }
     if rows.is_empty() {
@@ -267,7 +373,7 @@ fn stories(store: &Store, query: &HitQuery, format: Format) -> anyhow::Result<Ex
         return Ok(ExitCode::SUCCESS);
     }
     let mut t = output::table(&["story", "date", "score", "watches", "sources", "title", "link"]);
-    for r in &rows {
+    for (r, o) in rows.iter().zip(&out) {
         let sources = if r.sources.len() > 1 {
             format!("{} ({})", r.sources.len(), r.sources.join(", "))
         } else {
@@ -279,8 +385,8 @@ fn stories(store: &Store, query: &HitQuery, format: Format) -> anyhow::Result<Ex
             format!("{:.1}", r.score),
             r.watches.join(", "),
             sources,
-            r.title.clone(),
-            r.link.clone().unwrap_or_default(),
+            o.lead.title.clone(),
+            o.lead.link.clone().unwrap_or_default(),
         ]);
     }
     println!("{t}");

@@ -6,6 +6,7 @@ mod corpus;
 mod crash;
 mod daemon;
 mod digest;
+mod events;
 mod hostile;
 mod html;
 mod import;

@@ -1,0 +1,125 @@
+//! Events, not term occurrences: one story per event across sources and languages, joined by
+//! the document number it carries or cites and led by its official item; near-identical
+//! notices of different numbers kept apart. Through the real binary against a local farm.
+
+use serde_json::Value;
+
+use crate::server::{Reply, Server};
+use crate::{Env, WATCHES};
+
+const BOILERPLATE: &str = "根据《中华人民共和国出口管制法》等法律法规有关规定，为维护国家安全和利益、履行防扩散等国际义务，经国务院批准，决定对部分中重稀土相关物项实施出口管制。出口经营者应当按照有关规定办理出口许可手续。本公告自公布之日起正式实施。";
+
+/// An item of a feed: guid, title, text.
+type Feed<'a> = (&'a str, &'a str, &'a str);
+
+/// A farm of three sources: MOFCOM (official) with notice No. 61, customs (official) with
+/// No. 62 in near-identical words, and an English medium citing No. 61. Returns the config.
+fn farm(srv: &Server) -> String {
+    let feeds: [(&str, &str, Vec<Feed>); 3] = [
+        (
+            "mofcom",
+            "official",
+            vec![(
+                "n61",
+                "商务部公告2026年第61号 关于对部分中重稀土相关物项实施出口管制的决定",
+                BOILERPLATE,
+            )],
+        ),
+        (
+            "gacc",
+            "official",
+            vec![(
+                "n62",
+                "商务部公告2026年第62号 关于对部分中重稀土相关物项实施出口管制的决定",
+                BOILERPLATE,
+            )],
+        ),
+        (
+            "wire",
+            "media",
+            vec![(
+                "r1",
+                "China widens export controls to more rare earth items",
+                "Beijing will require licences for exports of several medium and heavy rare earth items, the commerce ministry said on Thursday in Announcement No. 61 of 2026, citing national security.",
+            )],
+        ),
+    ];
+    let mut cfg = String::new();
+    for (name, role, items) in feeds {
+        srv.route(
+            &format!("/{name}.xml"),
+            Reply::ok("application/rss+xml", crate::rss(&items)),
+        );
+        cfg += &format!(
+            "[[source]]\nname = \"{name}\"\nrole = \"{role}\"\nurl = \"{}\"\n",
+            srv.url(&format!("/{name}.xml"))
+        );
+    }
+    cfg
+}
+
+fn member_item(m: &Value, hits: &[Value], guid: &str) -> bool {
+    hits.iter()
+        .any(|h| h["item"] == m["item"] && h["link"].as_str().is_some_and(|l| l.ends_with(guid)))
+}
+
+#[test]
+fn a_notice_and_a_report_citing_its_number_are_one_story_and_its_twin_another() {
+    let srv = Server::start();
+    let env = Env::new(&format!("{}{WATCHES}", farm(&srv)));
+    env.ok(&["poll"]);
+    let hits = env.json(&["hits", "--format", "json"]);
+    let hits = hits.as_array().unwrap();
+    let mut pairs = std::collections::HashSet::new();
+    for h in hits {
+        assert!(
+            pairs.insert((h["item"].clone().to_string(), h["watch"].to_string())),
+            "two rows of one item in one watch: {hits:?}"
+        );
+        assert!(h["terms"].as_array().is_some_and(|t| !t.is_empty()), "{h}");
+    }
+
+    let stories = env.json(&["hits", "--stories", "--format", "json"]);
+    let stories = stories.as_array().unwrap();
+    assert_eq!(stories.len(), 2, "{stories:#?}");
+    for s in stories {
+        for key in ["story", "lead", "members", "watches", "doc_numbers", "score"] {
+            assert!(s.get(key).is_some(), "no {key} in {s}");
+        }
+        for m in s["members"].as_array().unwrap().iter().chain([&s["lead"]]) {
+            for key in ["item", "source", "role", "title", "link"] {
+                assert!(m.get(key).is_some(), "no {key} in {m}");
+            }
+        }
+    }
+    let of = |n: &str| {
+        stories
+            .iter()
+            .find(|s| s["doc_numbers"].as_array().unwrap().iter().any(|d| d == n))
+            .unwrap_or_else(|| panic!("no story with {n}: {stories:#?}"))
+    };
+    let s61 = of("announcement:2026:61");
+    assert_eq!(
+        s61["lead"]["source"], "mofcom",
+        "led by the official notice: {s61}"
+    );
+    assert_eq!(s61["lead"]["role"], "official");
+    assert!(member_item(&s61["lead"], hits, "n61"), "{s61}");
+    let members = s61["members"].as_array().unwrap();
+    assert_eq!(members.len(), 2, "{s61}");
+    assert_eq!(members[0], s61["lead"], "the lead comes first");
+    assert_eq!(members[1]["source"], "wire");
+    assert_eq!(members[1]["role"], "media");
+
+    let s62 = of("announcement:2026:62");
+    assert_eq!(s62["members"].as_array().unwrap().len(), 1, "{s62}");
+    assert_eq!(s62["lead"]["source"], "gacc");
+    assert!(
+        !s62["doc_numbers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d == "announcement:2026:61"),
+        "{s62}"
+    );
+}
