@@ -28,11 +28,20 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 }
 
 /// Parses a point in time as people write it on the command line: a date (`2026-11-01`,
-/// midnight UTC), an RFC 3339 time, or a duration back from `now` (`7d`, `12h`).
-pub fn parse_since(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+/// midnight in `zone`, the time zone people read times in), an RFC 3339 time, or a duration
+/// back from `now` (`7d`, `12h`).
+pub fn parse_since(s: &str, now: DateTime<Utc>, zone: chrono_tz::Tz) -> Result<DateTime<Utc>, String> {
     let t = s.trim();
     if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-        return Ok(d.and_time(NaiveTime::MIN).and_utc());
+        let midnight = d.and_time(NaiveTime::MIN);
+        // A zone whose clocks jump over midnight that day starts it at the jump.
+        let local = chrono::TimeZone::from_local_datetime(&zone, &midnight)
+            .earliest()
+            .or_else(|| {
+                chrono::TimeZone::from_local_datetime(&zone, &(midnight + chrono::Duration::hours(1)))
+                    .earliest()
+            });
+        return Ok(local.map_or_else(|| midnight.and_utc(), |l| l.with_timezone(&Utc)));
     }
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Ok(dt.with_timezone(&Utc));
@@ -81,24 +90,26 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         assert_eq!(
-            parse_since("2026-11-01", now).unwrap().to_rfc3339(),
+            parse_since("2026-11-01", now, chrono_tz::UTC)
+                .unwrap()
+                .to_rfc3339(),
             "2026-11-01T00:00:00+00:00"
         );
         assert_eq!(
-            parse_since("7d", now).unwrap().to_rfc3339(),
+            parse_since("7d", now, chrono_tz::UTC).unwrap().to_rfc3339(),
             "2026-11-21T12:00:00+00:00"
         );
         assert_eq!(
-            parse_since("12h", now).unwrap().to_rfc3339(),
+            parse_since("12h", now, chrono_tz::UTC).unwrap().to_rfc3339(),
             "2026-11-28T00:00:00+00:00"
         );
         assert_eq!(
-            parse_since("2026-11-02T03:04:05+08:00", now)
+            parse_since("2026-11-02T03:04:05+08:00", now, chrono_tz::UTC)
                 .unwrap()
                 .to_rfc3339(),
             "2026-11-01T19:04:05+00:00"
         );
-        assert!(parse_since("yesterday-ish", now).is_err());
+        assert!(parse_since("yesterday-ish", now, chrono_tz::UTC).is_err());
     }
 
     #[test]

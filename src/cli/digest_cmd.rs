@@ -45,7 +45,7 @@ pub fn run(ctx: &Ctx, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         for q in &rows {
             t.add_row(vec![
                 q.id.to_string(),
-                output::short_time(Some(q.created)),
+                output::short_time(Some(q.created), ctx.zone()),
                 q.status.clone(),
                 q.attempts.to_string(),
                 q.hits.to_string(),

@@ -110,9 +110,10 @@ impl<'a> From<&'a HitRow> for HitOut<'a> {
 
 pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
     let now = Utc::now();
+    let zone = ctx.zone();
     let when = |s: &Option<String>| {
         s.as_deref()
-            .map(|s| parse_since(s, now))
+            .map(|s| parse_since(s, now, zone))
             .transpose()
             .map_err(anyhow::Error::msg)
     };
@@ -150,7 +151,7 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
         limit: Some(args.limit),
     };
     if args.stories {
-        return stories(&store, cfg.as_ref(), &query, args.format);
+        return stories(&store, cfg.as_ref(), &query, args.format, zone);
     }
     let rows = store.hits(&query)?;
     let mut out: Vec<HitOut> = rows.iter().map(HitOut::from).collect();
@@ -167,7 +168,8 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let color = output::color();
-    let mut t = output::table(&["id", "date", "score", "watch", "terms", "source", "title", "link"]);
+    let date = output::zoned("date", zone);
+    let mut t = output::table(&["id", &date, "score", "watch", "terms", "source", "title", "link"]);
     for h in &rows {
         let title = match &args.search {
             Some(q) => output::highlight(&h.title, q, color),
@@ -179,7 +181,7 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
         };
         t.add_row(vec![
             h.item_id.to_string(),
-            output::short_time(h.published.or(Some(h.first_seen))),
+            output::short_time(h.published.or(Some(h.first_seen)), zone),
             format!("{:.1}", h.score),
             h.watch.clone(),
             term_list(h),
@@ -338,6 +340,7 @@ fn stories(
     cfg: Option<&Config>,
     query: &HitQuery,
     format: Format,
+    zone: chrono_tz::Tz,
 ) -> anyhow::Result<ExitCode> {
     let rows = store.stories(query)?;
     let out: Vec<StoryOut> = rows
@@ -372,7 +375,8 @@ fn stories(
         eprintln!("no hits");
         return Ok(ExitCode::SUCCESS);
     }
-    let mut t = output::table(&["story", "date", "score", "watches", "sources", "title", "link"]);
+    let date = output::zoned("date", zone);
+    let mut t = output::table(&["story", &date, "score", "watches", "sources", "title", "link"]);
     for (r, o) in rows.iter().zip(&out) {
         let sources = if r.sources.len() > 1 {
             format!("{} ({})", r.sources.len(), r.sources.join(", "))
@@ -381,7 +385,7 @@ fn stories(
         };
         t.add_row(vec![
             r.story.to_string(),
-            output::short_time(Some(r.date)),
+            output::short_time(Some(r.date), zone),
             format!("{:.1}", r.score),
             r.watches.join(", "),
             sources,

@@ -129,6 +129,14 @@ struct Ctx {
 }
 
 impl Ctx {
+    /// The zone people read times in: the config's `timezone`, else the machine's (times
+    /// stay readable without a good config).
+    fn zone(&self) -> chrono_tz::Tz {
+        self.config()
+            .map(|c| c.zone())
+            .unwrap_or_else(|_| crate::config::machine_zone())
+    }
+
     fn config(&self) -> anyhow::Result<Config> {
         let path = Config::locate(self.config.as_deref())?;
         Ok(Config::load(&path)?)

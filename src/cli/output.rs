@@ -27,9 +27,14 @@ pub fn table(header: &[&str]) -> Table {
 }
 
 /// A time as a reader wants it in a table: minutes, UTC.
-pub fn short_time(t: Option<DateTime<Utc>>) -> String {
-    t.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+pub fn short_time(t: Option<DateTime<Utc>>, zone: chrono_tz::Tz) -> String {
+    t.map(|t| t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_else(|| "-".into())
+}
+
+/// A table column's header with the zone its times are in: `date (Asia/Shanghai)`.
+pub fn zoned(header: &str, zone: chrono_tz::Tz) -> String {
+    format!("{header} ({})", zone.name())
 }
 
 /// A time for machines: RFC 3339.

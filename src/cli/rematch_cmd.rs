@@ -31,7 +31,7 @@ pub fn run(ctx: &Ctx, args: &RematchArgs) -> anyhow::Result<ExitCode> {
     let since = args
         .since
         .as_deref()
-        .map(|s| parse_since(s, now))
+        .map(|s| parse_since(s, now, ctx.zone()))
         .transpose()
         .map_err(anyhow::Error::msg)?;
     let cfg = ctx.config()?;

@@ -84,8 +84,18 @@ pub fn show(ctx: &Ctx, args: &ShowArgs) -> anyhow::Result<ExitCode> {
         println!("status:     {st}");
     }
     println!("source:     {}", item.source);
-    println!("published:  {}", output::short_time(item.published));
-    println!("first seen: {}", output::short_time(Some(item.first_seen)));
+    // Published is what the source says; first seen is when sigwatch found it.
+    let zone = ctx.zone();
+    println!(
+        "published:  {} {}",
+        output::short_time(item.published, zone),
+        zone.name()
+    );
+    println!(
+        "first seen: {} {}",
+        output::short_time(Some(item.first_seen), zone),
+        zone.name()
+    );
     if let Some(l) = &item.link {
         println!("link:       {l}");
     }
@@ -104,12 +114,19 @@ pub fn show(ctx: &Ctx, args: &ShowArgs) -> anyhow::Result<ExitCode> {
                 .unwrap_or_default(),
             h.snippet.get(h.snippet_match.1..).unwrap_or_default()
         );
-        println!(
-            "hit  {} / {:?} in {} (score {:.1}): {marked}",
-            h.watch, h.term, h.field, h.score
-        );
+        let terms: Vec<String> = h
+            .terms
+            .iter()
+            .map(|t| format!("{:?} in {}", t.term, t.field))
+            .collect();
+        let terms = if terms.is_empty() {
+            format!("{:?} in {}", h.term, h.field)
+        } else {
+            terms.join(", ")
+        };
+        println!("hit  {} / {terms} (score {:.1}): {marked}", h.watch, h.score);
     }
-    print_history(&item, &revisions, &events);
+    print_history(&item, &revisions, &events, zone);
     print_story(item.id, &story);
     Ok(ExitCode::SUCCESS)
 }
@@ -119,13 +136,19 @@ fn print_history(
     item: &crate::store::ItemRow,
     revisions: &[crate::store::Revision],
     events: &[crate::store::ItemEvent],
+    zone: chrono_tz::Tz,
 ) {
     if events.is_empty() {
         return;
     }
     println!();
     for e in events {
-        println!("{:<10} {}  {}", e.kind, output::short_time(Some(e.at)), e.detail);
+        println!(
+            "{:<10} {}  {}",
+            e.kind,
+            output::short_time(Some(e.at), zone),
+            e.detail
+        );
     }
     // Each revision against the next; the last against the item as it stands.
     let mut versions: Vec<(&str, &str, chrono::DateTime<Utc>)> = revisions
@@ -137,8 +160,8 @@ fn print_history(
         let ((ot, ox, of), (nt, nx, nf)) = (pair[0], pair[1]);
         println!(
             "\nrevision fetched {} → revision fetched {}",
-            output::short_time(Some(of)),
-            output::short_time(Some(nf))
+            output::short_time(Some(of), zone),
+            output::short_time(Some(nf), zone)
         );
         if let Some(d) = super::diff::inline(ot, nt) {
             println!("  title: {d}");
@@ -174,7 +197,7 @@ pub fn stats(ctx: &Ctx, args: &StatsArgs) -> anyhow::Result<ExitCode> {
     let since = args
         .since
         .as_deref()
-        .map(|s| parse_since(s, Utc::now()))
+        .map(|s| parse_since(s, Utc::now(), ctx.zone()))
         .transpose()
         .map_err(anyhow::Error::msg)?;
     let store = ctx.open_store_read(None)?;

@@ -146,10 +146,10 @@ pub fn run(ctx: &Ctx, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
             o.name.to_string(),
             health.unwrap_or_default(),
             o.status.to_string(),
-            output::short_time(r.last_fetch),
+            output::short_time(r.last_fetch, cfg.zone()),
             o.consecutive_failures.to_string(),
             o.items.to_string(),
-            output::short_time(r.newest_item),
+            output::short_time(r.newest_item, cfg.zone()),
             note,
         ]);
     }
@@ -235,7 +235,11 @@ fn test(cfg: &crate::config::Config, target: &str) -> anyhow::Result<ExitCode> {
         println!("  warning: {w}");
     }
     for it in &parsed.items {
-        println!("\n  {}  {}", output::short_time(it.published), it.title);
+        println!(
+            "\n  {}  {}",
+            output::short_time(it.published, cfg.zone()),
+            it.title
+        );
         if let Some(l) = &it.link {
             println!("      {l}");
         }

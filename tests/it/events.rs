@@ -123,3 +123,40 @@ fn a_notice_and_a_report_citing_its_number_are_one_story_and_its_twin_another() 
         "{s62}"
     );
 }
+
+#[test]
+fn times_read_and_print_in_the_configured_zone_and_json_stays_utc() {
+    let srv = Server::start();
+    let feed = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>T</title>\
+        <link>http://example.test/</link><description>d</description>\
+        <item><guid>bj</guid><title>稀土配额公告</title><link>http://example.test/bj</link>\
+        <description>稀土</description><pubDate>Tue, 01 Dec 2026 07:30:00 +0800</pubDate></item>\
+        </channel></rss>";
+    srv.route("/f.xml", Reply::ok("application/rss+xml", feed));
+    let env = Env::new(&format!(
+        "timezone = \"Asia/Shanghai\"\n[[source]]\nname = \"mofcom\"\nurl = \"{}\"\n{WATCHES}",
+        srv.url("/f.xml")
+    ));
+    env.ok(&["poll"]);
+    // 07:30 in Beijing on 1 December is 23:30 UTC on 30 November: a date means midnight in
+    // the configured zone, so the item is on or after 2026-12-01.
+    let json = env.json(&["hits", "--since", "2026-12-01", "--format", "json"]);
+    let rows = json.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{json}");
+    assert_eq!(rows[0]["published"], "2026-11-30T23:30:00Z", "JSON keeps UTC");
+    assert!(
+        env.json(&["hits", "--since", "2026-12-02", "--format", "json"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let table = env.ok(&["hits", "--since", "2026-12-01"]);
+    assert!(table.contains("2026-12-01 07:30"), "{table}");
+    assert!(table.contains("ASIA/SHANGHAI"), "the zone is labelled: {table}");
+    let shown = env.ok(&["show", &rows[0]["item"].to_string()]);
+    assert!(
+        shown.contains("published:  2026-12-01 07:30 Asia/Shanghai"),
+        "{shown}"
+    );
+    assert!(shown.contains("first seen: "), "{shown}");
+}
