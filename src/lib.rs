@@ -13,6 +13,7 @@ pub mod item;
 pub mod opml;
 pub mod poll;
 pub mod rematch;
+pub mod sanitize;
 pub mod schedule;
 pub mod signals;
 pub mod source;

@@ -47,6 +47,16 @@ pub fn write_csv<S: serde::Serialize>(rows: &[S]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `s` as it may be printed for people (see [`crate::sanitize::for_terminal`]).
+pub fn term(s: &str) -> std::borrow::Cow<'_, str> {
+    crate::sanitize::for_terminal(s)
+}
+
+/// A table row of untrusted cells, each made safe for the terminal.
+pub fn term_row<I: IntoIterator<Item = String>>(cells: I) -> Vec<String> {
+    cells.into_iter().map(|c| term(&c).into_owned()).collect()
+}
+
 /// Writes rows as JSON lines to stdout.
 pub fn write_jsonl<S: serde::Serialize>(rows: &[S]) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -77,6 +87,8 @@ pub fn color() -> bool {
 
 /// Wraps each case-insensitive occurrence of `needle` in `text` in bold (on a terminal) or
 /// leaves the text as it is.
+/// Give it text already made safe by [`term`]: the escape sequences it adds must be the only
+/// ones printed.
 pub fn highlight(text: &str, needle: &str, on: bool) -> String {
     if !on || needle.is_empty() {
         return text.to_string();

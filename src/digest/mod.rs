@@ -23,7 +23,9 @@ use tracing::{info, warn};
 use crate::config::Config;
 use crate::schedule::{self, Health, HealthInput};
 use crate::store::{NewDigest, Queued, Store, StoreError};
-pub use render::{Change, Content, Copy, Entry, Section, Warning, header_safe, html, safe_link, text};
+pub use render::{
+    Change, Content, Copy, Entry, Section, Warning, header_safe, html, safe_link, shown_title, text,
+};
 pub use send::{Delivery, check_password, send_message, send_test};
 
 #[derive(Debug, thiserror::Error)]

@@ -189,14 +189,18 @@ fn entry(h: &PendingHit, score: f64, copies: &HashMap<i64, Vec<Copy>>) -> Entry 
         .get(&h.story)
         .map(|c| c.iter().filter(|c| **c != own).cloned().collect())
         .unwrap_or_default();
+    // Stored text is sanitized on its way in; rows stored before that are cleaned here too,
+    // so no escape sequence reaches either part of a message. A title hit's snippet is the
+    // title: it loses what the title loses.
+    let (snippet, snippet_match) = crate::sanitize::shown_marked(&h.snippet, h.snippet_match);
     Entry {
-        title: h.title.clone(),
+        title: shown_title(&h.title),
         link: h.link.clone(),
         source: h.source.clone(),
         date: h.date,
         term: h.term.clone(),
-        snippet: h.snippet.clone(),
-        snippet_match: h.snippet_match,
+        snippet,
+        snippet_match,
         more_terms: Vec::new(),
         alerted: h.alerted,
         score,
@@ -219,6 +223,12 @@ fn mark_top(sections: &mut [Section], n: usize) {
     for e in sections.iter_mut().flat_map(|s| &mut s.entries) {
         e.top = all.iter().any(|(_, _, t, s)| *t == e.title && *s == e.source);
     }
+}
+
+/// A title as a message shows it: without escape sequences and control characters, and
+/// without the bidi overrides and zero-width characters that would make it read otherwise.
+pub fn shown_title(title: &str) -> String {
+    crate::sanitize::without_invisible(&crate::sanitize::cleaned(title)).into_owned()
 }
 
 /// Strips CR, LF and other control characters, for anything that becomes a header.
@@ -478,7 +488,8 @@ pub fn html(c: &Content) -> String {
 
 /// A title, escaped, linked when its link is http(s).
 fn linked_title(title: &str, link: Option<&str>) -> String {
-    let title = esc(title);
+    let title = shown_title(title);
+    let title = esc(&title);
     match safe_link(link) {
         Some(l) => format!(
             "<a href=\"{}\" style=\"color:#0969da;text-decoration:none\">{title}</a>",

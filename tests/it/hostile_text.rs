@@ -1,0 +1,239 @@
+//! Hostile text, end to end with the real binary, local HTTP servers and the SMTP server of
+//! `smtp.rs`: terminal escape sequences from any kind of source (a followed page among them)
+//! reach neither the store, nor the terminal, nor a CSV file, nor either part of a mail; CSV
+//! cells a spreadsheet would run are neutralized; bidi overrides and zero-width characters
+//! leave titles; an RFC 2047 encoded-word in a title arrives as the text it was; a long title
+//! makes no header line longer than 998 octets.
+
+use mailparse::{ParsedMail, parse_mail};
+
+use crate::server::{Reply, Server};
+use crate::smtp::SmtpServer;
+use crate::{Env, WATCHES, rss};
+
+/// An OSC window title (ended by BEL), an OSC 8 hyperlink (ended by `ESC \`), SGR colours, a
+/// clear screen and a C1 CSI: what a hostile page puts in its text.
+const NASTY: &str =
+    "\u{1b}]0;pwned\u{7}\u{1b}]8;;http://evil.test/\u{1b}\\\u{1b}[31;1m\u{1b}[2J\u{1b}[H\u{9b}32m";
+
+/// Whether `s` holds anything a terminal would act on: ESC, BEL, a C1 control.
+fn has_escapes(s: &str) -> bool {
+    s.chars()
+        .any(|c| matches!(c, '\u{1b}' | '\u{7}' | '\u{80}'..='\u{9f}'))
+}
+
+/// The `[digest]` and `[smtp]` tables for the test SMTP server, and the watches, one of
+/// them alerting at once when `alert`.
+fn mail_config(smtp: &SmtpServer, alert: bool) -> String {
+    let watches = if alert {
+        WATCHES.replace(
+            "terms = [\"rare earth\", \"稀土\"]\n",
+            "terms = [\"rare earth\", \"稀土\"]\nalert = \"immediate\"\n",
+        )
+    } else {
+        WATCHES.to_string()
+    };
+    format!(
+        "[digest]\nfrom = \"sigwatch <alerts@sigwatch.test>\"\nto = [\"analyst@example.com\"]\n\
+         mail_backlog = true\nsend_timeout = \"5s\"\n\
+         [smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\n{watches}",
+        smtp.port
+    )
+}
+
+fn part(mail: &ParsedMail<'_>, mime: &str) -> String {
+    mail.subparts
+        .iter()
+        .find(|p| p.ctype.mimetype == mime)
+        .unwrap_or_else(|| panic!("no {mime} part"))
+        .get_body()
+        .unwrap()
+}
+
+/// The header block of a raw message, and its text and HTML parts, decoded.
+fn mail_parts(raw: &str) -> (String, String, String) {
+    let mail = parse_mail(raw.as_bytes()).unwrap();
+    let head = raw[..raw.find("\r\n\r\n").unwrap_or(raw.len())].to_string();
+    (head, part(&mail, "text/plain"), part(&mail, "text/html"))
+}
+
+/// The item ids of the stored hits.
+fn hit_items(env: &Env) -> Vec<i64> {
+    let mut ids: Vec<i64> = env
+        .json(&["hits", "--format", "json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["item"].as_i64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// Every text column of every item, read from the database file itself.
+fn stored_texts(env: &Env) -> Vec<String> {
+    let conn = rusqlite::Connection::open(env.db()).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT coalesce(title, '') || '|' || coalesce(summary, '') || '|' || coalesce(text, '') || '|' ||
+                    coalesce(link, '') || '|' || coalesce(guid, '') FROM items
+             UNION ALL SELECT snippet FROM hits",
+        )
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn escape_sequences_from_a_followed_page_a_list_and_an_api_reach_no_terminal_csv_or_mail() {
+    let srv = Server::start();
+    // A feed whose item is followed: the page's text replaces the summary.
+    srv.route(
+        "/feed.xml",
+        Reply::ok(
+            "application/rss+xml",
+            rss(&[("f1", "Notice on exports", "See the notice.")])
+                .replace("http://example.test/f1", &srv.url("/page/1.html")),
+        ),
+    );
+    srv.route(
+        "/page/1.html",
+        Reply::ok(
+            "text/html; charset=utf-8",
+            format!(
+                "<html><body><p>New {NASTY}export controls on rare earth{NASTY} magnets.</p></body></html>"
+            ),
+        ),
+    );
+    // An HTML list page and a JSON API carrying the same in their titles.
+    srv.route(
+        "/list.html",
+        Reply::ok(
+            "text/html; charset=utf-8",
+            format!("<ul class=list><li><a href=\"/l/1\">Rare earth{NASTY} quota list</a></li></ul>"),
+        ),
+    );
+    let json = serde_json::json!({ "results": [
+        { "id": "j1", "title": format!("Chip{NASTY} tariffs"), "url": "http://api.test/j1", "body": "semiconductor" }
+    ]});
+    srv.route("/api.json", Reply::ok("application/json", json.to_string()));
+    let smtp = SmtpServer::start(&[]);
+    let cfg = format!(
+        "[[source]]\nname = \"feed\"\nurl = \"{}\"\nfollow = true\n\
+         [[source]]\nname = \"list\"\nkind = \"html\"\nurl = \"{}\"\nitem = \"ul.list li\"\ntitle = \"a\"\nlink = \"a\"\n\
+         [[source]]\nname = \"api\"\nkind = \"json\"\nurl = \"{}\"\nitems = \"results\"\ntitle = \"title\"\nlink = \"url\"\nid = \"id\"\nsummary = \"body\"\n{}",
+        srv.url("/feed.xml"),
+        srv.url("/list.html"),
+        srv.url("/api.json"),
+        mail_config(&smtp, false)
+    );
+    let env = Env::new(&cfg);
+    env.ok(&["poll"]);
+    assert_eq!(
+        srv.seen("/page/1.html").len(),
+        1,
+        "the feed's item page was followed"
+    );
+
+    // Nothing of it is stored, from any of the three.
+    let stored = stored_texts(&env);
+    assert!(stored.len() >= 6, "{stored:?}");
+    for s in &stored {
+        assert!(!has_escapes(s), "stored: {s:?}");
+    }
+    assert!(
+        stored
+            .iter()
+            .any(|s| s.contains("export controls on rare earth magnets")),
+        "the page's text is kept: {stored:?}"
+    );
+
+    let items = hit_items(&env);
+    assert_eq!(items.len(), 3, "one item with hits per source");
+    for id in &items {
+        let shown = env.ok(&["show", &id.to_string()]);
+        assert!(!has_escapes(&shown), "show {id}: {shown:?}");
+    }
+    for args in [
+        &["hits"][..],
+        &["hits", "--format", "csv"],
+        &["hits", "--stories"],
+        &["hits", "--stories", "--format", "csv"],
+    ] {
+        let out = env.ok(args);
+        assert!(!has_escapes(&out), "{args:?}: {out:?}");
+    }
+
+    env.ok(&["digest"]);
+    let got = smtp.accepted();
+    assert_eq!(got.len(), 1);
+    let (head, text, html) = mail_parts(&got[0]);
+    for (name, s) in [("header", &head), ("text part", &text), ("html part", &html)] {
+        assert!(!has_escapes(s), "{name}: {s:?}");
+    }
+    assert!(text.contains("magnets"), "{text}");
+}
+
+#[test]
+fn rows_stored_with_escapes_are_shown_escaped_and_rematched_clean() {
+    let srv = Server::start();
+    srv.route(
+        "/feed.xml",
+        Reply::ok(
+            "application/rss+xml",
+            rss(&[("r1", "Rare earth quota", "Quota for rare earth and gallium.")]),
+        ),
+    );
+    let smtp = SmtpServer::start(&[]);
+    let cfg = format!(
+        "[[source]]\nname = \"news\"\nurl = \"{}\"\n{}",
+        srv.url("/feed.xml"),
+        mail_config(&smtp, false)
+    );
+    let env = Env::new(&cfg);
+    env.ok(&["poll"]);
+    // A row as a version without the sanitizer stored it.
+    let dirty = format!("Rare earth{NASTY} quota");
+    let conn = rusqlite::Connection::open(env.db()).unwrap();
+    conn.execute(
+        "UPDATE items SET title = ?1, summary = ?2, text = ?2",
+        [&dirty, &format!("Quota for rare earth and {NASTY} gallium.")],
+    )
+    .unwrap();
+    conn.execute("UPDATE hits SET snippet = ?1", [&dirty]).unwrap();
+    drop(conn);
+
+    let id = hit_items(&env)[0].to_string();
+    let shown = env.ok(&["show", &id]);
+    assert!(!has_escapes(&shown), "{shown:?}");
+    assert!(
+        shown.contains("\\x1b]0;pwned"),
+        "what is left is shown, not acted on: {shown}"
+    );
+    let table = env.ok(&["hits"]);
+    assert!(!has_escapes(&table), "{table:?}");
+
+    // A new watch finds gallium in the stored text: its hit's snippet is clean.
+    std::fs::write(
+        env.config(),
+        format!("{cfg}\n[watch.minerals]\nterms = [\"gallium\"]\n"),
+    )
+    .unwrap();
+    env.ok(&["rematch"]);
+    let hits = env.json(&["hits", "--watch", "minerals", "--format", "json"]);
+    let snippet = hits[0]["snippet"].as_str().unwrap();
+    assert!(
+        snippet.contains("gallium") && !has_escapes(snippet),
+        "{snippet:?}"
+    );
+
+    // Neither part of the digest carries what the old rows hold.
+    env.ok(&["digest"]);
+    let (head, text, html) = mail_parts(&smtp.accepted()[0]);
+    for (name, s) in [("header", &head), ("text part", &text), ("html part", &html)] {
+        assert!(!has_escapes(s), "{name}: {s:?}");
+    }
+}
