@@ -231,10 +231,29 @@ pub fn shown_title(title: &str) -> String {
     crate::sanitize::without_invisible(&crate::sanitize::cleaned(title)).into_owned()
 }
 
-/// Strips CR, LF and other control characters, for anything that becomes a header.
+/// Strips CR, LF and other control characters, for anything that becomes a header, and bidi
+/// overrides and zero-width characters.
 pub fn header_safe(s: &str) -> String {
-    let cleaned: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let cleaned: String = s
+        .chars()
+        .filter(|&c| !crate::sanitize::is_invisible(c))
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The longest subject, in characters: a title can be any length, and a header line may not
+/// pass 998 octets (RFC 5322). Even four-byte characters, encoded, stay below that.
+pub const SUBJECT_MAX: usize = 200;
+
+/// A subject made of `s`: [`header_safe`], and cut to [`SUBJECT_MAX`] characters with an
+/// ellipsis.
+pub fn subject(s: &str) -> String {
+    let safe = header_safe(s);
+    match safe.char_indices().nth(SUBJECT_MAX - 1) {
+        Some((cut, _)) => format!("{}…", &safe[..cut]),
+        None => safe,
+    }
 }
 
 /// The link when it is http(s); anything else (javascript:, data:, file:) is not a link.

@@ -5,7 +5,7 @@
 //! leave titles; an RFC 2047 encoded-word in a title arrives as the text it was; a long title
 //! makes no header line longer than 998 octets.
 
-use mailparse::{ParsedMail, parse_mail};
+use mailparse::{MailHeaderMap, ParsedMail, parse_mail};
 
 use crate::server::{Reply, Server};
 use crate::smtp::SmtpServer;
@@ -236,4 +236,118 @@ fn rows_stored_with_escapes_are_shown_escaped_and_rematched_clean() {
     for (name, s) in [("header", &head), ("text part", &text), ("html part", &html)] {
         assert!(!has_escapes(s), "{name}: {s:?}");
     }
+}
+
+/// Bidi overrides and isolates, and zero-width characters.
+const INVISIBLE: [char; 9] = [
+    '\u{202a}', '\u{202b}', '\u{202d}', '\u{202e}', '\u{2066}', '\u{2068}', '\u{2069}', '\u{200b}',
+    '\u{feff}',
+];
+
+#[test]
+fn bidi_overrides_and_zero_width_characters_leave_subjects_and_titles() {
+    let srv = Server::start();
+    let title = "Rare earth \u{202e}fdp.exe\u{202c} \u{2066}quota\u{2069} \u{200b}notice\u{feff}\u{200d}";
+    srv.route(
+        "/feed.xml",
+        Reply::ok("application/rss+xml", rss(&[("b1", title, "稀土")])),
+    );
+    let smtp = SmtpServer::start(&[]);
+    let env = Env::new(&format!(
+        "[[source]]\nname = \"news\"\nurl = \"{}\"\n{}",
+        srv.url("/feed.xml"),
+        mail_config(&smtp, true)
+    ));
+    env.ok(&["poll"]);
+    env.ok(&["digest"]);
+    let got = smtp.accepted();
+    assert_eq!(got.len(), 2, "an alert and a digest");
+    let clean = |what: &str, s: &str| {
+        assert!(!s.contains(INVISIBLE) && !s.contains('\u{202c}'), "{what}: {s:?}");
+    };
+    for raw in &got {
+        let mail = parse_mail(raw.as_bytes()).unwrap();
+        let subject = mail.headers.get_first_value("Subject").unwrap();
+        clean("subject", &subject);
+        let (_, text, html) = mail_parts(raw);
+        clean("text part", &text);
+        clean("html part", &html);
+        assert!(text.contains("fdp.exe quota notice"), "{text}");
+    }
+    let alert = parse_mail(got[0].as_bytes()).unwrap();
+    assert!(
+        alert
+            .headers
+            .get_first_value("Subject")
+            .unwrap()
+            .contains("Rare earth fdp.exe quota notice"),
+        "the title is still there"
+    );
+    let id = hit_items(&env)[0].to_string();
+    clean("show", &env.ok(&["show", &id]));
+    clean("hits", &env.ok(&["hits"]));
+    clean("stories", &env.ok(&["hits", "--stories"]));
+}
+
+#[test]
+fn an_encoded_word_in_a_title_arrives_as_the_text_it_was() {
+    let srv = Server::start();
+    // Decoded, it would end the subject and add a header.
+    let word = "=?utf-8?b?WA0KQmNjOiB2aWN0aW1AZXhhbXBsZS5jb20=?=";
+    let title = format!("Rare earth {word} quota");
+    srv.route(
+        "/feed.xml",
+        Reply::ok("application/rss+xml", rss(&[("e1", &title, "稀土")])),
+    );
+    let smtp = SmtpServer::start(&[]);
+    let env = Env::new(&format!(
+        "[[source]]\nname = \"news\"\nurl = \"{}\"\n{}",
+        srv.url("/feed.xml"),
+        mail_config(&smtp, true)
+    ));
+    env.ok(&["poll"]);
+    let got = smtp.accepted();
+    assert_eq!(got.len(), 1, "the alert");
+    let mail = parse_mail(got[0].as_bytes()).unwrap();
+    // What a mail client shows, decoded as it decodes.
+    let subject = mail.headers.get_first_value("Subject").unwrap();
+    assert_eq!(subject, format!("sigwatch alert: rare-earths: {title}"));
+    assert!(!subject.contains("victim@"), "{subject:?}");
+    let (head, ..) = mail_parts(&got[0]);
+    assert!(
+        !head.contains(word),
+        "the word is not passed through as one: {head}"
+    );
+}
+
+#[test]
+fn a_five_thousand_character_title_makes_no_header_line_over_998_octets() {
+    let srv = Server::start();
+    let title = format!("Rare earth {}", "x".repeat(5_000));
+    srv.route(
+        "/feed.xml",
+        Reply::ok("application/rss+xml", rss(&[("t1", &title, "-")])),
+    );
+    let smtp = SmtpServer::start(&[]);
+    let env = Env::new(&format!(
+        "[[source]]\nname = \"news\"\nurl = \"{}\"\n{}",
+        srv.url("/feed.xml"),
+        mail_config(&smtp, true)
+    ));
+    env.ok(&["poll"]);
+    env.ok(&["digest"]);
+    let got = smtp.accepted();
+    assert_eq!(got.len(), 2, "an alert and a digest");
+    for raw in &got {
+        let (head, ..) = mail_parts(raw);
+        for line in head.split("\r\n") {
+            assert!(line.len() <= 998, "{} octets: {}…", line.len(), &line[..80]);
+        }
+        let mail = parse_mail(raw.as_bytes()).unwrap();
+        let subject = mail.headers.get_first_value("Subject").unwrap();
+        assert!(subject.chars().count() <= 200, "{subject}");
+    }
+    let alert = parse_mail(got[0].as_bytes()).unwrap();
+    let subject = alert.headers.get_first_value("Subject").unwrap();
+    assert!(subject.ends_with('…'), "cut, and saying so: {subject}");
 }
