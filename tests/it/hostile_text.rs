@@ -238,6 +238,65 @@ fn rows_stored_with_escapes_are_shown_escaped_and_rematched_clean() {
     }
 }
 
+#[test]
+fn csv_cells_a_spreadsheet_would_run_are_neutralized() {
+    let srv = Server::start();
+    let titles = [
+        ("c1", "=HYPERLINK(\"http://evil.test\",\"rare earth\")"),
+        ("c2", "+rare earth+cmd|' /C calc'!A0"),
+        ("c3", "-2+3 rare earth"),
+        ("c4", "@SUM(1) rare earth"),
+    ];
+    let items: Vec<(&str, &str, &str)> = titles.iter().map(|(g, t)| (*g, *t, "-")).collect();
+    srv.route("/feed.xml", Reply::ok("application/rss+xml", rss(&items)));
+    let env = Env::new(&format!(
+        "[[source]]\nname = \"news\"\nurl = \"{}\"\n{WATCHES}",
+        srv.url("/feed.xml")
+    ));
+    env.ok(&["poll"]);
+    let cells = |args: &[&str], column: &str| -> Vec<String> {
+        let out = env.ok(args);
+        let mut r = csv::Reader::from_reader(out.as_bytes());
+        let at = r.headers().unwrap().iter().position(|h| h == column).unwrap();
+        r.records().map(|rec| rec.unwrap()[at].to_string()).collect()
+    };
+    for args in [
+        &["hits", "--format", "csv"][..],
+        &["hits", "--stories", "--format", "csv"],
+    ] {
+        let mut got = cells(args, "title");
+        got.sort();
+        got.dedup();
+        let mut want: Vec<String> = titles.iter().map(|(_, t)| format!("'{t}")).collect();
+        want.sort();
+        assert_eq!(got, want, "{args:?}");
+    }
+    // No cell of any CSV output starts a formula.
+    for args in [
+        &["hits", "--format", "csv"][..],
+        &["hits", "--stories", "--format", "csv"],
+        &["stats", "--by", "source", "--format", "csv"],
+        &["sources", "--format", "csv"],
+    ] {
+        let out = env.ok(args);
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(out.as_bytes());
+        for rec in r.records() {
+            for cell in rec.unwrap().iter() {
+                let number = cell.parse::<f64>().is_ok();
+                assert!(
+                    number || !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "{args:?}: {cell:?}"
+                );
+            }
+        }
+    }
+    // JSON stays as it was: it is not for spreadsheets.
+    let json = env.json(&["hits", "--format", "json"]);
+    assert!(json.as_array().unwrap().iter().any(|h| h["title"] == titles[0].1));
+}
+
 /// Bidi overrides and isolates, and zero-width characters.
 const INVISIBLE: [char; 9] = [
     '\u{202a}', '\u{202b}', '\u{202d}', '\u{202e}', '\u{2066}', '\u{2068}', '\u{2069}', '\u{200b}',
