@@ -43,7 +43,7 @@ pub fn run(ctx: &Ctx, args: &DigestArgs) -> anyhow::Result<ExitCode> {
             "last error",
         ]);
         for q in &rows {
-            t.add_row(vec![
+            t.add_row(output::term_row([
                 q.id.to_string(),
                 output::short_time(Some(q.created)),
                 q.status.clone(),
@@ -51,7 +51,7 @@ pub fn run(ctx: &Ctx, args: &DigestArgs) -> anyhow::Result<ExitCode> {
                 q.hits.to_string(),
                 q.subject.clone(),
                 q.last_error.clone().unwrap_or_default(),
-            ]);
+            ]));
         }
         println!("{t}");
         return Ok(ExitCode::SUCCESS);

@@ -153,9 +153,10 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
     let color = output::color();
     let mut t = output::table(&["id", "date", "score", "watch", "term", "source", "title", "link"]);
     for h in &rows {
+        let safe = output::term(&h.title);
         let title = match &args.search {
-            Some(q) => output::highlight(&h.title, q, color),
-            None => output::highlight(&h.title, out_matched(h), color),
+            Some(q) => output::highlight(&safe, q, color),
+            None => output::highlight(&safe, out_matched(h), color),
         };
         let title = match &h.status {
             Some(st) => format!("[{st}] {title}"),
@@ -168,8 +169,9 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
             h.watch.clone(),
             h.term.clone(),
             h.source.clone(),
+            // Made safe before the highlight's own escape sequences went in.
             title,
-            h.link.clone().unwrap_or_default(),
+            output::term(h.link.as_deref().unwrap_or_default()).into_owned(),
         ]);
     }
     println!("{t}");
@@ -246,7 +248,7 @@ fn stories(store: &Store, query: &HitQuery, format: Format) -> anyhow::Result<Ex
         } else {
             r.sources.join(", ")
         };
-        t.add_row(vec![
+        t.add_row(output::term_row([
             r.story.to_string(),
             output::short_time(Some(r.date)),
             format!("{:.1}", r.score),
@@ -254,7 +256,7 @@ fn stories(store: &Store, query: &HitQuery, format: Format) -> anyhow::Result<Ex
             sources,
             r.title.clone(),
             r.link.clone().unwrap_or_default(),
-        ]);
+        ]));
     }
     println!("{t}");
     eprintln!(

@@ -37,14 +37,63 @@ pub fn iso_time(t: Option<DateTime<Utc>>) -> Option<String> {
     t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
-/// Writes rows as CSV to stdout.
+/// Writes rows as CSV to stdout, every cell neutralized by [`csv_cell`]: the one CSV writer
+/// of every command.
 pub fn write_csv<S: serde::Serialize>(rows: &[S]) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+    write_csv_to(std::io::stdout().lock(), rows)
+}
+
+/// [`write_csv`] to any writer. The rows are serialized as CSV, read back as records and
+/// written again cell by cell: serde gives no hold on a cell between a row and the writer.
+pub fn write_csv_to<S: serde::Serialize>(out: impl std::io::Write, rows: &[S]) -> anyhow::Result<()> {
+    let mut plain = csv::Writer::from_writer(Vec::new());
     for r in rows {
-        w.serialize(r)?;
+        plain.serialize(r)?;
+    }
+    let plain = plain.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error()))?;
+    let mut read = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(plain.as_slice());
+    let mut w = csv::WriterBuilder::new().flexible(true).from_writer(out);
+    for record in read.records() {
+        let record = record?;
+        w.write_record(record.iter().map(|cell| csv_cell(cell).into_owned()))?;
     }
     w.flush()?;
     Ok(())
+}
+
+/// A CSV cell as a spreadsheet can open it safely (OWASP's rule against formula injection):
+/// a cell starting with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`, so Excel and
+/// LibreOffice read it as text instead of running it as a formula. A cell that is a plain
+/// negative number (`-3`, `-0.5`) stays a number: no spreadsheet reads it as anything else.
+pub fn csv_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    let negative_number = |s: &str| {
+        s.strip_prefix('-').is_some_and(|n| {
+            let (int, frac) = n.split_once('.').unwrap_or((n, "0"));
+            !int.is_empty()
+                && !frac.is_empty()
+                && int.bytes().all(|b| b.is_ascii_digit())
+                && frac.bytes().all(|b| b.is_ascii_digit())
+        })
+    };
+    match cell.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') if !negative_number(cell) => {
+            format!("'{cell}").into()
+        }
+        _ => cell.into(),
+    }
+}
+
+/// `s` as it may be printed for people (see [`crate::sanitize::for_terminal`]).
+pub fn term(s: &str) -> std::borrow::Cow<'_, str> {
+    crate::sanitize::for_terminal(s)
+}
+
+/// A table row of untrusted cells, each made safe for the terminal.
+pub fn term_row<I: IntoIterator<Item = String>>(cells: I) -> Vec<String> {
+    cells.into_iter().map(|c| term(&c).into_owned()).collect()
 }
 
 /// Writes rows as JSON lines to stdout.
@@ -77,6 +126,8 @@ pub fn color() -> bool {
 
 /// Wraps each case-insensitive occurrence of `needle` in `text` in bold (on a terminal) or
 /// leaves the text as it is.
+/// Give it text already made safe by [`term`]: the escape sequences it adds must be the only
+/// ones printed.
 pub fn highlight(text: &str, needle: &str, on: bool) -> String {
     if !on || needle.is_empty() {
         return text.to_string();
@@ -109,4 +160,58 @@ pub fn write_json<S: serde::Serialize + ?Sized>(v: &S) -> anyhow::Result<()> {
     serde_json::to_writer_pretty(&mut out, v)?;
     std::io::Write::write_all(&mut out, b"\n")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_are_neutralized() {
+        for (cell, want) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("-", "'-"),
+            ("-1.", "'-1."),
+            ("-3", "-3"),
+            ("-0.5", "-0.5"),
+            ("稀土 = rare earth", "稀土 = rare earth"),
+            ("", ""),
+        ] {
+            assert_eq!(csv_cell(cell), want, "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn every_cell_of_written_csv_is_neutralized_and_quoting_kept() {
+        #[derive(serde::Serialize)]
+        struct Row<'a> {
+            title: &'a str,
+            score: f64,
+            link: Option<&'a str>,
+        }
+        let rows = [
+            Row {
+                title: "=cmd|' /C calc'!A0, \"quoted\"",
+                score: -1.5,
+                link: None,
+            },
+            Row {
+                title: "plain",
+                score: 2.0,
+                link: Some("@x"),
+            },
+        ];
+        let mut out = Vec::new();
+        write_csv_to(&mut out, &rows).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(
+            out,
+            "title,score,link\n\"'=cmd|' /C calc'!A0, \"\"quoted\"\"\",-1.5,\nplain,2.0,'@x\n"
+        );
+    }
 }

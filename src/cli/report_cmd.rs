@@ -62,17 +62,21 @@ pub fn show(ctx: &Ctx, args: &ShowArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let color = output::color();
-    let mut title = item.title.clone();
-    let mut text = if item.text.is_empty() {
-        item.summary.clone()
+    // Everything stored came from feeds: made safe for the terminal before the highlight's
+    // own escape sequences go in.
+    let term = |s: &str| output::term(s).into_owned();
+    let mut title = term(&item.title);
+    let mut text = term(if item.text.is_empty() {
+        &item.summary
     } else {
-        item.text.clone()
-    };
+        &item.text
+    });
     for h in &hits {
-        let matched = h
-            .snippet
-            .get(h.snippet_match.0..h.snippet_match.1)
-            .unwrap_or_default();
+        let matched = &*output::term(
+            h.snippet
+                .get(h.snippet_match.0..h.snippet_match.1)
+                .unwrap_or_default(),
+        );
         if h.field == "title" {
             title = output::highlight(&title, matched, color);
         } else {
@@ -83,11 +87,11 @@ pub fn show(ctx: &Ctx, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     if let Some(st) = &item.status {
         println!("status:     {st}");
     }
-    println!("source:     {}", item.source);
+    println!("source:     {}", term(&item.source));
     println!("published:  {}", output::short_time(item.published));
     println!("first seen: {}", output::short_time(Some(item.first_seen)));
     if let Some(l) = &item.link {
-        println!("link:       {l}");
+        println!("link:       {}", term(l));
     }
     println!();
     println!("{text}");
@@ -105,8 +109,12 @@ pub fn show(ctx: &Ctx, args: &ShowArgs) -> anyhow::Result<ExitCode> {
             h.snippet.get(h.snippet_match.1..).unwrap_or_default()
         );
         println!(
-            "hit  {} / {:?} in {} (score {:.1}): {marked}",
-            h.watch, h.term, h.field, h.score
+            "hit  {} / {:?} in {} (score {:.1}): {}",
+            h.watch,
+            h.term,
+            h.field,
+            h.score,
+            term(&marked)
         );
     }
     print_history(&item, &revisions, &events);
@@ -125,7 +133,12 @@ fn print_history(
     }
     println!();
     for e in events {
-        println!("{:<10} {}  {}", e.kind, output::short_time(Some(e.at)), e.detail);
+        println!(
+            "{:<10} {}  {}",
+            e.kind,
+            output::short_time(Some(e.at)),
+            output::term(&e.detail)
+        );
     }
     // Each revision against the next; the last against the item as it stands.
     let mut versions: Vec<(&str, &str, chrono::DateTime<Utc>)> = revisions
@@ -141,10 +154,10 @@ fn print_history(
             output::short_time(Some(nf))
         );
         if let Some(d) = super::diff::inline(ot, nt) {
-            println!("  title: {d}");
+            println!("  title: {}", output::term(&d));
         }
         if let Some(d) = super::diff::inline(ox, nx) {
-            println!("  text:  {d}");
+            println!("  text:  {}", output::term(&d));
         }
     }
 }
@@ -166,7 +179,12 @@ fn print_story(id: i64, story: &[crate::store::StoryMember]) {
             _ => "first seen".to_string(),
         };
         let me = if m.item_id == id { " (this item)" } else { "" };
-        println!("  {:>6}  {:<16} {}{me}  [{how}]", m.item_id, m.source, m.title);
+        println!(
+            "  {:>6}  {:<16} {}{me}  [{how}]",
+            m.item_id,
+            output::term(&m.source),
+            output::term(&m.title)
+        );
     }
 }
 

@@ -142,7 +142,7 @@ pub fn run(ctx: &Ctx, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
         } else {
             o.disabled_reason.or(o.last_error).unwrap_or("").to_string()
         };
-        t.add_row(vec![
+        t.add_row(output::term_row([
             o.name.to_string(),
             health.unwrap_or_default(),
             o.status.to_string(),
@@ -151,7 +151,7 @@ pub fn run(ctx: &Ctx, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
             o.items.to_string(),
             output::short_time(r.newest_item),
             note,
-        ]);
+        ]));
     }
     println!("{t}");
     Ok(ExitCode::SUCCESS)
@@ -197,14 +197,26 @@ fn test(cfg: &crate::config::Config, target: &str) -> anyhow::Result<ExitCode> {
             anyhow::bail!("the server answered 304 to a request without validators")
         }
         Err(e) => {
-            println!("{} ({}): FAILED [{}] {e}", source.name, source.url, e.class());
+            println!(
+                "{} ({}): FAILED [{}] {}",
+                source.name,
+                source.url,
+                e.class(),
+                output::term(&e.to_string())
+            );
             return Ok(ExitCode::from(1));
         }
     };
     let mut parsed = match crate::source::parse_source(&source, &bytes, content_type.as_deref(), &final_url) {
         Ok(p) => p,
         Err(e) => {
-            println!("{} ({}): FAILED [{}] {e}", source.name, source.url, e.class());
+            println!(
+                "{} ({}): FAILED [{}] {}",
+                source.name,
+                source.url,
+                e.class(),
+                output::term(&e.to_string())
+            );
             return Ok(ExitCode::from(1));
         }
     };
@@ -232,14 +244,18 @@ fn test(cfg: &crate::config::Config, target: &str) -> anyhow::Result<ExitCode> {
             .unwrap_or_default()
     );
     for w in &parsed.warnings {
-        println!("  warning: {w}");
+        println!("  warning: {}", output::term(w));
     }
     for it in &parsed.items {
-        println!("\n  {}  {}", output::short_time(it.published), it.title);
+        println!(
+            "\n  {}  {}",
+            output::short_time(it.published),
+            output::term(&it.title)
+        );
         if let Some(l) = &it.link {
-            println!("      {l}");
+            println!("      {}", output::term(l));
         }
-        println!("      identity: {}", it.uid());
+        println!("      identity: {}", output::term(&it.uid()));
         if source.follow {
             println!(
                 "      text: {} characters",

@@ -7,6 +7,7 @@ mod crash;
 mod daemon;
 mod digest;
 mod hostile;
+mod hostile_text;
 mod html;
 mod import;
 mod limits;
