@@ -1,7 +1,8 @@
 //! The typed configuration: one TOML file, unknown keys rejected, every error located.
 //!
 //! This module reads the file and validates it; it does no other I/O. Relative paths in the
-//! file are relative to the folder the file is in, so a config works wherever it is run from.
+//! file are relative to the folder the file is in, so a config works wherever it is run from,
+//! except where data is kept under systemd (see `paths`).
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -15,6 +16,7 @@ use crate::watch::WatchSpec;
 
 mod limits;
 mod mail;
+mod paths;
 pub use limits::{LIMITS, Range};
 pub use mail::{DigestConfig, Security, SmtpConfig};
 
@@ -77,7 +79,7 @@ pub struct Config {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StorageConfig {
-    /// The SQLite database; relative to the config file's folder.
+    /// The SQLite database; a relative path is resolved by [`paths::resolve`].
     #[serde(default = "default_db_path")]
     pub path: PathBuf,
 }
@@ -412,15 +414,7 @@ impl Config {
         })?;
         cfg.path = path.to_path_buf();
         cfg.resolve_rsshub(text)?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        if cfg.storage.path.is_relative() {
-            cfg.storage.path = base.join(&cfg.storage.path);
-        }
-        cfg.digest.outbox_dir = Some(match cfg.digest.outbox_dir.take() {
-            Some(p) if p.is_relative() => base.join(p),
-            Some(p) => p,
-            None => cfg.storage.path.parent().unwrap_or(Path::new(".")).join("outbox"),
-        });
+        paths::resolve(&mut cfg, paths::state_directory().as_deref());
         cfg.validate(text)?;
         Ok(cfg)
     }
