@@ -54,6 +54,7 @@ pub fn run(ctx: &Ctx, cmd: &DbCommand) -> anyhow::Result<ExitCode> {
             );
         }
         DbCommand::Check => {
+            // The full-text index's own check is run as a write, so this needs write access.
             let store = ctx.open_store(None)?;
             let problems = store.integrity_check()?;
             if problems == ["ok"] {

@@ -82,10 +82,20 @@ pub fn run(ctx: &Ctx, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
         Some(SourcesAction::Export { out }) => return export(&cfg, out.as_deref()),
         None => {}
     }
-    let mut store = ctx.open_store(Some(&cfg))?;
-    // Sources never polled yet are listed too, as "never".
-    store.sync_sources(cfg.sources.iter().map(|s| (s.name.as_str(), s.url.as_str())))?;
-    let rows = store.sources()?;
+    // A listing only reads (an operator in the service's group may not write the database):
+    // sources of the config that were never polled, or that no database holds yet, are
+    // listed as "never".
+    let mut rows = if ctx.db_path(Some(&cfg))?.exists() {
+        ctx.open_store_read(Some(&cfg))?.sources()?
+    } else {
+        Vec::new()
+    };
+    for s in &cfg.sources {
+        if !rows.iter().any(|r| r.name == s.name) {
+            rows.push(SourceRow::never(&s.name, &s.url));
+        }
+    }
+    rows.sort_by(|a, b| a.name.cmp(&b.name));
     let now = Utc::now();
     let out: Vec<SourceOut> = rows
         .iter()

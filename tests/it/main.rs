@@ -13,6 +13,7 @@ mod limits;
 mod matching;
 mod modes;
 mod poll;
+mod readers;
 mod rematch;
 mod report;
 mod server;
