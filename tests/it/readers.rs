@@ -102,6 +102,7 @@ fn stop(mut daemon: Child) {
 }
 
 #[test]
+#[ignore = "needs root and setpriv to run as two users; `cargo test -- --ignored` runs it, saying so without them"]
 fn an_operator_in_the_group_queries_with_the_daemon_running_and_stopped() {
     if let Err(why) = can_switch_users() {
         eprintln!("skipped: an operator's queries as a second user need root and setpriv: {why}");
