@@ -31,11 +31,13 @@ pub enum DbCommand {
 pub fn run(ctx: &Ctx, cmd: &DbCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         DbCommand::Backup { file } => {
-            anyhow::ensure!(
-                !file.exists(),
-                "{} exists already; choose a new file",
-                file.display()
-            );
+            if file.exists() {
+                return Err(super::UsageError(format!(
+                    "{} exists already; choose a new file",
+                    file.display()
+                ))
+                .into());
+            }
             let store = ctx.open_store_read(None)?;
             store.backup_to(file)?;
             println!("backed up {} to {}", store.path().display(), file.display());
@@ -44,7 +46,7 @@ pub fn run(ctx: &Ctx, cmd: &DbCommand) -> anyhow::Result<ExitCode> {
             older_than,
             with_hits,
         } => {
-            let age = parse_duration(older_than).map_err(anyhow::Error::msg)?;
+            let age = parse_duration(older_than).map_err(super::UsageError)?;
             let cutoff = Utc::now() - chrono::Duration::from_std(age)?;
             let mut store = ctx.open_store(None)?;
             let (items, hits) = store.prune(cutoff, *with_hits)?;
@@ -63,7 +65,7 @@ pub fn run(ctx: &Ctx, cmd: &DbCommand) -> anyhow::Result<ExitCode> {
                 for p in &problems {
                     println!("{p}");
                 }
-                return Ok(ExitCode::from(1));
+                return Ok(ExitCode::from(super::exit::FAILURE));
             }
         }
     }

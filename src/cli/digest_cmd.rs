@@ -21,7 +21,7 @@ pub struct DigestArgs {
     #[arg(long, conflicts_with = "preview")]
     pub status: bool,
     /// Output format of --status
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, value_enum, default_value_t = Format::Table, requires = "status")]
     pub format: Format,
 }
 
@@ -84,9 +84,9 @@ fn preview(
             crate::private::write(path, &c.digest.message, crate::private::Share::Owner)
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
             println!(
-                "wrote {} ({} hits, not sent, nothing marked)",
+                "wrote {} ({}, not sent, nothing marked)",
                 path.display(),
-                c.hit_ids.len()
+                output::count(c.hit_ids.len() as u64, "hit", "hits")
             );
         }
         None => print!("{}", String::from_utf8_lossy(&c.digest.message)),
@@ -121,7 +121,7 @@ fn deliver(cfg: &crate::config::Config, store: &mut crate::store::Store) -> anyh
         report.sent, report.retrying, report.failed
     );
     Ok(if report.failed > 0 || report.retrying > 0 {
-        ExitCode::from(1)
+        ExitCode::from(super::exit::FAILURE)
     } else {
         ExitCode::SUCCESS
     })

@@ -173,10 +173,10 @@ fn test(cfg: &crate::config::Config, target: &str) -> anyhow::Result<ExitCode> {
         Some(s) => s.clone(),
         None => {
             let url = url::Url::parse(target).map_err(|_| {
-                anyhow::anyhow!(
+                super::UsageError(format!(
                     "{target:?} is neither a source in {} nor a URL",
                     cfg.path.display()
-                )
+                ))
             })?;
             crate::config::SourceConfig {
                 name: "test".into(),
@@ -204,14 +204,14 @@ fn test(cfg: &crate::config::Config, target: &str) -> anyhow::Result<ExitCode> {
         }
         Err(e) => {
             println!("{} ({}): FAILED [{}] {e}", source.name, source.url, e.class());
-            return Ok(ExitCode::from(1));
+            return Ok(ExitCode::from(super::exit::FAILURE));
         }
     };
     let mut parsed = match crate::source::parse_source(&source, &bytes, content_type.as_deref(), &final_url) {
         Ok(p) => p,
         Err(e) => {
             println!("{} ({}): FAILED [{}] {e}", source.name, source.url, e.class());
-            return Ok(ExitCode::from(1));
+            return Ok(ExitCode::from(super::exit::FAILURE));
         }
     };
     if source.follow {
@@ -226,11 +226,11 @@ fn test(cfg: &crate::config::Config, target: &str) -> anyhow::Result<ExitCode> {
         parsed.warnings.extend(warnings);
     }
     println!(
-        "{} ({}): {} items, {} bytes{}",
+        "{} ({}): {}, {}{}",
         source.name,
         final_url,
-        parsed.items.len(),
-        bytes.len(),
+        output::count(parsed.items.len() as u64, "item", "items"),
+        output::count(bytes.len() as u64, "byte", "bytes"),
         parsed
             .title
             .as_deref()
@@ -255,6 +255,10 @@ fn test(cfg: &crate::config::Config, target: &str) -> anyhow::Result<ExitCode> {
         for h in matcher.find(&it.title, &it.summary) {
             println!("      hit: {} / {} ({})", h.watch, h.term, h.field.as_str());
         }
+    }
+    // Read fine but found nothing: a list page whose selectors match nothing ends here.
+    if parsed.items.is_empty() {
+        return Ok(ExitCode::from(super::exit::NOTHING_FOUND));
     }
     Ok(ExitCode::SUCCESS)
 }
