@@ -51,7 +51,9 @@ pub fn run(ctx: &Ctx, cmd: &DbCommand) -> anyhow::Result<ExitCode> {
             let mut store = ctx.open_store(None)?;
             let (items, hits) = store.prune(cutoff, *with_hits)?;
             println!(
-                "deleted {items} items and {hits} hits dated before {}",
+                "deleted {} and {} dated before {}",
+                super::output::count(items, "item", "items"),
+                super::output::count(hits, "hit", "hits"),
                 cutoff.format("%Y-%m-%d")
             );
         }

@@ -237,6 +237,9 @@ fn quiet_prints_what_was_asked_and_nothing_else_and_counts_are_singular_for_one(
         "[[source]]\nname = \"a\"\nurl = \"http://127.0.0.1:9/\"\n{WATCHES}"
     ));
     assert!(one.ok(&["check"]).contains("(1 source, 1 enabled;"));
+    // The one item is dated 2026-11-23.
+    let pruned = env.ok(&["db", "prune", "--older-than", "1d", "--with-hits"]);
+    assert!(pruned.starts_with("deleted 1 item and 3 hits"), "{pruned}");
 }
 
 /// Runs `sigwatch` with stderr in a file whose device and inode are in JOURNAL_STREAM (as
