@@ -103,7 +103,7 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
         s.as_deref()
             .map(|s| parse_since(s, now))
             .transpose()
-            .map_err(anyhow::Error::msg)
+            .map_err(super::UsageError)
     };
     let (since, until) = (when(&args.since)?, when(&args.until)?);
     let mut sources = args.sources.clone();
@@ -118,10 +118,12 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
         .filter(|_| !(args.tags.is_empty() && args.langs.is_empty()))
     {
         let picked = sources_with(cfg, &args.tags, &args.langs);
-        anyhow::ensure!(
-            !picked.is_empty(),
-            "no source in the config has the tags and languages asked for"
-        );
+        if picked.is_empty() {
+            return Err(super::UsageError(
+                "no source in the config has the tags and languages asked for".into(),
+            )
+            .into());
+        }
         sources.extend(picked);
     }
     let store = ctx.open_store_read(cfg.as_ref())?;
@@ -147,7 +149,7 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if rows.is_empty() {
-        eprintln!("no hits");
+        output::note("no hits");
         return Ok(ExitCode::SUCCESS);
     }
     let color = output::color();
@@ -175,7 +177,10 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
         ]);
     }
     println!("{t}");
-    eprintln!("{} hits; `sigwatch show ID` prints an item whole", rows.len());
+    output::note(format_args!(
+        "{}; `sigwatch show ID` prints an item whole",
+        output::count(rows.len() as u64, "hit", "hits")
+    ));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -238,7 +243,7 @@ fn stories(store: &Store, query: &HitQuery, format: Format) -> anyhow::Result<Ex
         return Ok(ExitCode::SUCCESS);
     }
     if rows.is_empty() {
-        eprintln!("no hits");
+        output::note("no hits");
         return Ok(ExitCode::SUCCESS);
     }
     let mut t = output::table(&["story", "date", "score", "watches", "sources", "title", "link"]);
@@ -259,9 +264,9 @@ fn stories(store: &Store, query: &HitQuery, format: Format) -> anyhow::Result<Ex
         ]));
     }
     println!("{t}");
-    eprintln!(
-        "{} stories; `sigwatch show ID` prints a story's items and how they were folded",
-        rows.len()
-    );
+    output::note(format_args!(
+        "{}; `sigwatch show ID` prints a story's items and how they were folded",
+        output::count(rows.len() as u64, "story", "stories")
+    ));
     Ok(ExitCode::SUCCESS)
 }

@@ -1,4 +1,11 @@
-//! Output formats shared by the listing commands.
+//! Output formats, and the small manners every command shares: plurals, and notes on stderr
+//! that `-q` silences.
+//!
+//! Each command offers the formats it honours fully, and clap refuses the others: a listing
+//! (a table for people) offers [`Format`]; a command that prints one document or a summary
+//! offers [`DocFormat`].
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use comfy_table::{ContentArrangement, Table, presets};
@@ -15,6 +22,41 @@ pub enum Format {
     Jsonl,
     /// Comma-separated values with a header row
     Csv,
+}
+
+/// How one document (an item, a summary) is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum DocFormat {
+    /// Text for people
+    #[default]
+    Text,
+    /// One JSON document
+    Json,
+}
+
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Silences [`note`] (`-q`).
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
+/// A remark for people on stderr (a count, a hint), which `-q` silences; what a command was
+/// asked for goes to stdout, and errors are printed whatever `-q` says.
+pub fn note(msg: impl std::fmt::Display) {
+    if !quiet() {
+        eprintln!("{msg}");
+    }
+}
+
+/// `n` and the noun, singular for one: "1 source", "2 sources".
+pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// A table that fits the terminal when there is one.
@@ -37,28 +79,35 @@ pub fn iso_time(t: Option<DateTime<Utc>>) -> Option<String> {
     t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
-/// Writes rows as CSV to stdout, every cell neutralized by [`csv_cell`]: the one CSV writer
-/// of every command.
+/// Writes rows as CSV to stdout: the one CSV writer of every command (see [`write_csv_to`]).
 pub fn write_csv<S: serde::Serialize>(rows: &[S]) -> anyhow::Result<()> {
     write_csv_to(std::io::stdout().lock(), rows)
 }
 
-/// [`write_csv`] to any writer. The rows are serialized as CSV, read back as records and
-/// written again cell by cell: serde gives no hold on a cell between a row and the writer.
+/// [`write_csv`] to any writer: a header row of every field any row has, in the order the
+/// rows name them, then one line per row, every cell neutralized by [`csv_cell`]. A list
+/// becomes its items joined by spaces and a nested record its JSON, so no row stops the
+/// output half-way.
 pub fn write_csv_to<S: serde::Serialize>(out: impl std::io::Write, rows: &[S]) -> anyhow::Result<()> {
-    let mut plain = csv::Writer::from_writer(Vec::new());
+    let mut records = Vec::with_capacity(rows.len());
+    let mut header: Vec<String> = Vec::new();
     for r in rows {
-        plain.serialize(r)?;
+        let serde_json::Value::Object(map) = serde_json::to_value(r)? else {
+            anyhow::bail!("a CSV row must be a record");
+        };
+        for k in map.keys() {
+            if !header.contains(k) {
+                header.push(k.clone());
+            }
+        }
+        records.push(map);
     }
-    let plain = plain.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error()))?;
-    let mut read = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(plain.as_slice());
-    let mut w = csv::WriterBuilder::new().flexible(true).from_writer(out);
-    for record in read.records() {
-        let record = record?;
-        w.write_record(record.iter().map(|cell| csv_cell(cell).into_owned()))?;
+    let mut w = csv::Writer::from_writer(out);
+    if !header.is_empty() {
+        w.write_record(&header)?;
+    }
+    for map in &records {
+        w.write_record(header.iter().map(|k| csv_value(map.get(k))))?;
     }
     w.flush()?;
     Ok(())
@@ -94,6 +143,27 @@ pub fn term(s: &str) -> std::borrow::Cow<'_, str> {
 /// A table row of untrusted cells, each made safe for the terminal.
 pub fn term_row<I: IntoIterator<Item = String>>(cells: I) -> Vec<String> {
     cells.into_iter().map(|c| term(&c).into_owned()).collect()
+}
+
+/// One CSV cell from a JSON value: text through [`csv_cell`]; numbers and booleans as they are.
+fn csv_value(v: Option<&serde_json::Value>) -> String {
+    use serde_json::Value;
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => csv_cell(s).into_owned(),
+        Some(Value::Array(a)) => csv_cell(
+            &a.iter()
+                .map(|x| match x {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
+        .into_owned(),
+        Some(other @ Value::Object(_)) => csv_cell(&other.to_string()).into_owned(),
+        Some(other) => other.to_string(),
+    }
 }
 
 /// Writes rows as JSON lines to stdout.

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use chrono::Utc;
 
 use super::Ctx;
-use super::output::{self, Format};
+use super::output::{self, DocFormat, Format};
 use crate::store::{HitQuery, StatsBy};
 use crate::trends::{self, SPIKE_RULE};
 use crate::units::parse_since;
@@ -14,9 +14,8 @@ use crate::units::parse_since;
 pub struct ShowArgs {
     /// The item's id (the first column of `sigwatch hits`)
     pub id: i64,
-    /// table (for people) or json
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = DocFormat::Text)]
+    pub format: DocFormat,
 }
 
 #[derive(Debug, clap::Args)]
@@ -43,7 +42,8 @@ pub struct TrendsArgs {
 pub fn show(ctx: &Ctx, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let store = ctx.open_store_read(None)?;
     let Some(item) = store.item(args.id)? else {
-        anyhow::bail!("no item with id {}", args.id);
+        eprintln!("sigwatch: no item with id {}", args.id);
+        return Ok(ExitCode::from(super::exit::NOTHING_FOUND));
     };
     let signals = ctx.config().map(|c| c.signals.clone()).unwrap_or_default();
     let hits = store.hits(&HitQuery {
@@ -54,7 +54,7 @@ pub fn show(ctx: &Ctx, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let revisions = store.revisions(item.id)?;
     let events = store.events(item.id)?;
     let story = store.story(item.id)?;
-    if matches!(args.format, Format::Json | Format::Jsonl) {
+    if args.format == DocFormat::Json {
         let v = serde_json::json!({
             "item": item, "hits": hits, "revisions": revisions, "events": events, "story": story,
         });
@@ -167,12 +167,14 @@ fn print_story(id: i64, story: &[crate::store::StoryMember]) {
     if story.len() < 2 {
         return;
     }
-    println!("\nstory of {} items from {} sources:", story.len(), {
-        let mut s: Vec<&str> = story.iter().map(|m| m.source.as_str()).collect();
-        s.sort_unstable();
-        s.dedup();
-        s.len()
-    });
+    let mut sources: Vec<&str> = story.iter().map(|m| m.source.as_str()).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    println!(
+        "\nstory of {} from {}:",
+        output::count(story.len() as u64, "item", "items"),
+        output::count(sources.len() as u64, "source", "sources")
+    );
     for m in story {
         let how = match (m.folded_into, m.similarity) {
             (Some(into), Some(sim)) => format!("folded into {into}, similarity {sim:.2}"),
@@ -194,7 +196,7 @@ pub fn stats(ctx: &Ctx, args: &StatsArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(|s| parse_since(s, Utc::now()))
         .transpose()
-        .map_err(anyhow::Error::msg)?;
+        .map_err(super::UsageError)?;
     let store = ctx.open_store_read(None)?;
     let counts = store.hit_counts(args.by, since)?;
     #[derive(serde::Serialize)]
