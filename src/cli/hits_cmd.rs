@@ -115,7 +115,7 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
         s.as_deref()
             .map(|s| parse_since(s, now, zone))
             .transpose()
-            .map_err(anyhow::Error::msg)
+            .map_err(super::UsageError)
     };
     let (since, until) = (when(&args.since)?, when(&args.until)?);
     let mut sources = args.sources.clone();
@@ -130,10 +130,12 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
         .filter(|_| !(args.tags.is_empty() && args.langs.is_empty()))
     {
         let picked = sources_with(cfg, &args.tags, &args.langs);
-        anyhow::ensure!(
-            !picked.is_empty(),
-            "no source in the config has the tags and languages asked for"
-        );
+        if picked.is_empty() {
+            return Err(super::UsageError(
+                "no source in the config has the tags and languages asked for".into(),
+            )
+            .into());
+        }
         sources.extend(picked);
     }
     let store = ctx.open_store_read(cfg.as_ref())?;
@@ -164,16 +166,17 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if rows.is_empty() {
-        eprintln!("no hits");
+        output::note("no hits");
         return Ok(ExitCode::SUCCESS);
     }
     let color = output::color();
     let date = output::zoned("date", zone);
     let mut t = output::table(&["id", &date, "score", "watch", "terms", "source", "title", "link"]);
     for h in &rows {
+        let safe = output::term(&h.title);
         let title = match &args.search {
-            Some(q) => output::highlight(&h.title, q, color),
-            None => output::highlight(&h.title, out_matched(h), color),
+            Some(q) => output::highlight(&safe, q, color),
+            None => output::highlight(&safe, out_matched(h), color),
         };
         let title = match &h.status {
             Some(st) => format!("[{st}] {title}"),
@@ -186,12 +189,16 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
             h.watch.clone(),
             term_list(h),
             h.source.clone(),
+            // Made safe before the highlight's own escape sequences went in.
             title,
-            h.link.clone().unwrap_or_default(),
+            output::term(h.link.as_deref().unwrap_or_default()).into_owned(),
         ]);
     }
     println!("{t}");
-    eprintln!("{} hits; `sigwatch show ID` prints an item whole", rows.len());
+    output::note(format_args!(
+        "{}; `sigwatch show ID` prints an item whole",
+        output::count(rows.len() as u64, "hit", "hits")
+    ));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -372,7 +379,7 @@ fn stories(
         return Ok(ExitCode::SUCCESS);
     }
     if rows.is_empty() {
-        eprintln!("no hits");
+        output::note("no hits");
         return Ok(ExitCode::SUCCESS);
     }
     let date = output::zoned("date", zone);
@@ -383,7 +390,7 @@ fn stories(
         } else {
             r.sources.join(", ")
         };
-        t.add_row(vec![
+        t.add_row(output::term_row([
             r.story.to_string(),
             output::short_time(Some(r.date), zone),
             format!("{:.1}", r.score),
@@ -391,12 +398,12 @@ fn stories(
             sources,
             o.lead.title.clone(),
             o.lead.link.clone().unwrap_or_default(),
-        ]);
+        ]));
     }
     println!("{t}");
-    eprintln!(
-        "{} stories; `sigwatch show ID` prints a story's items and how they were folded",
-        rows.len()
-    );
+    output::note(format_args!(
+        "{}; `sigwatch show ID` prints a story's items and how they were folded",
+        output::count(rows.len() as u64, "story", "stories")
+    ));
     Ok(ExitCode::SUCCESS)
 }

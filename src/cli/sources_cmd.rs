@@ -82,10 +82,20 @@ pub fn run(ctx: &Ctx, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
         Some(SourcesAction::Export { out }) => return export(&cfg, out.as_deref()),
         None => {}
     }
-    let mut store = ctx.open_store(Some(&cfg))?;
-    // Sources never polled yet are listed too, as "never".
-    store.sync_sources(cfg.sources.iter().map(|s| (s.name.as_str(), s.url.as_str())))?;
-    let rows = store.sources()?;
+    // A listing only reads (an operator in the service's group may not write the database):
+    // sources of the config that were never polled, or that no database holds yet, are
+    // listed as "never".
+    let mut rows = if ctx.db_path(Some(&cfg))?.exists() {
+        ctx.open_store_read(Some(&cfg))?.sources()?
+    } else {
+        Vec::new()
+    };
+    for s in &cfg.sources {
+        if !rows.iter().any(|r| r.name == s.name) {
+            rows.push(SourceRow::never(&s.name, &s.url));
+        }
+    }
+    rows.sort_by(|a, b| a.name.cmp(&b.name));
     let now = Utc::now();
     let out: Vec<SourceOut> = rows
         .iter()
@@ -142,7 +152,7 @@ pub fn run(ctx: &Ctx, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
         } else {
             o.disabled_reason.or(o.last_error).unwrap_or("").to_string()
         };
-        t.add_row(vec![
+        t.add_row(output::term_row([
             o.name.to_string(),
             health.unwrap_or_default(),
             o.status.to_string(),
@@ -151,7 +161,7 @@ pub fn run(ctx: &Ctx, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
             o.items.to_string(),
             output::short_time(r.newest_item, cfg.zone()),
             note,
-        ]);
+        ]));
     }
     println!("{t}");
     Ok(ExitCode::SUCCESS)
@@ -163,10 +173,10 @@ fn test(cfg: &crate::config::Config, target: &str) -> anyhow::Result<ExitCode> {
         Some(s) => s.clone(),
         None => {
             let url = url::Url::parse(target).map_err(|_| {
-                anyhow::anyhow!(
+                super::UsageError(format!(
                     "{target:?} is neither a source in {} nor a URL",
                     cfg.path.display()
-                )
+                ))
             })?;
             crate::config::SourceConfig {
                 name: "test".into(),
@@ -197,15 +207,27 @@ fn test(cfg: &crate::config::Config, target: &str) -> anyhow::Result<ExitCode> {
             anyhow::bail!("the server answered 304 to a request without validators")
         }
         Err(e) => {
-            println!("{} ({}): FAILED [{}] {e}", source.name, source.url, e.class());
-            return Ok(ExitCode::from(1));
+            println!(
+                "{} ({}): FAILED [{}] {}",
+                source.name,
+                source.url,
+                e.class(),
+                output::term(&e.to_string())
+            );
+            return Ok(ExitCode::from(super::exit::FAILURE));
         }
     };
     let mut parsed = match crate::source::parse_source(&source, &bytes, content_type.as_deref(), &final_url) {
         Ok(p) => p,
         Err(e) => {
-            println!("{} ({}): FAILED [{}] {e}", source.name, source.url, e.class());
-            return Ok(ExitCode::from(1));
+            println!(
+                "{} ({}): FAILED [{}] {}",
+                source.name,
+                source.url,
+                e.class(),
+                output::term(&e.to_string())
+            );
+            return Ok(ExitCode::from(super::exit::FAILURE));
         }
     };
     if source.follow {
@@ -220,11 +242,11 @@ fn test(cfg: &crate::config::Config, target: &str) -> anyhow::Result<ExitCode> {
         parsed.warnings.extend(warnings);
     }
     println!(
-        "{} ({}): {} items, {} bytes{}",
+        "{} ({}): {}, {}{}",
         source.name,
         final_url,
-        parsed.items.len(),
-        bytes.len(),
+        output::count(parsed.items.len() as u64, "item", "items"),
+        output::count(bytes.len() as u64, "byte", "bytes"),
         parsed
             .title
             .as_deref()
@@ -232,18 +254,18 @@ fn test(cfg: &crate::config::Config, target: &str) -> anyhow::Result<ExitCode> {
             .unwrap_or_default()
     );
     for w in &parsed.warnings {
-        println!("  warning: {w}");
+        println!("  warning: {}", output::term(w));
     }
     for it in &parsed.items {
         println!(
             "\n  {}  {}",
             output::short_time(it.published, cfg.zone()),
-            it.title
+            output::term(&it.title)
         );
         if let Some(l) = &it.link {
-            println!("      {l}");
+            println!("      {}", output::term(l));
         }
-        println!("      identity: {}", it.uid());
+        println!("      identity: {}", output::term(&it.uid()));
         if source.follow {
             println!(
                 "      text: {} characters",
@@ -253,6 +275,10 @@ fn test(cfg: &crate::config::Config, target: &str) -> anyhow::Result<ExitCode> {
         for h in matcher.find(&it.title, &it.summary) {
             println!("      hit: {} / {} ({})", h.watch, h.term, h.field.as_str());
         }
+    }
+    // Read fine but found nothing: a list page whose selectors match nothing ends here.
+    if parsed.items.is_empty() {
+        return Ok(ExitCode::from(super::exit::NOTHING_FOUND));
     }
     Ok(ExitCode::SUCCESS)
 }
