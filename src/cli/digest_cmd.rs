@@ -20,9 +20,34 @@ pub struct DigestArgs {
     /// List queued, sent and failed messages
     #[arg(long, conflicts_with = "preview")]
     pub status: bool,
-    /// Output format of --status
-    #[arg(long, value_enum, default_value_t = Format::Table, requires = "status")]
-    pub format: Format,
+    /// Output format: of --status a table, json, jsonl or csv; of --preview its text (the
+    /// default) or eml, the whole MIME message
+    #[arg(long, value_enum, default_value_t = DigestFormat::Table)]
+    pub format: DigestFormat,
+}
+
+/// `digest --format`: --status's formats, and the message itself for --preview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DigestFormat {
+    /// Aligned columns (--status) or the text part (--preview)
+    Table,
+    Json,
+    Jsonl,
+    Csv,
+    /// The MIME message as it would be mailed (--preview)
+    Eml,
+}
+
+impl DigestFormat {
+    /// The format of --status (eml is not one: a table then).
+    fn rows(self) -> Format {
+        match self {
+            DigestFormat::Json => Format::Json,
+            DigestFormat::Jsonl => Format::Jsonl,
+            DigestFormat::Csv => Format::Csv,
+            DigestFormat::Table | DigestFormat::Eml => Format::Table,
+        }
+    }
 }
 
 pub fn run(ctx: &Ctx, args: &DigestArgs) -> anyhow::Result<ExitCode> {
@@ -31,7 +56,7 @@ pub fn run(ctx: &Ctx, args: &DigestArgs) -> anyhow::Result<ExitCode> {
     if args.status || args.preview {
         let store = ctx.open_store_read(Some(&cfg))?;
         return if args.status {
-            status(&store, args.format, cfg.zone())
+            status(&store, args.format.rows(), cfg.zone())
         } else {
             preview(&cfg, &store, args)
         };
@@ -89,7 +114,10 @@ fn preview(
                 output::count(c.hit_ids.len() as u64, "hit", "hits")
             );
         }
-        None => print!("{}", String::from_utf8_lossy(&c.digest.message)),
+        None if args.format == DigestFormat::Eml => print!("{}", String::from_utf8_lossy(&c.digest.message)),
+        // The text part as a reader sees it, not quoted-printable MIME; neutralized, since
+        // feed text reaches the terminal.
+        None => print!("{}", output::term(&digest::text(&c.content))),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -251,8 +251,15 @@ fn without_smtp_digests_are_written_to_the_outbox() {
     srv.route("/feed.xml", Reply::ok("application/rss+xml", feed()));
     let env = Env::new(&config(&srv, None, ""));
     env.ok(&["poll"]);
+    // --preview prints the text a reader sees; the MIME message only with --format eml.
     let preview = env.ok(&["digest", "--preview"]);
-    assert!(preview.contains("multipart/alternative"));
+    assert!(!preview.contains("multipart/alternative"), "{preview}");
+    assert!(
+        preview.contains("sigwatch digest,") && preview.contains("稀土"),
+        "{preview}"
+    );
+    let eml = env.ok(&["digest", "--preview", "--format", "eml"]);
+    assert!(eml.contains("multipart/alternative"), "{eml}");
     assert!(env.ok(&["digest"]).contains("delivered 1 to"));
     let outbox = env.dir.path().join("outbox");
     let files: Vec<_> = std::fs::read_dir(&outbox).unwrap().flatten().collect();
