@@ -72,6 +72,8 @@ struct HitOut<'a> {
     story: i64,
     /// Every term of the watch that matched the item: term, field, start, end, matched text.
     terms: Terms<'a>,
+    /// The item's document numbers (`announcement:2026:61`).
+    doc_numbers: &'a [String],
 }
 
 /// A hit's terms: a list in JSON; in CSV, whose cells hold no lists, the terms joined.
@@ -104,6 +106,7 @@ impl<'a> From<&'a HitRow> for HitOut<'a> {
             status: h.status.as_deref(),
             story: h.story,
             terms: Terms::List(&h.terms),
+            doc_numbers: &h.doc_numbers,
         }
     }
 }

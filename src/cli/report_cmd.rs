@@ -103,6 +103,7 @@ pub fn show(ctx: &Ctx, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     if let Some(l) = &item.link {
         println!("link:       {}", term(l));
     }
+    print_notice(&item, zone);
     println!();
     println!("{text}");
     println!();
@@ -139,6 +140,30 @@ pub fn show(ctx: &Ctx, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     print_history(&item, &revisions, &events, zone);
     print_story(item.id, &story);
     Ok(ExitCode::SUCCESS)
+}
+
+/// What an analyst needs from a notice: its document numbers and issuing bodies, the date
+/// it takes effect, and its attachments, read out of the item (see `notice`).
+fn print_notice(item: &crate::store::ItemRow, zone: chrono_tz::Tz) {
+    use crate::notice::{Effective, attachments, effective_date};
+    use output::term;
+    for d in &item.doc_numbers {
+        if d.issuers.is_empty() {
+            println!("document:   {}", term(&d.key));
+        } else {
+            println!("document:   {} ({})", term(&d.key), d.issuers.join(", "));
+        }
+    }
+    let published = item.published.map(|p| p.with_timezone(&zone).date_naive());
+    match effective_date(&format!("{}\n{}", item.title, item.text), published) {
+        Some(Effective::On(d)) => println!("effective:  {d}"),
+        Some(Effective::OnPublication) => println!("effective:  on publication"),
+        None => {}
+    }
+    let base = item.link.as_deref().and_then(|l| url::Url::parse(l).ok());
+    for a in attachments(&item.summary, base.as_ref()) {
+        println!("attachment: {}", term(&a));
+    }
 }
 
 /// Edits and withdrawals, and what each edit changed, oldest first.

@@ -85,6 +85,8 @@ pub struct HitRow {
     pub story: i64,
     /// Every term of the watch that matched the item (the first is `term`).
     pub terms: Vec<super::TermMatch>,
+    /// The keys of the item's document numbers (`announcement:2026:61`).
+    pub doc_numbers: Vec<String>,
 }
 
 /// One source with its fetch state and item counts.
@@ -152,6 +154,10 @@ impl Store {
                 status: r.get(14)?,
                 story: r.get(15)?,
                 terms: serde_json::from_str(&r.get::<_, String>(17)?).unwrap_or_default(),
+                doc_numbers: r
+                    .get::<_, Option<String>>(18)?
+                    .map(|d| crate::notice::decode(&d).into_iter().map(|d| d.key).collect())
+                    .unwrap_or_default(),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -202,7 +208,7 @@ impl Store {
             "SELECT h.id, h.item_id, h.watch, h.term, h.field, s.name AS source, i.title, i.link, i.published,
                     i.first_seen, h.snippet, h.snippet_start, h.snippet_end,
                     h.score + CASE i.status WHEN 'edited' THEN ?1 WHEN 'withdrawn' THEN ?2 ELSE 0 END AS score,
-                    i.status, coalesce(i.story_id, i.id) AS story, h.item_date, h.terms
+                    i.status, coalesce(i.story_id, i.id) AS story, h.item_date, h.terms, i.doc_numbers
              FROM hits h JOIN items i ON i.id = h.item_id JOIN sources s ON s.id = h.source_id
              WHERE 1 = 1",
         );

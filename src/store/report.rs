@@ -24,6 +24,8 @@ pub struct ItemRow {
     pub status: Option<String>,
     /// When the current revision was first fetched, once there was an edit.
     pub revised: Option<DateTime<Utc>>,
+    /// The document numbers it carries or cites, as stored with it.
+    pub doc_numbers: Vec<crate::notice::DocNumber>,
 }
 
 /// What hits are counted by.
@@ -41,7 +43,7 @@ impl Store {
             .conn
             .query_row(
                 "SELECT i.id, s.name, i.guid, i.link, i.title, i.summary, i.text, i.published, i.first_seen,
-                        i.status, i.revised
+                        i.status, i.revised, i.doc_numbers
                  FROM items i JOIN sources s ON s.id = i.source_id WHERE i.id = ?1",
                 [id],
                 |r| {
@@ -57,6 +59,10 @@ impl Store {
                         first_seen: from_ts(r.get(8)?),
                         status: r.get(9)?,
                         revised: r.get::<_, Option<i64>>(10)?.map(from_ts),
+                        doc_numbers: r
+                            .get::<_, Option<String>>(11)?
+                            .map(|d| crate::notice::decode(&d))
+                            .unwrap_or_default(),
                     })
                 },
             )

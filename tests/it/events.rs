@@ -111,6 +111,20 @@ fn a_notice_and_a_report_citing_its_number_are_one_story_and_its_twin_another() 
     assert_eq!(members[1]["source"], "wire");
     assert_eq!(members[1]["role"], "media");
 
+    // show reads the notice out for the analyst.
+    let shown = env.ok(&["show", &s61["lead"]["item"].to_string()]);
+    assert!(
+        shown.contains("document:   announcement:2026:61 (mofcom)"),
+        "{shown}"
+    );
+    assert!(shown.contains("effective:  on publication"), "{shown}");
+    assert!(
+        hits.iter()
+            .filter(|h| h["item"] == s61["lead"]["item"])
+            .all(|h| h["doc_numbers"][0] == "announcement:2026:61"),
+        "{hits:?}"
+    );
+
     let s62 = of("announcement:2026:62");
     assert_eq!(s62["members"].as_array().unwrap().len(), 1, "{s62}");
     assert_eq!(s62["lead"]["source"], "gacc");
