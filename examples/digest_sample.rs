@@ -143,6 +143,7 @@ pub fn sample() -> Content {
         ],
         generated: Utc.with_ymd_and_hms(2026, 11, 28, 7, 0, 0).unwrap(),
         new_items: 3,
+        zone: None,
     }
 }
 

@@ -87,6 +87,7 @@ pub fn compose(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Option
         spikes: spikes(cfg, store, now)?,
         generated: now,
         new_items: distinct_items(&pending),
+        zone: Some(cfg.zone()),
     };
     let watches: Vec<&str> = content.sections.iter().map(|s| s.watch.as_str()).collect();
     let watches = if watches.is_empty() {
@@ -162,6 +163,7 @@ pub fn queue_alerts(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Resu
         sections: render::sections(&pending, usize::MAX, &cfg.signals, &copies(store, &pending)?),
         generated: now,
         new_items: distinct_items(&pending),
+        zone: Some(cfg.zone()),
         ..Default::default()
     };
     let more = if content.items() > 1 {

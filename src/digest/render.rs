@@ -91,6 +91,8 @@ pub struct Content {
     pub generated: DateTime<Utc>,
     /// Distinct items with hits: an item in two watches counts once.
     pub new_items: usize,
+    /// The zone times are shown in (`timezone`); UTC when unset.
+    pub zone: Option<chrono_tz::Tz>,
 }
 
 impl Content {
@@ -286,14 +288,18 @@ fn count(n: usize, what: &str) -> String {
     }
 }
 
-fn when(d: DateTime<Utc>) -> String {
-    d.format("%Y-%m-%d %H:%M UTC").to_string()
+/// A time as people read it, in the digest's zone, which is named.
+fn when(d: DateTime<Utc>, zone: Option<chrono_tz::Tz>) -> String {
+    match zone {
+        Some(z) => format!("{} {}", d.with_timezone(&z).format("%Y-%m-%d %H:%M"), z.name()),
+        None => d.format("%Y-%m-%d %H:%M UTC").to_string(),
+    }
 }
 
 /// The plain-text part.
 pub fn text(c: &Content) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "sigwatch digest, {}", when(c.generated));
+    let _ = writeln!(out, "sigwatch digest, {}", when(c.generated, c.zone));
     let _ = writeln!(
         out,
         "{} in {}\n",
@@ -333,7 +339,7 @@ pub fn text(c: &Content) -> String {
                 out,
                 "  {} | {} | term: {terms} | score {:.1}",
                 e.source,
-                when(e.date),
+                when(e.date, c.zone),
                 e.score
             );
             if let Some(l) = safe_link(e.link.as_deref()) {
@@ -380,7 +386,7 @@ pub fn text(c: &Content) -> String {
                 out,
                 "  {} | {} | {}",
                 ch.source,
-                when(ch.at),
+                when(ch.at, c.zone),
                 header_safe(&ch.detail)
             );
             if let Some(l) = safe_link(ch.link.as_deref()) {
@@ -410,7 +416,7 @@ pub fn html(c: &Content) -> String {
          <div style=\"max-width:720px;margin:0 auto;padding:24px 16px\">\
          <h1 style=\"font-size:20px;margin:0 0 4px\">sigwatch digest</h1>\
          <p style=\"margin:0 0 16px;color:#57606a;font-size:13px\">{} · {} in {}</p>",
-        esc(&when(c.generated)),
+        esc(&when(c.generated, c.zone)),
         count(c.hits(), "new item"),
         count(c.sections.len(), "watch")
     );
@@ -458,7 +464,7 @@ pub fn html(c: &Content) -> String {
             count(s.items, "item")
         );
         for e in &s.entries {
-            entry_html(&mut o, e);
+            entry_html(&mut o, e, c.zone);
         }
         if s.more > 0 {
             let _ = write!(
@@ -480,7 +486,7 @@ pub fn html(c: &Content) -> String {
                  <div style=\"font-size:12px;color:#57606a;margin:2px 0 0\">{} · {} · {} · {} · <code>{}</code></div></div>",
                 badge(&ch.kind),
                 esc(&ch.source),
-                esc(&when(ch.at)),
+                esc(&when(ch.at, c.zone)),
                 esc(&ch.detail),
                 esc(&ch.watches.join(", ")),
                 esc(&ch.show)
@@ -517,7 +523,7 @@ fn linked_title(title: &str, link: Option<&str>) -> String {
     }
 }
 
-fn entry_html(o: &mut String, e: &Entry) {
+fn entry_html(o: &mut String, e: &Entry, zone: Option<chrono_tz::Tz>) {
     let title = linked_title(&e.title, e.link.as_deref());
     let title = if e.alerted {
         format!("{title} {}", badge("alerted"))
@@ -573,7 +579,7 @@ fn entry_html(o: &mut String, e: &Entry) {
          <div style=\"font-size:12px;color:#57606a;margin:2px 0 6px\">{} · {} · {terms} · score {:.1}</div>\
          <div style=\"font-size:14px;line-height:1.5\">{snippet}</div>{copies}</div>",
         esc(&e.source),
-        esc(&when(e.date)),
+        esc(&when(e.date, zone)),
         e.score
     );
 }
@@ -674,6 +680,7 @@ mod tests {
             spikes: vec!["export-controls: 9 items today".into()],
             generated: Utc.with_ymd_and_hms(2026, 11, 28, 7, 0, 0).unwrap(),
             new_items: 3,
+            zone: None,
         }
     }
 

@@ -148,7 +148,9 @@ fn times_read_and_print_in_the_configured_zone_and_json_stays_utc() {
         </channel></rss>";
     srv.route("/f.xml", Reply::ok("application/rss+xml", feed));
     let env = Env::new(&format!(
-        "timezone = \"Asia/Shanghai\"\n[[source]]\nname = \"mofcom\"\nurl = \"{}\"\n{WATCHES}",
+        "timezone = \"Asia/Shanghai\"\n[digest]\nfrom = \"sigwatch <a@sigwatch.test>\"\n\
+         to = [\"analyst@example.com\"]\nmail_backlog = true\n\
+         [[source]]\nname = \"mofcom\"\nurl = \"{}\"\n{WATCHES}",
         srv.url("/f.xml")
     ));
     env.ok(&["poll"]);
@@ -173,4 +175,7 @@ fn times_read_and_print_in_the_configured_zone_and_json_stays_utc() {
         "{shown}"
     );
     assert!(shown.contains("first seen: "), "{shown}");
+    // The digest reads in the zone too, and says which.
+    let preview = env.ok(&["digest", "--preview"]);
+    assert!(preview.contains("2026-12-01 07:30 Asia/Shanghai"), "{preview}");
 }
