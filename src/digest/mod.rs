@@ -156,7 +156,18 @@ pub fn queue_alerts(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Resu
         .map(|(n, _)| n.as_str())
         .collect();
     let pending = store.pending_alerts(cfg.digest.mail_backlog, &watches)?;
-    let Some(first) = pending.first() else {
+    // The subject leads with what was decided, not with the reactions to it: an item of an
+    // official source, else a story's first item, else the newest.
+    let official = |h: &&crate::store::PendingHit| {
+        cfg.source(&h.source)
+            .is_some_and(|s| s.role == crate::config::SourceRole::Official)
+    };
+    let Some(first) = pending
+        .iter()
+        .find(official)
+        .or_else(|| pending.iter().find(|h| h.item_id == h.story))
+        .or_else(|| pending.first())
+    else {
         return Ok(None);
     };
     let content = Content {

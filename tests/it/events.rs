@@ -179,3 +179,72 @@ fn times_read_and_print_in_the_configured_zone_and_json_stays_utc() {
     let preview = env.ok(&["digest", "--preview"]);
     assert!(preview.contains("2026-12-01 07:30 Asia/Shanghai"), "{preview}");
 }
+
+/// An RSS feed of one item published at `date` (RFC 2822).
+fn dated_feed(guid: &str, title: &str, text: &str, date: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>T</title>\
+         <link>http://example.test/</link><description>d</description><item><guid>{guid}</guid>\
+         <title>{title}</title><link>http://example.test/{guid}</link><description>{text}</description>\
+         <pubDate>{date}</pubDate></item></channel></rss>"
+    )
+}
+
+#[test]
+fn an_alert_leads_with_the_official_notice_not_the_newer_reaction() {
+    let srv = Server::start();
+    srv.route(
+        "/mofcom.xml",
+        Reply::ok(
+            "application/rss+xml",
+            dated_feed(
+                "n61",
+                "商务部公告2026年第61号 关于对部分中重稀土相关物项实施出口管制的决定",
+                BOILERPLATE,
+                "Mon, 23 Nov 2026 08:00:00 +0800",
+            ),
+        ),
+    );
+    srv.route(
+        "/mfa.xml",
+        Reply::ok(
+            "application/rss+xml",
+            dated_feed(
+                "r1",
+                "外交部发言人就稀土出口管制答记者问",
+                "外交部发言人表示，中方依法对稀土相关物项实施出口管制。",
+                "Tue, 24 Nov 2026 15:00:00 +0800",
+            ),
+        ),
+    );
+    let cfg = format!(
+        "[digest]\nfrom = \"sigwatch <a@sigwatch.test>\"\nto = [\"analyst@example.com\"]\nmail_backlog = true\n\
+         [[source]]\nname = \"mofcom\"\nrole = \"official\"\nurl = \"{}\"\n\
+         [[source]]\nname = \"mfa-briefings\"\nrole = \"other\"\nurl = \"{}\"\n{}",
+        srv.url("/mofcom.xml"),
+        srv.url("/mfa.xml"),
+        WATCHES.replace(
+            "[watch.rare-earths]\nterms = [\"rare earth\", \"稀土\"]\n",
+            "[watch.rare-earths]\nterms = [\"rare earth\", \"稀土\"]\nalert = \"immediate\"\n",
+        )
+    );
+    let env = Env::new(&cfg);
+    env.ok(&["poll"]);
+    let outbox = env.dir.path().join("outbox");
+    let subjects: Vec<String> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .flatten()
+        .map(|f| {
+            let raw = std::fs::read(f.path()).unwrap();
+            let mail = mailparse::parse_mail(&raw).unwrap();
+            mailparse::MailHeaderMap::get_first_value(mail.headers.as_slice(), "Subject").unwrap_or_default()
+        })
+        .filter(|s| s.starts_with("sigwatch alert"))
+        .collect();
+    assert_eq!(subjects.len(), 1, "{subjects:?}");
+    assert!(
+        subjects[0].starts_with("sigwatch alert: rare-earths: 商务部公告2026年第61号"),
+        "the official notice leads, not the newer reaction: {subjects:?}"
+    );
+    assert!(subjects[0].ends_with("(+1 more)"), "{subjects:?}");
+}
