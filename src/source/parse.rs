@@ -111,11 +111,14 @@ pub fn parse_feed_with(
         if let Some(channel) = read {
             #[cfg(test)]
             tests::FAST_READS.with(|n| n.set(n.get() + 1));
-            return Ok(Parsed {
-                title: channel.title,
-                items: channel.items,
-                warnings,
-            });
+            return finish(
+                Parsed {
+                    title: channel.title,
+                    items: channel.items,
+                    warnings,
+                },
+                &utf8,
+            );
         }
     }
     let parser = Builder::new()
@@ -135,24 +138,71 @@ pub fn parse_feed_with(
         .into_iter()
         .map(|e| to_item(e, base.as_ref()))
         .collect();
-    Ok(Parsed {
-        title: feed.title.map(|t| text_of(&t)),
-        items,
-        warnings,
-    })
+    finish(
+        Parsed {
+            title: feed.title.map(|t| text_of(&t)),
+            items,
+            warnings,
+        },
+        &utf8,
+    )
 }
 
-/// What a non-feed document is, judged by its first markup.
+/// What every reader's result goes through: a permalink `guid` stands in for a missing link,
+/// and a document read to no items while it holds item elements is an error, not "ok".
+fn finish(mut parsed: Parsed, xml: &str) -> Result<Parsed, SourceError> {
+    for it in &mut parsed.items {
+        if it.link.is_none()
+            && let Some(g) = it.guid.as_deref()
+            && (g.starts_with("http://") || g.starts_with("https://"))
+        {
+            it.link = Some(g.to_string());
+        }
+    }
+    if parsed.items.is_empty()
+        && let Some(tag) = lost_items(xml)
+    {
+        return Err(SourceError::Parse(format!(
+            "read no items, though the document holds {tag} elements"
+        )));
+    }
+    Ok(parsed)
+}
+
+/// What a non-feed document is, judged by its first markup after the prolog, however long
+/// the whitespace and comments before it.
 fn not_a_feed(text: &str) -> Option<&'static str> {
-    let head: String = text.chars().take(512).collect::<String>().to_ascii_lowercase();
-    let first = skip_prolog(&head);
-    if first.starts_with("<!doctype html") || first.starts_with("<html") {
+    let first = skip_prolog(text);
+    let head = first.as_bytes().get(..14).unwrap_or(first.as_bytes());
+    let first = head.to_ascii_lowercase();
+    if first.starts_with(b"<!doctype html") || first.starts_with(b"<html") {
         return Some("the server sent an HTML page");
     }
-    if !first.starts_with('<') && !first.starts_with('{') {
+    if !first.starts_with(b"<") && !first.starts_with(b"{") {
         return Some("neither XML nor JSON");
     }
     None
+}
+
+/// The kind of item elements (`<item>`, `<entry>`) a document holds though none was read:
+/// a reader that lost every item must not pass for a feed that has none.
+fn lost_items(text: &str) -> Option<&'static str> {
+    let b = text.as_bytes();
+    let holds = |tag: &[u8]| {
+        memchr::memmem::find_iter(b, tag).any(|at| {
+            matches!(
+                b.get(at + tag.len()),
+                Some(b'>' | b' ' | b'\t' | b'\r' | b'\n' | b'/')
+            )
+        })
+    };
+    if holds(b"<item") || holds(b":item") {
+        Some("<item>")
+    } else if holds(b"<entry") || holds(b":entry") {
+        Some("<entry>")
+    } else {
+        None
+    }
 }
 
 /// Skips the XML declaration, comments, processing instructions and whitespace.
@@ -266,6 +316,15 @@ fn to_item(e: Entry, base: Option<&url::Url>) -> Item {
     } else {
         summary
     };
+    // YouTube's Atom and podcasts describe an entry in media:description or itunes:summary.
+    let summary = match summary.is_empty() {
+        true => e
+            .media
+            .iter()
+            .find_map(|m| m.description.as_ref())
+            .map_or("", |t| t.content.as_str()),
+        false => summary,
+    };
     Item {
         guid: Some(e.id.trim().to_string()).filter(|g| !g.is_empty()),
         link,
@@ -296,6 +355,8 @@ pub(super) fn resolve(href: &str, base: Option<&url::Url>) -> String {
     }
 }
 
+#[cfg(test)]
+mod cases;
 mod rss2;
 #[cfg(test)]
 mod tests;

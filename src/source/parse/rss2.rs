@@ -350,6 +350,13 @@ impl<'i> Reader<'i> {
                     }
                 }
                 (Ns::Rss, "description") => summary = self.text()?.map(|t| t.trim().to_string()),
+                // Dublin Core stands in for a title or description the item has not given.
+                (Ns::DublinCore, "title") if title.is_none() => {
+                    title = self.text()?.map(|t| t.trim().to_string())
+                }
+                (Ns::DublinCore, "description") if summary.is_none() => {
+                    summary = self.text()?.map(|t| t.trim().to_string())
+                }
                 (Ns::Rss, "author") | (Ns::DublinCore, "creator") => {
                     if let Some(t) = self.text()? {
                         authors.extend(

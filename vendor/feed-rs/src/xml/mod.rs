@@ -611,6 +611,9 @@ impl NS {
         match s {
             "http://purl.org/rss/1.0/" => NS::RSS,
             "http://www.w3.org/2005/Atom" => NS::Atom,
+            // Atom 0.3 and RSS 0.90 are read as their successors, which keep their element names.
+            "http://purl.org/atom/ns#" => NS::Atom,
+            "http://my.netscape.com/rdf/simple/0.9/" | "http://channel.netscape.com/rdf/simple/0.9/" => NS::RSS,
 
             // Extension namespaces
             "http://purl.org/rss/1.0/modules/content/" => NS::Content,

@@ -104,6 +104,8 @@ fn handle_item<R: BufRead>(parser: &Parser, element: Element<R>) -> ParseFeedRes
 
             (NS::DublinCore, "description") if entry.summary.is_none() => entry.summary = common::handle_text(child),
 
+            (NS::DublinCore, "title") if entry.title.is_none() => entry.title = common::handle_text(child),
+
             (NS::DublinCore, "rights") => entry.rights = common::handle_text(child),
 
             // Nothing required for unknown elements
@@ -123,11 +125,18 @@ fn handle_item<R: BufRead>(parser: &Parser, element: Element<R>) -> ParseFeedRes
         }
     }
 
-    // If we found at least 1 link
-    Ok(if !entry.links.is_empty() {
-        Some(entry)
-    } else {
-        // No point returning anything if we are missing a destination
-        None
-    })
+    // The item's rdf:about names it, and is its link when it has no <link>
+    if let Some(about) = element.attributes.iter().find(|a| a.name == "rdf:about" || a.name.ends_with(":about")).map(|a| a.value.trim().to_string()) {
+        if !about.is_empty() {
+            if entry.links.is_empty() {
+                entry.links.push(Link::new(about.clone(), element.xml_base.as_ref()));
+            }
+            if entry.id.is_empty() {
+                entry.id = about;
+            }
+        }
+    }
+
+    // An item without a link or rdf:about is still an item: RSS 0.90 and 1.0 readers keep it
+    Ok(Some(entry))
 }
