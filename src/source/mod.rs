@@ -66,11 +66,12 @@ pub fn parse_source(
     content_type: Option<&str>,
     final_url: &str,
 ) -> Result<Parsed, SourceError> {
-    // Validated at load: an unknown zone cannot reach here.
+    // Validated at load: an unknown zone cannot reach here. Without one, the language's.
     let tz = s
         .timezone
         .as_deref()
-        .and_then(|t| t.parse::<chrono_tz::Tz>().ok());
+        .and_then(|t| t.parse::<chrono_tz::Tz>().ok())
+        .or_else(|| dates::default_zone(s.lang.as_deref()));
     let parsed = match s.kind {
         SourceKind::Feed => parse_feed_in(bytes, content_type, final_url, tz),
         SourceKind::Html => {

@@ -29,7 +29,7 @@ pub fn parse_feed(bytes: &[u8], content_type: Option<&str>, base_url: &str) -> R
     parse_feed_in(bytes, content_type, base_url, None)
 }
 
-/// [`parse_feed`], reading dates written without a zone in `tz`.
+/// [`parse_feed`], reading dates written without a zone in `tz` (UTC when `None`).
 pub fn parse_feed_in(
     bytes: &[u8],
     content_type: Option<&str>,
@@ -96,12 +96,8 @@ pub fn parse_feed_with(
             fixed.declarations
         ));
     }
-    // feed-rs's date reader, or ours for a source with a time zone (which reads zone-less
-    // dates there).
-    let read_date = move |t: &str| match tz {
-        Some(tz) => super::dates::parse_date(t, None, Some(tz)),
-        None => feed_rs::parser::util::parse_timestamp_lenient(t),
-    };
+    // The one date reader of every source kind; zone-less dates are read in `tz`.
+    let read_date = move |t: &str| super::dates::parse_date(t, None, tz);
     if rss_root.is_some() && reader == Reader::Fast {
         // Ours as much as feed-rs's below: a panic is this source's parse error.
         let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
