@@ -3,8 +3,9 @@
 //!
 //! Feeds from Chinese publishers are often GBK or GB18030, sometimes with a header or
 //! declaration that says otherwise. When the chosen encoding is UTF-8 but the bytes are not
-//! valid UTF-8, a statistical detector (chardetng, Firefox's) picks the encoding instead and a
-//! warning says so.
+//! valid UTF-8, a statistical detector (chardetng, Firefox's) picks the encoding instead; when
+//! a legacy encoding is declared over bytes that are valid UTF-8 with non-ASCII in them, they
+//! are read as UTF-8. Either way a warning says so.
 
 use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE};
 
@@ -39,6 +40,13 @@ pub fn decode<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Decoded<'a> {
         .or_else(|| xml_declared(bytes))
         .or_else(|| html_meta(bytes));
     let enc = declared.unwrap_or(UTF_8);
+    if enc != UTF_8 && enc.is_ascii_compatible() && proves_utf8(bytes, enc) {
+        let note = format!(
+            "declared {}, but the bytes are UTF-8; decoded as UTF-8",
+            enc.name()
+        );
+        return with(UTF_8, bytes, Some(note));
+    }
     // A declared UTF-16 or UTF-32 that the bytes contradict is no better than none.
     let d = with(enc, bytes, None);
     if !d.had_errors || enc != UTF_8 {
@@ -60,6 +68,17 @@ pub fn decode<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Decoded<'a> {
         note: Some(note),
         ..guessed
     }
+}
+
+/// Whether bytes declared as the legacy `enc` are UTF-8 beyond doubt: valid UTF-8 with
+/// non-ASCII in them. Text in a single-byte encoding (Latin-1, windows-1251…) forms a valid
+/// multi-byte sequence only from a letter such as `Ã` followed by a control or symbol, which
+/// real text does not write; text in a double-byte one (GBK, Big5, Shift_JIS) does by chance
+/// about one character in ten, so it takes eight such characters in a row to tell.
+fn proves_utf8(bytes: &[u8], enc: &'static Encoding) -> bool {
+    let non_ascii = bytes.iter().filter(|b| !b.is_ascii()).count();
+    let enough = if enc.is_single_byte() { 1 } else { 16 };
+    non_ascii >= enough && std::str::from_utf8(bytes).is_ok()
 }
 
 fn with<'a>(enc: &'static Encoding, bytes: &'a [u8], note: Option<String>) -> Decoded<'a> {
@@ -286,5 +305,32 @@ mod tests {
         ] {
             let _ = decode(b, Some("text/xml; charset"));
         }
+    }
+
+    #[test]
+    fn case_9_a_lying_charset_is_overruled_by_bytes_that_prove_utf8() {
+        // A Latin-1 label over UTF-8, as feedkit's Ampersand.xml.
+        let doc = xml(" encoding=\"ISO-8859-1\"", "Brøndby til fans");
+        let d = decode(doc.as_bytes(), None);
+        assert_eq!(d.encoding, "UTF-8");
+        assert!(d.text.contains("Brøndby"), "{}", d.text);
+        assert!(
+            d.note.as_deref().is_some_and(|n| n.contains("windows-1252")),
+            "{:?}",
+            d.note
+        );
+        // UTF-8 served as GBK.
+        let doc = xml("", "商务部公告：稀土出口管制");
+        let d = decode(doc.as_bytes(), Some("text/xml; charset=gbk"));
+        assert_eq!((d.encoding, d.text.contains("商务部")), ("UTF-8", true));
+        // True Latin-1 and true GBK stay as declared, without a note.
+        let gbk_doc = xml(" encoding=\"gbk\"", "芯片");
+        let (gbk, _, _) = encoding_rs::GBK.encode(&gbk_doc);
+        let d = decode(&gbk, None);
+        assert_eq!((d.encoding, d.note.is_none()), ("GBK", true));
+        let latin_doc = xml(" encoding=\"ISO-8859-1\"", "Brøndby");
+        let (latin, _, _) = encoding_rs::WINDOWS_1252.encode(&latin_doc);
+        let d = decode(&latin, None);
+        assert_eq!((d.encoding, d.text.contains("Brøndby")), ("windows-1252", true));
     }
 }
