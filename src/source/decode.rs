@@ -47,6 +47,20 @@ pub fn decode<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Decoded<'a> {
         );
         return with(UTF_8, bytes, Some(note));
     }
+    if enc.is_single_byte()
+        && enc.is_ascii_compatible()
+        && let Some(text) = mixed(bytes, enc)
+    {
+        return Decoded {
+            text: text.into(),
+            encoding: enc.name(),
+            had_errors: false,
+            note: Some(format!(
+                "declared {}, but parts are UTF-8; each part decoded as its bytes prove",
+                enc.name()
+            )),
+        };
+    }
     // A declared UTF-16 or UTF-32 that the bytes contradict is no better than none.
     let d = with(enc, bytes, None);
     if !d.had_errors || enc != UTF_8 {
@@ -79,6 +93,34 @@ fn proves_utf8(bytes: &[u8], enc: &'static Encoding) -> bool {
     let non_ascii = bytes.iter().filter(|b| !b.is_ascii()).count();
     let enough = if enc.is_single_byte() { 1 } else { 16 };
     non_ascii >= enough && std::str::from_utf8(bytes).is_ok()
+}
+
+/// A document in a single-byte encoding with UTF-8 pasted into it (a feed assembled from
+/// two sources): its valid multi-byte UTF-8 sequences read as UTF-8, every other byte in
+/// `enc`. `None` when it holds no such sequence.
+fn mixed(bytes: &[u8], enc: &'static Encoding) -> Option<String> {
+    let mut out = String::with_capacity(bytes.len());
+    let (mut rest, mut proven) = (bytes, false);
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                proven |= !s.is_ascii();
+                out.push_str(s);
+                break;
+            }
+            Err(e) => {
+                let (valid, after) = rest.split_at(e.valid_up_to());
+                // Valid by the check just made.
+                let valid = std::str::from_utf8(valid).unwrap_or_default();
+                proven |= !valid.is_ascii();
+                out.push_str(valid);
+                let bad = e.error_len().unwrap_or(after.len()).max(1);
+                out.push_str(&enc.decode_without_bom_handling(&after[..bad]).0);
+                rest = &after[bad..];
+            }
+        }
+    }
+    proven.then_some(out)
 }
 
 fn with<'a>(enc: &'static Encoding, bytes: &'a [u8], note: Option<String>) -> Decoded<'a> {
@@ -332,5 +374,18 @@ mod tests {
         let (latin, _, _) = encoding_rs::WINDOWS_1252.encode(&latin_doc);
         let d = decode(&latin, None);
         assert_eq!((d.encoding, d.text.contains("Brøndby")), ("windows-1252", true));
+    }
+
+    #[test]
+    fn case_9_latin1_with_utf8_pasted_in_reads_both() {
+        let mut bytes = xml(" encoding=\"ISO-8859-1\"", "Brøndby").into_bytes();
+        bytes.extend_from_slice(b"<!-- K\xf8benhavn -->");
+        let d = decode(&bytes, None);
+        assert!(
+            d.text.contains("Brøndby") && d.text.contains("København"),
+            "{}",
+            d.text
+        );
+        assert!(d.note.is_some());
     }
 }
