@@ -36,9 +36,15 @@ TAG = re.compile(r"<[^>]*>")
 SPACE = re.compile(r"\s+")
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def norm_text(s):
+    """Tags stripped, entities resolved, space collapsed; control characters dropped, since
+    sigwatch drops them from everything an item carries (they could reach a terminal)."""
     if s is None:
         return ""
+    s = CONTROL.sub("", s)
     s = TAG.sub(" ", s)
     s = html.unescape(s)
     s = TAG.sub(" ", s)

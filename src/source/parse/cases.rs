@@ -73,7 +73,8 @@ fn case_7_an_atom_field_of_an_odd_type_is_skipped_not_the_feed() {
         <entry><id>2</id><title>Second</title><content type="text"/></entry></feed>"#;
     let p = read(doc);
     assert_eq!(p.items.len(), 2);
-    assert_eq!(p.items[0].title, "");
+    // Not base64 of text: kept as written, as feedparser keeps it.
+    assert_eq!(p.items[0].title, "iVBORw0KGgo=");
     assert_eq!(p.items[0].link.as_deref(), Some("http://a.test/1"));
     assert_eq!(p.items[1].title, "Second");
 }
@@ -116,4 +117,33 @@ fn case_10_no_items_read_from_a_document_holding_items_is_not_ok() {
     // A feed that truly has no items is fine.
     let empty = r#"<rss version="2.0"><channel><title>quiet</title></channel></rss>"#;
     assert!(read(empty).items.is_empty());
+}
+
+#[test]
+fn case_6_unescaped_markup_inside_a_field_keeps_its_text() {
+    let rss = r#"<rss version="2.0"><channel><title>t</title>
+        <item><title><b>Item</b> Title</title><link>http://a.test/1</link>
+        <description>Lead <p>first</p> <p>second</p></description></item></channel></rss>"#;
+    let p = read(rss);
+    assert_eq!(p.items[0].title, "Item Title");
+    assert!(p.items[0].summary.contains("second"), "{}", p.items[0].summary);
+    let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+        <entry><id>1</id><title>Example <b>test</b></title><link href="http://a.test/1"/></entry></feed>"#;
+    assert_eq!(read(atom).items[0].title, "Example test");
+    let rdf = r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/">
+        <item rdf:about="http://r.test/a"><title><i>Item</i> Title</title></item></rdf:RDF>"#;
+    assert_eq!(read(rdf).items[0].title, "Item Title");
+}
+
+#[test]
+fn case_7_base64_text_of_atom_03_and_atom_10_is_decoded() {
+    let doc = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+        <entry><id>1</id><title type="application/octet-stream">PHA+RW50cnkgVGl0bGU8L3A+</title></entry>
+        <entry><id>2</id><title type="application/x-custom">test</title></entry>
+        <entry><id>3</id><title type="">evil</title></entry></feed>"#;
+    let titles: Vec<String> = read(doc).items.into_iter().map(|i| i.title).collect();
+    assert_eq!(titles, ["Entry Title", "test", "evil"]);
+    let old = r#"<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>t</title>
+        <entry><id>1</id><title mode="base64">RW50cnkgVGl0bGU=</title></entry></feed>"#;
+    assert_eq!(read(old).items[0].title, "Entry Title");
 }

@@ -393,20 +393,30 @@ pub(crate) fn handle_text<R: BufRead>(element: Element<R>) -> ParseFeedResult<Op
         other => other,
     };
 
+    let base64 = element.attributes.iter().any(|a| a.name == "mode" && a.value == "base64");
+
     let position = element.buffer_pos;
     match type_attr {
-        "text" => {
-            let s = element
-                .child_as_text_sloppy()?
+        // Atom 0.3's mode="base64"
+        _ if base64 => Ok(element.child_as_text().and_then(|s| decode_base64(&s)).map(|s| {
+            let mut text = Text::new(s);
+            text.content_type = MediaTypeBuf::new(names::TEXT, if type_attr == "text" { names::PLAIN } else { names::HTML });
+            text
+        })),
+        // An empty type is the default one
+        "text" | "" => {
+            let (s, markup) = element
+                .child_as_text_or_markup()?
                 .ok_or(ParseFeedError::ParseError(ParseErrorKind::MissingContent { position, reference: "text" }))?;
 
             let mut text = Text::new(s);
-            text.content_type = MediaTypeBuf::new(names::TEXT, names::PLAIN);
+            // Unescaped markup in a text construct is read as HTML, not cut at its first element
+            text.content_type = MediaTypeBuf::new(names::TEXT, if markup { names::HTML } else { names::PLAIN });
             Ok(Some(text))
         }
         "html" | "text/html" => {
-            let s = element
-                .child_as_text_sloppy()?
+            let (s, _) = element
+                .child_as_text_or_markup()?
                 .ok_or(ParseFeedError::ParseError(ParseErrorKind::MissingContent { position, reference: "text" }))?;
 
             let mut text = Text::new(s);
@@ -423,10 +433,43 @@ pub(crate) fn handle_text<R: BufRead>(element: Element<R>) -> ParseFeedResult<Op
             Ok(Some(text))
         }
 
-        // Unknown content type
-        _ => Err(ParseFeedError::ParseError(ParseErrorKind::UnknownMimeType {
-            position,
-            mime: type_attr.into(),
-        })),
+        // Another MIME type: per RFC 4287 a base64-encoded document of that type; text when it decodes to text,
+        // else the text as written
+        _ => {
+            let Some(raw) = element.child_as_text() else {
+                return Err(ParseFeedError::ParseError(ParseErrorKind::UnknownMimeType {
+                    position,
+                    mime: type_attr.into(),
+                }));
+            };
+            let mut text = Text::new(decode_base64(&raw).unwrap_or(raw));
+            text.content_type = MediaTypeBuf::new(names::TEXT, names::HTML);
+            Ok(Some(text))
+        }
     }
+}
+
+// Decodes base64 (whitespace allowed, padding optional) that holds UTF-8 text
+fn decode_base64(s: &str) -> Option<String> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for b in s.bytes().filter(|b| !b.is_ascii_whitespace()) {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => break,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    String::from_utf8(out).ok().filter(|t| !t.is_empty())
 }

@@ -90,11 +90,11 @@ fn handle_item<R: BufRead>(parser: &Parser, element: Element<R>) -> ParseFeedRes
     for child in element.children() {
         let child = child?;
         match child.ns_and_tag() {
-            (NS::RSS, "title") => entry.title = common::handle_text(child),
+            (NS::RSS, "title") => entry.title = common::handle_text_or_markup(child)?,
 
             (NS::RSS, "link") => if_some_then(common::handle_link(None, child), |link| entry.links.push(link)),
 
-            (NS::RSS, "description") => entry.summary = common::handle_text(child),
+            (NS::RSS, "description") => entry.summary = common::handle_encoded(child)?,
 
             (NS::Content, "encoded") => content_encoded = common::handle_encoded(child)?,
 
