@@ -63,7 +63,7 @@ pub fn decode<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Decoded<'a> {
     }
     // A declared UTF-16 or UTF-32 that the bytes contradict is no better than none.
     let d = with(enc, bytes, None);
-    if !d.had_errors || enc != UTF_8 {
+    if !d.had_errors || enc != UTF_8 || cut_in_a_character(bytes) {
         return d;
     }
     let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
@@ -121,6 +121,12 @@ fn mixed(bytes: &[u8], enc: &'static Encoding) -> Option<String> {
         }
     }
     proven.then_some(out)
+}
+
+/// Whether `bytes` are UTF-8 but for their end, cut inside a character (a truncated
+/// download): no reason to guess another encoding.
+fn cut_in_a_character(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).is_err_and(|e| e.error_len().is_none())
 }
 
 fn with<'a>(enc: &'static Encoding, bytes: &'a [u8], note: Option<String>) -> Decoded<'a> {
@@ -387,5 +393,14 @@ mod tests {
             d.text
         );
         assert!(d.note.is_some());
+    }
+
+    #[test]
+    fn case_5_utf8_cut_inside_a_character_stays_utf8() {
+        let doc = xml("", "商务部公告稀土出口管制");
+        let cut = &doc.as_bytes()[..doc.find("公").unwrap() + 2];
+        let d = decode(cut, None);
+        assert_eq!(d.encoding, "UTF-8");
+        assert!(d.text.contains("商务部"), "{}", d.text);
     }
 }

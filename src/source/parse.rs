@@ -96,12 +96,40 @@ pub fn parse_feed_with(
             fixed.declarations
         ));
     }
+    let first = read_xml(&utf8, base_url, tz, reader, rss_root.is_some());
+    // A damaged document (an unclosed tag in a title, a truncated download) is repaired as
+    // browsers and feedparser read it, once, and every complete item kept, with warnings.
+    let parsed = match first {
+        Err(SourceError::Parse(e)) if e.starts_with("XML:") => {
+            let Some(fixed) = recover::recover(&utf8) else {
+                return Err(SourceError::Parse(e));
+            };
+            let p = read_xml(&fixed.text, base_url, tz, reader, rss_root.is_some())
+                .map_err(|_| SourceError::Parse(e.clone()))?;
+            warnings.push(format!("damaged XML ({e}); {}", fixed.notes.join("; ")));
+            p
+        }
+        other => other?,
+    };
+    Ok(Parsed { warnings, ..parsed })
+}
+
+/// Reads the repaired UTF-8 XML of a document (or a JSON Feed), with the fast RSS reader
+/// where it may and feed-rs elsewhere.
+fn read_xml(
+    utf8: &str,
+    base_url: &str,
+    tz: Option<chrono_tz::Tz>,
+    reader: Reader,
+    rss_root: bool,
+) -> Result<Parsed, SourceError> {
+    let warnings = Vec::new();
     // The one date reader of every source kind; zone-less dates are read in `tz`.
     let read_date = move |t: &str| super::dates::parse_date(t, None, tz);
-    if rss_root.is_some() && reader == Reader::Fast {
+    if rss_root && reader == Reader::Fast {
         // Ours as much as feed-rs's below: a panic is this source's parse error.
         let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            rss2::read(&utf8, base_url, &read_date)
+            rss2::read(utf8, base_url, &read_date)
         }))
         .map_err(|_| SourceError::Parse("the RSS reader failed on this document (a panic, caught)".into()))?;
         if let Some(channel) = read {
@@ -113,7 +141,7 @@ pub fn parse_feed_with(
                     items: channel.items,
                     warnings,
                 },
-                &utf8,
+                utf8,
             );
         }
     }
@@ -140,7 +168,7 @@ pub fn parse_feed_with(
             items,
             warnings,
         },
-        &utf8,
+        utf8,
     )
 }
 
@@ -353,6 +381,7 @@ pub(super) fn resolve(href: &str, base: Option<&url::Url>) -> String {
 
 #[cfg(test)]
 mod cases;
+mod recover;
 mod rss2;
 #[cfg(test)]
 mod tests;

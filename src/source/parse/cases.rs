@@ -147,3 +147,37 @@ fn case_7_base64_text_of_atom_03_and_atom_10_is_decoded() {
         <entry><id>1</id><title mode="base64">RW50cnkgVGl0bGU=</title></entry></feed>"#;
     assert_eq!(read(old).items[0].title, "Entry Title");
 }
+
+#[test]
+fn case_5_damaged_feeds_keep_every_complete_item_with_a_warning() {
+    let items = (1..=5)
+        .map(|k| format!("<item><title>News {k}</title><link>http://a.cn/{k}</link></item>"))
+        .collect::<String>();
+    // One unclosed tag in a title.
+    let doc = format!(
+        "<rss version=\"2.0\"><channel><title>t</title><item><title>‹草根网<草根网></title><link>http://a.cn/0</link></item>{items}</channel></rss>"
+    );
+    let p = read(&doc);
+    assert_eq!(p.items.len(), 6);
+    assert_eq!(p.items[0].title, "‹草根网<草根网>");
+    assert!(
+        p.warnings.iter().any(|w| w.contains("damaged XML")),
+        "{:?}",
+        p.warnings
+    );
+    // A truncated document, inside a CDATA section.
+    let doc = format!("<rss version=\"2.0\"><channel><title>t</title>{items}<item><title><![CDATA[half");
+    let p = read(&doc);
+    assert_eq!(p.items.len(), 5);
+    assert!(
+        p.warnings.iter().any(|w| w.contains("cut short")),
+        "{:?}",
+        p.warnings
+    );
+    // Nothing complete: still an error.
+    let doc = "<rss version=\"2.0\"><channel><title>t</title><item><title>half";
+    assert!(matches!(
+        parse_feed(doc.as_bytes(), None, BASE),
+        Err(SourceError::Parse(_))
+    ));
+}
