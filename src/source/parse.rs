@@ -1,9 +1,12 @@
-//! Feed parsing: RSS 0.9x/1.0/2.0, Atom and JSON Feed through feed-rs, into [`Item`]s.
+//! Feed parsing into [`Item`]s: plain RSS 2.0 by the one-pass reader of `parse/rss2.rs`, and
+//! RSS 0.90–2.0, RSS 1.0, Atom 0.3 and 1.0 and JSON Feed by the vendored feed-rs.
 //!
 //! The body is decoded here (see `decode`) and feed-rs is handed UTF-8 whose XML declaration
 //! says so, since feed-rs would otherwise decode by the declaration alone and ignore the HTTP
 //! header. Anything that is not a feed is told apart from a broken feed, so users see "this
-//! URL serves an HTML page" rather than a parser's complaint.
+//! URL serves an HTML page" rather than a parser's complaint. A document that fails as XML is
+//! repaired once (`parse/recover.rs`) and its complete items kept, with a warning; one read to
+//! no items while it holds item elements is an error, never "ok".
 
 use feed_rs::model::{Entry, Text};
 use feed_rs::parser::{Builder, ParseErrorKind, ParseFeedError};
