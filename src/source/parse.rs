@@ -384,6 +384,7 @@ pub(super) fn resolve(href: &str, base: Option<&url::Url>) -> String {
 
 #[cfg(test)]
 mod cases;
+mod feed_rs_util;
 mod recover;
 mod rss2;
 #[cfg(test)]

@@ -229,7 +229,7 @@ fn both_readers(bytes: &[u8], content_type: Option<&str>, base: &str, what: &str
     read_fast
 }
 
-/// Every file of the shared corpus (2,900 XML captures among them): wherever the one-pass RSS
+/// Every file of the shared corpus: wherever the one-pass RSS
 /// reader reads a document, it reads what feed-rs reads.
 #[test]
 fn rss_reader_agrees_with_feed_rs_on_the_corpus() {
