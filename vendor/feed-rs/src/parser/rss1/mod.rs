@@ -94,7 +94,7 @@ fn handle_item<R: BufRead>(parser: &Parser, element: Element<R>) -> ParseFeedRes
 
             (NS::RSS, "link") => if_some_then(common::handle_link(None, child), |link| entry.links.push(link)),
 
-            (NS::RSS, "description") => entry.summary = common::handle_encoded(child)?,
+            (NS::RSS, "description") => entry.summary = common::handle_text_or_markup(child)?,
 
             (NS::Content, "encoded") => content_encoded = common::handle_encoded(child)?,
 
@@ -125,14 +125,11 @@ fn handle_item<R: BufRead>(parser: &Parser, element: Element<R>) -> ParseFeedRes
         }
     }
 
-    // The item's rdf:about names it, and is its link when it has no <link>
-    if let Some(about) = element.attributes.iter().find(|a| a.name == "rdf:about" || a.name.ends_with(":about")).map(|a| a.value.trim().to_string()) {
-        if !about.is_empty() {
-            if entry.links.is_empty() {
-                entry.links.push(Link::new(about.clone(), element.xml_base.as_ref()));
-            }
-            if entry.id.is_empty() {
-                entry.id = about;
+    // The item's rdf:about names its resource: its link when it has no <link>
+    if entry.links.is_empty() {
+        if let Some(about) = element.attributes.iter().find(|a| a.name == "rdf:about" || a.name.ends_with(":about")).map(|a| a.value.trim().to_string()) {
+            if !about.is_empty() {
+                entry.links.push(Link::new(about, element.xml_base.as_ref()));
             }
         }
     }
