@@ -17,6 +17,9 @@ pub(super) struct Recovered {
     pub notes: Vec<String>,
 }
 
+/// Open elements beyond which a document is not repaired.
+const MAX_DEPTH: usize = 1_000;
+
 /// An element open at some point: its name, and where its start tag's `<` is.
 struct Open<'a> {
     name: &'a str,
@@ -82,6 +85,11 @@ pub(super) fn recover(xml: &str) -> Option<Recovered> {
                 TagEnd::At(len) => {
                     let tag = &rest[1..len];
                     if !tag.ends_with('/') {
+                        // Deeper than any feed: not worth the search for a match of each
+                        // end tag through the open elements.
+                        if stack.len() >= MAX_DEPTH {
+                            return None;
+                        }
                         let name_len = tag
                             .find(|c: char| c.is_whitespace() || c == '/' || c == '>')
                             .unwrap_or(tag.len());
@@ -196,6 +204,12 @@ mod tests {
         let doc = "<rss><channel><item><title>1 < 2 <and</title></item></channel></rss>";
         let r = recover(doc).unwrap();
         assert!(r.text.contains("<title>1 &lt; 2 &lt;and</title>"), "{}", r.text);
+    }
+
+    #[test]
+    fn a_document_nested_beyond_reason_is_not_repaired() {
+        let doc = format!("<rss>{}</x>", "<a>".repeat(MAX_DEPTH + 1));
+        assert!(recover(&doc).is_none());
     }
 
     #[test]
