@@ -6,8 +6,8 @@
 //! Reads relative paths (one a line) on stdin, and parses each file under ROOT as a feed source
 //! with default settings would, given the Content-Type the test's server sends for it
 //! (`application/json` for `.json`, `application/xml` otherwise). Each line holds the path, the
-//! outcome (`ok` or the error), the warnings, and per item its title, link, id and date (Unix
-//! seconds).
+//! outcome (`ok` or the error), the warnings, and per item its title, link, id, date (Unix
+//! seconds) and the length of its summary in characters.
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -46,6 +46,7 @@ fn main() {
                     "link": i.link,
                     "id": i.guid,
                     "date": i.published.map(|d| d.timestamp()),
+                    "summary_chars": i.summary.chars().count(),
                 })).collect::<Vec<_>>(),
             }),
             Err(e) => json!({"path": path, "status": e.to_string(), "warnings": [], "items": []}),
