@@ -180,3 +180,17 @@ fn case_5_damaged_feeds_keep_every_complete_item_with_a_warning() {
         Err(SourceError::Parse(_))
     ));
 }
+
+#[test]
+fn case_8_atom_entries_fall_back_on_dublin_core() {
+    let doc = r#"<feed xmlns="http://purl.org/atom/ns#" version="0.3" xmlns:dc="http://purl.org/dc/elements/1.1/">
+        <entry><dc:title>DC title</dc:title><dc:description>DC text</dc:description>
+        <dc:date>Sat, 1 Jan 2000 12:00:00 GMT</dc:date></entry></feed>"#;
+    let p = read(doc);
+    assert_eq!(p.items[0].title, "DC title");
+    assert_eq!(p.items[0].summary, "DC text");
+    assert_eq!(
+        p.items[0].published.unwrap().to_rfc3339(),
+        "2000-01-01T12:00:00+00:00"
+    );
+}

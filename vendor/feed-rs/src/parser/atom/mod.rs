@@ -253,6 +253,11 @@ fn handle_entry<R: BufRead>(parser: &Parser, element: Element<R>) -> ParseFeedRe
 
             (NS::Atom, "rights") => entry.rights = skip_unreadable(handle_text(child))?,
 
+            // Dublin Core stands in for a missing title, summary or date (Atom 0.3 feeds wrote them so)
+            (NS::DublinCore, "title") if entry.title.is_none() => entry.title = common::handle_text(child),
+            (NS::DublinCore, "description") if entry.summary.is_none() => entry.summary = common::handle_text(child),
+            (NS::DublinCore, "date") if entry.published.is_none() => entry.published = common::handle_timestamp(parser, child),
+
             // According to https://validator.w3.org/feed/docs/warning/CommentRSS.html we need to support both
             (NS::WellFormedWebComments, "commentRss") | (NS::WellFormedWebComments, "commentRSS") => {
                 if_some_then(common::handle_link(Some(CommentsFeed), child), |link| entry.links.push(link))
