@@ -134,8 +134,7 @@ fn bench(c: &mut Criterion) {
             exclude: vec![],
             case_sensitive: vec![],
             near: vec![],
-            alert: None,
-            weight: None,
+            ..Default::default()
         },
     );
     let big = Matcher::new(&many).expect("compiles");

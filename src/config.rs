@@ -612,8 +612,27 @@ impl Config {
             return Err(at("max_body", "fetch.max_body: must be more than 0".into()));
         }
         if let Err(e) = crate::watch::Matcher::new(&self.watch) {
-            return Err(ConfigError::Invalid {
+            // Point at the bad token inside its watch's table (or at the table itself).
+            let (watch, token) = e.location();
+            let table = [
+                format!("[watch.{watch}]"),
+                format!("[watch.\"{watch}\"]"),
+                format!("[[watch.{watch}."),
+            ]
+            .iter()
+            .find_map(|h| text.find(h.as_str()));
+            let Some(table) = table else {
+                return Err(ConfigError::Invalid {
+                    path: self.path.clone(),
+                    message: e.to_string(),
+                });
+            };
+            let at_token = token.and_then(|t| text[table..].find(t)).map(|i| table + i);
+            let (line, col) = line_col(text, at_token.unwrap_or(table));
+            return Err(ConfigError::At {
                 path: self.path.clone(),
+                line,
+                col,
                 message: e.to_string(),
             });
         }
@@ -671,6 +690,22 @@ mod tests {
             .to_string();
         assert!(e.starts_with("/etc/sw/test.toml:3:1:"), "{e}");
         assert!(e.contains("speed"), "{e}");
+    }
+
+    #[test]
+    fn bad_watch_rule_names_file_line_and_token() {
+        let e =
+            parse("[watch.a]\nterms = [\"x\"]\n\n[watch.b]\nterms = [\"y\"]\nall = [\"@a\", \"@nope\"]\n")
+                .unwrap_err()
+                .to_string();
+        assert!(e.starts_with("/etc/sw/test.toml:6:15:"), "{e}");
+        assert!(e.contains("watch.b") && e.contains("@nope"), "{e}");
+        let long = "z".repeat(1_001);
+        let e = parse(&format!("[watch.a]\nterms = [\"x\",\n  \"{long}\"]\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("/etc/sw/test.toml:3:4:"), "{e}");
+        assert!(e.contains("at most 1000"), "{e}");
     }
 
     #[test]

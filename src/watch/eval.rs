@@ -1,0 +1,217 @@
+//! Evaluation of the compiled watches over one item: which terms stand, which rules fire,
+//! and where (in normalized bytes of each field).
+
+use std::borrow::Cow;
+use std::cell::OnceCell;
+
+use super::Field;
+use super::Scope;
+use super::normalize::Normalized;
+use super::rules::{Compiled, Elem, NearRule, Role, Rule};
+use super::terms::{token_starts, tokens_before};
+
+/// A term found in a field: `[s, e)` in normalized bytes, and the term's index.
+#[derive(Debug, Clone, Copy)]
+pub struct Found {
+    pub s: usize,
+    pub e: usize,
+    pub t: usize,
+}
+
+/// One field of the item, normalized and searched.
+pub struct FieldText<'a> {
+    pub field: Field,
+    pub original: &'a str,
+    pub norm: Normalized,
+    pub found: Vec<Found>,
+    tokens: OnceCell<Vec<usize>>,
+}
+
+impl<'a> FieldText<'a> {
+    pub fn new(field: Field, original: &'a str, norm: Normalized, found: Vec<Found>) -> Self {
+        FieldText {
+            field,
+            original,
+            norm,
+            found,
+            tokens: OnceCell::new(),
+        }
+    }
+
+    /// Tokens (words, CJK characters) starting before byte `pos`; counted once per field,
+    /// and only for items where a proximity rule needs it.
+    fn tokens_before(&self, pos: usize) -> usize {
+        tokens_before(self.tokens.get_or_init(|| token_starts(&self.norm.text)), pos)
+    }
+}
+
+/// Where a watch (or a rule element) stands in an item: field slot, span, the term.
+#[derive(Debug, Clone)]
+pub struct Occ<'c> {
+    pub f: usize,
+    pub s: usize,
+    pub e: usize,
+    pub term: Cow<'c, str>,
+}
+
+fn in_scope(scope: Scope, field: Field) -> bool {
+    scope == Scope::Any || field == Field::Title
+}
+
+/// Every watch's occurrences in the item, by watch index.
+pub fn evaluate<'c>(c: &'c Compiled, fields: &[FieldText<'_>]) -> Vec<Vec<Occ<'c>>> {
+    let mut occ: Vec<Vec<Occ<'c>>> = vec![Vec::new(); c.watches.len()];
+    for &w in &c.order {
+        let watch = &c.watches[w];
+        let mut out = Vec::new();
+        for (fi, ft) in fields.iter().enumerate() {
+            if !in_scope(watch.scope, ft.field) {
+                continue;
+            }
+            for f in &ft.found {
+                let entry = &c.terms[f.t];
+                if entry.watch == w && entry.role == Role::Hit && !vetoed(c, ft, w, f.s, f.e) {
+                    out.push(Occ {
+                        f: fi,
+                        s: f.s,
+                        e: f.e,
+                        term: Cow::Borrowed(&entry.term.written),
+                    });
+                }
+            }
+        }
+        for rule in &watch.rules {
+            fire(c, rule, fields, &occ, &mut out);
+        }
+        if !out.is_empty()
+            && watch
+                .not
+                .iter()
+                .any(|&e| !occurrences(c, e, Scope::Any, fields, &occ).is_empty())
+        {
+            out.clear();
+        }
+        occ[w] = out;
+    }
+    occ
+}
+
+/// Whether an exclude term of watch `w` overlaps `[s, e)` in this field.
+fn vetoed(c: &Compiled, ft: &FieldText<'_>, w: usize, s: usize, e: usize) -> bool {
+    ft.found.iter().any(|x| {
+        let entry = &c.terms[x.t];
+        entry.role == Role::Exclude && entry.watch == w && x.s < e && s < x.e
+    })
+}
+
+/// Where an element stands within `scope`.
+fn occurrences<'c>(
+    c: &'c Compiled,
+    elem: Elem,
+    scope: Scope,
+    fields: &[FieldText<'_>],
+    occ: &[Vec<Occ<'c>>],
+) -> Vec<Occ<'c>> {
+    match elem {
+        Elem::Atom(t) => {
+            let entry = &c.terms[t];
+            let mut out = Vec::new();
+            for (fi, ft) in fields.iter().enumerate() {
+                if !in_scope(scope, ft.field) {
+                    continue;
+                }
+                for f in ft.found.iter().filter(|f| f.t == t) {
+                    if !vetoed(c, ft, entry.watch, f.s, f.e) {
+                        out.push(Occ {
+                            f: fi,
+                            s: f.s,
+                            e: f.e,
+                            term: Cow::Borrowed(&entry.term.written),
+                        });
+                    }
+                }
+            }
+            out
+        }
+        Elem::Concept(w) => occ[w]
+            .iter()
+            .filter(|o| in_scope(scope, fields[o.f].field))
+            .map(|o| Occ {
+                term: Cow::Owned(format!("@{}: {}", c.watches[w].name, o.term)),
+                ..o.clone()
+            })
+            .collect(),
+    }
+}
+
+/// Adds the occurrences a rule stands on, if it fires.
+fn fire<'c>(
+    c: &'c Compiled,
+    rule: &'c Rule,
+    fields: &[FieldText<'_>],
+    occ: &[Vec<Occ<'c>>],
+    out: &mut Vec<Occ<'c>>,
+) {
+    let scope = rule.scope;
+    let mut got = Vec::new();
+    for &e in &rule.all {
+        match occurrences(c, e, scope, fields, occ).into_iter().next() {
+            Some(o) => got.push(o),
+            None => return,
+        }
+    }
+    if !rule.any.is_empty() {
+        let before = got.len();
+        for &e in &rule.any {
+            got.extend(occurrences(c, e, scope, fields, occ).into_iter().next());
+        }
+        if got.len() == before {
+            return;
+        }
+    }
+    for n in &rule.near {
+        match near(c, n, scope, fields, occ) {
+            Some(o) => got.push(o),
+            None => return,
+        }
+    }
+    if rule
+        .not
+        .iter()
+        .any(|&e| !occurrences(c, e, scope, fields, occ).is_empty())
+    {
+        return;
+    }
+    out.extend(got);
+}
+
+/// The first pair of occurrences of the two sides within the rule's distance in one field.
+fn near<'c>(
+    c: &'c Compiled,
+    n: &'c NearRule,
+    scope: Scope,
+    fields: &[FieldText<'_>],
+    occ: &[Vec<Occ<'c>>],
+) -> Option<Occ<'c>> {
+    let left = occurrences(c, n.left, scope, fields, occ);
+    if left.is_empty() {
+        return None;
+    }
+    let right = occurrences(c, n.right, scope, fields, occ);
+    for l in &left {
+        let ft = &fields[l.f];
+        let a = ft.tokens_before(l.s);
+        for r in right.iter().filter(|r| r.f == l.f) {
+            let b = ft.tokens_before(r.s);
+            if a != b && a.abs_diff(b) <= n.distance {
+                return Some(Occ {
+                    f: l.f,
+                    s: l.s.min(r.s),
+                    e: l.e.max(r.e),
+                    term: Cow::Borrowed(&n.written),
+                });
+            }
+        }
+    }
+    None
+}
