@@ -25,7 +25,14 @@ pub struct FieldText<'a> {
     pub norm: Normalized,
     pub found: Vec<Found>,
     tokens: OnceCell<Vec<usize>>,
+    /// The exclude terms found, as (watch, start, end) ordered by watch and start, and for
+    /// each the furthest end among those of its watch up to it: an overlap test is then two
+    /// binary searches, so a text packed with terms and excludes costs n log n, not n².
+    excludes: OnceCell<ExcludeIndex>,
 }
+
+/// Excludes found as (watch, start, end), and the furthest end so far within each watch.
+type ExcludeIndex = (Vec<(usize, usize, usize)>, Vec<usize>);
 
 impl<'a> FieldText<'a> {
     pub fn new(field: Field, original: &'a str, norm: Normalized, found: Vec<Found>) -> Self {
@@ -35,7 +42,34 @@ impl<'a> FieldText<'a> {
             norm,
             found,
             tokens: OnceCell::new(),
+            excludes: OnceCell::new(),
         }
+    }
+
+    /// Whether an exclude term of watch `w` overlaps `[s, e)`.
+    fn excluded(&self, c: &Compiled, w: usize, s: usize, e: usize) -> bool {
+        let (list, reach) = self.excludes.get_or_init(|| {
+            let mut list: Vec<(usize, usize, usize)> = self
+                .found
+                .iter()
+                .filter(|f| c.terms[f.t].role == Role::Exclude)
+                .map(|f| (c.terms[f.t].watch, f.s, f.e))
+                .collect();
+            list.sort_unstable();
+            let mut reach = Vec::with_capacity(list.len());
+            for (i, &(xw, _, xe)) in list.iter().enumerate() {
+                let before = (i > 0 && list[i - 1].0 == xw).then(|| reach[i - 1]);
+                reach.push(before.map_or(xe, |r: usize| r.max(xe)));
+            }
+            (list, reach)
+        });
+        if list.is_empty() {
+            return false;
+        }
+        // Excludes of watch `w` starting before `e`; the furthest of their ends passes `s`?
+        let first = list.partition_point(|x| x.0 < w);
+        let last = list.partition_point(|x| x.0 < w || (x.0 == w && x.1 < e));
+        last > first && reach[last - 1] > s
     }
 
     /// Tokens (words, CJK characters) starting before byte `pos`; counted once per field,
@@ -87,7 +121,7 @@ pub fn evaluate<'c>(c: &'c Compiled, fields: &[FieldText<'_>]) -> Vec<Vec<Occ<'c
             && watch
                 .not
                 .iter()
-                .any(|&e| !occurrences(c, e, Scope::Any, fields, &occ).is_empty())
+                .any(|&e| !occurrences(c, e, Scope::Any, fields, &occ, 1).is_empty())
         {
             out.clear();
         }
@@ -98,19 +132,17 @@ pub fn evaluate<'c>(c: &'c Compiled, fields: &[FieldText<'_>]) -> Vec<Vec<Occ<'c
 
 /// Whether an exclude term of watch `w` overlaps `[s, e)` in this field.
 fn vetoed(c: &Compiled, ft: &FieldText<'_>, w: usize, s: usize, e: usize) -> bool {
-    ft.found.iter().any(|x| {
-        let entry = &c.terms[x.t];
-        entry.role == Role::Exclude && entry.watch == w && x.s < e && s < x.e
-    })
+    ft.excluded(c, w, s, e)
 }
 
-/// Where an element stands within `scope`.
+/// Where an element stands within `scope`: the first `limit` places.
 fn occurrences<'c>(
     c: &'c Compiled,
     elem: Elem,
     scope: Scope,
     fields: &[FieldText<'_>],
     occ: &[Vec<Occ<'c>>],
+    limit: usize,
 ) -> Vec<Occ<'c>> {
     match elem {
         Elem::Atom(t) => {
@@ -121,6 +153,9 @@ fn occurrences<'c>(
                     continue;
                 }
                 for f in ft.found.iter().filter(|f| f.t == t) {
+                    if out.len() == limit {
+                        return out;
+                    }
                     if !vetoed(c, ft, entry.watch, f.s, f.e) {
                         out.push(Occ {
                             f: fi,
@@ -136,6 +171,7 @@ fn occurrences<'c>(
         Elem::Concept(w) => occ[w]
             .iter()
             .filter(|o| in_scope(scope, fields[o.f].field))
+            .take(limit)
             .map(|o| Occ {
                 term: Cow::Owned(format!("@{}: {}", c.watches[w].name, o.term)),
                 ..o.clone()
@@ -155,7 +191,7 @@ fn fire<'c>(
     let scope = rule.scope;
     let mut got = Vec::new();
     for &e in &rule.all {
-        match occurrences(c, e, scope, fields, occ).into_iter().next() {
+        match occurrences(c, e, scope, fields, occ, 1).into_iter().next() {
             Some(o) => got.push(o),
             None => return,
         }
@@ -163,7 +199,7 @@ fn fire<'c>(
     if !rule.any.is_empty() {
         let before = got.len();
         for &e in &rule.any {
-            got.extend(occurrences(c, e, scope, fields, occ).into_iter().next());
+            got.extend(occurrences(c, e, scope, fields, occ, 1));
         }
         if got.len() == before {
             return;
@@ -178,7 +214,7 @@ fn fire<'c>(
     if rule
         .not
         .iter()
-        .any(|&e| !occurrences(c, e, scope, fields, occ).is_empty())
+        .any(|&e| !occurrences(c, e, scope, fields, occ, 1).is_empty())
     {
         return;
     }
@@ -193,24 +229,34 @@ fn near<'c>(
     fields: &[FieldText<'_>],
     occ: &[Vec<Occ<'c>>],
 ) -> Option<Occ<'c>> {
-    let left = occurrences(c, n.left, scope, fields, occ);
+    let left = occurrences(c, n.left, scope, fields, occ, usize::MAX);
     if left.is_empty() {
         return None;
     }
-    let right = occurrences(c, n.right, scope, fields, occ);
+    // The right side by (field, token): each left occurrence then looks only at the window
+    // of tokens within the distance, so many occurrences of both sides cost n log n.
+    let rights = occurrences(c, n.right, scope, fields, occ, usize::MAX);
+    let mut right: Vec<(usize, usize, usize)> = rights
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.f, fields[r.f].tokens_before(r.s), i))
+        .collect();
+    if right.is_empty() {
+        return None;
+    }
+    right.sort_unstable();
     for l in &left {
-        let ft = &fields[l.f];
-        let a = ft.tokens_before(l.s);
-        for r in right.iter().filter(|r| r.f == l.f) {
-            let b = ft.tokens_before(r.s);
-            if a != b && a.abs_diff(b) <= n.distance {
-                return Some(Occ {
-                    f: l.f,
-                    s: l.s.min(r.s),
-                    e: l.e.max(r.e),
-                    term: Cow::Borrowed(&n.written),
-                });
-            }
+        let a = fields[l.f].tokens_before(l.s);
+        let lo = right.partition_point(|x| (x.0, x.1) < (l.f, a.saturating_sub(n.distance)));
+        let hi = right.partition_point(|x| (x.0, x.1) <= (l.f, a.saturating_add(n.distance)));
+        if let Some(&(_, _, i)) = right[lo..hi].iter().find(|x| x.1 != a) {
+            let r = &rights[i];
+            return Some(Occ {
+                f: l.f,
+                s: l.s.min(r.s),
+                e: l.e.max(r.e),
+                term: Cow::Borrowed(&n.written),
+            });
         }
     }
     None

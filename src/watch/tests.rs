@@ -423,3 +423,17 @@ fn bad_rules_name_the_watch_and_the_token() {
     let e = err_of("[watch.a]\nterms = [\"x\"]\n[[watch.a.rule]]\nnot = [\"y\"]\n");
     assert!(e.contains("a rule needs"), "{e}");
 }
+
+/// A hostile item packed with rule parts and excludes: evaluation must not be quadratic in
+/// the number of places found (near pairs, exclude overlaps), or one item stalls a poll.
+#[test]
+fn items_packed_with_rule_parts_stay_cheap() {
+    let m = parse_watches(&format!(
+        "{CONCEPTS}\n[watch.ec]\nterms = [\"chip\"]\nexclude = [\"blue chip\"]\n\
+         near = [\"@export-action NEAR/2 @strategic-goods\"]\n"
+    ));
+    let packed = "exports one two three gallium blue chip ".repeat(20_000) + "gallium exports";
+    let hits = m.find(&packed, "");
+    assert_eq!(hits.len(), 1, "only the near pair at the end");
+    assert_eq!(hits[0].term, "@export-action NEAR/2 @strategic-goods");
+}
