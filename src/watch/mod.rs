@@ -1,8 +1,8 @@
 //! Watch terms: compiles the configured watchlists into one matcher and finds hits in items.
 //!
 //! Pure and synchronous: no I/O. The rest of sigwatch sees only [`WatchSpec`] (the config of one
-//! watch), [`Matcher`] (compiled from all watches) and [`Hit`] (one match), so the matching rules
-//! can change behind this interface. The term syntax is described in `terms`; the item-level
+//! watch, with its [`RuleSpec`]s and [`Scope`]), [`Matcher`] (compiled from all watches) and
+//! [`Hit`] (one match), so the matching rules can change behind this interface. The term syntax is described in `terms`; the item-level
 //! rules over concepts (`all`, `any`, `not`, `near`, `scope`) in `rules`; normalization,
 //! applied alike to terms and text, in `normalize`; regional vocabulary in `vocab`.
 
