@@ -33,5 +33,5 @@ print('[watch.long]\nterms = ["%s"]' % (unit * (long_chars // len(unit)))[:long_
 PY
 echo "watchlist: $TERMS bulk terms + the shipped watches + one term of $LONG characters"
 /usr/bin/time -v "$ROOT/target/release/sigwatch" --config "$DIR/sigwatch.toml" \
-    match "China halts gallium shipments; term42 zq32398 found" 2> "$DIR/time.txt" || true
+    match "China halts gallium shipments; term42 zq32598 found" 2> "$DIR/time.txt" || true
 grep -E "Maximum resident set size|Elapsed \(wall clock\)" "$DIR/time.txt"

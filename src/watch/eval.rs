@@ -117,12 +117,7 @@ pub fn evaluate<'c>(c: &'c Compiled, fields: &[FieldText<'_>]) -> Vec<Vec<Occ<'c
         for rule in &watch.rules {
             fire(c, rule, fields, &occ, &mut out);
         }
-        if !out.is_empty()
-            && watch
-                .not
-                .iter()
-                .any(|&e| !occurrences(c, e, Scope::Any, fields, &occ, 1).is_empty())
-        {
+        if !out.is_empty() && watch.not.iter().any(|&e| present(c, e, Scope::Any, fields, &occ)) {
             out.clear();
         }
         occ[w] = out;
@@ -133,6 +128,21 @@ pub fn evaluate<'c>(c: &'c Compiled, fields: &[FieldText<'_>]) -> Vec<Vec<Occ<'c
 /// Whether an exclude term of watch `w` overlaps `[s, e)` in this field.
 fn vetoed(c: &Compiled, ft: &FieldText<'_>, w: usize, s: usize, e: usize) -> bool {
     ft.excluded(c, w, s, e)
+}
+
+/// Whether an element stands anywhere within `scope`; cheaper than [`occurrences`], so a
+/// rule that does not fire (the usual case) costs no allocation.
+fn present(c: &Compiled, elem: Elem, scope: Scope, fields: &[FieldText<'_>], occ: &[Vec<Occ<'_>>]) -> bool {
+    match elem {
+        Elem::Atom(t) => fields.iter().any(|ft| {
+            in_scope(scope, ft.field)
+                && ft
+                    .found
+                    .iter()
+                    .any(|f| f.t == t && !vetoed(c, ft, c.terms[t].watch, f.s, f.e))
+        }),
+        Elem::Concept(w) => occ[w].iter().any(|o| in_scope(scope, fields[o.f].field)),
+    }
 }
 
 /// Where an element stands within `scope`: the first `limit` places.
@@ -189,34 +199,26 @@ fn fire<'c>(
     out: &mut Vec<Occ<'c>>,
 ) {
     let scope = rule.scope;
+    let here = |e: Elem| present(c, e, scope, fields, occ);
+    if !rule.all.iter().all(|&e| here(e))
+        || (!rule.any.is_empty() && !rule.any.iter().any(|&e| here(e)))
+        || !rule.near.iter().all(|n| here(n.left) && here(n.right))
+        || rule.not.iter().any(|&e| here(e))
+    {
+        return;
+    }
     let mut got = Vec::new();
     for &e in &rule.all {
-        match occurrences(c, e, scope, fields, occ, 1).into_iter().next() {
-            Some(o) => got.push(o),
-            None => return,
-        }
+        got.extend(occurrences(c, e, scope, fields, occ, 1));
     }
-    if !rule.any.is_empty() {
-        let before = got.len();
-        for &e in &rule.any {
-            got.extend(occurrences(c, e, scope, fields, occ, 1));
-        }
-        if got.len() == before {
-            return;
-        }
+    for &e in &rule.any {
+        got.extend(occurrences(c, e, scope, fields, occ, 1));
     }
     for n in &rule.near {
         match near(c, n, scope, fields, occ) {
             Some(o) => got.push(o),
             None => return,
         }
-    }
-    if rule
-        .not
-        .iter()
-        .any(|&e| !occurrences(c, e, scope, fields, occ, 1).is_empty())
-    {
-        return;
     }
     out.extend(got);
 }
