@@ -100,7 +100,8 @@ impl Matcher {
                 FieldText::new(field, original, norm, found)
             })
             .collect();
-        if fields.iter().all(|f| f.found.is_empty()) {
+        let can_hit = |f: &FieldText<'_>| f.found.iter().any(|x| self.c.trigger[x.t]);
+        if !fields.iter().any(can_hit) {
             return Vec::new();
         }
         let occ = evaluate(&self.c, &fields);

@@ -85,6 +85,10 @@ pub struct Compiled {
     pub watches: Vec<Watch>,
     /// Watch indexes in an order where each concept comes before the watches naming it.
     pub order: Vec<usize>,
+    /// By term: whether finding it can lead to a hit. An item where no such term is found
+    /// needs no evaluation; most items that hold a term at all hold only a concept's
+    /// ("technology") that nothing fires on alone.
+    pub trigger: Vec<bool>,
 }
 
 struct Ctx<'a> {
@@ -257,7 +261,52 @@ pub fn compile(watches: &Watches) -> Result<Compiled, WatchError> {
         ctx.watch(w, spec)?;
     }
     ctx.out.order = order(&ctx.out.watches, &ctx.uses)?;
+    ctx.out.trigger = triggers(&ctx.out);
     Ok(ctx.out)
+}
+
+/// Which terms can lead to a hit: a watch's hit terms, and for each of its rules the terms of
+/// one part the rule cannot fire without (the part with the fewest terms), through concepts.
+fn triggers(c: &Compiled) -> Vec<bool> {
+    let mut own: Vec<Vec<usize>> = vec![Vec::new(); c.watches.len()];
+    for (t, e) in c.terms.iter().enumerate() {
+        if e.role == Role::Hit {
+            own[e.watch].push(t);
+        }
+    }
+    let mut of: Vec<Vec<usize>> = vec![Vec::new(); c.watches.len()];
+    for &w in &c.order {
+        let mut set = std::mem::take(&mut own[w]);
+        let elem = |e: &Elem| match *e {
+            Elem::Atom(t) => vec![t],
+            Elem::Concept(x) => of[x].clone(),
+        };
+        for rule in &c.watches[w].rules {
+            let mut parts: Vec<Vec<usize>> = rule.all.iter().map(elem).collect();
+            for n in &rule.near {
+                parts.push(elem(&n.left));
+                parts.push(elem(&n.right));
+            }
+            if !rule.any.is_empty() {
+                parts.push(rule.any.iter().flat_map(elem).collect());
+            }
+            if let Some(least) = parts.into_iter().min_by_key(Vec::len) {
+                set.extend(least);
+            }
+        }
+        set.sort_unstable();
+        set.dedup();
+        of[w] = set;
+    }
+    let mut trigger = vec![false; c.terms.len()];
+    for (w, set) in of.iter().enumerate() {
+        if !c.watches[w].concept {
+            for &t in set {
+                trigger[t] = true;
+            }
+        }
+    }
+    trigger
 }
 
 /// Concepts before the watches that name them (depth first); a cycle is an error naming it.

@@ -437,3 +437,17 @@ fn items_packed_with_rule_parts_stay_cheap() {
     assert_eq!(hits.len(), 1, "only the near pair at the end");
     assert_eq!(hits[0].term, "@export-action NEAR/2 @strategic-goods");
 }
+
+/// Items holding only a concept's terms skip evaluation; the shortcut must never lose a hit
+/// that a rule would raise through any of its parts.
+#[test]
+fn the_evaluation_shortcut_keeps_every_rule() {
+    let m = parse_watches(&format!(
+        "{CONCEPTS}\n[watch.ec]\nnear = [\"@export-action NEAR/6 @strategic-goods\"]\n\
+         all = [\"@ban\", \"@strategic-goods\"]\n[watch.any]\nany = [\"@strategic-goods\", \"@ban\"]\n"
+    ));
+    assert!(watches_hit(&m, "exports", "").is_empty());
+    assert_eq!(watches_hit(&m, "ban", ""), ["any"]);
+    assert_eq!(watches_hit(&m, "germanium", ""), ["any"]);
+    assert_eq!(watches_hit(&m, "germanium exports ban", ""), ["any", "ec"]);
+}
