@@ -627,8 +627,27 @@ impl Config {
         }
         limits::check(self, text)?;
         if let Err(e) = crate::watch::Matcher::new(&self.watch) {
-            return Err(ConfigError::Invalid {
+            // Point at the bad token inside its watch's table (or at the table itself).
+            let (watch, token) = e.location();
+            let table = [
+                format!("[watch.{watch}]"),
+                format!("[watch.\"{watch}\"]"),
+                format!("[[watch.{watch}."),
+            ]
+            .iter()
+            .find_map(|h| text.find(h.as_str()));
+            let Some(table) = table else {
+                return Err(ConfigError::Invalid {
+                    path: self.path.clone(),
+                    message: e.to_string(),
+                });
+            };
+            let at_token = token.and_then(|t| text[table..].find(t)).map(|i| table + i);
+            let (line, col) = line_col(text, at_token.unwrap_or(table));
+            return Err(ConfigError::At {
                 path: self.path.clone(),
+                line,
+                col,
                 message: e.to_string(),
             });
         }
