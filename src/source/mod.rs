@@ -18,6 +18,7 @@ mod json;
 mod parse;
 mod proxy;
 mod repair;
+mod request;
 
 pub use addr::{is_loopback, is_public};
 pub use dates::parse_date;
@@ -28,6 +29,7 @@ pub use guard::Reach;
 pub use html::{HtmlSpec, check_selector, parse_html};
 pub use json::{JsonSpec, parse_json};
 pub use parse::{Parsed, Reader, parse_feed, parse_feed_in, parse_feed_with};
+pub use request::Request;
 
 use crate::config::{SourceConfig, SourceKind};
 
@@ -75,6 +77,18 @@ pub fn parse_source(
         .timezone
         .as_deref()
         .and_then(|t| t.parse::<chrono_tz::Tz>().ok());
+    // A forced charset is put where the decoder takes the server's word, above what an XML
+    // declaration or a meta tag says; a byte-order mark still counts.
+    let forced = s.encoding.as_deref().map(|label| {
+        let mime = content_type
+            .and_then(|c| c.split(';').next())
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .unwrap_or("text/html");
+        format!("{mime}; charset={}", label.trim())
+    });
+    let content_type = forced.as_deref().or(content_type);
+    let final_url = s.base.as_deref().unwrap_or(final_url);
     let parsed = match s.kind {
         SourceKind::Feed => parse_feed_in(bytes, content_type, final_url, tz),
         SourceKind::Html => {
@@ -86,6 +100,7 @@ pub fn parse_source(
                 date_format: s.date_format.as_deref(),
                 summary: s.summary.as_deref(),
                 timezone: tz,
+                html_path: s.html_path.as_deref(),
             };
             parse_html(bytes, content_type, final_url, &spec)
         }
@@ -99,6 +114,7 @@ pub fn parse_source(
                 date_format: s.date_format.as_deref(),
                 summary: s.summary.as_deref(),
                 timezone: tz,
+                html: &s.html,
             };
             parse_json(bytes, content_type, final_url, &spec)
         }
