@@ -14,6 +14,7 @@ mod rematch_cmd;
 mod report_cmd;
 mod run_cmd;
 mod sources_cmd;
+mod sources_test;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -1,0 +1,225 @@
+//! `sigwatch sources test`: fetch and read sources now, storing nothing: one source in detail,
+//! or every enabled source in a line each (`--all`), the check after a site's redesign.
+
+use std::process::ExitCode;
+
+use futures_util::StreamExt;
+
+use super::output;
+use crate::config::{Config, SourceConfig};
+use crate::source::{Fetched, Fetcher, Reach, Request, SourceError};
+
+/// `sources test`: one fetch and parse, printed; nothing stored.
+pub fn test(cfg: &Config, target: &str) -> anyhow::Result<ExitCode> {
+    let source = match cfg.source(target) {
+        Some(s) => s.clone(),
+        None => {
+            let url = url::Url::parse(target).map_err(|_| {
+                anyhow::anyhow!(
+                    "{target:?} is neither a source in {} nor a URL",
+                    cfg.path.display()
+                )
+            })?;
+            crate::config::SourceConfig {
+                name: "test".into(),
+                url: url.to_string(),
+                enabled: true,
+                ..Default::default()
+            }
+        }
+    };
+    let fetcher = crate::source::Fetcher::new(&cfg.fetch)?;
+    let matcher = crate::watch::Matcher::new(&cfg.watch)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let fetched = match crate::source::Request::of_source(&source) {
+        Ok(request) => rt.block_on(fetcher.fetch_as(
+            &source.url,
+            &Default::default(),
+            crate::source::Reach::of_source(&source),
+            request.as_ref(),
+        )),
+        Err(e) => Err(e),
+    };
+    let (bytes, content_type, final_url) = match fetched {
+        Ok(crate::source::Fetched::Body {
+            bytes,
+            content_type,
+            final_url,
+            ..
+        }) => (bytes, content_type, final_url),
+        Ok(crate::source::Fetched::NotModified { .. }) => {
+            anyhow::bail!("the server answered 304 to a request without validators")
+        }
+        Err(e) => {
+            println!("{} ({}): FAILED [{}] {e}", source.name, source.url, e.class());
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let mut parsed = match crate::source::parse_source(&source, &bytes, content_type.as_deref(), &final_url) {
+        Ok(p) => p,
+        Err(e) => {
+            println!("{} ({}): FAILED [{}] {e}", source.name, source.url, e.class());
+            return Ok(ExitCode::from(1));
+        }
+    };
+    if source.follow {
+        // Every item counts as new here: this shows what a first poll would fetch.
+        let known = std::collections::HashSet::new();
+        let warnings = rt.block_on(crate::source::follow_new(
+            &fetcher,
+            &source,
+            &mut parsed.items,
+            &known,
+        ));
+        parsed.warnings.extend(warnings);
+    }
+    println!(
+        "{} ({}, {}): {} items, {} bytes{}",
+        source.name,
+        final_url,
+        source.role.as_str(),
+        parsed.items.len(),
+        bytes.len(),
+        parsed
+            .title
+            .as_deref()
+            .map(|t| format!(", titled {t:?}"))
+            .unwrap_or_default()
+    );
+    for w in &parsed.warnings {
+        println!("  warning: {w}");
+    }
+    for it in &parsed.items {
+        println!("\n  {}  {}", output::short_time(it.published), it.title);
+        if let Some(l) = &it.link {
+            println!("      {l}");
+        }
+        println!("      identity: {}", it.uid());
+        if source.follow {
+            println!(
+                "      text: {} characters",
+                crate::watch::plain_text(&it.summary).chars().count()
+            );
+        }
+        for h in matcher.find(&it.title, &it.summary) {
+            println!("      hit: {} / {} ({})", h.watch, h.term, h.field.as_str());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+
+/// What trying one source gave.
+enum Tried {
+    /// Not fetched: the request failed.
+    NotFetched(SourceError),
+    /// Fetched, but not read (a selector or path matched nothing, not a feed).
+    NotRead(SourceError),
+    Read {
+        items: usize,
+        newest: Option<chrono::DateTime<chrono::Utc>>,
+        warnings: Vec<String>,
+    },
+}
+
+/// One fetch and parse of `source`, as a poll would make it.
+async fn try_source(fetcher: &Fetcher, source: &SourceConfig) -> Tried {
+    let request = match Request::of_source(source) {
+        Ok(r) => r,
+        Err(e) => return Tried::NotFetched(e),
+    };
+    let got = fetcher
+        .fetch_as(&source.url, &Default::default(), Reach::of_source(source), request.as_ref())
+        .await;
+    let (bytes, content_type, final_url) = match got {
+        Ok(Fetched::Body {
+            bytes,
+            content_type,
+            final_url,
+            ..
+        }) => (bytes, content_type, final_url),
+        Ok(Fetched::NotModified { .. }) => {
+            return Tried::NotFetched(SourceError::Http(
+                "the server answered 304 to a request without validators".into(),
+            ));
+        }
+        Err(e) => return Tried::NotFetched(e),
+    };
+    match crate::source::parse_source(source, &bytes, content_type.as_deref(), &final_url) {
+        Ok(p) => Tried::Read {
+            items: p.items.len(),
+            newest: p.items.iter().filter_map(|i| i.published).max(),
+            warnings: p.warnings,
+        },
+        Err(e) => Tried::NotRead(e),
+    }
+}
+
+/// Server text can reach these lines (a reason phrase, a parser's quote): no control
+/// character reaches the terminal.
+fn shown(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
+}
+
+/// `sources test --all`: every enabled source once, `[fetch] concurrency` at a time, one line
+/// each in config order. Exits 1 when any source yields nothing.
+pub fn test_all(cfg: &Config) -> anyhow::Result<ExitCode> {
+    let fetcher = Fetcher::new(&cfg.fetch)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let sources: Vec<&SourceConfig> = cfg.sources.iter().filter(|s| s.enabled).collect();
+    let width = sources.iter().map(|s| s.name.chars().count()).max().unwrap_or(0);
+    let concurrency = cfg.fetch.concurrency.max(1);
+    let mut empty = 0;
+    rt.block_on(async {
+        let mut tries = futures_util::stream::iter(sources.iter().map(|s| {
+            let fetcher = &fetcher;
+            async move { (*s, try_source(fetcher, s).await) }
+        }))
+        .buffered(concurrency);
+        while let Some((s, tried)) = tries.next().await {
+            let line = match tried {
+                Tried::NotFetched(e) => {
+                    empty += 1;
+                    format!("not fetched  [{}] {e}", e.class())
+                }
+                Tried::NotRead(e) => {
+                    empty += 1;
+                    format!("fetched, not read  [{}] {e}", e.class())
+                }
+                Tried::Read {
+                    items,
+                    newest,
+                    warnings,
+                } => {
+                    if items == 0 {
+                        empty += 1;
+                    }
+                    let mut l = format!(
+                        "fetched  {items} items  newest {}",
+                        newest.map_or_else(|| "-".into(), |t| t.format("%Y-%m-%d").to_string())
+                    );
+                    for w in &warnings {
+                        l.push_str("  warning: ");
+                        l.push_str(w);
+                    }
+                    l
+                }
+            };
+            println!("{:width$}  {}", s.name, shown(&line));
+        }
+    });
+    eprintln!(
+        "{} enabled sources tried, {} yielded nothing; nothing was stored",
+        sources.len(),
+        empty
+    );
+    Ok(if empty > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
