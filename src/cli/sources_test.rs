@@ -1,9 +1,12 @@
 //! `sigwatch sources test`: fetch and read sources now, storing nothing: one source in detail,
 //! or every enabled source in a line each (`--all`), the check after a site's redesign.
 
+use std::collections::HashMap;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use futures_util::StreamExt;
+use tokio::sync::Semaphore;
 
 use super::output;
 use crate::config::{Config, SourceConfig};
@@ -110,7 +113,6 @@ pub fn test(cfg: &Config, target: &str) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-
 /// What trying one source gave.
 enum Tried {
     /// Not fetched: the request failed.
@@ -131,7 +133,12 @@ async fn try_source(fetcher: &Fetcher, source: &SourceConfig) -> Tried {
         Err(e) => return Tried::NotFetched(e),
     };
     let got = fetcher
-        .fetch_as(&source.url, &Default::default(), Reach::of_source(source), request.as_ref())
+        .fetch_as(
+            &source.url,
+            &Default::default(),
+            Reach::of_source(source),
+            request.as_ref(),
+        )
         .await;
     let (bytes, content_type, final_url) = match got {
         Ok(Fetched::Body {
@@ -173,11 +180,30 @@ pub fn test_all(cfg: &Config) -> anyhow::Result<ExitCode> {
     let sources: Vec<&SourceConfig> = cfg.sources.iter().filter(|s| s.enabled).collect();
     let width = sources.iter().map(|s| s.name.chars().count()).max().unwrap_or(0);
     let concurrency = cfg.fetch.concurrency.max(1);
+    // As in a poll, at most `[poll] per_host` requests go to one host at a time: a check of
+    // the config should not look like an attack to a ministry's firewall.
+    let mut hosts: HashMap<String, Arc<Semaphore>> = HashMap::new();
+    let turns: Vec<Arc<Semaphore>> = sources
+        .iter()
+        .map(|s| {
+            let host = url::Url::parse(&s.url)
+                .ok()
+                .and_then(|u| u.host_str().map(String::from))
+                .unwrap_or_default();
+            hosts
+                .entry(host)
+                .or_insert_with(|| Arc::new(Semaphore::new(cfg.poll.per_host.max(1))))
+                .clone()
+        })
+        .collect();
     let mut empty = 0;
     rt.block_on(async {
-        let mut tries = futures_util::stream::iter(sources.iter().map(|s| {
+        let mut tries = futures_util::stream::iter(sources.iter().zip(turns).map(|(s, turn)| {
             let fetcher = &fetcher;
-            async move { (*s, try_source(fetcher, s).await) }
+            async move {
+                let _turn = turn.acquire_owned().await;
+                (*s, try_source(fetcher, s).await)
+            }
         }))
         .buffered(concurrency);
         while let Some((s, tried)) = tries.next().await {
@@ -198,10 +224,17 @@ pub fn test_all(cfg: &Config) -> anyhow::Result<ExitCode> {
                     if items == 0 {
                         empty += 1;
                     }
-                    let mut l = format!(
-                        "fetched  {items} items  newest {}",
-                        newest.map_or_else(|| "-".into(), |t| t.format("%Y-%m-%d").to_string())
+                    // The date as the source writes it: in its own zone, else the config's.
+                    let zone = s
+                        .timezone
+                        .as_deref()
+                        .and_then(|z| z.parse::<chrono_tz::Tz>().ok())
+                        .unwrap_or_else(|| cfg.zone());
+                    let newest = newest.map_or_else(
+                        || "-".into(),
+                        |t| t.with_timezone(&zone).format("%Y-%m-%d").to_string(),
                     );
+                    let mut l = format!("fetched  {items} items  newest {newest}");
                     for w in &warnings {
                         l.push_str("  warning: ");
                         l.push_str(w);

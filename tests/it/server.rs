@@ -6,6 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
+/// A test of a request: a site's demands (method, headers, fields).
+pub type Check = Arc<dyn Fn(&Seen) -> bool + Send + Sync>;
+
 /// What the server answers on one path.
 #[derive(Clone, Default)]
 pub struct Reply {
@@ -17,7 +20,7 @@ pub struct Reply {
     /// Answer 304 when the request's If-None-Match equals this ETag (which is also sent).
     pub etag: Option<String>,
     /// Answer 403 to a request this refuses (a site that wants a method, header or field).
-    pub require: Option<Arc<dyn Fn(&Seen) -> bool + Send + Sync>>,
+    pub require: Option<Check>,
 }
 
 impl Reply {
@@ -97,6 +100,15 @@ impl Server {
         self.routes.lock().unwrap().insert(path.to_string(), reply);
     }
 
+    /// Like [`Server::route`], for requests to `path` whose body is exactly `body`: one
+    /// endpoint that answers each form differently, as POST APIs do.
+    pub fn route_body(&self, path: &str, body: &str, reply: Reply) {
+        self.routes
+            .lock()
+            .unwrap()
+            .insert(format!("{path}\n{body}"), reply);
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -138,12 +150,15 @@ fn answer(mut req: tiny_http::Request, routes: &Mutex<HashMap<String, Reply>>, s
     let mut body = Vec::new();
     let _ = std::io::Read::read_to_end(req.as_reader(), &mut body);
     let method = req.method().as_str().to_string();
-    let reply = routes
-        .lock()
-        .unwrap()
-        .get(&path)
-        .cloned()
-        .unwrap_or_else(|| Reply::status(404));
+    let reply = {
+        let routes = routes.lock().unwrap();
+        let by_body = format!("{path}\n{}", String::from_utf8_lossy(&body));
+        routes
+            .get(&by_body)
+            .or_else(|| routes.get(&path))
+            .cloned()
+            .unwrap_or_else(|| Reply::status(404))
+    };
     thread::sleep(reply.delay);
     let not_modified = reply.etag.is_some() && headers.get("if-none-match") == reply.etag.as_ref();
     let mut this = Seen {
@@ -165,7 +180,11 @@ fn answer(mut req: tiny_http::Request, routes: &Mutex<HashMap<String, Reply>>, s
     seen.lock().unwrap().push(this);
     let body = if refused {
         b"refused".to_vec()
-    } else if not_modified { Vec::new() } else { reply.body };
+    } else if not_modified {
+        Vec::new()
+    } else {
+        reply.body
+    };
     let mut resp = tiny_http::Response::from_data(body).with_status_code(status);
     let etag = reply.etag.as_ref().map(|e| ("ETag".to_string(), e.clone()));
     for (k, v) in reply.headers.iter().chain(etag.iter()) {
