@@ -171,6 +171,30 @@ mod tests {
     }
 
     #[test]
+    fn markup_fields_are_read_as_text_without_splitting_words() {
+        assert_eq!(
+            markup_text("<em>出口</em>管制 &amp; <b>rare</b>\n earths"),
+            "出口管制 & rare earths"
+        );
+        assert_eq!(markup_text("<p></p>"), "");
+        let doc = r#"{"list":[{"topic":"关于<font color=red>美光</font>公司的公告","s":"<p>a</p>"},{"topic":"<br>"}]}"#;
+        let html = vec!["title".to_string()];
+        let s = JsonSpec {
+            items: "list",
+            title: "topic",
+            summary: Some("s"),
+            html: &html,
+            ..Default::default()
+        };
+        let p = parse_json(doc.as_bytes(), None, "http://x/", &s).unwrap();
+        // An item whose title is only markup has no title, and is skipped.
+        assert_eq!(p.items.len(), 1);
+        assert_eq!(p.items[0].title, "关于美光公司的公告");
+        // Fields not named in `html` are left as they are.
+        assert_eq!(p.items[0].summary, "<p>a</p>");
+    }
+
+    #[test]
     fn wrong_paths_and_non_json_are_named() {
         let mut s = spec();
         s.items = "data.list";

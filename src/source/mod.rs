@@ -200,6 +200,66 @@ mod tests {
     }
 
     #[test]
+    fn a_forced_encoding_overrides_what_the_server_and_page_say() {
+        // "稀土出口管制" in GBK, on a page that calls itself Latin-1 twice: every byte is
+        // valid Latin-1, so nothing but the source's word can tell.
+        let (gbk, _, _) = encoding_rs::GBK.encode("稀土出口管制");
+        let mut page =
+            b"<html><head><meta charset=\"iso-8859-1\"></head><body><ul><li><a href=\"/a\">".to_vec();
+        page.extend_from_slice(&gbk);
+        page.extend_from_slice(b"</a></li></ul></body></html>");
+        let mut s = SourceConfig {
+            kind: SourceKind::Html,
+            item: Some("li".into()),
+            title: Some("a".into()),
+            ..Default::default()
+        };
+        let ct = Some("text/html; charset=iso-8859-1");
+        let lied = parse_source(&s, &page, ct, "http://x.test/").unwrap();
+        assert_ne!(lied.items[0].title, "稀土出口管制");
+        s.encoding = Some("gbk".into());
+        let p = parse_source(&s, &page, ct, "http://x.test/").unwrap();
+        assert_eq!(p.items[0].title, "稀土出口管制");
+        // `base` decides where relative links point.
+        s.base = Some("https://www.mofcom.gov.cn/zwgk/".into());
+        let p = parse_source(&s, &page, ct, "http://x.test/").unwrap();
+        assert_eq!(p.items[0].link.as_deref(), Some("https://www.mofcom.gov.cn/a"));
+    }
+
+    #[test]
+    fn html_inside_json_is_read_and_a_wrong_path_is_named() {
+        let body = r#"{"code":"200","data":{"html":"<ul class=\"txtList_01\"><li><a href=\"/zwgk/zcfb/art/2026/art_1.html\" title=\"公告\">公…</a><span>[2026-11-24]</span></li></ul>"}}"#;
+        let mut s = SourceConfig {
+            kind: SourceKind::Html,
+            item: Some("ul.txtList_01 li".into()),
+            title: Some("a@title".into()),
+            date: Some("span".into()),
+            html_path: Some("data.html".into()),
+            timezone: Some("Asia/Shanghai".into()),
+            ..Default::default()
+        };
+        let url = "https://www.mofcom.gov.cn/api-gateway/jpaas-publish-server/front/page/build/unit?x=1";
+        let p = parse_source(&s, body.as_bytes(), Some("application/json"), url).unwrap();
+        assert_eq!(p.items[0].title, "公告");
+        assert_eq!(
+            p.items[0].link.as_deref(),
+            Some("https://www.mofcom.gov.cn/zwgk/zcfb/art/2026/art_1.html")
+        );
+        assert_eq!(
+            p.items[0].published.unwrap().to_rfc3339(),
+            "2026-11-23T16:00:00+00:00"
+        );
+        s.html_path = Some("data.list".into());
+        let e = parse_source(&s, body.as_bytes(), None, url).unwrap_err();
+        assert!(e.to_string().contains("\"data.list\" found nothing"), "{e}");
+        s.html_path = Some("code".into());
+        let e = parse_source(&s, b"{\"code\":200}", None, url).unwrap_err();
+        assert!(e.to_string().contains("found no string"), "{e}");
+        let e = parse_source(&s, b"<html>", None, url).unwrap_err();
+        assert!(e.to_string().contains("not JSON"), "{e}");
+    }
+
+    #[test]
     fn control_characters_are_dropped_from_items_but_tabs_and_newlines_kept() {
         let xml = "<rss version=\"2.0\"><channel><title>t\u{7}</title><item><title>a\u{1}b\u{1b}[31mc\u{9b}</title>\
                    <guid>g\u{0}1</guid><description>x\ty\nz\u{8}</description></item></channel></rss>";

@@ -126,3 +126,93 @@ impl Request {
         &self.method
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(extra: &str) -> SourceConfig {
+        let text = format!("[[source]]\nname = \"s\"\nurl = \"https://x.test/\"\n{extra}");
+        crate::config::Config::parse(&text, std::path::Path::new("/t.toml"))
+            .unwrap()
+            .sources
+            .remove(0)
+    }
+
+    #[test]
+    fn a_plain_get_builds_no_request() {
+        assert!(Request::of_source(&source("")).unwrap().is_none());
+        assert!(
+            Request::of_source(&source(
+                "kind = \"html\"\nitem = \"li\"\ntitle = \"a\"\nencoding = \"gbk\"\n"
+            ))
+            .unwrap()
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn forms_and_json_get_their_content_type_unless_one_is_given() {
+        let r = Request::of_source(&source("method = \"POST\"\nbody = \"a=1\"\n"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.method, Method::POST);
+        assert_eq!(r.headers[CONTENT_TYPE], "application/x-www-form-urlencoded");
+        assert_eq!(r.body.as_deref(), Some(&b"a=1"[..]));
+        let r = Request::of_source(&source(
+            "method = \"POST\"\nbody = \"a=1\"\nheaders = { content-type = \"text/plain\" }\n",
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(r.headers[CONTENT_TYPE], "text/plain");
+        let r = Request::of_source(&source("method = \"POST\"\njson = { page = 1, q = \"稀土\" }\n"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.headers[CONTENT_TYPE], "application/json");
+        let v: serde_json::Value = serde_json::from_slice(r.body.as_deref().unwrap()).unwrap();
+        assert_eq!(v, serde_json::json!({"page": 1, "q": "稀土"}));
+    }
+
+    #[test]
+    fn redirects_turn_posts_into_gets_as_browsers_do() {
+        let base = Request::of_source(&source("method = \"POST\"\nbody = \"a=1\"\n"))
+            .unwrap()
+            .unwrap();
+        for (status, stays) in [
+            (StatusCode::SEE_OTHER, false),
+            (StatusCode::FOUND, false),
+            (StatusCode::MOVED_PERMANENTLY, false),
+            (StatusCode::TEMPORARY_REDIRECT, true),
+            (StatusCode::PERMANENT_REDIRECT, true),
+        ] {
+            let mut r = base.clone();
+            r.after_redirect(status);
+            assert_eq!(r.method == Method::POST, stays, "{status}");
+            assert_eq!(r.body.is_some(), stays, "{status}");
+            assert_eq!(r.headers.contains_key(CONTENT_TYPE), stays, "{status}");
+        }
+    }
+
+    #[test]
+    fn a_cookie_file_is_read_and_never_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.txt");
+        std::fs::write(&path, "sid=SECRET\n").unwrap();
+        let mut s = source("");
+        s.cookie_file = Some(path.clone());
+        let r = Request::of_source(&s).unwrap().unwrap();
+        assert_eq!(r.headers[COOKIE], "sid=SECRET");
+        assert!(r.headers[COOKIE].is_sensitive());
+        assert!(!format!("{r:?}").contains("SECRET"));
+        std::fs::write(&path, "sid=SECRET\r\nX-Evil: 1").unwrap();
+        let e = Request::of_source(&s).unwrap_err().to_string();
+        assert!(e.contains("control characters") && !e.contains("SECRET"), "{e}");
+        s.cookie_file = Some(dir.path().join("missing"));
+        assert!(
+            Request::of_source(&s)
+                .unwrap_err()
+                .to_string()
+                .contains("cookie_file")
+        );
+    }
+}

@@ -435,3 +435,76 @@ fn the_shipped_config_passes_check() {
     let out = crate::sigwatch(&shipped_path(), &["check"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// Issue 27, item 3: a source's role is shown by `sources` (table and JSON), `sources test`
+/// and `hits` (JSON key `role`).
+#[test]
+fn roles_show_in_sources_and_hits() {
+    let server = Server::start();
+    server.route(
+        "/mofcom.xml",
+        Reply::ok(
+            "application/rss+xml",
+            rss(&[("m1", "Export controls on gallium", "d")]),
+        ),
+    );
+    server.route(
+        "/cgtn.xml",
+        Reply::ok(
+            "application/rss+xml",
+            rss(&[("c1", "China explains export controls", "d")]),
+        ),
+    );
+    let env = Env::new(&format!(
+        r#"
+[[source]]
+name = "mofcom"
+url = "{a}"
+role = "official"
+
+[[source]]
+name = "cgtn"
+url = "{b}"
+role = "state-media"
+
+[[source]]
+name = "blog"
+url = "{b}"
+
+[watch.ec]
+terms = ["export controls"]
+"#,
+        a = server.url("/mofcom.xml"),
+        b = server.url("/cgtn.xml"),
+    ));
+    env.ok(&["poll"]);
+    let rows = env.json(&["sources", "--format", "json"]);
+    let role = |name: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .map(|r| r["role"].clone())
+    };
+    assert_eq!(role("mofcom"), Some("official".into()));
+    assert_eq!(role("cgtn"), Some("state-media".into()));
+    assert_eq!(role("blog"), Some("media".into()));
+    let table = env.ok(&["sources"]);
+    assert!(
+        table.to_lowercase().contains("role") && table.contains("state-media"),
+        "{table}"
+    );
+    let hits = env.json(&["hits", "--format", "json"]);
+    let hits = hits.as_array().unwrap();
+    assert_eq!(hits.len(), 3, "{hits:?}");
+    for h in hits {
+        let want = match h["source"].as_str().unwrap() {
+            "mofcom" => "official",
+            "cgtn" => "state-media",
+            _ => "media",
+        };
+        assert_eq!(h["role"], want, "{h}");
+    }
+    let out = env.ok(&["sources", "test", "mofcom"]);
+    assert!(out.lines().next().unwrap().contains("official"), "{out}");
+}
