@@ -508,3 +508,21 @@ terms = ["export controls"]
     let out = env.ok(&["sources", "test", "mofcom"]);
     assert!(out.lines().next().unwrap().contains("official"), "{out}");
 }
+
+/// The examples of docs/sources.md are configs that load.
+#[test]
+fn the_cookbook_examples_load() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/sources.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let blocks: Vec<&str> = doc
+        .split("```toml\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert!(blocks.len() >= 5, "{}", blocks.len());
+    for b in blocks {
+        if let Err(e) = Config::parse(b, &path) {
+            panic!("{e}\n{b}");
+        }
+    }
+}
