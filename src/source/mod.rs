@@ -63,6 +63,9 @@ pub enum SourceError {
     /// The target is not a public address and the source may not fetch local ones.
     #[error("{0}")]
     Refused(String),
+    /// The source's request could not be made as configured (an unreadable cookie file).
+    #[error("{0}")]
+    Request(String),
 }
 
 /// Parses a fetched body the way the source's kind says.
@@ -172,6 +175,7 @@ impl SourceError {
             SourceError::Url(_) => "url".into(),
             SourceError::Selector(_) => "selector".into(),
             SourceError::Refused(_) => "refused".into(),
+            SourceError::Request(_) => "request".into(),
         }
     }
 }

@@ -40,7 +40,7 @@ impl Request {
         if !source.has_request_options() && !has_body {
             return Ok(None);
         }
-        let bad = |what: String| SourceError::Http(format!("source {:?}: {what}", source.name));
+        let bad = |what: String| SourceError::Request(format!("source {:?}: {what}", source.name));
         let mut headers = HeaderMap::new();
         for (k, v) in &source.headers.0 {
             // Checked at load; a config built otherwise is refused here rather than sent.
@@ -54,7 +54,16 @@ impl Request {
             headers.insert(USER_AGENT, value);
         }
         if let Some(path) = &source.cookie_file {
-            // The file's content is a secret: errors name the file, never what it holds.
+            // The file's content is a secret: errors name the file, never what it holds. As
+            // for `[smtp] password_file`, a file every user can read is refused.
+            let meta = std::fs::metadata(path)
+                .map_err(|e| bad(format!("cannot read cookie_file {}: {e}", path.display())))?;
+            if std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o004 != 0 {
+                return Err(bad(format!(
+                    "cookie_file {} is readable by every user; make it private (chmod 600)",
+                    path.display()
+                )));
+            }
             let text = std::fs::read_to_string(path)
                 .map_err(|e| bad(format!("cannot read cookie_file {}: {e}", path.display())))?;
             let mut value = HeaderValue::from_str(text.trim()).map_err(|_| {
@@ -198,7 +207,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.txt");
         std::fs::write(&path, "sid=SECRET\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let mut s = source("");
+        s.cookie_file = Some(path.clone());
+        let e = Request::of_source(&s).unwrap_err().to_string();
+        assert!(
+            e.contains("readable by every user") && !e.contains("SECRET"),
+            "{e}"
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         s.cookie_file = Some(path.clone());
         let r = Request::of_source(&s).unwrap().unwrap();
         assert_eq!(r.headers[COOKIE], "sid=SECRET");

@@ -112,7 +112,20 @@ date = "span"
 "#,
         url = server.url("/api/unit")
     ));
-    std::fs::write(env.dir.path().join("unit.cookie"), "JSESSIONID=abc\n").unwrap();
+    let cookie = env.dir.path().join("unit.cookie");
+    std::fs::write(&cookie, "JSESSIONID=abc\n").unwrap();
+    // As for [smtp] password_file: a cookie every user can read is refused, by `check` too.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&cookie, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = env.run(&["check"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("sigwatch.toml:10: source.cookie_file") && err.contains("readable by every user"),
+        "{err}"
+    );
+    std::fs::set_permissions(&cookie, std::fs::Permissions::from_mode(0o600)).unwrap();
+    env.ok(&["check"]);
     env.ok(&["poll"]);
     let seen = server.seen("/api/unit");
     assert_eq!(seen.len(), 1);
