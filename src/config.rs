@@ -7,18 +7,20 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
-use crate::units;
+use crate::units::{de_duration, de_size};
 use crate::watch::WatchSpec;
 
 mod limits;
 mod mail;
 mod proxy;
+mod signals;
 mod source;
 pub use limits::{LIMITS, Range};
 pub use mail::{DigestConfig, Security, SmtpConfig};
 pub use proxy::{PROXY_SCHEMES, ProxySetting, parse_proxy_url};
+pub use signals::{DEFAULT_FOLD_THRESHOLD, SignalsConfig};
 pub use source::{CREDENTIAL_HEADERS, Headers, Method, SourceConfig, SourceKind, SourceRole};
 
 /// Where the config is looked for when `--config` is absent, after `$SIGWATCH_CONFIG`.
@@ -71,7 +73,7 @@ pub struct Config {
     pub rsshub: Option<RsshubConfig>,
     /// Priority scoring, edit and withdrawal detection, folding of copies.
     #[serde(default)]
-    pub signals: crate::signals::SignalsConfig,
+    pub signals: SignalsConfig,
     /// The file this config was read from.
     #[serde(skip)]
     pub path: PathBuf,
@@ -221,30 +223,6 @@ fn default_stale_after() -> Duration {
 }
 fn default_per_host() -> usize {
     2
-}
-
-pub(crate) fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-    match NumOrStr::deserialize(d)? {
-        NumOrStr::Num(n) => Ok(Duration::from_secs(n)),
-        NumOrStr::Str(s) => units::parse_duration(&s).map_err(serde::de::Error::custom),
-    }
-}
-
-fn de_size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    match NumOrStr::deserialize(d)? {
-        NumOrStr::Num(n) => Ok(n),
-        NumOrStr::Str(s) => units::parse_size(&s).map_err(serde::de::Error::custom),
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(
-    untagged,
-    expecting = "expected a number, or a string such as \"30s\" or \"10MiB\""
-)]
-enum NumOrStr {
-    Num(u64),
-    Str(String),
 }
 
 impl Config {
@@ -457,14 +435,14 @@ impl Config {
                     ("summary", &s.summary),
                 ] {
                     if let Some(sel) = sel
-                        && let Err(e) = crate::source::check_selector(sel)
+                        && let Err(e) = crate::selector::check(sel)
                     {
                         return Err(at(sel, format!("source.{key}: {e}")));
                     }
                 }
             }
             if let Some(sel) = &s.content
-                && let Err(e) = crate::source::check_selector(sel)
+                && let Err(e) = crate::selector::check(sel)
             {
                 return Err(at(sel, format!("source.content: {e}")));
             }

@@ -2,8 +2,8 @@
 //! request, and tells systemd how it is doing. It holds no business logic: what is due, how
 //! a source is polled and when it is due again are `poll`'s and `schedule`'s.
 //!
-//! Signals arrive as [`Signal`]s on a channel rather than from the OS directly, so tests can
-//! drive the loop; `sigwatch run` forwards SIGTERM, SIGINT and SIGHUP into it.
+//! Requests arrive as [`Control`]s on a channel rather than as OS signals directly, so tests
+//! can drive the loop; `sigwatch run` turns SIGTERM, SIGINT and SIGHUP into them.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,7 +22,7 @@ use crate::store::{Store, StoreError};
 
 /// What the outside world can ask of a running daemon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Signal {
+pub enum Control {
     /// Re-read the config; keep the old one if the new one is bad.
     Reload,
     /// Finish what is being written and return.
@@ -56,10 +56,10 @@ const MAX_NAP: Duration = Duration::from_secs(30);
 /// it keeps them, so that sources due a few seconds apart do not reload them each time.
 const RELEASE_AFTER: Duration = Duration::from_secs(60);
 
-/// Runs until a [`Signal::Stop`] arrives or the channel closes.
+/// Runs until a [`Control::Stop`] arrives or the channel closes.
 pub async fn run(
     opts: Options,
-    mut signals: mpsc::Receiver<Signal>,
+    mut control: mpsc::Receiver<Control>,
     clock: Arc<dyn Clock>,
 ) -> Result<(), DaemonError> {
     let mut cfg = Config::load(&opts.config_path)?;
@@ -87,12 +87,12 @@ pub async fn run(
             loop {
                 tokio::select! {
                     r = &mut cycle => break Some(r),
-                    sig = signals.recv() => match sig {
-                        Some(Signal::Reload) => reload = true,
+                    ctl = control.recv() => match ctl {
+                        Some(Control::Reload) => reload = true,
                         // Dropping the cycle here is safe: each batch of results is written
                         // in one synchronous transaction, never across an await, and the
                         // fetch tasks end with it.
-                        Some(Signal::Stop) | None => break None,
+                        Some(Control::Stop) | None => break None,
                     },
                 }
             }
@@ -120,9 +120,9 @@ pub async fn run(
         let delivery = digest::deliver(&cfg, &mut store, now, false);
         tokio::select! {
             r = delivery => if let Err(e) = r { error!(error = %e, "digest delivery failed"); },
-            sig = signals.recv() => match sig {
-                Some(Signal::Reload) => reload = true,
-                Some(Signal::Stop) | None => break,
+            ctl = control.recv() => match ctl {
+                Some(Control::Reload) => reload = true,
+                Some(Control::Stop) | None => break,
             },
         }
         if reload {
@@ -155,11 +155,11 @@ pub async fn run(
         let nap = until_next.min(MAX_NAP);
         tokio::select! {
             _ = tokio::time::sleep(nap) => {}
-            sig = signals.recv() => match sig {
-                Some(Signal::Reload) => {
+            ctl = control.recv() => match ctl {
+                Some(Control::Reload) => {
                     reload_config(&opts, &mut cfg, &mut poller, &mut store, heartbeat(&progress, &clock))
                 }
-                Some(Signal::Stop) | None => break,
+                Some(Control::Stop) | None => break,
             },
         }
     }

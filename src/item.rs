@@ -1,4 +1,5 @@
-//! The item: one entry from one source, with a stable identity.
+//! The item: one entry from one source, with a stable identity, and the URL cleaning
+//! (tracking parameters out) that identity and change detection share.
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -31,7 +32,7 @@ impl Item {
         }
         if let Some(l) = self.link.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
             // The same page with other tracking parameters (utm_*, spm, …) is the same item.
-            return ["link:", &crate::signals::strip_tracking(l)].concat();
+            return ["link:", &strip_tracking(l)].concat();
         }
         let mut h = Sha256::new();
         h.update(self.title.trim().as_bytes());
@@ -45,9 +46,65 @@ impl Item {
     }
 }
 
+/// Query parameters that only track visits or campaigns; a URL differing only in these is
+/// the same URL.
+fn is_tracking(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k.starts_with("utm_")
+        || matches!(
+            k.as_str(),
+            "fbclid"
+                | "gclid"
+                | "dclid"
+                | "msclkid"
+                | "mc_cid"
+                | "mc_eid"
+                | "spm"
+                | "from"
+                | "share_token"
+                | "ref"
+                | "src"
+        )
+}
+
+/// `url` without tracking parameters; a URL without any, or anything that is not a URL, comes
+/// back as it is.
+pub fn strip_tracking(url: &str) -> String {
+    // Without a query there is nothing to strip, and no need to parse.
+    if !url.contains('?') {
+        return url.to_string();
+    }
+    let Ok(mut u) = url::Url::parse(url.trim()) else {
+        return url.to_string();
+    };
+    if !u.query_pairs().any(|(k, _)| is_tracking(&k)) {
+        return url.to_string();
+    }
+    let kept: Vec<(String, String)> = u
+        .query_pairs()
+        .filter(|(k, _)| !is_tracking(k))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        u.set_query(None);
+    } else {
+        u.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    u.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tracking_parameters_are_stripped_and_non_urls_kept() {
+        assert_eq!(
+            strip_tracking("http://a.cn/x?spm=1.2&from=timeline"),
+            "http://a.cn/x"
+        );
+        assert_eq!(strip_tracking("not a url"), "not a url");
+    }
 
     #[test]
     fn uid_prefers_guid_then_link_then_hash() {

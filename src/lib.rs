@@ -1,8 +1,49 @@
 //! sigwatch watches the feeds and pages of state media and ministries for policy signals.
 //!
-//! Data moves one way: `config` → `source` (fetch, decode, parse) → `watch` (normalize, match)
-//! → `store` (SQLite). `poll` ties one poll of one source, and one cycle over many, together.
-//! `cli` holds the command implementations; `main.rs` only parses arguments and calls it.
+//! Data moves one way, and imports have no cycle: no module imports one that imports it,
+//! directly or through others. The flow:
+//!
+//! ```text
+//! config ──► source ──► watch ──► store ──► digest
+//!   (poll ties source, watch and store together for one source and one cycle;
+//!    schedule says when, daemon runs it, cli drives it all)
+//! ```
+//!
+//! # Leaves (import nothing from the crate)
+//!
+//! - [`units`]: human-written durations and sizes ("30s", "10MiB"), and their deserializers.
+//! - [`selector`]: CSS selectors as the config writes them (`a.title@href`).
+//! - [`item`]: the [`item::Item`] every source produces, its stable identity, and tracking
+//!   parameters taken out of URLs.
+//! - [`text`]: text out of HTML, with positions.
+//! - [`schedule`]: cron, next-run times, backoff and health; takes a clock.
+//! - [`trends`]: daily hit series and spikes, pure.
+//! - [`notice`]: document numbers, issuers, effective dates and attachments read out of an
+//!   official notice's text, pure.
+//! - [`private`]: creating the database, backups and outbox with a fixed mode, whatever the
+//!   umask.
+//!
+//! # The flow
+//!
+//! - [`config`]: the typed TOML config with located errors; `[[source]]`, `[smtp]`,
+//!   `[digest]` and `[signals]` in files of their own. It checks `[[watch]]` tables with `watch`'s types and
+//!   selectors with `selector`, so `watch` never imports it.
+//! - [`source`]: fetch (with hard limits, asking as each site wants: method, body, headers),
+//!   decode, parse feeds, html list pages (also inside JSON answers) and JSON APIs into items.
+//! - [`watch`]: normalize text and match the compiled watchlists; pure.
+//! - [`signals`]: the maths beyond keywords: scores, change fingerprints, MinHash similarity.
+//! - [`store`]: the only module that speaks SQL: items, hits, revisions, stories, outbox.
+//! - [`poll`]: one poll of one source and one cycle over many: fetch, parse and match as
+//!   tasks, store the results, plan the next polls.
+//! - [`rematch`]: re-runs the current watchlists over stored items.
+//! - [`digest`]: picks unsent hits, renders them, queues and mails them.
+//!
+//! # On top
+//!
+//! - [`daemon`]: runs polls and digests on their schedules until told to stop.
+//! - [`opml`]: OPML import and export of sources.
+//! - [`cli`]: the command implementations; `main.rs` only parses arguments and calls them.
+//! - [`fuzzing`]: the path every fetched body takes, as one function for the fuzz target.
 
 pub mod cli;
 pub mod config;
@@ -16,6 +57,7 @@ pub mod poll;
 pub mod private;
 pub mod rematch;
 pub mod schedule;
+pub mod selector;
 pub mod signals;
 pub mod source;
 pub mod store;

@@ -29,8 +29,8 @@ fn main() -> ExitCode {
 
 /// glibc gives each thread that allocates while others do an arena of its own, up to eight
 /// per core, and keeps what each frees for that thread. A poll's many short-lived fetch and
-/// parse threads then leave their peaks in separate arenas: two arenas keep the peak of a
-/// 1,000-feed poll about 8 MB lower, at no measurable cost in time.
+/// parse threads then leave their peaks in separate arenas: two arenas keep a large poll's
+/// peak memory lower, at no measurable cost in time (see docs/performance.md).
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: called first thing in main, before any thread starts or anything is allocated

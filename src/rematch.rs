@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
-use crate::store::{HitKey, Store, StoreError};
+use crate::store::{HitKey, NewHit, Store, StoreError};
 use crate::watch::Matcher;
 
 /// Items are read and written in batches of this many, so memory stays flat over any history.
@@ -56,7 +56,13 @@ pub fn rematch(
             let mut current: HashSet<HitKey> = HashSet::new();
             let source_weight = cfg.source(&it.source).and_then(|s| s.weight).unwrap_or(1.0);
             let found = matcher.find(&it.title, &it.summary);
-            for new in crate::signals::scored(matcher, &cfg.signals, source_weight, found) {
+            let scores = crate::signals::scores(matcher, &cfg.signals, source_weight, &found);
+            for (hit, score) in found.into_iter().zip(scores) {
+                let new = NewHit {
+                    watch_version: matcher.version(&hit.watch).unwrap_or_default().to_string(),
+                    score,
+                    hit,
+                };
                 let hit = &new.hit;
                 let key = (
                     hit.watch.clone(),

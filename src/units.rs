@@ -1,8 +1,10 @@
-//! Human-written sizes and durations in the config ("30s", "10MiB", "7d").
+//! Human-written sizes and durations in the config ("30s", "10MiB", "7d"), and the serde
+//! deserializers that read them as numbers or strings.
 
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use serde::{Deserialize, Deserializer};
 
 /// Parses a duration such as "30s", "5m", "2h 30m", "7d" or a bare number of seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -41,6 +43,32 @@ pub fn parse_since(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String>
         .ok()
         .and_then(|d| now.checked_sub_signed(d))
         .ok_or_else(|| format!("invalid time {s:?}: too far back"))
+}
+
+/// Deserializes a duration written as a number of seconds or as [`parse_duration`] reads it.
+pub fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    match NumOrStr::deserialize(d)? {
+        NumOrStr::Num(n) => Ok(Duration::from_secs(n)),
+        NumOrStr::Str(s) => parse_duration(&s).map_err(serde::de::Error::custom),
+    }
+}
+
+/// Deserializes a size written as a number of bytes or as [`parse_size`] reads it.
+pub fn de_size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    match NumOrStr::deserialize(d)? {
+        NumOrStr::Num(n) => Ok(n),
+        NumOrStr::Str(s) => parse_size(&s).map_err(serde::de::Error::custom),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(
+    untagged,
+    expecting = "expected a number, or a string such as \"30s\" or \"10MiB\""
+)]
+enum NumOrStr {
+    Num(u64),
+    Str(String),
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use tracing::info;
 
 use super::Ctx;
 use crate::config::Config;
-use crate::daemon::{self, Options, Signal};
+use crate::daemon::{self, Control, Options};
 use crate::schedule::SystemClock;
 
 pub fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
@@ -28,12 +28,12 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
         tokio::spawn(async move {
             loop {
                 let sig = tokio::select! {
-                    _ = term.recv() => Signal::Stop,
-                    _ = int.recv() => Signal::Stop,
-                    _ = hup.recv() => Signal::Reload,
+                    _ = term.recv() => Control::Stop,
+                    _ = int.recv() => Control::Stop,
+                    _ = hup.recv() => Control::Reload,
                 };
                 info!(signal = ?sig, "signal received");
-                if tx.send(sig).await.is_err() || sig == Signal::Stop {
+                if tx.send(sig).await.is_err() || sig == Control::Stop {
                     break;
                 }
             }

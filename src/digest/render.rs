@@ -8,7 +8,8 @@ use std::fmt::Write;
 use chrono::{DateTime, Utc};
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as esc};
 
-use crate::signals::{SignalsConfig, status_bonus};
+use crate::config::SignalsConfig;
+use crate::signals::status_bonus;
 use crate::store::PendingHit;
 
 /// One story under one watch (an item, and any copies of it other sources carried), with

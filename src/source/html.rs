@@ -9,6 +9,7 @@ use super::dates::parse_date;
 use super::decode::decode;
 use super::parse::{Parsed, resolve};
 use crate::item::Item;
+use crate::selector::Pick;
 
 /// The selectors of one html source, as the config writes them.
 #[derive(Debug, Clone, Default)]
@@ -23,56 +24,6 @@ pub struct HtmlSpec<'a> {
     /// The dotted path of a string in a JSON answer that holds the HTML (`data.html`);
     /// without it the answer is the page.
     pub html_path: Option<&'a str>,
-}
-
-/// A selector with an optional `@attr`: the attribute's value instead of the element's text.
-struct Pick {
-    written: String,
-    selector: Selector,
-    attr: Option<String>,
-}
-
-impl Pick {
-    fn new(written: &str, default_attr: Option<&str>) -> Result<Pick, String> {
-        let (sel, attr) = split_attr(written);
-        let selector = Selector::parse(sel).map_err(|e| format!("bad CSS selector {sel:?}: {e}"))?;
-        Ok(Pick {
-            written: written.to_string(),
-            selector,
-            attr: attr.or(default_attr).map(String::from),
-        })
-    }
-
-    /// The first match inside `el`: its attribute, or its text with whitespace folded.
-    fn get(&self, el: ElementRef<'_>) -> Option<String> {
-        let found = el.select(&self.selector).next()?;
-        let v = match &self.attr {
-            Some(a) => found.value().attr(a)?.to_string(),
-            None => found.text().collect::<Vec<_>>().join(" "),
-        };
-        let v = v.split_whitespace().collect::<Vec<_>>().join(" ");
-        (!v.is_empty()).then_some(v)
-    }
-}
-
-/// Splits `a.title@href` into the selector and the attribute.
-fn split_attr(written: &str) -> (&str, Option<&str>) {
-    match written.rsplit_once('@') {
-        Some((sel, attr))
-            if !attr.is_empty()
-                && attr
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
-        {
-            (sel.trim(), Some(attr))
-        }
-        _ => (written.trim(), None),
-    }
-}
-
-/// Checks that a configured selector parses, for config validation.
-pub fn check_selector(written: &str) -> Result<(), String> {
-    Pick::new(written, None).map(|_| ())
 }
 
 /// Reads a list page into items. An `item` or `title` selector that matches nothing is an
@@ -358,7 +309,5 @@ mod tests {
             "{:?}",
             p.warnings
         );
-        assert!(check_selector("li[").is_err());
-        assert!(check_selector("a@title").is_ok());
     }
 }

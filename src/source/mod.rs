@@ -1,11 +1,21 @@
 //! Sources: turns a configured source into [`Item`]s.
 //!
-//! Three steps, each in its own file: `fetch` (HTTP with hard limits on time, size and
-//! redirects, conditional GET, held by `guard` and `addr` to the addresses the source may
-//! reach, through the `proxy` of `[fetch] proxy`), `decode` (charset by BOM, then HTTP header, then XML
-//! declaration or HTML meta), `parse` (feed-rs for RSS/Atom/JSON Feed) or `html` (list pages
-//! read with CSS selectors), with `dates` for the many ways sources write dates. This module
-//! knows nothing of watches or SQL.
+//! Three steps, each in its own file:
+//!
+//! - `fetch`: HTTP with hard limits on time, size and redirects, and conditional GET; `guard`
+//!   and `addr` hold it to the addresses the source may reach, through the `proxy` of
+//!   `[fetch] proxy`; `request` builds the method, body and headers a source asks for (none
+//!   for a plain GET).
+//! - `decode`: the charset by BOM, then HTTP header (or the source's `encoding`, which takes
+//!   its place), then XML declaration or HTML meta.
+//! - reading, by the source's `kind`: `parse` for feeds (plain RSS 2.0 by its own one-pass
+//!   reader, `parse/rss2.rs`; other RSS, Atom and JSON Feed, and any RSS 2.0 that reader gives
+//!   way on, by feed-rs, after `repair`'s tolerant fixes), `html` for list pages read with CSS
+//!   selectors (`crate::selector`), from the page or from a string in a JSON answer
+//!   (`html_path`), `json` for JSON APIs read with dotted paths.
+//!
+//! `follow` fetches items' own pages for sources with `follow = true`, and `dates` reads the
+//! many ways sources write dates. This module knows nothing of watches or SQL.
 
 mod addr;
 mod dates;
@@ -26,7 +36,7 @@ pub use decode::{Decoded, decode};
 pub use fetch::{Fetched, Fetcher, Validators};
 pub use follow::{article_html, follow_new};
 pub use guard::Reach;
-pub use html::{HtmlSpec, check_selector, parse_html};
+pub use html::{HtmlSpec, parse_html};
 pub use json::{JsonSpec, parse_json};
 pub use parse::{Parsed, Reader, parse_feed, parse_feed_in, parse_feed_with};
 pub use request::Request;

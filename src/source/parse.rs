@@ -1,4 +1,5 @@
-//! Feed parsing: RSS 0.9x/1.0/2.0, Atom and JSON Feed through feed-rs, into [`Item`]s.
+//! Feed parsing into [`Item`]s: plain RSS 2.0 by our one-pass reader (`parse/rss2.rs`), and
+//! RSS 0.9x/1.0, Atom, JSON Feed and any RSS 2.0 that reader gives way on through feed-rs.
 //!
 //! The body is decoded here (see `decode`) and feed-rs is handed UTF-8 whose XML declaration
 //! says so, since feed-rs would otherwise decode by the declaration alone and ignore the HTTP

@@ -57,16 +57,15 @@ impl Store {
     /// [`Store::end_bulk`], which makes each in one pass:
     /// - The index of hits by date is dropped, then built again in one sorted pass. A source's
     ///   first items span its feed's history, so each of their hits lands at a random place in
-    ///   that index; at 10,000 new feeds that cost a sixth of the poll (perf, `bench/compare.sh`'s
-    ///   farm), and more the larger the index grows. Meanwhile, queries by date scan the hits.
+    ///   that index, which costs more the larger the index grows (see docs/performance.md).
+    ///   Meanwhile, queries by date scan the hits.
     /// - Items with hits are listed in `unindexed` rather than indexed for search, then indexed
-    ///   in one statement. FTS5 writes a segment at each commit and merges them later; that was
-    ///   a third of the search index's cost in a cold poll of 1,000 feeds (callgrind). Meanwhile,
-    ///   `hits --search` does not find them.
+    ///   in one statement. FTS5 writes a segment at each commit and merges them later, work a
+    ///   single statement does not need. Meanwhile, `hits --search` does not find them.
     ///
     /// And this connection stops checking foreign keys until then: every row the load writes
-    /// refers to a row the same save wrote or read, and the check, a B-tree seek for each item,
-    /// hit and signature, was 2.5 % of a cold poll's instructions. Deleting (pruning) is another
+    /// refers to a row the same save wrote or read, and the check costs a B-tree seek for each
+    /// item, hit and signature. Deleting (pruning) is another
     /// command's, whose connection checks them; `Store::integrity_check` (`sigwatch db
     /// check`) lists any reference that dangles.
     ///

@@ -6,13 +6,15 @@
 //! backend can be a second implementation of this interface.
 
 mod batch;
+mod fold_index;
 mod history;
 mod outbox;
 mod query;
 mod report;
+mod revisions;
 mod sched;
 mod schema;
-mod signals;
+mod stories;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +23,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OpenFlags};
 
+use crate::config::SignalsConfig;
 use crate::private::Share;
 
 pub use batch::Batch;
@@ -28,8 +31,9 @@ pub use history::{HitKey, StoredItem};
 pub use outbox::{NewDigest, PendingHit, Queued};
 pub use query::{HitQuery, HitRow, SourceRow, StatusBonus, StoryRow};
 pub use report::{ItemRow, StatsBy};
+pub use revisions::{ItemEvent, PendingEvent, Revision};
 pub use sched::ScheduleRow;
-pub use signals::{ItemEvent, PendingEvent, Revision, SignalSettings, StoryMember};
+pub use stories::StoryMember;
 pub use write::{FetchRecord, NewHit, NewItem, SaveStats, SourceState};
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +59,31 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// The settings the store applies while saving.
+#[derive(Debug, Clone)]
+pub struct SignalSettings {
+    pub withdraw_window: chrono::Duration,
+    pub fold_threshold: f64,
+    pub fold_window: chrono::Duration,
+}
+
+impl Default for SignalSettings {
+    fn default() -> Self {
+        (&SignalsConfig::default()).into()
+    }
+}
+
+impl From<&SignalsConfig> for SignalSettings {
+    fn from(c: &SignalsConfig) -> Self {
+        let d = |x: std::time::Duration| chrono::Duration::from_std(x).unwrap_or(chrono::Duration::MAX);
+        Self {
+            withdraw_window: d(c.withdraw_window),
+            fold_threshold: c.fold_threshold,
+            fold_window: d(c.fold_window),
+        }
+    }
+}
+
 /// An open database.
 pub struct Store {
     conn: Connection,
@@ -62,7 +91,7 @@ pub struct Store {
     /// What saving applies to notice withdrawals and fold copies.
     signals: SignalSettings,
     /// Recent signatures, for folding copies.
-    fold_index: signals::FoldIndex,
+    fold_index: fold_index::FoldIndex,
     /// Why a save of the open batch failed: the batch can only be rolled back then.
     batch_failed: Option<String>,
     /// Deferred during a bulk load (see [`Store::begin_bulk`]).
@@ -91,6 +120,11 @@ fn narrow_existing(db: &Path) {
 }
 
 impl Store {
+    /// Sets what saving applies: the withdrawal window and the folding threshold and window.
+    pub fn set_signals(&mut self, cfg: &SignalsConfig) {
+        self.signals = cfg.into();
+    }
+
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -174,27 +208,23 @@ impl Store {
         // A reader or writer that finds the database busy waits rather than failing at once.
         self.conn.busy_timeout(Duration::from_secs(10))?;
         // A new database gets 16 KiB pages (SQLite's default is 4 KiB; an existing database
-        // keeps its own, and this must come before WAL mode writes the header). A cold poll of
-        // 1,000 feeds writes and reads back a hundred megabytes through the log, a page per
-        // system call: with four times fewer pages it took 8 % less CPU (median of six
-        // interleaved runs each, 1.25 → 1.14 s), most of it the kernel's. Rows of items and
-        // FTS5's 4 KB leaves fit more to a page; a commit of a few items writes a few pages of
-        // 16 KiB rather than of 4, which nothing notices.
+        // keeps its own, and this must come before WAL mode writes the header). A cold poll
+        // writes and reads back its log a page per system call, so fewer, larger pages mean
+        // fewer system calls; rows of items and FTS5's leaves fit more to a page, and a commit
+        // of a few items writing a few larger pages is not noticed. See docs/performance.md.
         self.conn.pragma_update(None, "page_size", 16384)?;
         self.conn.pragma_update(None, "journal_mode", "WAL")?;
         // NORMAL is durable across application crashes in WAL mode; only power loss can
         // drop the last transactions, never corrupt the file.
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         // The writer copies the log back into the database itself, in the commit that takes
-        // the log past this many pages (16 MB; SQLite's default count), and the next write
-        // transaction, finding it all copied, writes the log again from its start. A cold poll
-        // of 1,000 feeds thus writes its 90 MB of log frames over the same 16 MB of file,
-        // where a checkpoint thread beside the writer, never done when the next batch began,
-        // grew the log to 90 MB of new file blocks, each one allocated by the file system and
-        // freed again when the log was deleted: 4–8 % less CPU without the thread, in the
-        // same wall time (ten interleaved runs each: mean 1.09 → 1.00 s for builds without
-        // LTO, median 1.075 → 1.03 s with it). 250 and 4,000 pages were no faster than 1,000
-        // (0.98 and 1.00 s, against 0.95 and 1.00 s in two rounds).
+        // the log past this many pages (SQLite's default count), and the next write
+        // transaction, finding it all copied, writes the log again from its start: a cold
+        // poll writes its log frames over the same stretch of file. A checkpoint thread beside
+        // the writer, never done when the next batch began, grew the log into new file blocks
+        // instead, each allocated by the file system and freed when the log was deleted, for
+        // more CPU in the same wall time. Smaller and larger counts were no faster; see
+        // docs/performance.md.
         self.conn
             .pragma_update(None, "wal_autocheckpoint", CHECKPOINT_PAGES)?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;

@@ -34,8 +34,8 @@ pub struct StatusBonus {
     pub withdrawn: f64,
 }
 
-impl From<&crate::signals::SignalsConfig> for StatusBonus {
-    fn from(c: &crate::signals::SignalsConfig) -> Self {
+impl From<&crate::config::SignalsConfig> for StatusBonus {
+    fn from(c: &crate::config::SignalsConfig) -> Self {
         Self {
             edited: c.edited,
             withdrawn: c.withdrawn,

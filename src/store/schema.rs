@@ -218,14 +218,12 @@ pub(super) const MIGRATIONS: &[&str] = &[
     END;
     "#,
     // 10: fewer indexes keyed by an item's date. Items arrive in any order of date, so each
-    // such index takes every new row at a random place: a cold poll of 10,000 feeds dirtied
-    // thousands of index pages per batch, and writing them (to the log, then the database)
-    // was a third of its time. Items by date served only pruning (a scan, once a day: 0.3 s
-    // for 500,000 items) and the order of `search_items`' results (items with hits only);
-    // hits by watch and date are served by hits by date, which holds the watch too (on
-    // 100,000 hits `hits --watch` stays at 10 ms, `stats --by watch` goes from 30 to 80 ms);
-    // the outbox's untaken hits are few, so they are kept in the order they were found and
-    // sorted when read (the outbox query sorts 220,000 untaken backlog hits in 0.09 s).
+    // such index takes every new row at a random place: a cold poll dirtied many index pages
+    // per batch, and writing them (to the log, then the database) was much of its time.
+    // Items by date served only pruning (a scan, once a day) and the order of
+    // `search_items`' results (items with hits only); hits by watch and date are served by
+    // hits by date, which holds the watch too; the outbox's untaken hits are few, so they are
+    // kept in the order they were found and sorted when read. See docs/performance.md.
     r#"
     DROP INDEX items_date;
     DROP INDEX hits_watch_date;
@@ -233,8 +231,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
     CREATE INDEX hits_untaken ON hits(digest_id) WHERE digest_id IS NULL;
     "#,
     // 11: a bulk load indexes its items with hits for search at its end, in one statement
-    // (see Store::begin_bulk): FTS5 wrote a segment per batch and then merged them, which was
-    // a third of the index's cost in a cold poll. Until then they are listed here, so that a
+    // (see Store::begin_bulk): FTS5 wrote a segment per batch and then merged them, work one
+    // statement does not need. Until then they are listed here, so that a
     // load cut short is indexed by the next store opened for writing.
     r#"
     CREATE TABLE unindexed (
@@ -243,11 +241,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
     "#,
     // 12: the search index gathers up to 4 MB of new entries in memory before it writes them
     // as a segment (FTS5's default is 1 MB). A bulk load indexes all its items in one
-    // statement: at 10,000 feeds 1 MB made more segments than automerge's 16, and merging
-    // them was 5 % of the poll's instructions, where 5,000 feeds merged nothing (callgrind).
-    // Indexing 193,000 items took 16.2 G instructions with 1 MB, 13.2 G with 4 MB (and with
-    // 8 or 16 MB), for 5 MB more memory at that moment; a poll of a few sources indexes far
-    // less than 1 MB, and is unchanged.
+    // statement, and with 1 MB a large one made more segments than automerge's 16, which then
+    // had to be merged; 4 MB avoids that for a few MB more memory at that moment, and larger
+    // sizes gained nothing. A poll of a few sources indexes far less than 1 MB, and is
+    // unchanged. See docs/performance.md.
     r#"
     INSERT INTO items_fts(items_fts, rank) VALUES ('hashsize', 4194304);
     "#,

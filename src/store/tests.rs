@@ -4,7 +4,8 @@ use super::*;
 use crate::item::Item;
 use crate::watch::{Field, Hit};
 
-/// An item with one hit of `rare-earths` in its title (also used by `signals`' tests).
+/// An item with one hit of `rare-earths` in its title (also used by `stories`' and
+/// `fold_index`'s tests).
 pub(super) fn item(guid: &str, title: &str, text: &str) -> NewItem {
     NewItem::new(
         Item {
@@ -39,6 +40,26 @@ pub(super) fn fetched() -> FetchRecord {
         etag: None,
         last_modified: None,
     }
+}
+
+/// An item with a hit and a signature; items of one `story` are near copies.
+pub(super) fn story_item(guid: &str, story: usize) -> NewItem {
+    let title = format!("稀土出口管制新规 第{story}号公告");
+    let text = format!("商务部决定对稀土相关物项实施出口管制，第{story}号公告自公布之日起施行 {guid}");
+    let mut it = item(guid, &title, &text);
+    it.signature = crate::signals::signature(&title, &text);
+    it
+}
+
+/// A store in a temporary directory with `n` sources, and their names.
+pub(super) fn with_sources(n: usize) -> (tempfile::TempDir, Store, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+    let names: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
+    store
+        .sync_sources(names.iter().map(|n| (n.as_str(), "http://x.test/")))
+        .unwrap();
+    (dir, store, names)
 }
 
 fn open() -> (tempfile::TempDir, Store) {

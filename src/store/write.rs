@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use super::{Result, Store, StoreError, exec, from_ts, one, signals, to_ts};
+use super::{
+    Result, SignalSettings, Store, StoreError, exec, fold_index, from_ts, one, revisions, stories, to_ts,
+};
 use crate::item::Item;
 use crate::watch::Hit;
 
@@ -261,8 +263,8 @@ pub(super) fn index_for_search(conn: &rusqlite::Connection, first_hit: i64) -> R
 #[allow(clippy::too_many_arguments)]
 fn save_in(
     tx: &rusqlite::Connection,
-    fold_index: &mut signals::FoldIndex,
-    settings: &signals::SignalSettings,
+    fold_index: &mut fold_index::FoldIndex,
+    settings: &SignalSettings,
     indexing: Indexing,
     source: &str,
     record: &FetchRecord,
@@ -340,7 +342,7 @@ fn save_in(
                     if backlog || !stored.query_row(params![source_id, uid], |r| r.get::<_, bool>(0))? =>
                 {
                     let bands = crate::signals::bands(signature);
-                    let fold = signals::find_story(fold_index, signature, &bands, source_id, now, settings);
+                    let fold = stories::find_story(fold_index, signature, &bands, source_id, now, settings);
                     (fold, bands)
                 }
                 _ => (None, [0; crate::signals::BANDS]),
@@ -361,7 +363,7 @@ fn save_in(
                 fold.map(|f| f.similarity),
             ])?;
             if inserted == 0 {
-                let change = signals::revisit(tx, source_id, uid, new, now_ts, indexing)?;
+                let change = revisions::revisit(tx, source_id, uid, new, now_ts, indexing)?;
                 stats.edited += change.edited as u64;
                 stats.new_hits += change.new_hits;
                 continue;
@@ -385,13 +387,13 @@ fn save_in(
                 }
             }
             if let Some(signature) = &new.signature {
-                signals::remember(tx, fold_index, item_id, source_id, signature, &bands, fold, now)?;
+                stories::remember(tx, fold_index, item_id, source_id, signature, &bands, fold, now)?;
                 stats.folded += fold.is_some() as u64;
             }
         }
     }
     if matches!(record, FetchRecord::Fetched { .. }) && !items.is_empty() {
-        stats.withdrawn = signals::withdrawals(tx, source_id, &uids, now, settings)?;
+        stats.withdrawn = revisions::withdrawals(tx, source_id, &uids, now, settings)?;
     }
     Ok(stats)
 }

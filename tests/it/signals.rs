@@ -47,7 +47,8 @@ fn precision_recall(scored: &[(bool, f64)], threshold: f64) -> (f64, f64) {
 
 #[test]
 fn fold_threshold_separates_the_labelled_pairs() {
-    use sigwatch::signals::{DEFAULT_FOLD_THRESHOLD, signature, similarity};
+    use sigwatch::config::DEFAULT_FOLD_THRESHOLD;
+    use sigwatch::signals::{signature, similarity};
     let mut scored = Vec::new();
     for p in pairs() {
         let text = |s: &Side| sigwatch::text::plain_text(&s.text);

@@ -6,20 +6,26 @@
 //! one, each in its own transaction, so a failing source never undoes another. After each
 //! source the next poll time is planned from its schedule, its failures (exponential backoff)
 //! and the server's Retry-After.
+//!
+//! `job.rs` holds one source's task (fetch, parse, match); this file the cycle, the writer
+//! and the planning of next polls.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
-use tracing::{Instrument, Span, debug, error_span, info, warn};
+use tokio::sync::{Semaphore, mpsc};
+use tracing::{Instrument, debug, error_span, info, warn};
 
+use crate::config::SignalsConfig;
 use crate::config::{Config, SourceConfig};
 use crate::schedule::{self, Clock, CronSchedule};
-use crate::signals::{self, SignalsConfig};
-use crate::source::{Fetched, Fetcher, Parsed, Reach, SourceError, Validators, follow_new};
-use crate::store::{FetchRecord, NewItem, SaveStats, ScheduleRow, Store, StoreError};
-use crate::watch::{Matcher, plain_text};
+use crate::source::{Fetcher, SourceError, Validators};
+use crate::store::{FetchRecord, SaveStats, ScheduleRow, Store, StoreError};
+use crate::watch::Matcher;
+
+mod job;
+use job::{Job, Polled};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PollError {
@@ -100,134 +106,6 @@ impl PollSummary {
             Outcome::Failed { .. } => self.failed += 1,
         }
         self.sources.push(o);
-    }
-}
-
-/// What fetching, parsing and matching one source produced, before it is stored.
-enum Polled {
-    NotModified {
-        moved_to: Option<String>,
-    },
-    Items {
-        items: Vec<NewItem>,
-        validators: Validators,
-        moved_to: Option<String>,
-    },
-}
-
-/// The channel of each source's result to the writer.
-type Results = mpsc::Sender<(SourceConfig, Result<Polled, SourceError>)>;
-
-/// One source to fetch, parse and match, with all it needs, so that it runs as a task of
-/// its own.
-struct Job {
-    fetcher: Fetcher,
-    matcher: Arc<Matcher>,
-    signals: Arc<SignalsConfig>,
-    /// Its host's slots (see `per_host`), when the URL has a host.
-    host: Option<Arc<Semaphore>>,
-    source: SourceConfig,
-    url: String,
-    validators: Validators,
-    /// Identities stored already (for a `follow` source only).
-    known: HashSet<String>,
-    /// The cycle's time, for clamping dates ahead of it.
-    now: DateTime<Utc>,
-}
-
-impl Job {
-    /// Waits for a request to its host to be allowed (see `per_host`).
-    async fn host_turn(&self) -> Option<OwnedSemaphorePermit> {
-        self.host.clone()?.acquire_owned().await.ok()
-    }
-
-    /// Waits for its host's turn, then for one of the cycle's `slots`, runs, and sends the
-    /// result to the writer. Its host's turn comes first: a source waiting for its host
-    /// holds no slot that a source of another host could use.
-    async fn run_in_turn(self, slots: Arc<Semaphore>, tx: Results) {
-        let host = self.host_turn().await;
-        let Ok(slot) = slots.acquire_owned().await else {
-            return;
-        };
-        // Every source's task waits here at once: the state of its fetch and parse
-        // (kilobytes) is allocated only now that its turn has come.
-        Box::pin(self.run_and_send(tx, host, slot)).await;
-    }
-
-    /// Runs and sends the result to the writer. The host's turn ends with the fetch; the
-    /// slot is held until the result is in the channel, so that at most `concurrency`
-    /// results are ever held, however slow the writer.
-    async fn run_and_send(
-        self,
-        tx: Results,
-        host: Option<OwnedSemaphorePermit>,
-        _slot: OwnedSemaphorePermit,
-    ) {
-        let result = self.run().await;
-        drop(host);
-        let _ = tx.send((self.source, result)).await;
-    }
-
-    async fn run(&self) -> Result<Polled, SourceError> {
-        let s = &self.source;
-        let request = crate::source::Request::of_source(s)?;
-        match self
-            .fetcher
-            .fetch_as(&self.url, &self.validators, Reach::of_source(s), request.as_ref())
-            .await?
-        {
-            Fetched::NotModified { moved_to } => Ok(Polled::NotModified { moved_to }),
-            Fetched::Body {
-                bytes,
-                content_type,
-                validators,
-                final_url,
-                moved_to,
-                ..
-            } => {
-                // Parsing and matching are CPU work. A body of up to PARSE_IN_PLACE bytes is
-                // parsed and matched in place, on the runtime thread that fetched it; a larger
-                // one on a blocking thread, so that it never stalls the fetches or the writes.
-                // A source that follows its items' pages fetches them between the two, and
-                // matches on a blocking thread whatever the list's size (the pages make its
-                // items' text); any other is parsed and matched in one go.
-                let in_place = bytes.len() <= PARSE_IN_PLACE;
-                if !in_place {
-                    debug!(bytes = bytes.len(), "a large body: parsed on a blocking thread");
-                }
-                let span = Span::current();
-                let (matcher, signals, now) = (self.matcher.clone(), self.signals.clone(), self.now);
-                // Empty but for a follow source (see `known`).
-                let (source, known) = (s.clone(), self.known.clone());
-                let prepare_all = move |parsed: Parsed| -> Vec<NewItem> {
-                    for w in &parsed.warnings {
-                        warn!(warning = %w, "parsed with a warning");
-                    }
-                    parsed
-                        .items
-                        .into_iter()
-                        .map(|it| prepare(&matcher, &signals, &source, &known, it, now))
-                        .collect()
-                };
-                let parse = {
-                    let s = s.clone();
-                    move || crate::source::parse_source(&s, &bytes, content_type.as_deref(), &final_url)
-                };
-                let items = if s.follow {
-                    let mut parsed = cpu_work(&span, in_place, parse).await?;
-                    let followed = follow_new(&self.fetcher, s, &mut parsed.items, &self.known).await;
-                    parsed.warnings.extend(followed);
-                    cpu_work(&span, false, move || prepare_all(parsed)).await
-                } else {
-                    cpu_work(&span, in_place, move || parse().map(prepare_all)).await?
-                };
-                Ok(Polled::Items {
-                    items,
-                    validators,
-                    moved_to,
-                })
-            }
-        }
     }
 }
 
@@ -646,73 +524,11 @@ impl Poller {
     }
 }
 
-/// Matches one item and readies it for the store.
-fn prepare(
-    matcher: &Matcher,
-    signals: &SignalsConfig,
-    s: &SourceConfig,
-    known: &HashSet<String>,
-    mut item: crate::item::Item,
-    now: DateTime<Utc>,
-) -> NewItem {
-    // A date more than a day ahead is a publisher's mistake; it would pin the item to
-    // the top of every listing, so it becomes the time it was first seen.
-    if item.published.is_some_and(|p| p > now + Duration::days(1)) {
-        item.published = Some(now);
-    }
-    let found = matcher.find(&item.title, &item.summary);
-    let hits = signals::scored(matcher, signals, s.weight.unwrap_or(1.0), found);
-    let text = plain_text(&item.summary);
-    // Only items with hits are compared for copies: those are what digests show.
-    let signature = if hits.is_empty() {
-        None
-    } else {
-        signals::signature(&item.title, &text)
-    };
-    // An item of a follow source that was stored before was not followed now: its text
-    // here is the list's, so only its title can tell an edit.
-    let check_text = !(s.follow && known.contains(&item.uid()));
-    NewItem {
-        signature,
-        check_text,
-        ..NewItem::new(item, text, hits)
-    }
-}
-
-/// Runs CPU work: in place when `in_place` (small enough not to hold up the runtime thread's
-/// other tasks for long), else on a blocking thread with `span` entered there. Either way a
-/// panic in `f` is a panic here.
-async fn cpu_work<T: Send + 'static>(
-    span: &Span,
-    in_place: bool,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> T {
-    if in_place {
-        return f();
-    }
-    let span = span.clone();
-    let on_thread = move || {
-        let _span = span.entered();
-        f()
-    };
-    match tokio::task::spawn_blocking(on_thread).await {
-        Ok(v) => v,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
-    }
-}
-
-/// The largest body parsed and matched in place (see [`cpu_work`]): about a millisecond of
-/// work, and nine feeds in ten of the shared corpus. Handing every body to a blocking thread
-/// and back, a thread woken and parked each way, took 5 % more CPU in a cold poll of 1,000
-/// feeds of 28 KB (ten interleaved runs each: median 0.77 → 0.73 s, wall 0.63 → 0.56 s).
-const PARSE_IN_PLACE: usize = 128 * 1024;
-
 /// The runtime a cycle runs on. The writer, the cycle's own future, runs on the thread that
 /// blocks on it (`Runtime::block_on`), so the runtime's workers, which fetch, parse and match,
-/// are one fewer than the cores, and at least one. With a worker for every core, three busy
-/// threads shared this machine's two: a cold poll of 1,000 feeds took 3–6 % more CPU and 5–7 %
-/// more wall time (two sets of interleaved runs, medians: CPU 0.75 and 0.765 s against 0.80
-/// and 0.79 s, wall 0.55 s against 0.58 and 0.59 s).
+/// are one fewer than the cores, and at least one. With a worker for every core, one more busy
+/// thread than there are cores contends for them, and a cold poll took more CPU and more wall
+/// time; see docs/performance.md.
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     tokio::runtime::Builder::new_multi_thread()
