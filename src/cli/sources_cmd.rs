@@ -45,7 +45,8 @@ pub enum SourcesAction {
         #[arg(long)]
         allow_local: bool,
     },
-    /// Print the config's feeds as OPML 2.0 (html and json sources are left out)
+    /// Print the config's feeds as OPML 2.0 (html and json sources, and feeds that need a
+    /// POST, headers or a cookie, are left out)
     Export {
         /// Write to this file instead of standard output
         #[arg(long, short)]
@@ -245,7 +246,9 @@ fn export(cfg: &crate::config::Config, out: Option<&Path>) -> anyhow::Result<Exi
         None => print!("{xml}"),
     }
     if skipped > 0 {
-        eprintln!("{skipped} html/json sources left out: OPML lists feeds only");
+        eprintln!(
+            "{skipped} sources left out (html, json, or asked for with a POST, headers or a cookie): OPML lists plain feeds only"
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
