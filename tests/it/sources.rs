@@ -539,3 +539,33 @@ fn the_cookbook_examples_load() {
         }
     }
 }
+
+/// The address guard holds a POST and its redirects as it holds a GET: a 307 that would
+/// repeat the POST, form and cookie at the cloud metadata address is refused, and the size
+/// cap applies to the answer of a POST.
+#[test]
+fn the_guard_and_the_limits_hold_posts_too() {
+    let server = Server::start();
+    server.route(
+        "/to-metadata",
+        Reply::status(307).header("Location", "http://169.254.169.254/latest/meta-data/"),
+    );
+    server.route("/big", Reply::ok("application/rss+xml", vec![b' '; 64 * 1024]));
+    let env = Env::new(&format!(
+        "[fetch]\nmax_body = \"16KiB\"\n\
+         [[source]]\nname = \"steered\"\nurl = \"{}\"\nmethod = \"POST\"\nbody = \"a=1\"\nheaders = {{ Cookie = \"sid=1\" }}\n\
+         [[source]]\nname = \"big\"\nurl = \"{}\"\nmethod = \"POST\"\nbody = \"a=1\"\n",
+        server.url("/to-metadata"),
+        server.url("/big"),
+    ));
+    let out = env.run(&["sources", "test", "--all"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let line = |name: &str| stdout.lines().find(|l| l.starts_with(name)).unwrap().to_string();
+    assert!(
+        line("steered").contains("[refused]") && line("steered").contains("169.254.169.254"),
+        "{stdout}"
+    );
+    assert!(line("big").contains("[too-large]"), "{stdout}");
+    assert_eq!(server.seen("/big")[0].method, "POST");
+}
