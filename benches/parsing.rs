@@ -1,6 +1,8 @@
 //! Decode + parse throughput in MB/s of feed bytes: generated RSS (UTF-8 and GB18030) and
 //! Atom feeds of 50 items, and, when the shared corpus is present (../shared/corpus), every
-//! corpus feed that parses. Run with `cargo bench --bench parsing`.
+//! corpus feed that parses; and the sanitizer every polled item passes (`sanitize::item`) over
+//! the items of those feeds, which are clean: its fast path. Run with `cargo bench --bench
+//! parsing`.
 
 use std::path::{Path, PathBuf};
 
@@ -133,6 +135,25 @@ fn bench(c: &mut Criterion) {
                 }
                 assert!(items > 0);
                 items
+            })
+        });
+    }
+    g.finish();
+    let mut g = c.benchmark_group("sanitize");
+    for (name, feeds) in &sets {
+        let bytes: usize = feeds.iter().map(Vec::len).sum();
+        let mut items: Vec<_> = feeds
+            .iter()
+            .filter_map(|f| parse_feed(f, None, "http://example.test/").ok())
+            .flat_map(|p| p.items)
+            .collect();
+        g.throughput(Throughput::Bytes(bytes as u64));
+        g.bench_function(*name, |b| {
+            b.iter(|| {
+                for it in &mut items {
+                    sigwatch::sanitize::item(it);
+                }
+                items.len()
             })
         });
     }

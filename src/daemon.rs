@@ -221,14 +221,15 @@ fn report(s: &PollSummary, next: Option<DateTime<Utc>>) {
             "poll cycle done"
         );
     }
+    let count = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let status = format!(
-        "last cycle: {} polled, {} fetched, {} not modified, {} failed, {} new items, {} new hits; next poll {next}",
+        "last cycle: {} polled, {} fetched, {} not modified, {} failed, {}, {}; next poll {next}",
         s.sources.len(),
         s.fetched,
         s.not_modified,
         s.failed,
-        s.new_items,
-        s.new_hits
+        count(s.new_items, "new item", "new items"),
+        count(s.new_hits, "new hit", "new hits")
     );
     notify(&[sd_notify::NotifyState::Status(&status)]);
 }

@@ -26,8 +26,10 @@
 //! # The flow
 //!
 //! - [`config`]: the typed TOML config with located errors; `[[source]]`, `[smtp]`,
-//!   `[digest]` and `[signals]` in files of their own. It checks `[[watch]]` tables with `watch`'s types and
-//!   selectors with `selector`, so `watch` never imports it.
+//!   `[digest]` and `[signals]` in files of their own. It checks `[[watch]]` tables with
+//!   `watch`'s types and selectors with `selector`, so `watch` never imports it.
+//! - [`sanitize`]: the one cleaning every text passes on its way into the store (escape
+//!   sequences and control characters out), and escaping for terminals on the way out.
 //! - [`source`]: fetch (with hard limits, asking as each site wants: method, body, headers),
 //!   decode, parse feeds, html list pages (also inside JSON answers) and JSON APIs into items.
 //! - [`watch`]: normalize text and match the compiled watchlists; pure.
@@ -56,6 +58,7 @@ pub mod opml;
 pub mod poll;
 pub mod private;
 pub mod rematch;
+pub mod sanitize;
 pub mod schedule;
 pub mod selector;
 pub mod signals;

@@ -20,9 +20,13 @@ fn main() -> ExitCode {
     match sigwatch::cli::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            // `{:#}` prints the whole chain of causes on one line.
-            eprintln!("sigwatch: error: {e:#}");
-            ExitCode::from(2)
+            let prefix = if sigwatch::cli::stderr_is_journal() {
+                sigwatch::cli::journal_prefix(tracing::Level::ERROR)
+            } else {
+                ""
+            };
+            eprintln!("{prefix}sigwatch: error: {}", one_line(&e));
+            ExitCode::from(sigwatch::cli::exit_status(&e))
         }
     }
 }
@@ -38,4 +42,18 @@ fn limit_malloc_arenas() {
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
     }
+}
+
+/// The error and its causes on one line, leaving out a cause whose text the message before it
+/// already holds (many errors quote their cause's text and also name it as their source).
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !line.contains(&c) {
+            line.push_str(": ");
+            line.push_str(&c);
+        }
+    }
+    line
 }

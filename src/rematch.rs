@@ -55,7 +55,13 @@ pub fn rematch(
             let stored = store.hit_keys(it.id)?;
             let mut current: HashSet<HitKey> = HashSet::new();
             let source_weight = cfg.source(&it.source).and_then(|s| s.weight).unwrap_or(1.0);
-            let found = matcher.find(&it.title, &it.summary);
+            // Rows stored before the sanitizer existed may hold escape sequences: the new
+            // hits' snippets are taken from the text as it is now let in.
+            let (title, summary) = (
+                crate::sanitize::cleaned(&it.title),
+                crate::sanitize::cleaned(&it.summary),
+            );
+            let found = matcher.find(&title, &summary);
             let scores = crate::signals::scores(matcher, &cfg.signals, source_weight, &found);
             for (hit, score) in found.into_iter().zip(scores) {
                 let new = NewHit {

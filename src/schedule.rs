@@ -296,14 +296,18 @@ pub struct HealthInput {
     pub last_success: Option<DateTime<Utc>>,
 }
 
-/// Judges a source: failing for longer than `fail_after`, or fetched fine but with nothing
-/// newer than `stale_after`.
+/// Judges a source: failing for longer than `fail_after` (or failing and never once fetched
+/// fine: nothing suggests a brief outage then), or fetched fine but with nothing newer than
+/// `stale_after`.
 pub fn health(h: &HealthInput, now: DateTime<Utc>, fail_after: Duration, stale_after: Duration) -> Health {
     let older_than =
         |t: DateTime<Utc>, d: Duration| now.signed_duration_since(t).to_std().is_ok_and(|age| age > d);
     if h.disabled {
         Health::Disabled
-    } else if h.failing_since.is_some_and(|t| older_than(t, fail_after)) {
+    } else if h
+        .failing_since
+        .is_some_and(|t| h.last_success.is_none() || older_than(t, fail_after))
+    {
         Health::Failing
     } else if !h.ever_fetched {
         Health::New

@@ -31,11 +31,13 @@ pub enum DbCommand {
 pub fn run(ctx: &Ctx, cmd: &DbCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         DbCommand::Backup { file } => {
-            anyhow::ensure!(
-                !file.exists(),
-                "{} exists already; choose a new file",
-                file.display()
-            );
+            if file.exists() {
+                return Err(super::UsageError(format!(
+                    "{} exists already; choose a new file",
+                    file.display()
+                ))
+                .into());
+            }
             let store = ctx.open_store_read(None)?;
             store.backup_to(file)?;
             println!("backed up {} to {}", store.path().display(), file.display());
@@ -44,16 +46,19 @@ pub fn run(ctx: &Ctx, cmd: &DbCommand) -> anyhow::Result<ExitCode> {
             older_than,
             with_hits,
         } => {
-            let age = parse_duration(older_than).map_err(anyhow::Error::msg)?;
+            let age = parse_duration(older_than).map_err(super::UsageError)?;
             let cutoff = Utc::now() - chrono::Duration::from_std(age)?;
             let mut store = ctx.open_store(None)?;
             let (items, hits) = store.prune(cutoff, *with_hits)?;
             println!(
-                "deleted {items} items and {hits} hits dated before {}",
+                "deleted {} and {} dated before {}",
+                super::output::count(items, "item", "items"),
+                super::output::count(hits, "hit", "hits"),
                 cutoff.format("%Y-%m-%d")
             );
         }
         DbCommand::Check => {
+            // The full-text index's own check is run as a write, so this needs write access.
             let store = ctx.open_store(None)?;
             let problems = store.integrity_check()?;
             if problems == ["ok"] {
@@ -62,7 +67,7 @@ pub fn run(ctx: &Ctx, cmd: &DbCommand) -> anyhow::Result<ExitCode> {
                 for p in &problems {
                     println!("{p}");
                 }
-                return Ok(ExitCode::from(1));
+                return Ok(ExitCode::from(super::exit::FAILURE));
             }
         }
     }

@@ -21,69 +21,89 @@ pub struct DigestArgs {
     #[arg(long, conflicts_with = "preview")]
     pub status: bool,
     /// Output format of --status
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, value_enum, default_value_t = Format::Table, requires = "status")]
     pub format: Format,
 }
 
 pub fn run(ctx: &Ctx, args: &DigestArgs) -> anyhow::Result<ExitCode> {
     let cfg = ctx.config()?;
-    let mut store = ctx.open_store(Some(&cfg))?;
-    if args.status {
-        let rows = digest::status(&store)?;
-        if output::write_rows(args.format, &rows)? {
-            return Ok(ExitCode::SUCCESS);
-        }
-        let mut t = output::table(&[
-            "id",
-            "created",
-            "status",
-            "tries",
-            "hits",
-            "subject",
-            "last error",
-        ]);
-        for q in &rows {
-            t.add_row(vec![
-                q.id.to_string(),
-                output::short_time(Some(q.created)),
-                q.status.clone(),
-                q.attempts.to_string(),
-                q.hits.to_string(),
-                q.subject.clone(),
-                q.last_error.clone().unwrap_or_default(),
-            ]);
-        }
-        println!("{t}");
-        return Ok(ExitCode::SUCCESS);
-    }
-    let now = Utc::now();
-    if args.preview {
-        let Some(c) = digest::compose(&cfg, &store, now)? else {
-            println!("nothing to send: no new hits (set [digest] send_empty to send anyway)");
-            return Ok(ExitCode::SUCCESS);
+    // --status and --preview only read, so an operator in the service's group may run them.
+    if args.status || args.preview {
+        let store = ctx.open_store_read(Some(&cfg))?;
+        return if args.status {
+            status(&store, args.format)
+        } else {
+            preview(&cfg, &store, args)
         };
-        match &args.out {
-            Some(path) => {
-                crate::private::write(path, &c.digest.message, crate::private::Share::Owner)
-                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-                println!(
-                    "wrote {} ({} hits, not sent, nothing marked)",
-                    path.display(),
-                    c.hit_ids.len()
-                );
-            }
-            None => print!("{}", String::from_utf8_lossy(&c.digest.message)),
-        }
+    }
+    let mut store = ctx.open_store(Some(&cfg))?;
+    deliver(&cfg, &mut store)
+}
+
+fn status(store: &crate::store::Store, format: Format) -> anyhow::Result<ExitCode> {
+    let rows = digest::status(store)?;
+    if output::write_rows(format, &rows)? {
         return Ok(ExitCode::SUCCESS);
     }
-    match digest::queue(&cfg, &mut store, now)? {
+    let mut t = output::table(&[
+        "id",
+        "created",
+        "status",
+        "tries",
+        "hits",
+        "subject",
+        "last error",
+    ]);
+    for q in &rows {
+        t.add_row(output::term_row([
+            q.id.to_string(),
+            output::short_time(Some(q.created)),
+            q.status.clone(),
+            q.attempts.to_string(),
+            q.hits.to_string(),
+            q.subject.clone(),
+            q.last_error.clone().unwrap_or_default(),
+        ]));
+    }
+    println!("{t}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn preview(
+    cfg: &crate::config::Config,
+    store: &crate::store::Store,
+    args: &DigestArgs,
+) -> anyhow::Result<ExitCode> {
+    let now = Utc::now();
+    let Some(c) = digest::compose(cfg, store, now)? else {
+        println!("nothing to send: no new hits (set [digest] send_empty to send anyway)");
+        return Ok(ExitCode::SUCCESS);
+    };
+    match &args.out {
+        Some(path) => {
+            crate::private::write(path, &c.digest.message, crate::private::Share::Owner)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            println!(
+                "wrote {} ({}, not sent, nothing marked)",
+                path.display(),
+                output::count(c.hit_ids.len() as u64, "hit", "hits")
+            );
+        }
+        None => print!("{}", String::from_utf8_lossy(&c.digest.message)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn deliver(cfg: &crate::config::Config, store: &mut crate::store::Store) -> anyhow::Result<ExitCode> {
+    let now = Utc::now();
+    match digest::queue(cfg, store, now)? {
         Some(id) => println!("queued digest {id}"),
         None => println!("no new hits: nothing queued"),
     }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let report = rt.block_on(digest::deliver(&cfg, &mut store, now, true))?;
+    let report = rt.block_on(digest::deliver(cfg, store, now, true))?;
     let target = if cfg.smtp.is_some() {
         "over SMTP".to_string()
     } else {
@@ -101,7 +121,7 @@ pub fn run(ctx: &Ctx, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         report.sent, report.retrying, report.failed
     );
     Ok(if report.failed > 0 || report.retrying > 0 {
-        ExitCode::from(1)
+        ExitCode::from(super::exit::FAILURE)
     } else {
         ExitCode::SUCCESS
     })

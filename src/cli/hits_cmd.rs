@@ -107,7 +107,7 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
         s.as_deref()
             .map(|s| parse_since(s, now))
             .transpose()
-            .map_err(anyhow::Error::msg)
+            .map_err(super::UsageError)
     };
     let (since, until) = (when(&args.since)?, when(&args.until)?);
     let mut sources = args.sources.clone();
@@ -122,10 +122,12 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
         .filter(|_| !(args.tags.is_empty() && args.langs.is_empty()))
     {
         let picked = sources_with(cfg, &args.tags, &args.langs);
-        anyhow::ensure!(
-            !picked.is_empty(),
-            "no source in the config has the tags and languages asked for"
-        );
+        if picked.is_empty() {
+            return Err(super::UsageError(
+                "no source in the config has the tags and languages asked for".into(),
+            )
+            .into());
+        }
         sources.extend(picked);
     }
     let store = ctx.open_store_read(cfg.as_ref())?;
@@ -158,15 +160,16 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if rows.is_empty() {
-        eprintln!("no hits");
+        output::note("no hits");
         return Ok(ExitCode::SUCCESS);
     }
     let color = output::color();
     let mut t = output::table(&["id", "date", "score", "watch", "term", "source", "title", "link"]);
     for h in &rows {
+        let safe = output::term(&h.title);
         let title = match &args.search {
-            Some(q) => output::highlight(&h.title, q, color),
-            None => output::highlight(&h.title, out_matched(h), color),
+            Some(q) => output::highlight(&safe, q, color),
+            None => output::highlight(&safe, out_matched(h), color),
         };
         let title = match &h.status {
             Some(st) => format!("[{st}] {title}"),
@@ -179,12 +182,16 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
             h.watch.clone(),
             h.term.clone(),
             h.source.clone(),
+            // Made safe before the highlight's own escape sequences went in.
             title,
-            h.link.clone().unwrap_or_default(),
+            output::term(h.link.as_deref().unwrap_or_default()).into_owned(),
         ]);
     }
     println!("{t}");
-    eprintln!("{} hits; `sigwatch show ID` prints an item whole", rows.len());
+    output::note(format_args!(
+        "{}; `sigwatch show ID` prints an item whole",
+        output::count(rows.len() as u64, "hit", "hits")
+    ));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -247,7 +254,7 @@ fn stories(store: &Store, query: &HitQuery, format: Format) -> anyhow::Result<Ex
         return Ok(ExitCode::SUCCESS);
     }
     if rows.is_empty() {
-        eprintln!("no hits");
+        output::note("no hits");
         return Ok(ExitCode::SUCCESS);
     }
     let mut t = output::table(&["story", "date", "score", "watches", "sources", "title", "link"]);
@@ -257,7 +264,7 @@ fn stories(store: &Store, query: &HitQuery, format: Format) -> anyhow::Result<Ex
         } else {
             r.sources.join(", ")
         };
-        t.add_row(vec![
+        t.add_row(output::term_row([
             r.story.to_string(),
             output::short_time(Some(r.date)),
             format!("{:.1}", r.score),
@@ -265,12 +272,12 @@ fn stories(store: &Store, query: &HitQuery, format: Format) -> anyhow::Result<Ex
             sources,
             r.title.clone(),
             r.link.clone().unwrap_or_default(),
-        ]);
+        ]));
     }
     println!("{t}");
-    eprintln!(
-        "{} stories; `sigwatch show ID` prints a story's items and how they were folded",
-        rows.len()
-    );
+    output::note(format_args!(
+        "{}; `sigwatch show ID` prints a story's items and how they were folded",
+        output::count(rows.len() as u64, "story", "stories")
+    ));
     Ok(ExitCode::SUCCESS)
 }

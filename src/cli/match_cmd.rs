@@ -12,7 +12,7 @@ use crate::watch::{Hit, Matcher};
 #[derive(Debug, clap::Args)]
 pub struct MatchArgs {
     /// The text to match (as a title)
-    #[arg(conflicts_with = "jsonl")]
+    #[arg(conflicts_with = "jsonl", required_unless_present = "jsonl")]
     pub text: Option<String>,
     /// Read JSON lines on stdin, each with "title" and "summary" (other keys are passed
     /// through), and print one JSON line per input with "watches" and "hits"
@@ -27,12 +27,14 @@ pub fn run(ctx: &Ctx, args: &MatchArgs) -> anyhow::Result<ExitCode> {
         return jsonl(&matcher);
     }
     let Some(text) = &args.text else {
-        anyhow::bail!("give a text to match, or --jsonl to read JSON lines on stdin");
+        return Err(
+            super::UsageError("give a text to match, or --jsonl to read JSON lines on stdin".into()).into(),
+        );
     };
     let hits = matcher.find(text, "");
     if hits.is_empty() {
         println!("no match");
-        return Ok(ExitCode::from(1));
+        return Ok(ExitCode::from(super::exit::NOTHING_FOUND));
     }
     let color = output::color();
     let mut marked = String::new();

@@ -7,6 +7,7 @@ mod db_cmd;
 mod diff;
 mod digest_cmd;
 mod hits_cmd;
+mod man;
 mod match_cmd;
 mod output;
 mod poll_cmd;
@@ -25,7 +26,34 @@ use clap::{Parser, Subcommand};
 use crate::config::Config;
 use crate::store::Store;
 
-pub use output::Format;
+pub use output::{DocFormat, Format};
+
+/// Exit statuses, the same for every command (listed in the man pages' EXIT STATUS).
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// The command worked and found nothing, where that is its answer (`match`, `show`,
+    /// `sources test`).
+    pub const NOTHING_FOUND: u8 = 1;
+    /// A usage or config error (clap exits with 2 for its own, too).
+    pub const USAGE: u8 = 2;
+    /// A failure at run time.
+    pub const FAILURE: u8 = 3;
+}
+
+/// An argument that parses but cannot be used (a date that is none, a backup file that
+/// exists): exit status 2, like clap's own usage errors.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// The exit status of a command that failed with `e`.
+pub fn exit_status(e: &anyhow::Error) -> u8 {
+    let usage = e
+        .chain()
+        .any(|c| c.is::<UsageError>() || c.is::<crate::config::ConfigError>());
+    if usage { exit::USAGE } else { exit::FAILURE }
+}
 
 /// Watches state media and ministries for policy signals.
 #[derive(Debug, Parser)]
@@ -40,6 +68,9 @@ pub struct Cli {
     /// More log output (-v: debug, -vv: trace); RUST_LOG overrides
     #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Print only what was asked for and errors: no counts, hints, progress or warnings
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -70,8 +101,8 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff)
-    Man,
+    /// Print a man page (roff), or write every page with --dir
+    Man(man::ManArgs),
     /// Build and send the digest of new hits now (--preview to look first, --status for the queue)
     Digest(digest_cmd::DigestArgs),
     /// Send a short test message to check the [smtp] settings
@@ -91,7 +122,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Poll(_) => "error",
         _ => "warn",
     };
-    init_logging(cli.verbose, default_level);
+    output::set_quiet(cli.quiet);
+    init_logging(cli.verbose, if cli.quiet { "error" } else { default_level });
     let ctx = Ctx {
         config: cli.config,
         db: cli.db,
@@ -111,11 +143,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             clap_complete::generate(shell, &mut Cli::command(), "sigwatch", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Man => {
-            use clap::CommandFactory;
-            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Man(args) => man::run(&args),
         Command::Match(args) => match_cmd::run(&ctx, &args),
         Command::Digest(args) => digest_cmd::run(&ctx, &args),
         Command::TestEmail => digest_cmd::test_email(&ctx),
@@ -194,11 +222,10 @@ fn check(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     }
     let enabled = cfg.sources.iter().filter(|s| s.enabled).count();
     println!(
-        "{}: ok ({} sources, {} enabled; {} watches; database {})",
+        "{}: ok ({}, {enabled} enabled; {}; database {})",
         cfg.path.display(),
-        cfg.sources.len(),
-        enabled,
-        cfg.watch.len(),
+        output::count(cfg.sources.len() as u64, "source", "sources"),
+        output::count(cfg.watch.len() as u64, "watch", "watches"),
         display_path(&cfg.storage.path)
     );
     Ok(ExitCode::SUCCESS)
@@ -208,25 +235,81 @@ fn display_path(p: &Path) -> String {
     p.display().to_string()
 }
 
-/// Logs go to stderr; `-v` raises the level, `RUST_LOG` overrides it. Under systemd
-/// (JOURNAL_STREAM set) the journal adds timestamps, so the log leaves them and colours out.
+/// Logs go to stderr; `-v` raises the level, `RUST_LOG` overrides it. When stderr is the
+/// journal, each line starts with its syslog priority (`<3>` error, `<4>` warning, `<6>` info,
+/// `<7>` debug), which journald takes off and keeps, so `journalctl -p warning` finds warnings;
+/// the journal adds timestamps, so the log leaves them and colours out.
 fn init_logging(verbose: u8, default_level: &str) {
     use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::fmt::format;
     let level = match verbose {
         0 => default_level,
         1 => "info,sigwatch=debug",
         _ => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    let journald = std::env::var_os("JOURNAL_STREAM").is_some();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(!journald && std::io::IsTerminal::is_terminal(&std::io::stderr()));
-    let _ = if journald {
-        builder.without_time().try_init()
+        .with_writer(std::io::stderr);
+    let _ = if stderr_is_journal() {
+        let plain = format().with_target(false).with_ansi(false).without_time();
+        builder.event_format(JournalPriority(plain)).try_init()
     } else {
-        builder.try_init()
+        builder
+            .with_target(false)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init()
     };
+}
+
+/// Whether stderr is the journal's stream: systemd sets `JOURNAL_STREAM` to its device and
+/// inode, and a child that inherited the variable but writes elsewhere must not add prefixes.
+pub fn stderr_is_journal() -> bool {
+    let Some(v) = std::env::var_os("JOURNAL_STREAM") else {
+        return false;
+    };
+    let Some((dev, ino)) = v.to_str().and_then(|v| v.split_once(':')) else {
+        return false;
+    };
+    let (Ok(dev), Ok(ino)) = (dev.parse::<u64>(), ino.parse::<u64>()) else {
+        return false;
+    };
+    let Ok(fd) = std::os::fd::AsFd::as_fd(&std::io::stderr()).try_clone_to_owned() else {
+        return false;
+    };
+    let Ok(meta) = std::fs::File::from(fd).metadata() else {
+        return false;
+    };
+    use std::os::unix::fs::MetadataExt;
+    meta.dev() == dev && meta.ino() == ino
+}
+
+/// Prefixes each log line with its journald priority.
+struct JournalPriority<F>(F);
+
+impl<S, N, F> tracing_subscriber::fmt::FormatEvent<S, N> for JournalPriority<F>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+    F: tracing_subscriber::fmt::FormatEvent<S, N>,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        write!(writer, "{}", journal_prefix(*event.metadata().level()))?;
+        self.0.format_event(ctx, writer, event)
+    }
+}
+
+/// The syslog priority prefix journald reads for a level.
+pub fn journal_prefix(level: tracing::Level) -> &'static str {
+    match level {
+        tracing::Level::ERROR => "<3>",
+        tracing::Level::WARN => "<4>",
+        tracing::Level::INFO => "<6>",
+        _ => "<7>",
+    }
 }

@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use super::output;
 use super::{Ctx, Format};
 use crate::poll::{Outcome, Poller};
 
@@ -10,21 +11,21 @@ use crate::poll::{Outcome, Poller};
 pub struct PollArgs {
     /// Sources to poll, by name [default: every enabled source]
     pub sources: Vec<String>,
-    /// Output format of the summary (table prints a human summary; csv is not offered)
+    /// table: a summary for people; json: the summary as one document; jsonl and csv: one
+    /// record per source
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
 
 pub fn run(ctx: &Ctx, args: &PollArgs) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(
-        args.format != Format::Csv,
-        "poll prints a summary: use --format table or json"
-    );
     let cfg = ctx.config()?;
+    if let Some(unknown) = args.sources.iter().find(|n| cfg.source(n).is_none()) {
+        return Err(super::UsageError(format!("no source {unknown:?} in {}", cfg.path.display())).into());
+    }
     let mut store = ctx.open_store(Some(&cfg))?;
     let mut poller = Poller::new(&cfg)?;
     // A bar on a terminal; plain lines (after the cycle) otherwise.
-    let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+    let bar = (!output::quiet() && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
         let n = if args.sources.is_empty() {
             cfg.sources.iter().filter(|s| s.enabled).count()
         } else {
@@ -51,30 +52,37 @@ pub fn run(ctx: &Ctx, args: &PollArgs) -> anyhow::Result<ExitCode> {
     let now = chrono::Utc::now();
     if crate::digest::queue_alerts(&cfg, &mut store, now)?.is_some() {
         let r = rt.block_on(crate::digest::deliver(&cfg, &mut store, now, false))?;
-        eprintln!(
+        output::note(format_args!(
             "alerts: {} sent, {} to retry, {} failed",
             r.sent, r.retrying, r.failed
-        );
+        ));
     }
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    if args.format == Format::Json {
-        super::output::write_json(&summary)?;
-        return Ok(ExitCode::SUCCESS);
+    match args.format {
+        Format::Json => {
+            output::write_json(&summary)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Format::Jsonl | Format::Csv => {
+            output::write_rows(args.format, &summary.sources)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Format::Table => {}
     }
     // Written in blocks, not a system call per line (stdout is line-buffered): a poll of
     // 1,000 sources prints 1,001 lines.
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     writeln!(
         out,
-        "polled {} sources: {} fetched, {} not modified, {} failed; {} new items, {} new hits",
-        summary.sources.len(),
+        "polled {}: {} fetched, {} not modified, {} failed; {}, {}",
+        output::count(summary.sources.len() as u64, "source", "sources"),
         summary.fetched,
         summary.not_modified,
         summary.failed,
-        summary.new_items,
-        summary.new_hits
+        output::count(summary.new_items, "new item", "new items"),
+        output::count(summary.new_hits, "new hit", "new hits")
     )?;
     for s in &summary.sources {
         match &s.outcome {
@@ -94,8 +102,10 @@ pub fn run(ctx: &Ctx, args: &PollArgs) -> anyhow::Result<ExitCode> {
                 }
                 writeln!(
                     out,
-                    "  ok            {}: {items} items, {new_items} new, {new_hits} new hits{notes}",
-                    s.source
+                    "  ok            {}: {}, {new_items} new, {}{notes}",
+                    s.source,
+                    output::count(*items as u64, "item", "items"),
+                    output::count(*new_hits, "new hit", "new hits")
                 )?
             }
             Outcome::NotModified => writeln!(out, "  not modified  {}", s.source)?,

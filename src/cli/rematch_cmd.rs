@@ -17,36 +17,62 @@ pub struct RematchArgs {
     /// Say what would change, changing nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// table or json
+    /// table: a summary for people; json: the report as one document; jsonl and csv: one
+    /// record per watch
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
 
 pub fn run(ctx: &Ctx, args: &RematchArgs) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(
-        args.format != Format::Csv,
-        "rematch prints a summary: use --format table or json"
-    );
     let now = Utc::now();
     let since = args
         .since
         .as_deref()
         .map(|s| parse_since(s, now))
         .transpose()
-        .map_err(anyhow::Error::msg)?;
+        .map_err(super::UsageError)?;
     let cfg = ctx.config()?;
     let matcher = Matcher::new(&cfg.watch)?;
     let mut store = ctx.open_store(Some(&cfg))?;
     let report = crate::rematch::rematch(&mut store, &matcher, &cfg, since, args.dry_run, now)?;
-    if args.format == Format::Json {
-        output::write_json(&report)?;
-        return Ok(ExitCode::SUCCESS);
+    match args.format {
+        Format::Json => {
+            output::write_json(&report)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Format::Jsonl | Format::Csv => {
+            #[derive(serde::Serialize)]
+            struct Row<'a> {
+                watch: &'a str,
+                added: u64,
+                unmatched: u64,
+                dry_run: bool,
+            }
+            // Every watch, those that nothing changed for too: a record per watch.
+            let none = crate::rematch::WatchDelta::default();
+            let rows: Vec<Row> = cfg
+                .watch
+                .keys()
+                .map(|w| {
+                    let d = report.watches.get(w).unwrap_or(&none);
+                    Row {
+                        watch: w,
+                        added: d.added,
+                        unmatched: d.unmatched,
+                        dry_run: args.dry_run,
+                    }
+                })
+                .collect();
+            output::write_rows(args.format, &rows)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Format::Table => {}
     }
     let verb = if args.dry_run { "would add" } else { "added" };
     println!(
-        "matched {} stored items against {} watches",
-        report.items,
-        cfg.watch.len()
+        "matched {} against {}",
+        output::count(report.items, "stored item", "stored items"),
+        output::count(cfg.watch.len() as u64, "watch", "watches")
     );
     let mut t = output::table(&["watch", verb, "no longer match"]);
     for (w, d) in &report.watches {

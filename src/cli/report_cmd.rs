@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use chrono::Utc;
 
 use super::Ctx;
-use super::output::{self, Format};
+use super::output::{self, DocFormat, Format};
 use crate::store::{HitQuery, StatsBy};
 use crate::trends::{self, SPIKE_RULE};
 use crate::units::parse_since;
@@ -14,9 +14,8 @@ use crate::units::parse_since;
 pub struct ShowArgs {
     /// The item's id (the first column of `sigwatch hits`)
     pub id: i64,
-    /// table (for people) or json
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = DocFormat::Text)]
+    pub format: DocFormat,
 }
 
 #[derive(Debug, clap::Args)]
@@ -43,7 +42,8 @@ pub struct TrendsArgs {
 pub fn show(ctx: &Ctx, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let store = ctx.open_store_read(None)?;
     let Some(item) = store.item(args.id)? else {
-        anyhow::bail!("no item with id {}", args.id);
+        eprintln!("sigwatch: no item with id {}", args.id);
+        return Ok(ExitCode::from(super::exit::NOTHING_FOUND));
     };
     let signals = ctx.config().map(|c| c.signals.clone()).unwrap_or_default();
     let hits = store.hits(&HitQuery {
@@ -54,7 +54,7 @@ pub fn show(ctx: &Ctx, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let revisions = store.revisions(item.id)?;
     let events = store.events(item.id)?;
     let story = store.story(item.id)?;
-    if matches!(args.format, Format::Json | Format::Jsonl) {
+    if args.format == DocFormat::Json {
         let v = serde_json::json!({
             "item": item, "hits": hits, "revisions": revisions, "events": events, "story": story,
         });
@@ -62,17 +62,21 @@ pub fn show(ctx: &Ctx, args: &ShowArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let color = output::color();
-    let mut title = item.title.clone();
-    let mut text = if item.text.is_empty() {
-        item.summary.clone()
+    // Everything stored came from feeds: made safe for the terminal before the highlight's
+    // own escape sequences go in.
+    let term = |s: &str| output::term(s).into_owned();
+    let mut title = term(&item.title);
+    let mut text = term(if item.text.is_empty() {
+        &item.summary
     } else {
-        item.text.clone()
-    };
+        &item.text
+    });
     for h in &hits {
-        let matched = h
-            .snippet
-            .get(h.snippet_match.0..h.snippet_match.1)
-            .unwrap_or_default();
+        let matched = &*output::term(
+            h.snippet
+                .get(h.snippet_match.0..h.snippet_match.1)
+                .unwrap_or_default(),
+        );
         if h.field == "title" {
             title = output::highlight(&title, matched, color);
         } else {
@@ -83,11 +87,11 @@ pub fn show(ctx: &Ctx, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     if let Some(st) = &item.status {
         println!("status:     {st}");
     }
-    println!("source:     {}", item.source);
+    println!("source:     {}", term(&item.source));
     println!("published:  {}", output::short_time(item.published));
     println!("first seen: {}", output::short_time(Some(item.first_seen)));
     if let Some(l) = &item.link {
-        println!("link:       {l}");
+        println!("link:       {}", term(l));
     }
     println!();
     println!("{text}");
@@ -105,8 +109,12 @@ pub fn show(ctx: &Ctx, args: &ShowArgs) -> anyhow::Result<ExitCode> {
             h.snippet.get(h.snippet_match.1..).unwrap_or_default()
         );
         println!(
-            "hit  {} / {:?} in {} (score {:.1}): {marked}",
-            h.watch, h.term, h.field, h.score
+            "hit  {} / {:?} in {} (score {:.1}): {}",
+            h.watch,
+            h.term,
+            h.field,
+            h.score,
+            term(&marked)
         );
     }
     print_history(&item, &revisions, &events);
@@ -125,7 +133,12 @@ fn print_history(
     }
     println!();
     for e in events {
-        println!("{:<10} {}  {}", e.kind, output::short_time(Some(e.at)), e.detail);
+        println!(
+            "{:<10} {}  {}",
+            e.kind,
+            output::short_time(Some(e.at)),
+            output::term(&e.detail)
+        );
     }
     // Each revision against the next; the last against the item as it stands.
     let mut versions: Vec<(&str, &str, chrono::DateTime<Utc>)> = revisions
@@ -141,10 +154,10 @@ fn print_history(
             output::short_time(Some(nf))
         );
         if let Some(d) = super::diff::inline(ot, nt) {
-            println!("  title: {d}");
+            println!("  title: {}", output::term(&d));
         }
         if let Some(d) = super::diff::inline(ox, nx) {
-            println!("  text:  {d}");
+            println!("  text:  {}", output::term(&d));
         }
     }
 }
@@ -154,19 +167,26 @@ fn print_story(id: i64, story: &[crate::store::StoryMember]) {
     if story.len() < 2 {
         return;
     }
-    println!("\nstory of {} items from {} sources:", story.len(), {
-        let mut s: Vec<&str> = story.iter().map(|m| m.source.as_str()).collect();
-        s.sort_unstable();
-        s.dedup();
-        s.len()
-    });
+    let mut sources: Vec<&str> = story.iter().map(|m| m.source.as_str()).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    println!(
+        "\nstory of {} from {}:",
+        output::count(story.len() as u64, "item", "items"),
+        output::count(sources.len() as u64, "source", "sources")
+    );
     for m in story {
         let how = match (m.folded_into, m.similarity) {
             (Some(into), Some(sim)) => format!("folded into {into}, similarity {sim:.2}"),
             _ => "first seen".to_string(),
         };
         let me = if m.item_id == id { " (this item)" } else { "" };
-        println!("  {:>6}  {:<16} {}{me}  [{how}]", m.item_id, m.source, m.title);
+        println!(
+            "  {:>6}  {:<16} {}{me}  [{how}]",
+            m.item_id,
+            output::term(&m.source),
+            output::term(&m.title)
+        );
     }
 }
 
@@ -176,7 +196,7 @@ pub fn stats(ctx: &Ctx, args: &StatsArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(|s| parse_since(s, Utc::now()))
         .transpose()
-        .map_err(anyhow::Error::msg)?;
+        .map_err(super::UsageError)?;
     let store = ctx.open_store_read(None)?;
     let counts = store.hit_counts(args.by, since)?;
     #[derive(serde::Serialize)]

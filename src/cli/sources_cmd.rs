@@ -28,7 +28,8 @@ pub enum SourcesAction {
         #[arg(required_unless_present = "all", conflicts_with = "all")]
         target: Option<String>,
         /// Try every enabled source once and print one line each (fetched or not, items
-        /// read, newest date, what matched nothing); exit 1 when any yields nothing
+        /// read, newest date, what matched nothing); exit 3 when one could not be fetched or
+        /// read, 1 when one listed no items
         #[arg(long)]
         all: bool,
     },
@@ -93,10 +94,20 @@ pub fn run(ctx: &Ctx, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
         Some(SourcesAction::Export { out }) => return export(&cfg, out.as_deref()),
         None => {}
     }
-    let mut store = ctx.open_store(Some(&cfg))?;
-    // Sources never polled yet are listed too, as "never".
-    store.sync_sources(cfg.sources.iter().map(|s| (s.name.as_str(), s.url.as_str())))?;
-    let rows = store.sources()?;
+    // A listing only reads (an operator in the service's group may not write the database):
+    // sources of the config that were never polled, or that no database holds yet, are
+    // listed as "never".
+    let mut rows = if ctx.db_path(Some(&cfg))?.exists() {
+        ctx.open_store_read(Some(&cfg))?.sources()?
+    } else {
+        Vec::new()
+    };
+    for s in &cfg.sources {
+        if !rows.iter().any(|r| r.name == s.name) {
+            rows.push(SourceRow::never(&s.name, &s.url));
+        }
+    }
+    rows.sort_by(|a, b| a.name.cmp(&b.name));
     let now = Utc::now();
     let out: Vec<SourceOut> = rows
         .iter()
@@ -155,7 +166,7 @@ pub fn run(ctx: &Ctx, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
         } else {
             o.disabled_reason.or(o.last_error).unwrap_or("").to_string()
         };
-        t.add_row(vec![
+        t.add_row(output::term_row([
             o.name.to_string(),
             o.role.to_string(),
             health.unwrap_or_default(),
@@ -165,7 +176,7 @@ pub fn run(ctx: &Ctx, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
             o.items.to_string(),
             output::short_time(r.newest_item),
             note,
-        ]);
+        ]));
     }
     println!("{t}");
     Ok(ExitCode::SUCCESS)

@@ -18,10 +18,10 @@ pub fn test(cfg: &Config, target: &str) -> anyhow::Result<ExitCode> {
         Some(s) => s.clone(),
         None => {
             let url = url::Url::parse(target).map_err(|_| {
-                anyhow::anyhow!(
+                super::UsageError(format!(
                     "{target:?} is neither a source in {} nor a URL",
                     cfg.path.display()
-                )
+                ))
             })?;
             crate::config::SourceConfig {
                 name: "test".into(),
@@ -36,11 +36,11 @@ pub fn test(cfg: &Config, target: &str) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let fetched = match crate::source::Request::of_source(&source) {
+    let fetched = match Request::of_source(&source) {
         Ok(request) => rt.block_on(fetcher.fetch_as(
             &source.url,
             &Default::default(),
-            crate::source::Reach::of_source(&source),
+            Reach::of_source(&source),
             request.as_ref(),
         )),
         Err(e) => Err(e),
@@ -56,15 +56,27 @@ pub fn test(cfg: &Config, target: &str) -> anyhow::Result<ExitCode> {
             anyhow::bail!("the server answered 304 to a request without validators")
         }
         Err(e) => {
-            println!("{} ({}): FAILED [{}] {e}", source.name, source.url, e.class());
-            return Ok(ExitCode::from(1));
+            println!(
+                "{} ({}): FAILED [{}] {}",
+                source.name,
+                source.url,
+                e.class(),
+                output::term(&e.to_string())
+            );
+            return Ok(ExitCode::from(super::exit::FAILURE));
         }
     };
     let mut parsed = match crate::source::parse_source(&source, &bytes, content_type.as_deref(), &final_url) {
         Ok(p) => p,
         Err(e) => {
-            println!("{} ({}): FAILED [{}] {e}", source.name, source.url, e.class());
-            return Ok(ExitCode::from(1));
+            println!(
+                "{} ({}): FAILED [{}] {}",
+                source.name,
+                source.url,
+                e.class(),
+                output::term(&e.to_string())
+            );
+            return Ok(ExitCode::from(super::exit::FAILURE));
         }
     };
     if source.follow {
@@ -79,12 +91,12 @@ pub fn test(cfg: &Config, target: &str) -> anyhow::Result<ExitCode> {
         parsed.warnings.extend(warnings);
     }
     println!(
-        "{} ({}, {}): {} items, {} bytes{}",
+        "{} ({}, {}): {}, {}{}",
         source.name,
-        final_url,
+        output::term(&final_url),
         source.role.as_str(),
-        parsed.items.len(),
-        bytes.len(),
+        output::count(parsed.items.len() as u64, "item", "items"),
+        output::count(bytes.len() as u64, "byte", "bytes"),
         parsed
             .title
             .as_deref()
@@ -92,14 +104,18 @@ pub fn test(cfg: &Config, target: &str) -> anyhow::Result<ExitCode> {
             .unwrap_or_default()
     );
     for w in &parsed.warnings {
-        println!("  warning: {w}");
+        println!("  warning: {}", output::term(w));
     }
     for it in &parsed.items {
-        println!("\n  {}  {}", output::short_time(it.published), it.title);
+        println!(
+            "\n  {}  {}",
+            output::short_time(it.published),
+            output::term(&it.title)
+        );
         if let Some(l) = &it.link {
-            println!("      {l}");
+            println!("      {}", output::term(l));
         }
-        println!("      identity: {}", it.uid());
+        println!("      identity: {}", output::term(&it.uid()));
         if source.follow {
             println!(
                 "      text: {} characters",
@@ -109,6 +125,10 @@ pub fn test(cfg: &Config, target: &str) -> anyhow::Result<ExitCode> {
         for h in matcher.find(&it.title, &it.summary) {
             println!("      hit: {} / {} ({})", h.watch, h.term, h.field.as_str());
         }
+    }
+    // Read fine but found nothing: a list page whose selectors match nothing ends here.
+    if parsed.items.is_empty() {
+        return Ok(ExitCode::from(super::exit::NOTHING_FOUND));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -164,14 +184,9 @@ async fn try_source(fetcher: &Fetcher, source: &SourceConfig) -> Tried {
     }
 }
 
-/// Server text can reach these lines (a reason phrase, a parser's quote): no control
-/// character reaches the terminal.
-fn shown(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
-}
-
 /// `sources test --all`: every enabled source once, `[fetch] concurrency` at a time, one line
-/// each in config order. Exits 1 when any source yields nothing.
+/// each in config order. Exits non-zero when any source yields nothing: `exit::FAILURE` when
+/// one could not be fetched or read, else `exit::NOTHING_FOUND` when one listed no items.
 pub fn test_all(cfg: &Config) -> anyhow::Result<ExitCode> {
     let fetcher = Fetcher::new(&cfg.fetch)?;
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -196,7 +211,7 @@ pub fn test_all(cfg: &Config) -> anyhow::Result<ExitCode> {
                 .clone()
         })
         .collect();
-    let mut empty = 0;
+    let (mut failed, mut empty) = (0, 0);
     rt.block_on(async {
         let mut tries = futures_util::stream::iter(sources.iter().zip(turns).map(|(s, turn)| {
             let fetcher = &fetcher;
@@ -209,11 +224,11 @@ pub fn test_all(cfg: &Config) -> anyhow::Result<ExitCode> {
         while let Some((s, tried)) = tries.next().await {
             let line = match tried {
                 Tried::NotFetched(e) => {
-                    empty += 1;
+                    failed += 1;
                     format!("not fetched  [{}] {e}", e.class())
                 }
                 Tried::NotRead(e) => {
-                    empty += 1;
+                    failed += 1;
                     format!("fetched, not read  [{}] {e}", e.class())
                 }
                 Tried::Read {
@@ -242,17 +257,21 @@ pub fn test_all(cfg: &Config) -> anyhow::Result<ExitCode> {
                     l
                 }
             };
-            println!("{:width$}  {}", s.name, shown(&line));
+            println!("{:width$}  {}", s.name, output::term(&line));
         }
     });
     eprintln!(
-        "{} enabled sources tried, {} yielded nothing; nothing was stored",
-        sources.len(),
+        "{} tried: {} not fetched or not read, {} read but empty; nothing was stored",
+        output::count(sources.len() as u64, "enabled source", "enabled sources"),
+        failed,
         empty
     );
-    Ok(if empty > 0 {
-        ExitCode::from(1)
+    // As for one source: a failure is a failure, an empty list is "nothing found".
+    Ok(ExitCode::from(if failed > 0 {
+        super::exit::FAILURE
+    } else if empty > 0 {
+        super::exit::NOTHING_FOUND
     } else {
-        ExitCode::SUCCESS
-    })
+        super::exit::OK
+    }))
 }

@@ -16,6 +16,7 @@ use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 use lettre::Message;
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use sha2::{Digest as _, Sha256};
 use tracing::{info, warn};
@@ -23,7 +24,9 @@ use tracing::{info, warn};
 use crate::config::Config;
 use crate::schedule::{self, Health, HealthInput};
 use crate::store::{NewDigest, Queued, Store, StoreError};
-pub use render::{Change, Content, Copy, Entry, Section, Warning, header_safe, html, safe_link, text};
+pub use render::{
+    Change, Content, Copy, Entry, Section, Warning, header_safe, html, safe_link, shown_title, subject, text,
+};
 pub use send::{Delivery, check_password, send_message, send_test};
 
 #[derive(Debug, thiserror::Error)]
@@ -90,7 +93,7 @@ pub fn compose(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Option
     } else {
         watches.join(", ")
     };
-    let subject = header_safe(
+    let subject = render::subject(
         &d.subject
             .replace("{hits}", &content.hits().to_string())
             .replace("{items}", &content.items().to_string())
@@ -164,7 +167,7 @@ pub fn queue_alerts(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Resu
     } else {
         String::new()
     };
-    let subject = header_safe(&format!("sigwatch alert: {}: {}{more}", first.watch, first.title));
+    let subject = render::subject(&format!("sigwatch alert: {}: {}{more}", first.watch, first.title));
     let hit_ids: Vec<i64> = pending.iter().map(|h| h.id).collect();
     let message_id = message_id(&cfg.digest.from, &hit_ids, now).replacen("<digest.", "<alert.", 1);
     let alert = render_message(cfg, subject, message_id, &content, now)?;
@@ -284,7 +287,7 @@ fn build_message(
         .map_err(|e| DigestError::Address(d.from.clone(), format!("{e}")))?;
     let mut b = Message::builder()
         .from(from)
-        .subject(subject)
+        .raw_header(subject_header(subject))
         .message_id(Some(message_id.to_string()))
         .date(SystemTime::from(now));
     for to in &d.to {
@@ -303,6 +306,26 @@ fn build_message(
         html.to_string(),
     ))
     .map_err(|e| DigestError::Build(e.to_string()))
+}
+
+/// The Subject header for `subject` (already [`render::subject`]). lettre writes a word of
+/// ASCII as it stands, so an RFC 2047 encoded-word a feed put in a title (`=?utf-8?b?…?=`)
+/// would reach the reader's client as one, to be decoded into whatever it hides (CR/LF,
+/// another subject). A subject holding `=?` is therefore encoded whole, and the client shows
+/// the text as it was written; the encoder folds its lines below 78 octets.
+fn subject_header(subject: &str) -> HeaderValue {
+    let name = HeaderName::new_from_ascii_str("Subject");
+    if !subject.contains("=?") {
+        return HeaderValue::new(name, subject.to_string());
+    }
+    let mut encoded = String::with_capacity(subject.len() * 2);
+    {
+        let mut w =
+            email_encoding::headers::writer::EmailWriter::new(&mut encoded, "Subject: ".len(), 0, false);
+        // Writing to a String cannot fail.
+        let _ = email_encoding::headers::rfc2047::encode(subject, &mut w);
+    }
+    HeaderValue::dangerous_new_pre_encoded(name, subject.to_string(), encoded)
 }
 
 /// Failing and stale sources, for the end of the digest.

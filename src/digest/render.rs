@@ -190,14 +190,18 @@ fn entry(h: &PendingHit, score: f64, copies: &HashMap<i64, Vec<Copy>>) -> Entry 
         .get(&h.story)
         .map(|c| c.iter().filter(|c| **c != own).cloned().collect())
         .unwrap_or_default();
+    // Stored text is sanitized on its way in; rows stored before that are cleaned here too,
+    // so no escape sequence reaches either part of a message. A title hit's snippet is the
+    // title: it loses what the title loses.
+    let (snippet, snippet_match) = crate::sanitize::shown_marked(&h.snippet, h.snippet_match);
     Entry {
-        title: h.title.clone(),
+        title: shown_title(&h.title),
         link: h.link.clone(),
         source: h.source.clone(),
         date: h.date,
         term: h.term.clone(),
-        snippet: h.snippet.clone(),
-        snippet_match: h.snippet_match,
+        snippet,
+        snippet_match,
         more_terms: Vec::new(),
         alerted: h.alerted,
         score,
@@ -222,10 +226,35 @@ fn mark_top(sections: &mut [Section], n: usize) {
     }
 }
 
-/// Strips CR, LF and other control characters, for anything that becomes a header.
+/// A title as a message shows it: without escape sequences and control characters, and
+/// without the bidi overrides and zero-width characters that would make it read otherwise.
+pub fn shown_title(title: &str) -> String {
+    crate::sanitize::without_invisible(&crate::sanitize::cleaned(title)).into_owned()
+}
+
+/// Strips CR, LF and other control characters, for anything that becomes a header, and bidi
+/// overrides and zero-width characters.
 pub fn header_safe(s: &str) -> String {
-    let cleaned: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let cleaned: String = s
+        .chars()
+        .filter(|&c| !crate::sanitize::is_invisible(c))
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The longest subject, in characters: a title can be any length, and a header line may not
+/// pass 998 octets (RFC 5322). Even four-byte characters, encoded, stay below that.
+pub const SUBJECT_MAX: usize = 200;
+
+/// A subject made of `s`: [`header_safe`], and cut to [`SUBJECT_MAX`] characters with an
+/// ellipsis.
+pub fn subject(s: &str) -> String {
+    let safe = header_safe(s);
+    match safe.char_indices().nth(SUBJECT_MAX - 1) {
+        Some((cut, _)) => format!("{}…", &safe[..cut]),
+        None => safe,
+    }
 }
 
 /// The link when it is http(s); anything else (javascript:, data:, file:) is not a link.
@@ -479,7 +508,8 @@ pub fn html(c: &Content) -> String {
 
 /// A title, escaped, linked when its link is http(s).
 fn linked_title(title: &str, link: Option<&str>) -> String {
-    let title = esc(title);
+    let title = shown_title(title);
+    let title = esc(&title);
     match safe_link(link) {
         Some(l) => format!(
             "<a href=\"{}\" style=\"color:#0969da;text-decoration:none\">{title}</a>",

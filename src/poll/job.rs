@@ -142,7 +142,9 @@ impl Job {
         }
     }
 }
-/// Matches one item and readies it for the store.
+
+/// Sanitizes one item (every polled item passes here, followed or not), matches it and
+/// readies it for the store.
 fn prepare(
     matcher: &Matcher,
     signals: &SignalsConfig,
@@ -151,6 +153,7 @@ fn prepare(
     mut item: crate::item::Item,
     now: DateTime<Utc>,
 ) -> NewItem {
+    crate::sanitize::item(&mut item);
     // A date more than a day ahead is a publisher's mistake; it would pin the item to
     // the top of every listing, so it becomes the time it was first seen.
     if item.published.is_some_and(|p| p > now + Duration::days(1)) {

@@ -258,3 +258,18 @@ fn restricted_day_fields_are_or_across_a_dst_change() {
     assert_eq!(first, at(2026, 11, 1, 5, 30));
     assert_eq!(s.next_after(first), Some(at(2026, 11, 8, 6, 30)));
 }
+
+/// Issue 31: a source whose every fetch failed showed `ok` for its first `fail_after`, beside
+/// its error. With no success ever, the first failure is enough.
+#[test]
+fn a_source_that_never_succeeded_is_failing_from_its_first_failure() {
+    let now = at(2026, 11, 28, 12, 0);
+    let day = Duration::from_secs(86400);
+    let never_ok = HealthInput {
+        ever_fetched: true,
+        failing_since: Some(now - chrono::Duration::minutes(1)),
+        last_success: None,
+        ..Default::default()
+    };
+    assert_eq!(health(&never_ok, now, day, 14 * day), Health::Failing);
+}

@@ -48,6 +48,10 @@ pub enum StoreError {
         "database {path} has schema version {found}, newer than this sigwatch knows ({known}); upgrade sigwatch"
     )]
     TooNew { path: PathBuf, found: i64, known: i64 },
+    #[error(
+        "database {path} has schema version {found}, older than this sigwatch's ({known}); a command that writes (`sigwatch poll`, or restarting the daemon) upgrades it"
+    )]
+    TooOld { path: PathBuf, found: i64, known: i64 },
     #[error("unknown source {0:?}")]
     UnknownSource(String),
     #[error("database error: {0}")]
@@ -164,14 +168,47 @@ impl Store {
         Ok(store)
     }
 
-    /// Opens an existing database for reading only; never creates it. A database whose
-    /// schema is older than this sigwatch's is migrated first, which needs write access.
+    /// Opens an existing database for reading only: never creates, migrates or writes it, so
+    /// that an operator in the service's group, who may read but not write the database and
+    /// its folder, can query it whether the daemon runs or not.
+    ///
+    /// SQLite documents when a reader without write access can open a WAL database: when the
+    /// -wal and -shm files exist (a writer keeps them, see `configure`), or when the database
+    /// is opened as immutable. The second is the fallback for a database whose last writer
+    /// removed them (an older sigwatch did): with no -wal file, the database file holds every
+    /// committed transaction, and a writer starting during the read is not expected (a
+    /// writer of this sigwatch keeps its files, so the fallback is needed no more).
     pub fn open_read_only(path: &Path) -> Result<Self> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
+        match Self::open_read_only_with(path, false) {
+            Err(StoreError::Open { source, .. } | StoreError::Sql(source))
+                if needs_write_access(&source) && !wal_file(path).exists() =>
+            {
+                tracing::debug!(error = %source, "no -wal file to share: reading the database as immutable");
+                Self::open_read_only_with(path, true)
+            }
+            other => other,
+        }
+    }
+
+    fn open_read_only_with(path: &Path, immutable: bool) -> Result<Self> {
+        let open_err = |source| StoreError::Open {
             path: path.to_path_buf(),
             source,
-        })?;
+        };
+        let flags =
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let conn = if immutable {
+            let abs = std::path::absolute(path).map_err(|e| StoreError::Create {
+                path: path.to_path_buf(),
+                source: e,
+            })?;
+            let mut uri = url::Url::from_file_path(&abs)
+                .map_err(|()| open_err(rusqlite::Error::InvalidPath(abs.clone())))?;
+            uri.set_query(Some("immutable=1"));
+            Connection::open_with_flags(uri.as_str(), flags).map_err(open_err)?
+        } else {
+            Connection::open_with_flags(path, flags).map_err(open_err)?
+        };
         conn.busy_timeout(Duration::from_secs(5))?;
         register_functions(&conn)?;
         let store = Self {
@@ -182,7 +219,11 @@ impl Store {
             batch_failed: None,
             indexing: write::Indexing::Now,
         };
-        let version = store.schema_version()?;
+        // The first read opens the WAL: where it fails without write access, it fails here.
+        let version = store.schema_version().map_err(|e| match e {
+            StoreError::Sql(source) => open_err(source),
+            e => e,
+        })?;
         let known = schema::MIGRATIONS.len() as i64;
         if version > known {
             return Err(StoreError::TooNew {
@@ -192,9 +233,11 @@ impl Store {
             });
         }
         if version < known {
-            drop(store);
-            drop(Self::open(path)?);
-            return Self::open_read_only(path);
+            return Err(StoreError::TooOld {
+                path: store.path.clone(),
+                found: version,
+                known,
+            });
         }
         Ok(store)
     }
@@ -227,6 +270,15 @@ impl Store {
         // docs/performance.md.
         self.conn
             .pragma_update(None, "wal_autocheckpoint", CHECKPOINT_PAGES)?;
+        // The -wal and -shm files stay when the last writer closes: a reader that may not write
+        // the database's folder (an operator in the service's group) cannot create them, and
+        // SQLite reads a WAL database without write access only when they exist. On close, the
+        // writer checkpoints the log and truncates it to nothing (the size limit below).
+        persist_wal(&self.conn)?;
+        // A log grown past this by a long read that held checkpoints off is cut back after the
+        // next checkpoint, rather than kept at its largest.
+        self.conn
+            .pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
         // Statement journals and temporary b-trees (sorting, DISTINCT) stay in memory, not
         // in temporary files written and read back.
@@ -304,6 +356,46 @@ fn one<T>(
     f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<T> {
     conn.prepare_cached(sql)?.query_row(params, f)
+}
+
+/// Asks SQLite to keep the -wal and -shm files when the last connection closes
+/// (`SQLITE_FCNTL_PERSIST_WAL`, which rusqlite has no safe call for).
+fn persist_wal(conn: &Connection) -> Result<()> {
+    let mut on: std::os::raw::c_int = 1;
+    // SAFETY: the handle is this open connection's and is used on this thread only; "main"
+    // is a NUL-terminated schema name; the file control reads and writes one int, which `on`
+    // is and which outlives the call.
+    let rc = unsafe {
+        rusqlite::ffi::sqlite3_file_control(
+            conn.handle(),
+            c"main".as_ptr(),
+            rusqlite::ffi::SQLITE_FCNTL_PERSIST_WAL,
+            (&raw mut on).cast(),
+        )
+    };
+    if rc != rusqlite::ffi::SQLITE_OK {
+        return Err(StoreError::Sql(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rc),
+            Some("cannot keep the -wal and -shm files".into()),
+        )));
+    }
+    Ok(())
+}
+
+/// The database's -wal file.
+fn wal_file(db: &Path) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push("-wal");
+    PathBuf::from(p)
+}
+
+/// Whether opening failed for want of write access to the database's folder or files.
+fn needs_write_access(e: &rusqlite::Error) -> bool {
+    use rusqlite::ffi;
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == ffi::SQLITE_READONLY_DIRECTORY
+            || f.extended_code == ffi::SQLITE_READONLY_CANTINIT
+            || f.code == ffi::ErrorCode::CannotOpen)
 }
 
 /// SQL functions of ours, on every connection: `sigwatch_contains(haystack, needle)`, whether

@@ -102,6 +102,26 @@ pub struct SourceRow {
     pub next_poll: Option<DateTime<Utc>>,
 }
 
+impl SourceRow {
+    /// A source that was never fetched.
+    pub fn never(name: &str, url: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            url: url.to_string(),
+            last_fetch: None,
+            last_status: None,
+            last_error: None,
+            consecutive_failures: 0,
+            last_success: None,
+            items: 0,
+            newest_item: None,
+            failing_since: None,
+            disabled_reason: None,
+            next_poll: None,
+        }
+    }
+}
+
 impl Store {
     /// Hits matching `q`, newest first.
     pub fn hits(&self, q: &HitQuery) -> Result<Vec<HitRow>> {

@@ -306,6 +306,7 @@ impl Drop for Mount {
 }
 
 #[test]
+#[ignore = "needs root to mount a tmpfs; `cargo test -- --ignored` runs it, saying so without root"]
 fn a_full_disk_is_reported_and_the_daemon_catches_up_when_there_is_room_again() {
     // A real full disk: a 4 MiB tmpfs under the database. Mounting needs root; elsewhere the
     // test says so and skips.
@@ -320,7 +321,7 @@ fn a_full_disk_is_reported_and_the_daemon_catches_up_when_there_is_room_again() 
             .status()
             .is_ok_and(|s| s.success());
     if !mounted {
-        println!("skipped: mounting a small tmpfs needs root (and mount), which this run lacks");
+        eprintln!("skipped: mounting a small tmpfs needs root (and mount), which this run lacks");
         return;
     }
     let _mount = Mount(dir.clone());

@@ -1,18 +1,21 @@
 //! Integration tests: the real `sigwatch` binary against real HTTP servers on 127.0.0.1 and a
 //! real SQLite file in a temporary folder.
 
+mod cli;
 mod configs;
 mod corpus;
 mod crash;
 mod daemon;
 mod digest;
 mod hostile;
+mod hostile_text;
 mod html;
 mod import;
 mod limits;
 mod matching;
 mod modes;
 mod poll;
+mod readers;
 mod rematch;
 mod report;
 mod security;

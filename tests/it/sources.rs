@@ -394,7 +394,8 @@ fn every_shipped_source_reads_its_fixture_with_its_own_settings() {
 }
 
 /// Issue 27, item 4: `sources test --all` on the farm prints one line per enabled source,
-/// stores nothing, and exits non-zero once one source yields nothing.
+/// stores nothing, and exits non-zero once one source yields nothing (3 when one cannot be
+/// read, 1 when one lists no items).
 #[test]
 fn sources_test_all_prints_a_line_per_source_and_fails_on_an_empty_one() {
     let (server, config, sources) = farm();
@@ -433,7 +434,7 @@ fn sources_test_all_prints_a_line_per_source_and_fails_on_an_empty_one() {
     );
     let out = env.run(&["sources", "test", "--all"]);
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
     let line = stdout.lines().find(|l| l.starts_with("mofcom-zcfb")).unwrap();
     assert!(
         line.contains("not read") && line.contains("ul.txtList_01 li"),
@@ -560,7 +561,7 @@ fn the_guard_and_the_limits_hold_posts_too() {
     ));
     let out = env.run(&["sources", "test", "--all"]);
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
     let line = |name: &str| stdout.lines().find(|l| l.starts_with(name)).unwrap().to_string();
     assert!(
         line("steered").contains("[refused]") && line("steered").contains("169.254.169.254"),
@@ -568,4 +569,26 @@ fn the_guard_and_the_limits_hold_posts_too() {
     );
     assert!(line("big").contains("[too-large]"), "{stdout}");
     assert_eq!(server.seen("/big")[0].method, "POST");
+}
+
+/// `sources test --all` exits 1, "nothing found", when every source was read but one listed
+/// no items.
+#[test]
+fn sources_test_all_says_nothing_found_for_an_empty_list() {
+    let server = Server::start();
+    server.route("/empty.xml", Reply::ok("application/rss+xml", rss(&[])));
+    server.route(
+        "/full.xml",
+        Reply::ok("application/rss+xml", rss(&[("g", "t", "d")])),
+    );
+    let env = Env::new(&format!(
+        "[[source]]\nname = \"empty\"\nurl = \"{}\"\n[[source]]\nname = \"full\"\nurl = \"{}\"\n",
+        server.url("/empty.xml"),
+        server.url("/full.xml"),
+    ));
+    let out = env.run(&["sources", "test", "--all"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("empty  fetched  0 items  newest -"), "{stdout}");
+    assert!(stdout.contains("full   fetched  1 items"), "{stdout}");
 }

@@ -93,3 +93,17 @@ fn unit_denies_link_local_and_multicast_and_keeps_loopback_private_and_public() 
         assert!(!denied(a), "{a} must stay reachable");
     }
 }
+
+/// The unit starts without `[smtp]`: it names no credential file, since systemd fails the
+/// start (243/CREDENTIALS) when a `LoadCredential=` file is missing (issue 31).
+#[test]
+fn unit_loads_no_credential_that_may_be_missing() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/systemd/sigwatch.service");
+    let unit = std::fs::read_to_string(path).expect("read the unit");
+    let loads: Vec<&str> = unit
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#') && l.starts_with("LoadCredential"))
+        .collect();
+    assert!(loads.is_empty(), "mandatory credentials: {loads:?}");
+}

@@ -103,6 +103,7 @@ fn each_corpus_file(mut f: impl FnMut(&std::path::Path, &[u8])) -> bool {
 
 /// Every file of the shared corpus through the parser: no panic, each classified.
 #[test]
+#[ignore = "needs ../shared/corpus; `cargo test -- --ignored` runs it, saying so when the corpus is absent"]
 fn corpus_never_panics() {
     let (mut ok, mut not_feed, mut broken) = (0, 0, 0);
     let read = each_corpus_file(|_, bytes| match parse_feed(bytes, None, BASE) {
@@ -118,6 +119,7 @@ fn corpus_never_panics() {
 }
 
 #[test]
+#[ignore = "needs ../shared/corpus; `cargo test -- --ignored` runs it, saying so when the corpus is absent"]
 fn derived_chinese_encodings_all_decode() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/derived");
     if !dir.is_dir() {
@@ -231,6 +233,7 @@ fn both_readers(bytes: &[u8], content_type: Option<&str>, base: &str, what: &str
 /// Every file of the shared corpus (2,900 XML captures among them): wherever the one-pass RSS
 /// reader reads a document, it reads what feed-rs reads.
 #[test]
+#[ignore = "needs ../shared/corpus; `cargo test -- --ignored` runs it, saying so when the corpus is absent"]
 fn rss_reader_agrees_with_feed_rs_on_the_corpus() {
     let (mut files, mut fast) = (0, 0);
     let read = each_corpus_file(|path, bytes| {
