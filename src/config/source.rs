@@ -62,7 +62,8 @@ pub struct SourceConfig {
     /// Who publishes it: `official`, `state-media`, `media` (the default) or `other`.
     #[serde(default)]
     pub role: SourceRole,
-    /// Main language of the source (e.g. "zh", "en"); informational.
+    /// Main language of the source (e.g. "zh", "en"). Without `timezone`, dates written
+    /// without a zone are read in the language's zone: zh Asia/Shanghai, ja Asia/Tokyo.
     #[serde(default)]
     pub lang: Option<String>,
     #[serde(default)]
@@ -77,7 +78,8 @@ pub struct SourceConfig {
     /// whose URL is on loopback (RSSHub beside sigwatch) may anyway.
     #[serde(default)]
     pub allow_local: bool,
-    /// IANA time zone (e.g. "Asia/Shanghai") for dates written without one.
+    /// IANA time zone (e.g. "Asia/Shanghai") for dates written without one; an offset
+    /// written in a date always wins.
     #[serde(default)]
     pub timezone: Option<String>,
     /// For `kind = "html"`: CSS selectors, each applied within one `item`. `title`, `link`,

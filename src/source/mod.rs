@@ -7,15 +7,16 @@
 //!   `[fetch] proxy`; `request` builds the method, body and headers a source asks for (none
 //!   for a plain GET).
 //! - `decode`: the charset by BOM, then HTTP header (or the source's `encoding`, which takes
-//!   its place), then XML declaration or HTML meta.
+//!   its place), then XML declaration or HTML meta, overruled by bytes that prove otherwise.
 //! - reading, by the source's `kind`: `parse` for feeds (plain RSS 2.0 by its own one-pass
 //!   reader, `parse/rss2.rs`; other RSS, Atom and JSON Feed, and any RSS 2.0 that reader gives
-//!   way on, by feed-rs, after `repair`'s tolerant fixes), `html` for list pages read with CSS
-//!   selectors (`crate::selector`), from the page or from a string in a JSON answer
-//!   (`html_path`), `json` for JSON APIs read with dotted paths.
+//!   way on, by the vendored feed-rs, after `repair`'s tolerant fixes; damaged XML recovered),
+//!   `html` for list pages read with CSS selectors (`crate::selector`), from the page or from
+//!   a string in a JSON answer (`html_path`), `json` for JSON APIs read with dotted paths.
 //!
-//! `follow` fetches items' own pages for sources with `follow = true`, and `dates` reads the
-//! many ways sources write dates. This module knows nothing of watches or SQL.
+//! `follow` fetches items' own pages for sources with `follow = true`, and `dates` is the one
+//! date reader of every kind. Every entry of a document leaves here with an identity of its
+//! own. This module knows nothing of watches or SQL.
 
 mod addr;
 mod dates;
@@ -85,11 +86,12 @@ pub fn parse_source(
     content_type: Option<&str>,
     final_url: &str,
 ) -> Result<Parsed, SourceError> {
-    // Validated at load: an unknown zone cannot reach here.
+    // Validated at load: an unknown zone cannot reach here. Without one, the language's.
     let tz = s
         .timezone
         .as_deref()
-        .and_then(|t| t.parse::<chrono_tz::Tz>().ok());
+        .and_then(|t| t.parse::<chrono_tz::Tz>().ok())
+        .or_else(|| dates::default_zone(s.lang.as_deref()));
     // A forced charset is put where the decoder takes the server's word, above what an XML
     // declaration or a meta tag says; a byte-order mark still counts.
     let forced = s.encoding.as_deref().map(|label| {
@@ -102,7 +104,7 @@ pub fn parse_source(
     });
     let content_type = forced.as_deref().or(content_type);
     let final_url = s.base.as_deref().unwrap_or(final_url);
-    match s.kind {
+    let parsed = match s.kind {
         SourceKind::Feed => parse_feed_in(bytes, content_type, final_url, tz),
         SourceKind::Html => {
             let spec = HtmlSpec {
@@ -131,7 +133,63 @@ pub fn parse_source(
             };
             parse_json(bytes, content_type, final_url, &spec)
         }
+    };
+    parsed.map(|mut p| {
+        distinct_identities(&mut p.items);
+        p
+    })
+}
+
+/// Gives every entry of one document its own identity. Entries that share one (the same
+/// `guid` twice, or no guid, link or title at all) would be stored as one item that flips
+/// between them, a false "edited" on every fetch. An exact repeat is dropped; entries that
+/// differ keep the shared identity with a hash of their content after it, the same on every
+/// fetch while they do not change.
+fn distinct_identities(items: &mut Vec<crate::item::Item>) {
+    use rustc_hash::{FxHashMap, FxHashSet};
+    let uids: Vec<String> = items.iter().map(crate::item::Item::uid).collect();
+    let mut seen = FxHashMap::<&str, usize>::default();
+    for u in &uids {
+        *seen.entry(u.as_str()).or_default() += 1;
     }
+    if seen.values().all(|&n| n == 1) {
+        return;
+    }
+    let shared: FxHashSet<String> = seen
+        .into_iter()
+        .filter(|&(_, n)| n > 1)
+        .map(|(u, _)| u.to_string())
+        .collect();
+    let mut kept = FxHashSet::default();
+    let mut i = 0;
+    items.retain_mut(|it| {
+        let uid = &uids[i];
+        i += 1;
+        if !shared.contains(uid) {
+            return true;
+        }
+        let content = xxhash_rust::xxh3::xxh3_64(
+            format!(
+                "{}\0{}\0{}\0{:?}",
+                it.title,
+                it.link.as_deref().unwrap_or_default(),
+                it.summary,
+                it.published
+            )
+            .as_bytes(),
+        );
+        if !kept.insert((uid.clone(), content)) {
+            return false;
+        }
+        let base = it
+            .guid
+            .as_deref()
+            .or(it.link.as_deref())
+            .unwrap_or_default()
+            .trim();
+        it.guid = Some(format!("{base}#{content:016x}"));
+        true
+    });
 }
 
 impl SourceError {
@@ -157,6 +215,38 @@ impl SourceError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn case_3_entries_sharing_an_identity_stay_apart_and_stable() {
+        // rss092.xml: items without guid, title or link; two entries sharing a guid.
+        let xml = "<rss version=\"0.92\"><channel><title>t</title>\
+                   <item><description>one</description></item><item><description>two</description></item>\
+                   <item><description>two</description></item>\
+                   <item><guid>g</guid><title>A</title></item><item><guid>g</guid><title>B</title></item>\
+                   <item><guid>h</guid><title>C</title></item></channel></rss>";
+        let s = SourceConfig::default();
+        let read = || {
+            parse_source(&s, xml.as_bytes(), None, "http://x.test/")
+                .unwrap()
+                .items
+        };
+        let items = read();
+        let uids: Vec<String> = items.iter().map(crate::item::Item::uid).collect();
+        // The exact repeat of "two" is one item; every other entry is its own.
+        assert_eq!(items.len(), 5, "{uids:?}");
+        let distinct: std::collections::HashSet<&String> = uids.iter().collect();
+        assert_eq!(distinct.len(), 5, "{uids:?}");
+        assert_eq!(
+            uids[4], "guid:h",
+            "an identity no other entry shares is kept as it is"
+        );
+        assert!(uids[2].starts_with("guid:g#") && uids[3].starts_with("guid:g#"));
+        // The same on the next fetch.
+        assert_eq!(
+            read().iter().map(crate::item::Item::uid).collect::<Vec<_>>(),
+            uids
+        );
+    }
 
     #[test]
     fn a_forced_encoding_overrides_what_the_server_and_page_say() {
