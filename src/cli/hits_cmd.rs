@@ -58,6 +58,9 @@ struct HitOut<'a> {
     term: &'a str,
     field: &'a str,
     source: &'a str,
+    /// The source's `role` in the config (official, state-media, media, other); null for a
+    /// source no longer in it.
+    role: Option<&'static str>,
     title: &'a str,
     link: Option<&'a str>,
     published: Option<String>,
@@ -81,6 +84,7 @@ impl<'a> From<&'a HitRow> for HitOut<'a> {
             term: &h.term,
             field: &h.field,
             source: &h.source,
+            role: None,
             title: &h.title,
             link: h.link.as_deref(),
             published: output::iso_time(h.published),
@@ -144,7 +148,14 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
         return stories(&store, &query, args.format);
     }
     let rows = store.hits(&query)?;
-    let out: Vec<HitOut> = rows.iter().map(HitOut::from).collect();
+    let role_of = |name: &str| Some(cfg.as_ref()?.source(name)?.role.as_str());
+    let out: Vec<HitOut> = rows
+        .iter()
+        .map(|h| HitOut {
+            role: role_of(&h.source),
+            ..HitOut::from(h)
+        })
+        .collect();
     if output::write_rows(args.format, &out)? {
         return Ok(ExitCode::SUCCESS);
     }
