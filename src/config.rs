@@ -5,7 +5,6 @@
 //! except where data is kept under systemd (see `paths`).
 
 use std::collections::{BTreeMap, HashSet};
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -19,10 +18,12 @@ mod mail;
 mod paths;
 mod proxy;
 mod signals;
+mod source;
 pub use limits::{LIMITS, Range};
 pub use mail::{DigestConfig, Security, SmtpConfig};
 pub use proxy::{PROXY_SCHEMES, ProxySetting, parse_proxy_url};
 pub use signals::{DEFAULT_FOLD_THRESHOLD, SignalsConfig};
+pub use source::{CREDENTIAL_HEADERS, Headers, Method, SourceConfig, SourceKind, SourceRole};
 
 /// Where the config is looked for when `--config` is absent, after `$SIGWATCH_CONFIG`.
 pub const SEARCH_PATHS: &[&str] = &["sigwatch.toml", "/etc/sigwatch/sigwatch.toml"];
@@ -226,128 +227,6 @@ fn default_per_host() -> usize {
     2
 }
 
-/// What a source serves, and so how it is parsed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SourceKind {
-    /// RSS 0.9x/1.0/2.0, Atom or JSON Feed, detected from the content.
-    #[default]
-    Feed,
-    /// A list page read with CSS selectors (`item`, `title`, `link`, `date`, `summary`).
-    Html,
-    /// A JSON API read with dotted paths (`items`, `title`, `link`, `id`, `date`, `summary`).
-    Json,
-}
-
-/// Who publishes a source: an event's story is led by its official item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SourceRole {
-    /// A government body of any country: ministries, regulators, the Federal Register.
-    Official,
-    /// Media owned or directed by a state (Xinhua, CGTN, People's Daily).
-    StateMedia,
-    /// Other news media.
-    #[default]
-    Media,
-    /// Anything else: industry sites, think tanks, blogs.
-    Other,
-}
-
-impl SourceRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceRole::Official => "official",
-            SourceRole::StateMedia => "state-media",
-            SourceRole::Media => "media",
-            SourceRole::Other => "other",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SourceConfig {
-    /// Unique, short name used on the command line and in digests.
-    pub name: String,
-    /// The feed or page; may be left out when `rsshub` names a route instead.
-    #[serde(default)]
-    pub url: String,
-    /// A route of the RSSHub instance at `[rsshub] base`, e.g. "/gov/mofcom/article/xwfb";
-    /// the source is then that route's feed.
-    #[serde(default)]
-    pub rsshub: Option<String>,
-    #[serde(default)]
-    pub kind: SourceKind,
-    /// Who publishes it: `official`, `state-media`, `media` (the default) or `other`.
-    #[serde(default)]
-    pub role: SourceRole,
-    /// Main language of the source (e.g. "zh", "en"); informational.
-    #[serde(default)]
-    pub lang: Option<String>,
-    #[serde(default)]
-    pub tags: Vec<String>,
-    /// A disabled source stays in the config but is never polled.
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// Cron expression overriding `[poll] schedule` for this source.
-    #[serde(default)]
-    pub schedule: Option<String>,
-    /// Let this source (and its redirects) reach private and loopback addresses. Sources
-    /// whose URL is on loopback (RSSHub beside sigwatch) may anyway.
-    #[serde(default)]
-    pub allow_local: bool,
-    /// IANA time zone (e.g. "Asia/Shanghai") for dates written without one.
-    #[serde(default)]
-    pub timezone: Option<String>,
-    /// For `kind = "html"`: CSS selectors, each applied within one `item`. `title`, `link`,
-    /// `date` and `summary` take the element's text, or an attribute when written
-    /// `selector@attr` (`link` defaults to the `href` of its element).
-    #[serde(default)]
-    pub item: Option<String>,
-    #[serde(default)]
-    pub title: Option<String>,
-    #[serde(default)]
-    pub link: Option<String>,
-    #[serde(default)]
-    pub date: Option<String>,
-    /// A chrono format for the `date` text (e.g. "%Y年%m月%d日"); without it common forms are
-    /// recognised.
-    #[serde(default)]
-    pub date_format: Option<String>,
-    #[serde(default)]
-    pub summary: Option<String>,
-    /// For `kind = "json"`: the dotted path of the item array (e.g. "results"); empty when
-    /// the document is the array. `title`, `link`, `date`, `summary` and `id` are then
-    /// dotted paths within one item.
-    #[serde(default)]
-    pub items: Option<String>,
-    #[serde(default)]
-    pub id: Option<String>,
-    /// Fetch each new item's page and match its text too (for list pages and feeds that
-    /// carry headlines only).
-    #[serde(default)]
-    pub follow: bool,
-    /// At most this many item pages are fetched per poll of the source.
-    #[serde(default = "default_follow_limit")]
-    pub follow_limit: usize,
-    /// With `follow`: the CSS selector of the article on an item's page (e.g. "#zoom");
-    /// without it the page's whole body is taken.
-    #[serde(default)]
-    pub content: Option<String>,
-    /// Priority weight of this source's hits (default 1); see `[signals]`.
-    #[serde(default)]
-    pub weight: Option<f64>,
-}
-
-fn default_follow_limit() -> usize {
-    10
-}
-
-fn yes() -> bool {
-    true
-}
-
 impl Config {
     /// Finds the config: the explicit path, else `$SIGWATCH_CONFIG`, else [`SEARCH_PATHS`].
     pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, ConfigError> {
@@ -399,6 +278,19 @@ impl Config {
         cfg.path = path.to_path_buf();
         cfg.resolve_rsshub(text)?;
         paths::resolve(&mut cfg, paths::state_directory().as_deref());
+        // A relative cookie file is found as a relative [smtp] password_file is: in
+        // $CREDENTIALS_DIRECTORY under systemd's LoadCredential=, else beside the config.
+        let base = path.parent().unwrap_or(Path::new("."));
+        let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
+        for s in &mut cfg.sources {
+            if let Some(p) = s.cookie_file.take() {
+                s.cookie_file = Some(if p.is_relative() {
+                    credentials.as_deref().unwrap_or(base).join(p)
+                } else {
+                    p
+                });
+            }
+        }
         cfg.validate(text)?;
         Ok(cfg)
     }
@@ -551,6 +443,9 @@ impl Config {
             {
                 return Err(at(sel, format!("source.content: {e}")));
             }
+            if let Err((needle, message)) = s.check_request() {
+                return Err(at(&needle, message));
+            }
             if let Some(w) = s.weight
                 && !(w.is_finite() && w >= 0.0)
             {
@@ -625,8 +520,27 @@ impl Config {
         }
         limits::check(self, text)?;
         if let Err(e) = crate::watch::Matcher::new(&self.watch) {
-            return Err(ConfigError::Invalid {
+            // Point at the bad token inside its watch's table (or at the table itself).
+            let (watch, token) = e.location();
+            let table = [
+                format!("[watch.{watch}]"),
+                format!("[watch.\"{watch}\"]"),
+                format!("[[watch.{watch}."),
+            ]
+            .iter()
+            .find_map(|h| text.find(h.as_str()));
+            let Some(table) = table else {
+                return Err(ConfigError::Invalid {
+                    path: self.path.clone(),
+                    message: e.to_string(),
+                });
+            };
+            let at_token = token.and_then(|t| text[table..].find(t)).map(|i| table + i);
+            let (line, col) = line_col(text, at_token.unwrap_or(table));
+            return Err(ConfigError::At {
                 path: self.path.clone(),
+                line,
+                col,
                 message: e.to_string(),
             });
         }
@@ -674,16 +588,6 @@ pub fn machine_zone() -> chrono_tz::Tz {
         .and_then(|tz| tz.parse().ok())
         .or_else(|| iana_time_zone::get_timezone().ok()?.parse().ok())
         .unwrap_or(chrono_tz::Tz::UTC)
-}
-
-impl fmt::Display for SourceKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            SourceKind::Feed => "feed",
-            SourceKind::Html => "html",
-            SourceKind::Json => "json",
-        })
-    }
 }
 
 /// 1-based line and column (in characters) of byte offset `at` in `text`.

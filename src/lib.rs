@@ -25,13 +25,13 @@
 //!
 //! # The flow
 //!
-//! - [`config`]: the typed TOML config with located errors; `[smtp]`, `[digest]` and
-//!   `[signals]` in files of their own. It checks `[[watch]]` tables with `watch`'s types and
-//!   selectors with `selector`, so `watch` never imports it.
+//! - [`config`]: the typed TOML config with located errors; `[[source]]`, `[smtp]`,
+//!   `[digest]` and `[signals]` in files of their own. It checks `[[watch]]` tables with
+//!   `watch`'s types and selectors with `selector`, so `watch` never imports it.
 //! - [`sanitize`]: the one cleaning every text passes on its way into the store (escape
 //!   sequences and control characters out), and escaping for terminals on the way out.
-//! - [`source`]: fetch (with hard limits), decode, parse feeds, html list pages and JSON APIs
-//!   into items.
+//! - [`source`]: fetch (with hard limits, asking as each site wants: method, body, headers),
+//!   decode, parse feeds, html list pages (also inside JSON answers) and JSON APIs into items.
 //! - [`watch`]: normalize text and match the compiled watchlists; pure.
 //! - [`signals`]: the maths beyond keywords: scores, change fingerprints, MinHash similarity.
 //! - [`store`]: the only module that speaks SQL: items, hits, revisions, stories, outbox.

@@ -251,8 +251,8 @@ pub fn to_toml(feeds: &[Imported], origin: &str) -> String {
 }
 
 /// The config's feed sources (plain feeds and RSSHub routes) as an OPML 2.0 document. html
-/// and json sources are not feeds other readers could poll; they are counted in the second
-/// value and left out.
+/// and json sources, and feeds asked for with a POST, headers or a cookie, are not feeds other
+/// readers could poll; they are counted in the second value and left out.
 pub fn export(cfg: &Config, now: chrono::DateTime<chrono::Utc>) -> Result<(String, usize), OpmlError> {
     let mut doc = opml::OPML {
         head: Some(opml::Head {
@@ -263,8 +263,12 @@ pub fn export(cfg: &Config, now: chrono::DateTime<chrono::Utc>) -> Result<(Strin
         }),
         ..Default::default()
     };
-    let (feeds, other): (Vec<&SourceConfig>, Vec<&SourceConfig>) =
-        cfg.sources.iter().partition(|s| s.kind == SourceKind::Feed);
+    // A feed reader asks with a plain GET: a feed that needs a POST, headers or a cookie
+    // would not answer it, so it is left out like the html and json sources.
+    let (feeds, other): (Vec<&SourceConfig>, Vec<&SourceConfig>) = cfg
+        .sources
+        .iter()
+        .partition(|s| s.kind == SourceKind::Feed && !s.has_request_options());
     for s in feeds {
         doc.body.outlines.push(opml::Outline {
             text: s.name.clone(),
@@ -329,10 +333,12 @@ mod tests {
     fn export_then_import_gives_the_same_feeds() {
         let c = cfg(
             "[[source]]\nname = \"a\"\nurl = \"https://a.example/rss\"\nlang = \"zh\"\ntags = [\"cn\", \"state-media\"]\n\
-             [[source]]\nname = \"page\"\nkind = \"html\"\nurl = \"https://b.example/list\"\nitem = \"li\"\ntitle = \"a\"\n",
+             [[source]]\nname = \"page\"\nkind = \"html\"\nurl = \"https://b.example/list\"\nitem = \"li\"\ntitle = \"a\"\n\
+             [[source]]\nname = \"posted\"\nurl = \"https://c.example/rss\"\nmethod = \"POST\"\nbody = \"a=1\"\n",
         );
         let (xml, skipped) = export(&c, chrono::Utc::now()).unwrap();
-        assert_eq!(skipped, 1);
+        assert_eq!(skipped, 2);
+        assert!(!xml.contains("c.example"), "{xml}");
         assert!(
             xml.starts_with("<?xml") && xml.contains("version=\"2.0\""),
             "{xml}"

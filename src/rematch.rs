@@ -14,6 +14,10 @@ use crate::watch::Matcher;
 /// Items are read and written in batches of this many, so memory stays flat over any history.
 const BATCH: usize = 500;
 
+/// Items shown per watch and direction, so an analyst sees what a change does before it
+/// lands; the counts cover the rest.
+pub const EXAMPLES: usize = 5;
+
 /// Per-watch figures of one rematch.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct WatchDelta {
@@ -21,6 +25,33 @@ pub struct WatchDelta {
     pub added: u64,
     /// Stored hits the current watchlist no longer finds.
     pub unmatched: u64,
+    /// The first few items that gain hits of this watch.
+    pub added_items: Vec<Example>,
+    /// The first few items with stored hits of this watch that it no longer finds.
+    pub unmatched_items: Vec<Example>,
+}
+
+/// An item a rematch changes, with the terms concerned.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Example {
+    pub item: i64,
+    pub title: String,
+    pub terms: Vec<String>,
+}
+
+/// Notes `term` of item `id` among a watch's examples (one entry per item).
+fn note(list: &mut Vec<Example>, id: i64, title: &str, term: &str) {
+    if let Some(last) = list.last_mut().filter(|l| l.item == id) {
+        if !last.terms.iter().any(|t| t == term) {
+            last.terms.push(term.to_string());
+        }
+    } else if list.len() < EXAMPLES {
+        list.push(Example {
+            item: id,
+            title: title.to_string(),
+            terms: vec![term.to_string()],
+        });
+    }
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -53,6 +84,9 @@ pub fn rematch(
         for it in &items {
             report.items += 1;
             let stored = store.hit_keys(it.id)?;
+            let watches =
+                |keys: &HashSet<HitKey>| -> BTreeSet<String> { keys.iter().map(|k| k.0.clone()).collect() };
+            let had = watches(&stored);
             let mut current: HashSet<HitKey> = HashSet::new();
             let source_weight = cfg.source(&it.source).and_then(|s| s.weight).unwrap_or(1.0);
             // Rows stored before the sanitizer existed may hold escape sequences: the new
@@ -78,18 +112,29 @@ pub fn rematch(
                 );
                 let is_new = !stored.contains(&key);
                 if current.insert(key) && is_new {
+                    if !had.contains(&hit.watch) {
+                        let d = report.watches.entry(hit.watch.clone()).or_default();
+                        note(&mut d.added_items, it.id, &it.title, &hit.term);
+                    }
                     new_hits.push((it.id, new));
                 }
             }
             // A hit is an item in a watch: counted once per watch, whatever its terms.
-            let watches =
-                |keys: &HashSet<HitKey>| -> BTreeSet<String> { keys.iter().map(|k| k.0.clone()).collect() };
-            let (had, has) = (watches(&stored), watches(&current));
+            let has = watches(&current);
             for w in has.difference(&had) {
                 report.watches.entry(w.clone()).or_default().added += 1;
             }
             for w in had.difference(&has) {
                 report.watches.entry(w.clone()).or_default().unmatched += 1;
+            }
+            let mut gone: Vec<&HitKey> = stored
+                .iter()
+                .filter(|k| !current.contains(*k) && !has.contains(&k.0))
+                .collect();
+            gone.sort();
+            for (watch, term, ..) in gone {
+                let d = report.watches.entry(watch.clone()).or_default();
+                note(&mut d.unmatched_items, it.id, &it.title, term);
             }
         }
         if !dry_run && !new_hits.is_empty() {

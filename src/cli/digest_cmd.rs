@@ -10,6 +10,7 @@ use super::output::{self, Format};
 use crate::digest;
 
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("shown").args(["status", "preview"])))]
 pub struct DigestArgs {
     /// Print the digest that would be sent, without sending it or marking anything
     #[arg(long)]
@@ -22,7 +23,7 @@ pub struct DigestArgs {
     pub status: bool,
     /// Output format: of --status a table, json, jsonl or csv; of --preview its text (the
     /// default) or eml, the whole MIME message
-    #[arg(long, value_enum, default_value_t = DigestFormat::Table)]
+    #[arg(long, value_enum, default_value_t = DigestFormat::Table, requires = "shown")]
     pub format: DigestFormat,
 }
 

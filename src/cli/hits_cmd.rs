@@ -58,6 +58,9 @@ struct HitOut<'a> {
     term: &'a str,
     field: &'a str,
     source: &'a str,
+    /// The source's `role` in the config (official, state-media, media, other); null for a
+    /// source no longer in it.
+    role: Option<&'static str>,
     title: &'a str,
     link: Option<&'a str>,
     published: Option<String>,
@@ -93,6 +96,7 @@ impl<'a> From<&'a HitRow> for HitOut<'a> {
             term: &h.term,
             field: &h.field,
             source: &h.source,
+            role: None,
             title: &h.title,
             link: h.link.as_deref(),
             published: output::iso_time(h.published),
@@ -159,7 +163,14 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
         return stories(&store, cfg.as_ref(), &query, args.format, zone);
     }
     let rows = store.hits(&query)?;
-    let mut out: Vec<HitOut> = rows.iter().map(HitOut::from).collect();
+    let role_of = |name: &str| Some(cfg.as_ref()?.source(name)?.role.as_str());
+    let mut out: Vec<HitOut> = rows
+        .iter()
+        .map(|h| HitOut {
+            role: role_of(&h.source),
+            ..HitOut::from(h)
+        })
+        .collect();
     if args.format == Format::Csv {
         for (o, h) in out.iter_mut().zip(&rows) {
             o.terms = Terms::Joined(term_list(h));

@@ -15,6 +15,7 @@ mod rematch_cmd;
 mod report_cmd;
 mod run_cmd;
 mod sources_cmd;
+mod sources_test;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -201,6 +202,32 @@ impl Ctx {
 fn check(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let cfg = ctx.config()?;
     crate::digest::check_password(&cfg)?;
+    // A cookie file is read at each fetch; `check` reads it once, so that a missing or
+    // world-readable one is found before the first poll.
+    for s in cfg
+        .sources
+        .iter()
+        .filter(|s| s.enabled && s.cookie_file.is_some())
+    {
+        if let Err(e) = crate::source::Request::of_source(s) {
+            // The source's own `cookie_file` line: the first after its name.
+            let named = format!("\"{}\"", s.name);
+            let line = std::fs::read_to_string(&cfg.path)
+                .ok()
+                .and_then(|t| {
+                    let lines: Vec<&str> = t.lines().collect();
+                    let from = lines
+                        .iter()
+                        .position(|l| l.starts_with("name") && l.contains(&named))?;
+                    let at = lines[from..]
+                        .iter()
+                        .position(|l| l.trim_start().starts_with("cookie_file"))?;
+                    Some(from + at)
+                })
+                .map_or(String::new(), |n| format!(":{}", n + 1));
+            anyhow::bail!("{}{line}: source.cookie_file: {e}", cfg.path.display());
+        }
+    }
     let enabled = cfg.sources.iter().filter(|s| s.enabled).count();
     println!(
         "{}: ok ({}, {enabled} enabled; {}; database {})",

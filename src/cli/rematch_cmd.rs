@@ -81,8 +81,48 @@ pub fn run(ctx: &Ctx, args: &RematchArgs) -> anyhow::Result<ExitCode> {
     if !report.watches.is_empty() {
         println!("{t}");
     }
+    // What the change does, item by item: the first few per watch and direction.
+    for (w, d) in &report.watches {
+        for (sign, n, items) in [
+            ("+", d.added, &d.added_items),
+            ("-", d.unmatched, &d.unmatched_items),
+        ] {
+            if items.is_empty() {
+                continue;
+            }
+            let what = match (sign, args.dry_run) {
+                ("+", true) => "would gain hits",
+                ("+", false) => "gained hits",
+                _ => "no longer match",
+            };
+            let hits = if n == 1 { "hit" } else { "hits" };
+            println!("{w}: {n} {hits}; items that {what}:");
+            for e in items {
+                println!(
+                    "  {sign} [{}] {}  ({})",
+                    e.item,
+                    printable(&e.title),
+                    printable(&e.terms.join(", "))
+                );
+            }
+        }
+    }
     if args.dry_run {
         println!("dry run: nothing was changed");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Feed text made safe for a terminal: control characters (C0, C1, ESC) and bidi overrides
+/// become U+FFFD, so a title cannot move the cursor, recolour or reorder the line.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
 }

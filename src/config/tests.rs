@@ -88,3 +88,18 @@ fn defaults_and_relative_db_path() {
     assert_eq!(c.fetch.max_redirects, 5);
     assert_eq!(c.storage.path, PathBuf::from("/etc/sw/sigwatch.db"));
 }
+
+#[test]
+fn bad_watch_rule_names_file_line_and_token() {
+    let e = parse("[watch.a]\nterms = [\"x\"]\n\n[watch.b]\nterms = [\"y\"]\nall = [\"@a\", \"@nope\"]\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("/etc/sw/test.toml:6:15:"), "{e}");
+    assert!(e.contains("watch.b") && e.contains("@nope"), "{e}");
+    let long = "z".repeat(1_001);
+    let e = parse(&format!("[watch.a]\nterms = [\"x\",\n  \"{long}\"]\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("/etc/sw/test.toml:3:4:"), "{e}");
+    assert!(e.contains("at most 1000"), "{e}");
+}

@@ -82,9 +82,10 @@ impl Job {
 
     async fn run(&self) -> Result<Polled, SourceError> {
         let s = &self.source;
+        let request = crate::source::Request::of_source(s)?;
         match self
             .fetcher
-            .fetch(&self.url, &self.validators, Reach::of_source(s))
+            .fetch_as(&self.url, &self.validators, Reach::of_source(s), request.as_ref())
             .await?
         {
             Fetched::NotModified { moved_to } => Ok(Polled::NotModified { moved_to }),

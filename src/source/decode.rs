@@ -3,8 +3,9 @@
 //!
 //! Feeds from Chinese publishers are often GBK or GB18030, sometimes with a header or
 //! declaration that says otherwise. When the chosen encoding is UTF-8 but the bytes are not
-//! valid UTF-8, a statistical detector (chardetng, Firefox's) picks the encoding instead and a
-//! warning says so.
+//! valid UTF-8, a statistical detector (chardetng, Firefox's) picks the encoding instead; when
+//! a legacy encoding is declared over bytes that are valid UTF-8 with non-ASCII in them, they
+//! are read as UTF-8. Either way a warning says so.
 
 use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE};
 
@@ -39,9 +40,30 @@ pub fn decode<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Decoded<'a> {
         .or_else(|| xml_declared(bytes))
         .or_else(|| html_meta(bytes));
     let enc = declared.unwrap_or(UTF_8);
+    if enc != UTF_8 && enc.is_ascii_compatible() && proves_utf8(bytes, enc) {
+        let note = format!(
+            "declared {}, but the bytes are UTF-8; decoded as UTF-8",
+            enc.name()
+        );
+        return with(UTF_8, bytes, Some(note));
+    }
+    if enc.is_single_byte()
+        && enc.is_ascii_compatible()
+        && let Some(text) = mixed(bytes, enc)
+    {
+        return Decoded {
+            text: text.into(),
+            encoding: enc.name(),
+            had_errors: false,
+            note: Some(format!(
+                "declared {}, but parts are UTF-8; each part decoded as its bytes prove",
+                enc.name()
+            )),
+        };
+    }
     // A declared UTF-16 or UTF-32 that the bytes contradict is no better than none.
     let d = with(enc, bytes, None);
-    if !d.had_errors || enc != UTF_8 {
+    if !d.had_errors || enc != UTF_8 || cut_in_a_character(bytes) {
         return d;
     }
     let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
@@ -60,6 +82,51 @@ pub fn decode<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Decoded<'a> {
         note: Some(note),
         ..guessed
     }
+}
+
+/// Whether bytes declared as the legacy `enc` are UTF-8 beyond doubt: valid UTF-8 with
+/// non-ASCII in them. Text in a single-byte encoding (Latin-1, windows-1251…) forms a valid
+/// multi-byte sequence only from a letter such as `Ã` followed by a control or symbol, which
+/// real text does not write; text in a double-byte one (GBK, Big5, Shift_JIS) does by chance
+/// about one character in ten, so it takes eight such characters in a row to tell.
+fn proves_utf8(bytes: &[u8], enc: &'static Encoding) -> bool {
+    let non_ascii = bytes.iter().filter(|b| !b.is_ascii()).count();
+    let enough = if enc.is_single_byte() { 1 } else { 16 };
+    non_ascii >= enough && std::str::from_utf8(bytes).is_ok()
+}
+
+/// A document in a single-byte encoding with UTF-8 pasted into it (a feed assembled from
+/// two sources): its valid multi-byte UTF-8 sequences read as UTF-8, every other byte in
+/// `enc`. `None` when it holds no such sequence.
+fn mixed(bytes: &[u8], enc: &'static Encoding) -> Option<String> {
+    let mut out = String::with_capacity(bytes.len());
+    let (mut rest, mut proven) = (bytes, false);
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                proven |= !s.is_ascii();
+                out.push_str(s);
+                break;
+            }
+            Err(e) => {
+                let (valid, after) = rest.split_at(e.valid_up_to());
+                // Valid by the check just made.
+                let valid = std::str::from_utf8(valid).unwrap_or_default();
+                proven |= !valid.is_ascii();
+                out.push_str(valid);
+                let bad = e.error_len().unwrap_or(after.len()).max(1);
+                out.push_str(&enc.decode_without_bom_handling(&after[..bad]).0);
+                rest = &after[bad..];
+            }
+        }
+    }
+    proven.then_some(out)
+}
+
+/// Whether `bytes` are UTF-8 but for their end, cut inside a character (a truncated
+/// download): no reason to guess another encoding.
+fn cut_in_a_character(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).is_err_and(|e| e.error_len().is_none())
 }
 
 fn with<'a>(enc: &'static Encoding, bytes: &'a [u8], note: Option<String>) -> Decoded<'a> {
@@ -286,5 +353,54 @@ mod tests {
         ] {
             let _ = decode(b, Some("text/xml; charset"));
         }
+    }
+
+    #[test]
+    fn case_9_a_lying_charset_is_overruled_by_bytes_that_prove_utf8() {
+        // A Latin-1 label over UTF-8, as feedkit's Ampersand.xml.
+        let doc = xml(" encoding=\"ISO-8859-1\"", "Brøndby til fans");
+        let d = decode(doc.as_bytes(), None);
+        assert_eq!(d.encoding, "UTF-8");
+        assert!(d.text.contains("Brøndby"), "{}", d.text);
+        assert!(
+            d.note.as_deref().is_some_and(|n| n.contains("windows-1252")),
+            "{:?}",
+            d.note
+        );
+        // UTF-8 served as GBK.
+        let doc = xml("", "商务部公告：稀土出口管制");
+        let d = decode(doc.as_bytes(), Some("text/xml; charset=gbk"));
+        assert_eq!((d.encoding, d.text.contains("商务部")), ("UTF-8", true));
+        // True Latin-1 and true GBK stay as declared, without a note.
+        let gbk_doc = xml(" encoding=\"gbk\"", "芯片");
+        let (gbk, _, _) = encoding_rs::GBK.encode(&gbk_doc);
+        let d = decode(&gbk, None);
+        assert_eq!((d.encoding, d.note.is_none()), ("GBK", true));
+        let latin_doc = xml(" encoding=\"ISO-8859-1\"", "Brøndby");
+        let (latin, _, _) = encoding_rs::WINDOWS_1252.encode(&latin_doc);
+        let d = decode(&latin, None);
+        assert_eq!((d.encoding, d.text.contains("Brøndby")), ("windows-1252", true));
+    }
+
+    #[test]
+    fn case_9_latin1_with_utf8_pasted_in_reads_both() {
+        let mut bytes = xml(" encoding=\"ISO-8859-1\"", "Brøndby").into_bytes();
+        bytes.extend_from_slice(b"<!-- K\xf8benhavn -->");
+        let d = decode(&bytes, None);
+        assert!(
+            d.text.contains("Brøndby") && d.text.contains("København"),
+            "{}",
+            d.text
+        );
+        assert!(d.note.is_some());
+    }
+
+    #[test]
+    fn case_5_utf8_cut_inside_a_character_stays_utf8() {
+        let doc = xml("", "商务部公告稀土出口管制");
+        let cut = &doc.as_bytes()[..doc.find("公").unwrap() + 2];
+        let d = decode(cut, None);
+        assert_eq!(d.encoding, "UTF-8");
+        assert!(d.text.contains("商务部"), "{}", d.text);
     }
 }

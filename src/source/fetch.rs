@@ -16,6 +16,7 @@ use reqwest::header::{
 use reqwest::{StatusCode, redirect};
 
 use super::guard::{self, Reach};
+use super::request::Request;
 use super::{SourceError, proxy};
 use crate::config::FetchConfig;
 
@@ -105,7 +106,21 @@ impl Fetcher {
         validators: &Validators,
         reach: Reach,
     ) -> Result<Fetched, SourceError> {
-        match tokio::time::timeout(self.timeout, self.fetch_inner(url, validators, reach)).await {
+        self.fetch_as(url, validators, reach, None).await
+    }
+
+    /// [`Fetcher::fetch`] with the method, headers and body of `request` (see
+    /// [`Request::of_source`]); `None` is a plain GET. Limits, redirects, validators and the
+    /// reach apply alike.
+    pub async fn fetch_as(
+        &self,
+        url: &str,
+        validators: &Validators,
+        reach: Reach,
+        request: Option<&Request>,
+    ) -> Result<Fetched, SourceError> {
+        let inner = self.fetch_inner(url, validators, reach, request);
+        match tokio::time::timeout(self.timeout, inner).await {
             Ok(r) => r,
             Err(_) => Err(SourceError::Timeout(self.timeout)),
         }
@@ -116,8 +131,13 @@ impl Fetcher {
         url: &str,
         validators: &Validators,
         reach: Reach,
+        request: Option<&Request>,
     ) -> Result<Fetched, SourceError> {
         let mut url = parse_http_url(url)?;
+        let origin = request.is_some().then(|| url.origin());
+        // Made only when a redirect changes the request (a POST turned GET, credentials
+        // dropped); until then the source's own request is sent as it is.
+        let mut redirected: Option<Request> = None;
         let client = match reach {
             Reach::Public => &self.public,
             Reach::Loopback => &self.loopback,
@@ -134,7 +154,20 @@ impl Fetcher {
                     .await
                     .map_err(|r| refused(&url, r))?;
             }
-            let mut req = client.get(url.clone());
+            let current = redirected.as_ref().or(request);
+            let sent_get = current.is_none_or(|r| r.method == reqwest::Method::GET);
+            let mut req = match current {
+                None => client.get(url.clone()),
+                Some(r) => {
+                    let mut b = client
+                        .request(r.method.clone(), url.clone())
+                        .headers(r.headers.clone());
+                    if let Some(body) = &r.body {
+                        b = b.body(body.clone());
+                    }
+                    b
+                }
+            };
             if let Some(e) = &validators.etag {
                 req = req.header(IF_NONE_MATCH, e.as_str());
             }
@@ -162,9 +195,21 @@ impl Fetcher {
                     .join(&location)
                     .map_err(|e| SourceError::Url(format!("redirect to {location:?}: {e}")))?;
                 url = parse_http_url(url.as_str())?;
+                if let Some(mut next) = redirected.take().or_else(|| request.cloned()) {
+                    next.after_redirect(status);
+                    if origin.as_ref() != Some(&url.origin()) {
+                        next.drop_credentials();
+                    }
+                    redirected = Some(next);
+                }
                 continue;
             }
-            if status == StatusCode::NOT_MODIFIED {
+            // To a request other than GET, a server whose validator matches answers 412, not
+            // 304 (RFC 9110, 13.1.2): for a POST that carried them, that is "unchanged".
+            let unchanged_post = status == StatusCode::PRECONDITION_FAILED
+                && !sent_get
+                && (validators.etag.is_some() || validators.last_modified.is_some());
+            if status == StatusCode::NOT_MODIFIED || unchanged_post {
                 return Ok(Fetched::NotModified { moved_to: moved_to() });
             }
             if !status.is_success() {

@@ -21,6 +21,9 @@ pub struct HtmlSpec<'a> {
     pub date_format: Option<&'a str>,
     pub summary: Option<&'a str>,
     pub timezone: Option<Tz>,
+    /// The dotted path of a string in a JSON answer that holds the HTML (`data.html`);
+    /// without it the answer is the page.
+    pub html_path: Option<&'a str>,
 }
 
 /// Reads a list page into items. An `item` or `title` selector that matches nothing is an
@@ -33,12 +36,20 @@ pub fn parse_html(
     spec: &HtmlSpec<'_>,
 ) -> Result<Parsed, SourceError> {
     let decoded = decode(bytes, content_type);
-    if nesting_depth(&decoded.text) > MAX_DEPTH {
+    let fragment;
+    let text: &str = match spec.html_path {
+        None => &decoded.text,
+        Some(path) => {
+            fragment = html_in_json(&decoded.text, path)?;
+            &fragment
+        }
+    };
+    if nesting_depth(text) > MAX_DEPTH {
         return Err(SourceError::Parse(format!(
             "the page nests elements deeper than {MAX_DEPTH}; refused"
         )));
     }
-    let doc = Html::parse_document(&decoded.text);
+    let doc = Html::parse_document(text);
     let bad = |e: String| SourceError::Selector(e);
     let item = Pick::new(spec.item, None).map_err(bad)?;
     let title = Pick::new(spec.title, None).map_err(bad)?;
@@ -121,6 +132,23 @@ pub fn parse_html(
         items,
         warnings,
     })
+}
+
+/// The HTML a JSON answer holds at the dotted `path`: the jpaas sites (MOFCOM, MIIT, SAMR)
+/// load their lists as `{"data": {"html": "<div>…</div>"}}`.
+fn html_in_json(text: &str, path: &str) -> Result<String, SourceError> {
+    let doc: serde_json::Value = serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(|e| {
+        SourceError::NotAFeed(format!(
+            "html_path {path:?} is set, but the answer is not JSON: {e}"
+        ))
+    })?;
+    match super::json::at(&doc, path) {
+        Some(serde_json::Value::String(html)) => Ok(html.clone()),
+        Some(_) => Err(SourceError::Selector(format!(
+            "html_path {path:?} found no string"
+        ))),
+        None => Err(SourceError::Selector(format!("html_path {path:?} found nothing"))),
+    }
 }
 
 /// Deeper nesting than any real page has. The HTML tree builder checks the stack of open

@@ -22,10 +22,12 @@ pub struct JsonSpec<'a> {
     pub date_format: Option<&'a str>,
     pub summary: Option<&'a str>,
     pub timezone: Option<Tz>,
+    /// The fields (`title`, `summary`) whose values are markup, read as their text.
+    pub html: &'a [String],
 }
 
 /// The value at a dotted path (array elements by index).
-fn at<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
+pub(super) fn at<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
     path.split('.')
         .filter(|p| !p.is_empty())
         .try_fold(v, |v, key| match v {
@@ -65,16 +67,29 @@ pub fn parse_json(
     };
     let base = url::Url::parse(base_url).ok();
     let get = |v: &Value, p: Option<&str>| p.and_then(|p| at(v, p)).and_then(text);
+    let markup = |field: &str| spec.html.iter().any(|f| f == field);
+    let (title_markup, summary_markup) = (markup("title"), markup("summary"));
     let items: Vec<Item> = list
         .iter()
         .filter_map(|v| {
             let title = get(v, Some(spec.title))?;
+            let title = if title_markup {
+                Some(markup_text(&title)).filter(|t| !t.is_empty())?
+            } else {
+                title
+            };
+            let summary = get(v, spec.summary).unwrap_or_default();
+            let summary = if summary_markup {
+                markup_text(&summary)
+            } else {
+                summary
+            };
             let link = get(v, spec.link).map(|l| resolve(&l, base.as_ref()));
             Some(Item {
                 guid: get(v, spec.id),
                 link,
                 title,
-                summary: get(v, spec.summary).unwrap_or_default(),
+                summary,
                 published: get(v, spec.date).and_then(|d| parse_date(&d, spec.date_format, spec.timezone)),
                 authors: vec![],
             })
@@ -92,6 +107,15 @@ pub fn parse_json(
         items,
         warnings: Vec::new(),
     })
+}
+
+/// The text of a piece of markup, entities decoded and whitespace folded. Text nodes are
+/// joined as they are: APIs mark search terms inline (`<em>出口</em>管制`), and a space put
+/// between them would split the word.
+pub(super) fn markup_text(html: &str) -> String {
+    let frag = scraper::Html::parse_fragment(html);
+    let joined: String = frag.root_element().text().collect();
+    joined.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -144,6 +168,30 @@ mod tests {
             .as_deref(),
             Some("Industry and Security Bureau")
         );
+    }
+
+    #[test]
+    fn markup_fields_are_read_as_text_without_splitting_words() {
+        assert_eq!(
+            markup_text("<em>出口</em>管制 &amp; <b>rare</b>\n earths"),
+            "出口管制 & rare earths"
+        );
+        assert_eq!(markup_text("<p></p>"), "");
+        let doc = r#"{"list":[{"topic":"关于<font color=red>美光</font>公司的公告","s":"<p>a</p>"},{"topic":"<br>"}]}"#;
+        let html = vec!["title".to_string()];
+        let s = JsonSpec {
+            items: "list",
+            title: "topic",
+            summary: Some("s"),
+            html: &html,
+            ..Default::default()
+        };
+        let p = parse_json(doc.as_bytes(), None, "http://x/", &s).unwrap();
+        // An item whose title is only markup has no title, and is skipped.
+        assert_eq!(p.items.len(), 1);
+        assert_eq!(p.items[0].title, "关于美光公司的公告");
+        // Fields not named in `html` are left as they are.
+        assert_eq!(p.items[0].summary, "<p>a</p>");
     }
 
     #[test]

@@ -1,10 +1,12 @@
-//! Feed parsing into [`Item`]s: plain RSS 2.0 by our one-pass reader (`parse/rss2.rs`), and
-//! RSS 0.9x/1.0, Atom, JSON Feed and any RSS 2.0 that reader gives way on through feed-rs.
+//! Feed parsing into [`Item`]s: plain RSS 2.0 by the one-pass reader of `parse/rss2.rs`, and
+//! RSS 0.90–2.0, RSS 1.0, Atom 0.3 and 1.0 and JSON Feed by the vendored feed-rs.
 //!
 //! The body is decoded here (see `decode`) and feed-rs is handed UTF-8 whose XML declaration
 //! says so, since feed-rs would otherwise decode by the declaration alone and ignore the HTTP
 //! header. Anything that is not a feed is told apart from a broken feed, so users see "this
-//! URL serves an HTML page" rather than a parser's complaint.
+//! URL serves an HTML page" rather than a parser's complaint. A document that fails as XML is
+//! repaired once (`parse/recover.rs`) and its complete items kept, with a warning; one read to
+//! no items while it holds item elements is an error, never "ok".
 
 use feed_rs::model::{Entry, Text};
 use feed_rs::parser::{Builder, ParseErrorKind, ParseFeedError};
@@ -30,7 +32,7 @@ pub fn parse_feed(bytes: &[u8], content_type: Option<&str>, base_url: &str) -> R
     parse_feed_in(bytes, content_type, base_url, None)
 }
 
-/// [`parse_feed`], reading dates written without a zone in `tz`.
+/// [`parse_feed`], reading dates written without a zone in `tz` (UTC when `None`).
 pub fn parse_feed_in(
     bytes: &[u8],
     content_type: Option<&str>,
@@ -97,26 +99,53 @@ pub fn parse_feed_with(
             fixed.declarations
         ));
     }
-    // feed-rs's date reader, or ours for a source with a time zone (which reads zone-less
-    // dates there).
-    let read_date = move |t: &str| match tz {
-        Some(tz) => super::dates::parse_date(t, None, Some(tz)),
-        None => feed_rs::parser::util::parse_timestamp_lenient(t),
+    let first = read_xml(&utf8, base_url, tz, reader, rss_root.is_some());
+    // A damaged document (an unclosed tag in a title, a truncated download) is repaired as
+    // browsers and feedparser read it, once, and every complete item kept, with warnings.
+    let parsed = match first {
+        Err(SourceError::Parse(e)) if e.starts_with("XML:") => {
+            let Some(fixed) = recover::recover(&utf8) else {
+                return Err(SourceError::Parse(e));
+            };
+            let p = read_xml(&fixed.text, base_url, tz, reader, rss_root.is_some())
+                .map_err(|_| SourceError::Parse(e.clone()))?;
+            warnings.push(format!("damaged XML ({e}); {}", fixed.notes.join("; ")));
+            p
+        }
+        other => other?,
     };
-    if rss_root.is_some() && reader == Reader::Fast {
+    Ok(Parsed { warnings, ..parsed })
+}
+
+/// Reads the repaired UTF-8 XML of a document (or a JSON Feed), with the fast RSS reader
+/// where it may and feed-rs elsewhere.
+fn read_xml(
+    utf8: &str,
+    base_url: &str,
+    tz: Option<chrono_tz::Tz>,
+    reader: Reader,
+    rss_root: bool,
+) -> Result<Parsed, SourceError> {
+    let warnings = Vec::new();
+    // The one date reader of every source kind; zone-less dates are read in `tz`.
+    let read_date = move |t: &str| super::dates::parse_date(t, None, tz);
+    if rss_root && reader == Reader::Fast {
         // Ours as much as feed-rs's below: a panic is this source's parse error.
         let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            rss2::read(&utf8, base_url, &read_date)
+            rss2::read(utf8, base_url, &read_date)
         }))
         .map_err(|_| SourceError::Parse("the RSS reader failed on this document (a panic, caught)".into()))?;
         if let Some(channel) = read {
             #[cfg(test)]
             tests::FAST_READS.with(|n| n.set(n.get() + 1));
-            return Ok(Parsed {
-                title: channel.title,
-                items: channel.items,
-                warnings,
-            });
+            return finish(
+                Parsed {
+                    title: channel.title,
+                    items: channel.items,
+                    warnings,
+                },
+                utf8,
+            );
         }
     }
     let parser = Builder::new()
@@ -136,24 +165,71 @@ pub fn parse_feed_with(
         .into_iter()
         .map(|e| to_item(e, base.as_ref()))
         .collect();
-    Ok(Parsed {
-        title: feed.title.map(|t| text_of(&t)),
-        items,
-        warnings,
-    })
+    finish(
+        Parsed {
+            title: feed.title.map(|t| text_of(&t)),
+            items,
+            warnings,
+        },
+        utf8,
+    )
 }
 
-/// What a non-feed document is, judged by its first markup.
+/// What every reader's result goes through: a permalink `guid` stands in for a missing link,
+/// and a document read to no items while it holds item elements is an error, not "ok".
+fn finish(mut parsed: Parsed, xml: &str) -> Result<Parsed, SourceError> {
+    for it in &mut parsed.items {
+        if it.link.is_none()
+            && let Some(g) = it.guid.as_deref()
+            && (g.starts_with("http://") || g.starts_with("https://"))
+        {
+            it.link = Some(g.to_string());
+        }
+    }
+    if parsed.items.is_empty()
+        && let Some(tag) = lost_items(xml)
+    {
+        return Err(SourceError::Parse(format!(
+            "read no items, though the document holds {tag} elements"
+        )));
+    }
+    Ok(parsed)
+}
+
+/// What a non-feed document is, judged by its first markup after the prolog, however long
+/// the whitespace and comments before it.
 fn not_a_feed(text: &str) -> Option<&'static str> {
-    let head: String = text.chars().take(512).collect::<String>().to_ascii_lowercase();
-    let first = skip_prolog(&head);
-    if first.starts_with("<!doctype html") || first.starts_with("<html") {
+    let first = skip_prolog(text);
+    let head = first.as_bytes().get(..14).unwrap_or(first.as_bytes());
+    let first = head.to_ascii_lowercase();
+    if first.starts_with(b"<!doctype html") || first.starts_with(b"<html") {
         return Some("the server sent an HTML page");
     }
-    if !first.starts_with('<') && !first.starts_with('{') {
+    if !first.starts_with(b"<") && !first.starts_with(b"{") {
         return Some("neither XML nor JSON");
     }
     None
+}
+
+/// The kind of item elements (`<item>`, `<entry>`) a document holds though none was read:
+/// a reader that lost every item must not pass for a feed that has none.
+fn lost_items(text: &str) -> Option<&'static str> {
+    let b = text.as_bytes();
+    let holds = |tag: &[u8]| {
+        memchr::memmem::find_iter(b, tag).any(|at| {
+            matches!(
+                b.get(at + tag.len()),
+                Some(b'>' | b' ' | b'\t' | b'\r' | b'\n' | b'/')
+            )
+        })
+    };
+    if holds(b"<item") || holds(b":item") {
+        Some("<item>")
+    } else if holds(b"<entry") || holds(b":entry") {
+        Some("<entry>")
+    } else {
+        None
+    }
 }
 
 /// Skips the XML declaration, comments, processing instructions and whitespace.
@@ -267,6 +343,15 @@ fn to_item(e: Entry, base: Option<&url::Url>) -> Item {
     } else {
         summary
     };
+    // YouTube's Atom and podcasts describe an entry in media:description or itunes:summary.
+    let summary = match summary.is_empty() {
+        true => e
+            .media
+            .iter()
+            .find_map(|m| m.description.as_ref())
+            .map_or("", |t| t.content.as_str()),
+        false => summary,
+    };
     Item {
         guid: Some(e.id.trim().to_string()).filter(|g| !g.is_empty()),
         link,
@@ -297,6 +382,10 @@ pub(super) fn resolve(href: &str, base: Option<&url::Url>) -> String {
     }
 }
 
+#[cfg(test)]
+mod cases;
+mod feed_rs_util;
+mod recover;
 mod rss2;
 #[cfg(test)]
 mod tests;

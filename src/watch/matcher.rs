@@ -1,274 +1,174 @@
-//! The matcher: one Aho-Corasick automaton over every term, exclude and proximity part of
-//! every watch, so the cost grows with the length of the text, not the number of terms.
-
-use std::collections::HashMap;
+//! The matcher: one Aho-Corasick automaton over every term of every watch (hit, exclude and
+//! rule terms alike, each with its regional forms), so the cost grows with the length of the
+//! text, not the number of terms; the rules are then evaluated over what it found.
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
+use super::eval::{FieldText, Found, evaluate};
 use super::normalize::{Normalized, normalize};
+use super::rules::{Compiled, compile};
 use super::snippet::Plain;
-use super::terms::{Near, Term, is_word_char, tokens_before};
-use super::{Field, Hit, WatchError, Watches, spec_version};
+use super::terms::{is_word_char, version_len};
+use super::{Field, Hit, WatchError, Watches};
 
-/// What one pattern of the automaton stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
-    Term,
-    Exclude,
-    /// A side (0 or 1) of a proximity rule.
-    Near {
-        rule: usize,
-        side: u8,
-    },
-}
-
-#[derive(Debug, Clone)]
-struct Pattern {
-    watch: usize,
-    role: Role,
-    term: Term,
-}
-
-#[derive(Debug, Clone)]
-struct NearRule {
-    watch: usize,
-    written: String,
-    distance: usize,
-}
+/// Up to this many bytes of needles the automaton is a DFA, the fastest to search; beyond,
+/// a DFA's table (states times byte classes) grows past what a service should hold, and the
+/// contiguous NFA, slower but about as small as the needles, takes over.
+const DFA_MAX_NEEDLE_BYTES: usize = 32 * 1024;
 
 /// All watches compiled into one automaton; cheap to share between threads.
 #[derive(Debug, Clone)]
 pub struct Matcher {
-    names: Vec<String>,
-    versions: Vec<String>,
-    weights: Vec<f64>,
-    patterns: Vec<Pattern>,
-    near: Vec<NearRule>,
+    c: Compiled,
+    /// The term each pattern of the automaton belongs to.
+    pattern_term: Vec<u32>,
     ac: Option<AhoCorasick>,
-}
-
-/// A match of one pattern in normalized text: `[s, e)` and the pattern's index.
-#[derive(Debug, Clone, Copy)]
-struct Found {
-    s: usize,
-    e: usize,
-    p: usize,
 }
 
 impl Matcher {
     pub fn new(watches: &Watches) -> Result<Self, WatchError> {
-        let mut m = Matcher {
-            names: Vec::new(),
-            versions: Vec::new(),
-            weights: Vec::new(),
-            patterns: Vec::new(),
-            near: Vec::new(),
-            ac: None,
-        };
-        for (wi, (name, spec)) in watches.iter().enumerate() {
-            let invalid = |message: String| WatchError::Invalid {
-                watch: name.clone(),
-                message,
-            };
-            if spec.terms.is_empty() && spec.near.is_empty() {
-                return Err(invalid("list at least one term (or near rule)".into()));
-            }
-            m.names.push(name.clone());
-            m.versions.push(spec_version(spec));
-            m.weights.push(spec.weight.unwrap_or(1.0));
-            let cs = &spec.case_sensitive;
-            for t in &spec.terms {
-                m.patterns.push(Pattern {
-                    watch: wi,
-                    role: Role::Term,
-                    term: Term::parse(t, cs).map_err(invalid)?,
-                });
-            }
-            for t in &spec.exclude {
-                m.patterns.push(Pattern {
-                    watch: wi,
-                    role: Role::Exclude,
-                    term: Term::parse(t, cs).map_err(invalid)?,
-                });
-            }
-            for rule in &spec.near {
-                let n = Near::parse(rule, cs).map_err(invalid)?;
-                let idx = m.near.len();
-                m.near.push(NearRule {
-                    watch: wi,
-                    written: n.written,
-                    distance: n.distance,
-                });
-                m.patterns.push(Pattern {
-                    watch: wi,
-                    role: Role::Near { rule: idx, side: 0 },
-                    term: n.left,
-                });
-                m.patterns.push(Pattern {
-                    watch: wi,
-                    role: Role::Near { rule: idx, side: 1 },
-                    term: n.right,
-                });
+        let c = compile(watches)?;
+        let mut pattern_term = Vec::new();
+        let mut needles: Vec<&str> = Vec::new();
+        for (t, entry) in c.terms.iter().enumerate() {
+            for n in &entry.term.needles {
+                needles.push(n);
+                pattern_term.push(t as u32);
             }
         }
-        if !m.patterns.is_empty() {
+        let ac = if needles.is_empty() {
+            None
+        } else {
+            let bytes: usize = needles.iter().map(|n| n.len()).sum();
+            let kind = if bytes <= DFA_MAX_NEEDLE_BYTES {
+                AhoCorasickKind::DFA
+            } else {
+                AhoCorasickKind::ContiguousNFA
+            };
             let ac = AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
-                .kind(Some(AhoCorasickKind::DFA))
-                .build(m.patterns.iter().map(|p| p.term.needle.as_str()))
-                .or_else(|_| {
-                    // A very large term list can exceed the DFA's size limit; the
-                    // contiguous NFA is slower but has no such limit.
-                    AhoCorasick::builder()
-                        .match_kind(MatchKind::Standard)
-                        .build(m.patterns.iter().map(|p| p.term.needle.as_str()))
-                })
+                .kind(Some(kind))
+                .build(&needles)
                 .map_err(|e| WatchError::Invalid {
                     watch: "*".into(),
+                    token: None,
                     message: e.to_string(),
                 })?;
-            m.ac = Some(ac);
-        }
-        Ok(m)
+            Some(ac)
+        };
+        Ok(Matcher { c, pattern_term, ac })
+    }
+
+    fn index(&self, watch: &str) -> Option<usize> {
+        self.c.watches.iter().position(|w| w.name == watch)
     }
 
     /// The version fingerprint of a watch, as recorded with its hits.
     pub fn version(&self, watch: &str) -> Option<&str> {
-        self.names
-            .iter()
-            .position(|n| n == watch)
-            .map(|i| self.versions[i].as_str())
+        self.index(watch).map(|i| self.c.watches[i].version.as_str())
     }
 
     /// A watch's priority weight (`weight`, default 1).
     pub fn weight(&self, watch: &str) -> f64 {
-        self.names
-            .iter()
-            .position(|n| n == watch)
-            .map_or(1.0, |i| self.weights[i])
+        self.index(watch).map_or(1.0, |i| self.c.watches[i].weight)
     }
 
     /// Every hit in an item's title and summary (either may hold HTML), ordered by field,
     /// then position, then watch.
     pub fn find(&self, title: &str, summary: &str) -> Vec<Hit> {
-        let mut hits = self.find_in(Field::Title, title);
-        hits.extend(self.find_in(Field::Summary, summary));
-        hits
+        self.find_fields(&[(Field::Title, title), (Field::Summary, summary)])
     }
 
-    /// The hits in one field.
+    /// The hits in one field, taken as the whole item.
     pub fn find_in(&self, field: Field, original: &str) -> Vec<Hit> {
+        self.find_fields(&[(field, original)])
+    }
+
+    fn find_fields(&self, input: &[(Field, &str)]) -> Vec<Hit> {
         let Some(ac) = &self.ac else { return Vec::new() };
-        let norm = normalize(original, true);
-        let found: Vec<Found> = ac
-            .find_overlapping_iter(&norm.text)
-            .map(|m| Found {
-                s: m.start(),
-                e: m.end(),
-                p: m.pattern().as_usize(),
+        let fields: Vec<FieldText<'_>> = input
+            .iter()
+            .map(|&(field, original)| {
+                let norm = normalize(original, true);
+                let found = ac
+                    .find_overlapping_iter(&norm.text)
+                    .filter_map(|m| {
+                        let t = self.pattern_term[m.pattern().as_usize()] as usize;
+                        self.accept(m.start(), m.end(), t, &norm, original)
+                    })
+                    .collect();
+                FieldText::new(field, original, norm, found)
             })
-            .filter(|f| self.accept(f, &norm, original))
-            .map(|f| self.extend_wildcard(f, &norm.text))
             .collect();
-        if found.is_empty() {
+        let can_hit = |f: &FieldText<'_>| f.found.iter().any(|x| self.c.trigger[x.t]);
+        if !fields.iter().any(can_hit) {
             return Vec::new();
         }
-        // (watch, written term, start, end) in normalized bytes.
-        let mut raw: Vec<(usize, &str, usize, usize)> = Vec::new();
-        for f in found.iter().filter(|f| self.patterns[f.p].role == Role::Term) {
-            let p = &self.patterns[f.p];
-            if !self.vetoed(&found, p.watch, f.s, f.e) {
-                raw.push((p.watch, &p.term.written, f.s, f.e));
+        let occ = evaluate(&self.c, &fields);
+        // (field slot, start, watch, end, term) in normalized bytes; one hit per watch and
+        // place: the longest term found there.
+        let mut raw: Vec<(usize, usize, usize, usize, &str)> = Vec::new();
+        for (w, list) in occ.iter().enumerate() {
+            if self.c.watches[w].concept {
+                continue;
             }
+            raw.extend(list.iter().map(|o| (o.f, o.s, w, o.e, o.term.as_ref())));
         }
-        self.find_near(&found, &norm.text, &mut raw);
-        // One hit per watch and place: the longest term found there.
-        raw.sort_by(|a, b| (a.2, a.0, b.3).cmp(&(b.2, b.0, a.3)));
-        raw.dedup_by(|b, a| a.0 == b.0 && a.2 == b.2);
-        let plain = Plain::new(original);
-        let mut char_index = CharIndex::new(original);
-        raw.into_iter()
-            .map(|(w, term, s, e)| {
-                let (os, oe) = norm.original_range(original, s, e);
+        raw.sort_by(|a, b| (a.0, a.1, a.2, b.3).cmp(&(b.0, b.1, b.2, a.3)));
+        raw.dedup_by(|b, a| (a.0, a.1, a.2) == (b.0, b.1, b.2));
+        let mut hits = Vec::with_capacity(raw.len());
+        for (fi, ft) in fields.iter().enumerate() {
+            let mine = raw.iter().filter(|r| r.0 == fi);
+            let mut mine = mine.peekable();
+            if mine.peek().is_none() {
+                continue;
+            }
+            let plain = Plain::new(ft.original);
+            let mut char_index = CharIndex::new(ft.original);
+            for &(_, s, w, e, term) in mine {
+                let (os, oe) = ft.norm.original_range(ft.original, s, e);
                 let (snippet, snippet_match) = plain.snippet(os, oe);
-                Hit {
-                    watch: self.names[w].clone(),
+                hits.push(Hit {
+                    watch: self.c.watches[w].name.clone(),
                     term: term.to_string(),
-                    field,
+                    field: ft.field,
                     start: char_index.at(os),
                     end: char_index.at(oe),
                     snippet,
                     snippet_match,
-                }
-            })
-            .collect()
-    }
-
-    /// Whether a raw automaton match stands: word boundaries and case where the term asks.
-    fn accept(&self, f: &Found, norm: &Normalized, original: &str) -> bool {
-        let t = &self.patterns[f.p].term;
-        let text = &norm.text;
-        if t.word_start && text[..f.s].chars().next_back().is_some_and(is_word_char) {
-            return false;
-        }
-        if t.word_end && text[f.e..].chars().next().is_some_and(is_word_char) {
-            return false;
-        }
-        match &t.cased {
-            Some(cased) => {
-                let (os, oe) = norm.original_range(original, f.s, f.e);
-                normalize(&original[os..oe], false).text == *cased
+                });
             }
-            None => true,
         }
+        hits
     }
 
-    /// A `*` term's match runs on to the end of its word ("chipmaker*" covers "chipmakers").
-    fn extend_wildcard(&self, mut f: Found, text: &str) -> Found {
-        if self.patterns[f.p].term.wildcard {
-            f.e += text[f.e..]
+    /// Whether a raw automaton match of term `t` stands (word boundaries and case where the
+    /// term asks), and how far it reaches (a `*` term to the end of its word, an acronym over
+    /// the version after it).
+    fn accept(&self, s: usize, e: usize, t: usize, norm: &Normalized, original: &str) -> Option<Found> {
+        let term = &self.c.terms[t].term;
+        let text = &norm.text;
+        if term.word_start && text[..s].chars().next_back().is_some_and(is_word_char) {
+            return None;
+        }
+        let mut end = e;
+        if term.word_end && text[e..].chars().next().is_some_and(is_word_char) {
+            end += version_len(&text[e..]).filter(|_| term.versioned)?;
+        }
+        if let Some(cased) = &term.cased {
+            let (os, oe) = norm.original_range(original, s, e);
+            if normalize(&original[os..oe], false).text != *cased {
+                return None;
+            }
+        }
+        if term.wildcard {
+            end += text[e..]
                 .chars()
                 .take_while(|&c| is_word_char(c))
                 .map(char::len_utf8)
                 .sum::<usize>();
         }
-        f
-    }
-
-    fn vetoed(&self, found: &[Found], watch: usize, s: usize, e: usize) -> bool {
-        found.iter().any(|x| {
-            let p = &self.patterns[x.p];
-            p.role == Role::Exclude && p.watch == watch && x.s < e && s < x.e
-        })
-    }
-
-    /// Adds a hit for each proximity rule whose two sides stand close enough.
-    fn find_near<'a>(&'a self, found: &[Found], text: &str, raw: &mut Vec<(usize, &'a str, usize, usize)>) {
-        if self.near.is_empty() {
-            return;
-        }
-        let mut sides: HashMap<usize, [Vec<(usize, usize)>; 2]> = HashMap::new();
-        for f in found {
-            if let Role::Near { rule, side } = self.patterns[f.p].role {
-                sides.entry(rule).or_default()[side as usize].push((f.s, f.e));
-            }
-        }
-        for (rule, [left, right]) in sides {
-            let r = &self.near[rule];
-            let pair = left
-                .iter()
-                .flat_map(|l| right.iter().map(move |rt| (*l, *rt)))
-                .find(|(l, rt)| {
-                    let (a, b) = (tokens_before(text, l.0), tokens_before(text, rt.0));
-                    a != b && a.abs_diff(b) <= r.distance
-                });
-            if let Some((l, rt)) = pair {
-                let (s, e) = (l.0.min(rt.0), l.1.max(rt.1));
-                if !self.vetoed(found, r.watch, s, e) {
-                    raw.push((r.watch, &r.written, s, e));
-                }
-            }
-        }
+        Some(Found { s, e: end, t })
     }
 }
 

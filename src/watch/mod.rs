@@ -1,15 +1,19 @@
 //! Watch terms: compiles the configured watchlists into one matcher and finds hits in items.
 //!
 //! Pure and synchronous: no I/O. The rest of sigwatch sees only [`WatchSpec`] (the config of one
-//! watch), [`Matcher`] (compiled from all watches) and [`Hit`] (one match), so the matching rules
-//! can change behind this interface. The term syntax is described in `terms`; normalization,
-//! applied alike to terms and text, in `normalize`.
+//! watch, with its [`RuleSpec`]s and [`Scope`]), [`Matcher`] (compiled from all watches) and
+//! [`Hit`] (one match), so the matching rules can change behind this interface. The term syntax is described in `terms`; the item-level
+//! rules over concepts (`all`, `any`, `not`, `near`, `scope`) in `rules`; normalization,
+//! applied alike to terms and text, in `normalize`; regional vocabulary in `vocab`.
 
+mod eval;
 mod matcher;
 mod normalize;
+mod rules;
 mod snippet;
 mod t2s;
 mod terms;
+mod vocab;
 
 use std::collections::BTreeMap;
 
@@ -32,15 +36,62 @@ pub struct WatchSpec {
     /// are so anyway).
     #[serde(default)]
     pub case_sensitive: Vec<String>,
-    /// Proximity rules, `"A NEAR/n B"`: both within n words of each other.
+    /// Proximity rules, `"A NEAR/n B"`: both within n words of each other; a side is a term
+    /// or an `@concept`.
     #[serde(default)]
     pub near: Vec<String>,
+    /// A rule over the whole item: every one of these (terms or `@concept`s) is present.
+    #[serde(default)]
+    pub all: Vec<String>,
+    /// With `all`: at least one of these is present too. Alone: any of them makes a hit.
+    #[serde(default)]
+    pub any: Vec<String>,
+    /// An item with any of these (terms or `@concept`s) raises no hit of this watch.
+    #[serde(default)]
+    pub not: Vec<String>,
+    /// Where the terms and rules of this table look: the title only, or any field (default).
+    #[serde(default)]
+    pub scope: Scope,
+    /// More rules, each with its own `all`, `any`, `near`, `not` and `scope`.
+    #[serde(default)]
+    pub rule: Vec<RuleSpec>,
+    /// A term group referred to as `@NAME` by other watches; it raises no hits of its own.
+    #[serde(default)]
+    pub concept: bool,
     /// `"immediate"`: hits are mailed as an alert within one poll cycle, not only in the digest.
     #[serde(default)]
     pub alert: Option<Alert>,
     /// Priority weight of this watch's hits (default 1); see `[signals]`.
     #[serde(default)]
     pub weight: Option<f64>,
+}
+
+/// One `[[watch.NAME.rule]]`: fires when all of `all`, one of `any` (if given) and every
+/// `near` rule hold within `scope`, and nothing of `not` is there.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    #[serde(default)]
+    pub all: Vec<String>,
+    #[serde(default)]
+    pub any: Vec<String>,
+    #[serde(default)]
+    pub near: Vec<String>,
+    #[serde(default)]
+    pub not: Vec<String>,
+    /// Default: the watch's `scope`.
+    #[serde(default)]
+    pub scope: Option<Scope>,
+}
+
+/// Which fields of an item a rule looks at.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// Title and summary.
+    #[default]
+    Any,
+    Title,
 }
 
 /// How a watch's hits are mailed beyond the digest.
@@ -84,25 +135,59 @@ pub struct Hit {
 
 #[derive(Debug, thiserror::Error)]
 pub enum WatchError {
+    /// `token` is the bad term, rule or name as written, so the config can point at its line.
     #[error("watch.{watch}: {message}")]
-    Invalid { watch: String, message: String },
+    Invalid {
+        watch: String,
+        token: Option<String>,
+        message: String,
+    },
+}
+
+impl WatchError {
+    /// The watch and the bad token (if one is to blame) the error is about.
+    pub fn location(&self) -> (&str, Option<&str>) {
+        match self {
+            WatchError::Invalid { watch, token, .. } => (watch, token.as_deref()),
+        }
+    }
 }
 
 /// A stable fingerprint of a watch's definition, recorded with each hit it finds.
 pub fn spec_version(spec: &WatchSpec) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
-    for (tag, list) in [
+    // Tables written before rules existed keep their fingerprint: the new keys count only
+    // when set.
+    let mut lists: Vec<(&[u8], &Vec<String>)> = vec![
         (b"t", &spec.terms),
         (b"x", &spec.exclude),
         (b"c", &spec.case_sensitive),
         (b"n", &spec.near),
-    ] {
+        (b"a", &spec.all),
+        (b"y", &spec.any),
+        (b"o", &spec.not),
+    ];
+    for r in &spec.rule {
+        lists.extend([
+            (&b"ra"[..], &r.all),
+            (b"ry", &r.any),
+            (b"rn", &r.near),
+            (b"ro", &r.not),
+        ]);
+        if r.scope == Some(Scope::Title) {
+            h.update(b"rs");
+        }
+    }
+    for (tag, list) in lists {
         for t in list {
             h.update(tag);
             h.update(t.as_bytes());
             h.update([0]);
         }
+    }
+    if spec.scope == Scope::Title {
+        h.update(b"s");
     }
     h.finalize()[..6].iter().map(|b| format!("{b:02x}")).collect()
 }

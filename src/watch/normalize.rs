@@ -326,17 +326,21 @@ fn drop_abbreviation_dots(mut n: Normalized, original: &str) -> Normalized {
     let mut text = String::with_capacity(b.len());
     let mut anchors = Vec::with_capacity(n.anchors.len() + dots.len());
     let mut last = 0;
+    // Anchors are ordered, and so are the segments: one cursor walks them all once, so a
+    // text of many dots costs no more than it is long.
+    let mut next_anchor = 0;
     for &d in dots.iter().chain(std::iter::once(&b.len())) {
         if d > last {
             let seg_start = text.len();
             anchors.push((seg_start as u32, n.original_at(original, last) as u32));
             // Anchors inside the segment carry over, shifted by what was dropped before it.
-            for &(an, ao) in n
-                .anchors
-                .iter()
-                .filter(|a| (a.0 as usize) > last && (a.0 as usize) < d)
+            while let Some(&(an, ao)) = n.anchors.get(next_anchor)
+                && (an as usize) < d
             {
-                anchors.push(((an as usize - last + seg_start) as u32, ao));
+                if an as usize > last {
+                    anchors.push(((an as usize - last + seg_start) as u32, ao));
+                }
+                next_anchor += 1;
             }
             text.push_str(&n.text[last..d]);
         }

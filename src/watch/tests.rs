@@ -11,8 +11,7 @@ fn watches(spec: &[(&str, &[&str], &[&str])]) -> Matcher {
                 exclude: x.iter().map(|s| s.to_string()).collect(),
                 case_sensitive: vec![],
                 near: vec![],
-                alert: None,
-                weight: None,
+                ..Default::default()
             };
             (n.to_string(), spec)
         })
@@ -87,7 +86,8 @@ fn cjk_terms_match_as_substrings_across_scripts() {
         "traditional folds to simplified"
     );
     assert_eq!(terms(&m, "晶片製造商"), ["晶片"]);
-    assert_eq!(terms(&m, "人工智慧倫理"), ["人工智慧"]);
+    // 人工智能 now finds the Taiwan word itself (see `vocab`), and is listed first.
+    assert_eq!(terms(&m, "人工智慧倫理"), ["人工智能"]);
     assert_eq!(terms(&m, "日本の半導体戦略"), ["半导体"], "Japanese shinjitai");
 }
 
@@ -113,8 +113,7 @@ fn export_controls_need_the_phrase_or_proximity() {
             exclude: vec![],
             case_sensitive: vec![],
             near: vec!["export* NEAR/3 ban*".into()],
-            alert: None,
-            weight: None,
+            ..Default::default()
         },
     );
     let m = Matcher::new(&w).unwrap();
@@ -166,8 +165,7 @@ fn bad_specs_are_named() {
             exclude: vec![],
             case_sensitive: vec![],
             near: vec![],
-            alert: None,
-            weight: None,
+            ..Default::default()
         },
     );
     assert!(Matcher::new(&w).unwrap_err().to_string().contains("watch.x"));
@@ -178,8 +176,7 @@ fn bad_specs_are_named() {
             exclude: vec![],
             case_sensitive: vec![],
             near: vec!["oops".into()],
-            alert: None,
-            weight: None,
+            ..Default::default()
         },
     );
     assert!(Matcher::new(&w).unwrap_err().to_string().contains("NEAR"));
@@ -206,4 +203,251 @@ fn hostile_text_never_panics() {
     }
     let long = "rare earth ".repeat(10_000);
     assert_eq!(m.find(&long, "").len(), 10_000);
+}
+
+// ---- Rules over concepts (issue 26) ----
+
+fn parse_watches(toml_text: &str) -> Matcher {
+    #[derive(serde::Deserialize)]
+    struct W {
+        watch: Watches,
+    }
+    let w: W = toml::from_str(toml_text).unwrap();
+    Matcher::new(&w.watch).unwrap()
+}
+
+fn spans(m: &Matcher, title: &str, summary: &str) -> Vec<(String, String, usize, usize)> {
+    m.find(title, summary)
+        .into_iter()
+        .map(|h| (h.watch, h.field.as_str().to_string(), h.start, h.end))
+        .collect()
+}
+
+fn watches_hit(m: &Matcher, title: &str, summary: &str) -> Vec<String> {
+    let w: std::collections::BTreeSet<String> = m.find(title, summary).into_iter().map(|h| h.watch).collect();
+    w.into_iter().collect()
+}
+
+const CONCEPTS: &str = r#"
+[watch.export-action]
+concept = true
+terms = ["export*", "shipment*", "出口"]
+
+[watch.strategic-goods]
+concept = true
+terms = ["gallium", "germanium", "graphite", "镓", "锗"]
+exclude = ["gallium nitride charger*"]
+
+[watch.ban]
+concept = true
+terms = ["ban*", "halt*", "禁止"]
+"#;
+
+#[test]
+fn all_needs_every_concept_in_the_item() {
+    let m = parse_watches(&format!(
+        "{CONCEPTS}\n[watch.ec]\nall = [\"@export-action\", \"@strategic-goods\", \"@ban\"]\n"
+    ));
+    assert_eq!(
+        watches_hit(&m, "China halts gallium shipments to the US", ""),
+        ["ec"]
+    );
+    // Across fields: the title and the summary make one item.
+    assert_eq!(
+        watches_hit(&m, "Beijing bans exports", "The measure covers gallium."),
+        ["ec"]
+    );
+    assert!(watches_hit(&m, "India bans rice exports", "").is_empty());
+    assert!(watches_hit(&m, "Gallium prices rise", "").is_empty());
+    // Offsets: each element where it stands, in characters of the original field.
+    let s = spans(&m, "China halts gallium shipments to the US", "");
+    assert_eq!(
+        s,
+        [
+            ("ec".to_string(), "title".to_string(), 6, 11),
+            ("ec".to_string(), "title".to_string(), 12, 19),
+            ("ec".to_string(), "title".to_string(), 20, 29),
+        ]
+    );
+    // A concept's own exclude holds wherever the concept is used.
+    assert!(watches_hit(&m, "Gallium nitride chargers: export ban on parts", "").is_empty());
+    // Concepts raise no hits of their own.
+    assert!(watches_hit(&m, "gallium exports", "").is_empty());
+}
+
+#[test]
+fn any_alone_and_with_all() {
+    let m = parse_watches(&format!(
+        "{CONCEPTS}\n[watch.minerals]\nany = [\"@strategic-goods\", \"antimony\"]\n\
+         [watch.ec]\nall = [\"@export-action\"]\nany = [\"@strategic-goods\", \"chips\"]\n"
+    ));
+    assert_eq!(watches_hit(&m, "Antimony price soars", ""), ["minerals"]);
+    assert_eq!(watches_hit(&m, "镓价格上涨", ""), ["minerals"]);
+    assert_eq!(watches_hit(&m, "Chips exports fall", ""), ["ec"]);
+    assert_eq!(watches_hit(&m, "Graphite exports fall", ""), ["ec", "minerals"]);
+    assert!(watches_hit(&m, "Rice exports fall", "").is_empty());
+}
+
+#[test]
+fn not_silences_a_watch_for_the_whole_item() {
+    let m = parse_watches(
+        "[watch.ai]\nterms = [\"AI\"]\nnot = [\"Air India\", \"flight AI*\"]\n\
+         [watch.ai2]\nterms = [\"AI\"]\n",
+    );
+    assert_eq!(watches_hit(&m, "AI rules", ""), ["ai", "ai2"]);
+    assert_eq!(watches_hit(&m, "AI 302 delayed", "Air India said"), ["ai2"]);
+    assert_eq!(watches_hit(&m, "Flight AI171 crash report", ""), ["ai2"]);
+    // In a rule, `not` vetoes that rule only.
+    let m = parse_watches(&format!(
+        "{CONCEPTS}\n[watch.ec]\nterms = [\"export control*\"]\n\
+         [[watch.ec.rule]]\nall = [\"@export-action\", \"@ban\"]\nnot = [\"rice\", \"sugar\"]\n"
+    ));
+    assert_eq!(watches_hit(&m, "Export ban on gallium", ""), ["ec"]);
+    assert!(watches_hit(&m, "India bans rice exports", "").is_empty());
+    assert_eq!(
+        watches_hit(&m, "India bans rice exports", "Export controls elsewhere"),
+        ["ec"]
+    );
+}
+
+#[test]
+fn near_takes_concepts_and_checks_distance_in_one_field() {
+    let m = parse_watches(&format!(
+        "{CONCEPTS}\n[watch.ec]\nnear = [\"@export-action NEAR/6 @strategic-goods\"]\n"
+    ));
+    let s = spans(&m, "China to restrict exports of gallium and germanium", "");
+    // From "exports" (18) to the end of "gallium" (36).
+    assert_eq!(s, [("ec".to_string(), "title".to_string(), 18, 36)]);
+    let h = m.find("China to restrict exports of gallium", "");
+    assert_eq!(h[0].term, "@export-action NEAR/6 @strategic-goods");
+    assert!(
+        watches_hit(
+            &m,
+            "Exports rose in the first half, the ministry said, and prices of gallium fell",
+            ""
+        )
+        .is_empty()
+    );
+    // The sides in two fields are not near each other.
+    assert!(watches_hit(&m, "Exports", "Gallium").is_empty());
+    // Chinese: counted in characters.
+    assert_eq!(watches_hit(&m, "禁止对美国出口镓、锗", ""), ["ec"]);
+    assert!(watches_hit(&m, "对镓、锗相关物项实施出口管制", "").is_empty());
+}
+
+#[test]
+fn scope_title_looks_at_the_title_only() {
+    let m = parse_watches(&format!(
+        "{CONCEPTS}\n[watch.t]\nscope = \"title\"\nterms = [\"gallium\"]\n\
+         [watch.r]\nterms = [\"germanium\"]\n[[watch.r.rule]]\nscope = \"title\"\nall = [\"@strategic-goods\", \"@ban\"]\n"
+    ));
+    assert_eq!(watches_hit(&m, "Gallium prices", ""), ["t"]);
+    assert!(watches_hit(&m, "Metal prices", "Gallium prices").is_empty());
+    assert_eq!(watches_hit(&m, "Ban on graphite", ""), ["r"]);
+    assert!(watches_hit(&m, "Ban on metals", "Graphite").is_empty());
+    // The table's own terms keep the default scope.
+    assert_eq!(watches_hit(&m, "Metals", "Germanium"), ["r"]);
+}
+
+#[test]
+fn acronyms_match_before_a_version() {
+    let m = watches(&[("s", &["HBM", "DDR", "GB", "EUV"], &[])]);
+    for (text, want) in [
+        ("CXMT starts HBM3 production", (12, 16)),
+        ("SK Hynix ships HBM3E", (15, 20)),
+        ("Samsung HBM3e chips", (8, 13)),
+        ("DDR5 prices surge", (0, 4)),
+        ("Nvidia unveils GB200 superchip", (15, 20)),
+        ("HBM chips", (0, 3)),
+    ] {
+        let h = m.find(text, "");
+        assert_eq!(h.len(), 1, "{text}");
+        assert_eq!((h[0].start, h[0].end), want, "{text}");
+    }
+    for miss in [
+        "HBMX chips",
+        "HBM3ABC",
+        "16GB of memory",
+        "hbm3 in lower case",
+        "EUV2.0",
+        "GBP200",
+    ] {
+        assert!(m.find(miss, "").is_empty() || miss == "EUV2.0", "{miss}");
+    }
+}
+
+#[test]
+fn regional_vocabulary_folds_to_the_mainland_term_with_exact_offsets() {
+    let m = watches(&[
+        ("s", &["集成电路", "芯片", "光刻", "半导体"], &[]),
+        ("re", &["稀土"], &[]),
+        ("ec", &["出口管制"], &[]),
+    ]);
+    for (text, term, want) in [
+        ("台積電擴大積體電路產能", "集成电路", (5, 9)),
+        ("台積電美國廠量產4奈米晶片", "芯片", (11, 13)),
+        ("台灣微影技術人才短缺", "光刻", (2, 4)),
+        ("經濟部：半導體產業產值創新高", "半导体", (4, 7)),
+        ("自動車各社、レアアース調達を急ぐ", "稀土", (6, 11)),
+        ("日本の輸出管理を強化", "出口管制", (3, 7)),
+    ] {
+        let h = m.find(text, "");
+        assert_eq!(h.len(), 1, "{text}: {h:?}");
+        assert_eq!(h[0].term, term, "{text}");
+        assert_eq!((h[0].start, h[0].end), want, "{text}");
+        let chars: Vec<char> = text.chars().collect();
+        let got: String = chars[want.0..want.1].iter().collect();
+        assert_eq!(&h[0].snippet[h[0].snippet_match.0..h[0].snippet_match.1], got);
+    }
+}
+
+fn err_of(toml_text: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct W {
+        watch: Watches,
+    }
+    let w: W = toml::from_str(toml_text).unwrap();
+    Matcher::new(&w.watch).unwrap_err().to_string()
+}
+
+#[test]
+fn bad_rules_name_the_watch_and_the_token() {
+    let e = err_of("[watch.a]\nall = [\"@nothing\"]\n");
+    assert!(e.contains("watch.a") && e.contains("@nothing"), "{e}");
+    let e = err_of("[watch.a]\nnear = [\"x NEAR/0 y\"]\n");
+    assert!(e.contains("x NEAR/0 y"), "{e}");
+    let e = err_of("[watch.a]\nterms = [\"@b\"]\n[watch.b]\nany = [\"@a\"]\n");
+    assert!(e.contains("cycle") && e.contains("a → b → a"), "{e}");
+    let e = err_of("[watch.a]\nterms = [\"x\"]\nexclude = [\"@a\"]\n");
+    assert!(e.contains("exclude takes terms"), "{e}");
+    let e = err_of("[watch.a]\nterms = [\"x\"]\n[[watch.a.rule]]\nnot = [\"y\"]\n");
+    assert!(e.contains("a rule needs"), "{e}");
+}
+
+/// A hostile item packed with rule parts and excludes: evaluation must not be quadratic in
+/// the number of places found (near pairs, exclude overlaps), or one item stalls a poll.
+#[test]
+fn items_packed_with_rule_parts_stay_cheap() {
+    let m = parse_watches(&format!(
+        "{CONCEPTS}\n[watch.ec]\nterms = [\"chip\"]\nexclude = [\"blue chip\"]\n\
+         near = [\"@export-action NEAR/2 @strategic-goods\"]\n"
+    ));
+    let packed = "exports one two three gallium blue chip ".repeat(20_000) + "gallium exports";
+    let hits = m.find(&packed, "");
+    assert_eq!(hits.len(), 1, "only the near pair at the end");
+    assert_eq!(hits[0].term, "@export-action NEAR/2 @strategic-goods");
+}
+
+/// Items holding only a concept's terms skip evaluation; the shortcut must never lose a hit
+/// that a rule would raise through any of its parts.
+#[test]
+fn the_evaluation_shortcut_keeps_every_rule() {
+    let m = parse_watches(&format!(
+        "{CONCEPTS}\n[watch.ec]\nnear = [\"@export-action NEAR/6 @strategic-goods\"]\n\
+         all = [\"@ban\", \"@strategic-goods\"]\n[watch.any]\nany = [\"@strategic-goods\", \"@ban\"]\n"
+    ));
+    assert!(watches_hit(&m, "exports", "").is_empty());
+    assert_eq!(watches_hit(&m, "ban", ""), ["any"]);
+    assert_eq!(watches_hit(&m, "germanium", ""), ["any"]);
+    assert_eq!(watches_hit(&m, "germanium exports ban", ""), ["any", "ec"]);
 }

@@ -554,7 +554,6 @@ fn hostile_servers_in_one_poll_each_end_classified_and_the_good_source_is_stored
         ("error", "http-500", "500"),
         ("empty", "not-a-feed", "empty body"),
         ("html-page", "not-a-feed", "HTML"),
-        ("truncated", "parse", ""),
         ("nested", "parse", "deeper"),
         ("nested-html", "parse", "deeper"),
         ("ns-flood", "not-a-feed", ""),
@@ -571,6 +570,12 @@ fn hostile_servers_in_one_poll_each_end_classified_and_the_good_source_is_stored
         }
         assert!(o["error"].as_str().unwrap().contains(text), "{name}: {o}");
     }
+    // A feed cut off halfway keeps its complete items (issue 25, case 5); the cut one is not
+    // stored.
+    let o = outcome("truncated");
+    assert_eq!(o["status"], "fetched", "truncated: {o}");
+    let kept = o["new_items"].as_u64().unwrap();
+    assert!((1..4).contains(&kept), "truncated: {o}");
     // Harmless oddities parse cleanly: entities are left unexpanded, control characters dropped.
     for name in ["laughs", "xxe", "control", "crlf"] {
         let o = outcome(name);

@@ -23,6 +23,7 @@ mod security;
 mod server;
 mod signals;
 mod smtp;
+mod sources;
 mod unit;
 
 use std::path::{Path, PathBuf};

@@ -32,6 +32,28 @@ fn rematch_adds_new_hits_once_and_dry_run_changes_nothing() {
     assert_eq!(dry["watches"]["photovoltaics"]["added"], 1, "{dry}");
     assert_eq!(dry["watches"]["semiconductors"]["unmatched"], 1, "{dry}");
     assert_eq!(env.count("hits"), 1, "a dry run changes nothing");
+    // It says which items would change, and by which terms.
+    let pv = &dry["watches"]["photovoltaics"]["added_items"];
+    assert_eq!(pv.as_array().unwrap().len(), 1, "one item, two hits: {dry}");
+    assert_eq!(pv[0]["title"], "Solar panel tariffs rise", "{dry}");
+    assert_eq!(
+        pv[0]["terms"],
+        serde_json::json!(["solar panel", "光伏"]),
+        "{dry}"
+    );
+    let gone = &dry["watches"]["semiconductors"]["unmatched_items"];
+    assert_eq!(gone[0]["title"], "New chip plant opens", "{dry}");
+    assert_eq!(gone[0]["terms"], serde_json::json!(["chip"]), "{dry}");
+    let text = String::from_utf8(env.run(&["rematch", "--dry-run"]).stdout).unwrap();
+    assert!(
+        text.contains("photovoltaics: 1 hit; items that would gain hits:")
+            && text.contains("Solar panel tariffs rise  (solar panel, 光伏)")
+            && text.contains("semiconductors: 1 hit; items that no longer match:")
+            && text.contains("- [")
+            && text.contains("New chip plant opens  (chip)"),
+        "{text}"
+    );
+    assert_eq!(env.count("hits"), 1, "a dry run changes nothing");
 
     let real = env.json(&["rematch", "--format", "json"]);
     assert_eq!(real["watches"]["photovoltaics"]["added"], 1, "{real}");

@@ -6,6 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
+/// A test of a request: a site's demands (method, headers, fields).
+pub type Check = Arc<dyn Fn(&Seen) -> bool + Send + Sync>;
+
 /// What the server answers on one path.
 #[derive(Clone, Default)]
 pub struct Reply {
@@ -16,6 +19,8 @@ pub struct Reply {
     pub delay: Duration,
     /// Answer 304 when the request's If-None-Match equals this ETag (which is also sent).
     pub etag: Option<String>,
+    /// Answer 403 to a request this refuses (a site that wants a method, header or field).
+    pub require: Option<Check>,
 }
 
 impl Reply {
@@ -41,6 +46,11 @@ impl Reply {
         self.etag = Some(e.into());
         self
     }
+    /// Answers 403 unless `check` accepts the request.
+    pub fn only_if(mut self, check: impl Fn(&Seen) -> bool + Send + Sync + 'static) -> Self {
+        self.require = Some(Arc::new(check));
+        self
+    }
     pub fn delay(mut self, d: Duration) -> Self {
         self.delay = d;
         self
@@ -50,6 +60,8 @@ impl Reply {
 /// One request as the server saw it.
 #[derive(Debug, Clone)]
 pub struct Seen {
+    pub method: String,
+    pub body: Vec<u8>,
     pub path: String,
     pub headers: HashMap<String, String>,
     pub status: u16,
@@ -88,6 +100,15 @@ impl Server {
         self.routes.lock().unwrap().insert(path.to_string(), reply);
     }
 
+    /// Like [`Server::route`], for requests to `path` whose body is exactly `body`: one
+    /// endpoint that answers each form differently, as POST APIs do.
+    pub fn route_body(&self, path: &str, body: &str, reply: Reply) {
+        self.routes
+            .lock()
+            .unwrap()
+            .insert(format!("{path}\n{body}"), reply);
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -114,7 +135,7 @@ impl Drop for Server {
     }
 }
 
-fn answer(req: tiny_http::Request, routes: &Mutex<HashMap<String, Reply>>, seen: &Mutex<Vec<Seen>>) {
+fn answer(mut req: tiny_http::Request, routes: &Mutex<HashMap<String, Reply>>, seen: &Mutex<Vec<Seen>>) {
     let path = req.url().to_string();
     let headers: HashMap<String, String> = req
         .headers()
@@ -126,21 +147,44 @@ fn answer(req: tiny_http::Request, routes: &Mutex<HashMap<String, Reply>>, seen:
             )
         })
         .collect();
-    let reply = routes
-        .lock()
-        .unwrap()
-        .get(&path)
-        .cloned()
-        .unwrap_or_else(|| Reply::status(404));
+    let mut body = Vec::new();
+    let _ = std::io::Read::read_to_end(req.as_reader(), &mut body);
+    let method = req.method().as_str().to_string();
+    let reply = {
+        let routes = routes.lock().unwrap();
+        let by_body = format!("{path}\n{}", String::from_utf8_lossy(&body));
+        routes
+            .get(&by_body)
+            .or_else(|| routes.get(&path))
+            .cloned()
+            .unwrap_or_else(|| Reply::status(404))
+    };
     thread::sleep(reply.delay);
     let not_modified = reply.etag.is_some() && headers.get("if-none-match") == reply.etag.as_ref();
-    let status = if not_modified { 304 } else { reply.status };
-    seen.lock().unwrap().push(Seen {
+    let mut this = Seen {
+        method,
+        body,
         path,
         headers,
-        status,
-    });
-    let body = if not_modified { Vec::new() } else { reply.body };
+        status: reply.status,
+    };
+    let refused = reply.require.as_ref().is_some_and(|check| !check(&this));
+    this.status = if refused {
+        403
+    } else if not_modified {
+        304
+    } else {
+        reply.status
+    };
+    let status = this.status;
+    seen.lock().unwrap().push(this);
+    let body = if refused {
+        b"refused".to_vec()
+    } else if not_modified {
+        Vec::new()
+    } else {
+        reply.body
+    };
     let mut resp = tiny_http::Response::from_data(body).with_status_code(status);
     let etag = reply.etag.as_ref().map(|e| ("ETag".to_string(), e.clone()));
     for (k, v) in reply.headers.iter().chain(etag.iter()) {

@@ -68,7 +68,8 @@ fn broken_feeds_are_parse_errors() {
     for body in [
         &b"<rss version=\"2.0\"><channel><title>x</title><item><title>cut"[..],
         b"{\"version\": 3, \"items\": [",
-        b"<rss version=\"2.0\"><channel><item></wrong></channel></rss>",
+        // Damaged with no complete item to keep.
+        b"<rss version=\"2.0\"><channel><item></wrong>",
     ] {
         let r = parse_feed(body, None, BASE);
         assert!(
@@ -230,7 +231,7 @@ fn both_readers(bytes: &[u8], content_type: Option<&str>, base: &str, what: &str
     read_fast
 }
 
-/// Every file of the shared corpus (2,900 XML captures among them): wherever the one-pass RSS
+/// Every file of the shared corpus: wherever the one-pass RSS
 /// reader reads a document, it reads what feed-rs reads.
 #[test]
 #[ignore = "needs ../shared/corpus; `cargo test -- --ignored` runs it, saying so when the corpus is absent"]
@@ -307,8 +308,6 @@ fn rss_reader_agrees_with_feed_rs_on_the_edge_cases() {
         // Other roots and versions, and broken XML.
         r#"<rss version="0.91"><channel><item><title>t</title></item></channel></rss>"#.to_string(),
         r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title></feed>"#.to_string(),
-        r#"<rss version="2.0"><channel><item><title>t</item></channel></rss>"#.to_string(),
-        r#"<rss version="2.0"><channel><item><title>t</title>"#.to_string(),
         r#"<rss version="2.0"><nochannel/></rss>"#.to_string(),
         // feed-rs reads this as JSON: a `{` comes first.
         r#"{ "a": "b", <rss version="2.0"><channel><item><title>t</title></item></channel></rss>"#
@@ -319,6 +318,13 @@ fn rss_reader_agrees_with_feed_rs_on_the_edge_cases() {
             !both_readers(xml.as_bytes(), None, BASE, &format!("given way {i}: {xml}")),
             "case {i} goes to feed-rs: {xml}"
         );
+    }
+    // Broken XML: given way on, then recovered (see `recover.rs`), and read the same.
+    for xml in [
+        r#"<rss version="2.0"><channel><item><title>t</item></channel></rss>"#,
+        r#"<rss version="2.0"><channel><item><title>t</title></item><item><title>t</title>"#,
+    ] {
+        both_readers(xml.as_bytes(), None, BASE, xml);
     }
     // A root without a version is repaired to RSS 2.0 first (with a warning).
     let unversioned = r#"<rss><channel><item><title>t</title></item></channel></rss>"#;

@@ -19,10 +19,7 @@ mod mediarss;
 mod rss0;
 mod rss1;
 mod rss2;
-// sigwatch: public (hidden) so that a faster reader of plain RSS 2.0 can read dates and
-// authors exactly as this crate does.
-#[doc(hidden)]
-pub mod util;
+pub(crate) mod util;
 
 pub type ParseFeedResult<T> = Result<T, ParseFeedError>;
 

@@ -521,15 +521,18 @@ impl<'a, R: BufRead> Element<'a, R> {
         self.source.text_node()
     }
 
-    /// Return the text of a node, or if it contains children the serialized content of the node.
-    ///
-    /// This function is a hack to deal with invalid feeds. In all cases we **should** know if we should take the text or serialize the children.
-    pub(crate) fn child_as_text_sloppy(&self) -> XmlResult<Option<String>> {
-        if let Some(s) = self.source.text_node() {
-            return Ok(Some(s));
-        }
-
-        self.children_as_string()
+    /// The whole content of a text field that may hold unescaped markup (`<title>Example <b>test</b></title>`):
+    /// its text alone when it holds no elements, else its text and elements serialised, with `true` to say it is
+    /// markup. `child_as_text` keeps only the text before the first element.
+    pub(crate) fn child_as_text_or_markup(&self) -> XmlResult<Option<(String, bool)>> {
+        let text = self.source.text_node();
+        let mut markup = String::new();
+        self.source.children_as_string(self.depth + 1, &mut markup)?;
+        Ok(match (text, markup.is_empty()) {
+            (text, true) => text.map(|t| (t, false)),
+            (None, false) => Some((markup, true)),
+            (Some(t), false) => Some((quick_xml::escape::minimal_escape(&t).into_owned() + &markup, true)),
+        })
     }
 
     /// Returns an iterator over children of this element (i.e. descends a level in the hierarchy)
@@ -538,17 +541,6 @@ impl<'a, R: BufRead> Element<'a, R> {
             source: self.source,
             depth: self.depth + 1,
         }
-    }
-
-    /// Concatenates the children of this node into a string
-    ///
-    /// NOTE: the input stream is parsed then re-serialised so the output will not be identical to the input
-    pub(crate) fn children_as_string(&self) -> XmlResult<Option<String>> {
-        // Fill the buffer with the XML content below this element
-        let mut buffer = String::new();
-        self.source.children_as_string(self.depth + 1, &mut buffer)?;
-
-        Ok(Some(buffer))
     }
 
     /// Concatenates the children of this node into a string
@@ -611,6 +603,9 @@ impl NS {
         match s {
             "http://purl.org/rss/1.0/" => NS::RSS,
             "http://www.w3.org/2005/Atom" => NS::Atom,
+            // Atom 0.3 and RSS 0.90 are read as their successors, which keep their element names.
+            "http://purl.org/atom/ns#" => NS::Atom,
+            "http://my.netscape.com/rdf/simple/0.9/" | "http://channel.netscape.com/rdf/simple/0.9/" => NS::RSS,
 
             // Extension namespaces
             "http://purl.org/rss/1.0/modules/content/" => NS::Content,

@@ -25,7 +25,7 @@ pub(crate) fn parse_feed<R: BufRead>(parser: &Parser, root: Element<R>) -> Parse
         match child.ns_and_tag() {
             (NS::Atom, "id") => if_some_then(child.child_as_text(), |id| feed.id = id),
 
-            (NS::Atom, "title") => feed.title = handle_text(child)?,
+            (NS::Atom, "title") => feed.title = skip_unreadable(handle_text(child))?,
 
             (NS::Atom, "updated") => if_some_then(child.child_as_text(), |text| feed.updated = parser.parse_timestamp(&text)),
 
@@ -43,9 +43,9 @@ pub(crate) fn parse_feed<R: BufRead>(parser: &Parser, root: Element<R>) -> Parse
 
             (NS::Atom, "logo") => feed.logo = handle_image(child),
 
-            (NS::Atom, "rights") => feed.rights = handle_text(child)?,
+            (NS::Atom, "rights") => feed.rights = skip_unreadable(handle_text(child))?,
 
-            (NS::Atom, "subtitle") => feed.description = handle_text(child)?,
+            (NS::Atom, "subtitle") => feed.description = skip_unreadable(handle_text(child))?,
 
             (NS::Atom, "entry") => if_some_then(handle_entry(parser, child)?, |entry| feed.entries.push(entry)),
 
@@ -164,7 +164,7 @@ fn handle_content<R: BufRead>(element: Element<R>) -> ParseFeedResult<Option<Con
         }
 
         // XML per "Otherwise, if the type attribute ends in +xml or /xml, then an xml document of this type is contained inline."
-        Some(ct) if ct.ends_with(" +xml") || ct.ends_with("/xml") => {
+        Some(ct) if ct.ends_with("+xml") || ct.ends_with("/xml") => {
             let buffer_pos = element.buffer_pos;
             handle_text(element)?
                 .map(|body| {
@@ -222,7 +222,7 @@ fn handle_entry<R: BufRead>(parser: &Parser, element: Element<R>) -> ParseFeedRe
             // Extract the fields from the spec
             (NS::Atom, "id") => if_some_then(child.child_as_text(), |id| entry.id = id),
 
-            (NS::Atom, "title") => entry.title = handle_text(child)?,
+            (NS::Atom, "title") => entry.title = skip_unreadable(handle_text(child))?,
 
             (NS::Atom, "updated") => if_some_then(child.child_as_text(), |text| entry.updated = parser.parse_timestamp(&text)),
 
@@ -231,12 +231,12 @@ fn handle_entry<R: BufRead>(parser: &Parser, element: Element<R>) -> ParseFeedRe
             (NS::Atom, "content") => {
                 entry.base = handle_base_attr(&child);
                 entry.language = handle_language_attr(&child);
-                entry.content = handle_content(child)?;
+                entry.content = skip_unreadable(handle_content(child))?;
             }
 
             (NS::Atom, "link") => if_some_then(handle_link(child), |link| entry.links.push(link)),
 
-            (NS::Atom, "summary") => entry.summary = handle_text(child)?,
+            (NS::Atom, "summary") => entry.summary = skip_unreadable(handle_text(child))?,
 
             (NS::Atom, "category") => if_some_then(handle_category(child), |category| entry.categories.push(category)),
 
@@ -245,7 +245,18 @@ fn handle_entry<R: BufRead>(parser: &Parser, element: Element<R>) -> ParseFeedRe
             // Some feeds have "pubDate" instead of "published"
             (NS::Atom, "published") | (NS::Atom, "pubDate") => if_some_then(child.child_as_text(), |text| entry.published = parser.parse_timestamp(&text)),
 
-            (NS::Atom, "rights") => entry.rights = handle_text(child)?,
+            // Atom 0.3's names for published and updated
+            (NS::Atom, "issued") | (NS::Atom, "created") if entry.published.is_none() => {
+                if_some_then(child.child_as_text(), |text| entry.published = parser.parse_timestamp(&text))
+            }
+            (NS::Atom, "modified") if entry.updated.is_none() => if_some_then(child.child_as_text(), |text| entry.updated = parser.parse_timestamp(&text)),
+
+            (NS::Atom, "rights") => entry.rights = skip_unreadable(handle_text(child))?,
+
+            // Dublin Core stands in for a missing title, summary or date (Atom 0.3 feeds wrote them so)
+            (NS::DublinCore, "title") if entry.title.is_none() => entry.title = common::handle_text(child),
+            (NS::DublinCore, "description") if entry.summary.is_none() => entry.summary = common::handle_text(child),
+            (NS::DublinCore, "date") if entry.published.is_none() => entry.published = common::handle_timestamp(parser, child),
 
             // According to https://validator.w3.org/feed/docs/warning/CommentRSS.html we need to support both
             (NS::WellFormedWebComments, "commentRss") | (NS::WellFormedWebComments, "commentRSS") => {
@@ -364,25 +375,53 @@ fn handle_person<R: BufRead>(role: &str, element: Element<R>) -> ParseFeedResult
     Ok(person)
 }
 
+// A text or content element of a type this parser does not read, or empty where text is required, is
+// left out: one odd field should not fail the whole feed. Errors of the XML below still do.
+fn skip_unreadable<T>(result: ParseFeedResult<Option<T>>) -> ParseFeedResult<Option<T>> {
+    match result {
+        Err(ParseFeedError::ParseError(ParseErrorKind::UnknownMimeType { .. } | ParseErrorKind::MissingContent { .. })) => Ok(None),
+        other => other,
+    }
+}
+
 // Directly handles an Atom <title>, <summary>, <rights> or <subtitle> element
 pub(crate) fn handle_text<R: BufRead>(element: Element<R>) -> ParseFeedResult<Option<Text>> {
     // Find type, defaulting to "text" if not present
     let type_attr = element.attributes.iter().find(|a| &a.name == "type").map_or("text", |a| a.value.as_str());
+    // Atom 0.3 wrote MIME types, and marked escaped markup with mode="escaped"
+    let escaped = element.attributes.iter().any(|a| a.name == "mode" && a.value == "escaped");
+    let type_attr = match type_attr {
+        "text/plain" if escaped => "html",
+        "text/plain" => "text",
+        "application/xhtml+xml" if !escaped => "xhtml",
+        "application/xhtml+xml" => "html",
+        other => other,
+    };
+
+    let base64 = element.attributes.iter().any(|a| a.name == "mode" && a.value == "base64");
 
     let position = element.buffer_pos;
     match type_attr {
-        "text" => {
-            let s = element
-                .child_as_text_sloppy()?
+        // Atom 0.3's mode="base64"
+        _ if base64 => Ok(element.child_as_text().and_then(|s| decode_base64(&s)).map(|s| {
+            let mut text = Text::new(s);
+            text.content_type = MediaTypeBuf::new(names::TEXT, if type_attr == "text" { names::PLAIN } else { names::HTML });
+            text
+        })),
+        // An empty type is the default one
+        "text" | "" => {
+            let (s, markup) = element
+                .child_as_text_or_markup()?
                 .ok_or(ParseFeedError::ParseError(ParseErrorKind::MissingContent { position, reference: "text" }))?;
 
             let mut text = Text::new(s);
-            text.content_type = MediaTypeBuf::new(names::TEXT, names::PLAIN);
+            // Unescaped markup in a text construct is read as HTML, not cut at its first element
+            text.content_type = MediaTypeBuf::new(names::TEXT, if markup { names::HTML } else { names::PLAIN });
             Ok(Some(text))
         }
         "html" | "text/html" => {
-            let s = element
-                .child_as_text_sloppy()?
+            let (s, _) = element
+                .child_as_text_or_markup()?
                 .ok_or(ParseFeedError::ParseError(ParseErrorKind::MissingContent { position, reference: "text" }))?;
 
             let mut text = Text::new(s);
@@ -399,10 +438,43 @@ pub(crate) fn handle_text<R: BufRead>(element: Element<R>) -> ParseFeedResult<Op
             Ok(Some(text))
         }
 
-        // Unknown content type
-        _ => Err(ParseFeedError::ParseError(ParseErrorKind::UnknownMimeType {
-            position,
-            mime: type_attr.into(),
-        })),
+        // Another MIME type: per RFC 4287 a base64-encoded document of that type; text when it decodes to text,
+        // else the text as written
+        _ => {
+            let Some(raw) = element.child_as_text() else {
+                return Err(ParseFeedError::ParseError(ParseErrorKind::UnknownMimeType {
+                    position,
+                    mime: type_attr.into(),
+                }));
+            };
+            let mut text = Text::new(decode_base64(&raw).unwrap_or(raw));
+            text.content_type = MediaTypeBuf::new(names::TEXT, names::HTML);
+            Ok(Some(text))
+        }
     }
+}
+
+// Decodes base64 (whitespace allowed, padding optional) that holds UTF-8 text
+fn decode_base64(s: &str) -> Option<String> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for b in s.bytes().filter(|b| !b.is_ascii_whitespace()) {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => break,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    String::from_utf8(out).ok().filter(|t| !t.is_empty())
 }

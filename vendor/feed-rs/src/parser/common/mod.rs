@@ -4,9 +4,9 @@ use crate::xml::Element;
 use chrono::{DateTime, Utc};
 use std::io::BufRead;
 
-/// Handles <content:encoded>
+/// Handles <content:encoded>, and an RSS <description>, whose unescaped markup is kept
 pub(crate) fn handle_encoded<R: BufRead>(element: Element<R>) -> ParseFeedResult<Option<Text>> {
-    Ok(element.child_as_text().map(Text::html))
+    Ok(element.child_as_text_or_markup()?.map(|(s, _)| Text::html(s)))
 }
 
 // Handles episode elements in the Podcast or iTunes namespace
@@ -37,6 +37,12 @@ pub fn handle_season<R: BufRead>(element: Element<R>) -> Option<Season> {
 // Handles <title>, <description> etc
 pub(crate) fn handle_text<R: BufRead>(element: Element<R>) -> Option<Text> {
     element.child_as_text().map(Text::new)
+}
+
+// Handles an RSS <title> or <description> that may hold unescaped markup: the markup is kept as HTML rather
+// than cut at its first element
+pub(crate) fn handle_text_or_markup<R: BufRead>(element: Element<R>) -> ParseFeedResult<Option<Text>> {
+    Ok(element.child_as_text_or_markup()?.map(|(s, markup)| if markup { Text::html(s) } else { Text::new(s) }))
 }
 
 /// Handles date/time

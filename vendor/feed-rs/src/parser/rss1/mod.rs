@@ -90,11 +90,11 @@ fn handle_item<R: BufRead>(parser: &Parser, element: Element<R>) -> ParseFeedRes
     for child in element.children() {
         let child = child?;
         match child.ns_and_tag() {
-            (NS::RSS, "title") => entry.title = common::handle_text(child),
+            (NS::RSS, "title") => entry.title = common::handle_text_or_markup(child)?,
 
             (NS::RSS, "link") => if_some_then(common::handle_link(None, child), |link| entry.links.push(link)),
 
-            (NS::RSS, "description") => entry.summary = common::handle_text(child),
+            (NS::RSS, "description") => entry.summary = common::handle_text_or_markup(child)?,
 
             (NS::Content, "encoded") => content_encoded = common::handle_encoded(child)?,
 
@@ -103,6 +103,8 @@ fn handle_item<R: BufRead>(parser: &Parser, element: Element<R>) -> ParseFeedRes
             (NS::DublinCore, "date") => entry.published = common::handle_timestamp(parser, child),
 
             (NS::DublinCore, "description") if entry.summary.is_none() => entry.summary = common::handle_text(child),
+
+            (NS::DublinCore, "title") if entry.title.is_none() => entry.title = common::handle_text(child),
 
             (NS::DublinCore, "rights") => entry.rights = common::handle_text(child),
 
@@ -123,11 +125,15 @@ fn handle_item<R: BufRead>(parser: &Parser, element: Element<R>) -> ParseFeedRes
         }
     }
 
-    // If we found at least 1 link
-    Ok(if !entry.links.is_empty() {
-        Some(entry)
-    } else {
-        // No point returning anything if we are missing a destination
-        None
-    })
+    // The item's rdf:about names its resource: its link when it has no <link>
+    if entry.links.is_empty() {
+        if let Some(about) = element.attributes.iter().find(|a| a.name == "rdf:about" || a.name.ends_with(":about")).map(|a| a.value.trim().to_string()) {
+            if !about.is_empty() {
+                entry.links.push(Link::new(about, element.xml_base.as_ref()));
+            }
+        }
+    }
+
+    // An item without a link or rdf:about is still an item: RSS 0.90 and 1.0 readers keep it
+    Ok(Some(entry))
 }

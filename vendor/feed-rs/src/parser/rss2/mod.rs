@@ -214,7 +214,7 @@ fn handle_item<R: BufRead>(parser: &Parser, element: Element<R>) -> ParseFeedRes
     for child in element.children() {
         let child = child?;
         match child.ns_and_tag() {
-            (NS::RSS, "title") => entry.title = common::handle_text(child),
+            (NS::RSS, "title") => entry.title = common::handle_text_or_markup(child)?,
 
             (NS::RSS, "link") => if_some_then(common::handle_link(None, child), |link| entry.links.push(link)),
 
@@ -235,6 +235,11 @@ fn handle_item<R: BufRead>(parser: &Parser, element: Element<R>) -> ParseFeedRes
             (NS::Content, "encoded") => entry.content = handle_content_encoded(child)?,
 
             (NS::DublinCore, "creator") => if_some_then(child.child_as_text(), |name| entry.authors.push(Person::parse(&name).role("creator"))),
+
+            // Dublin Core's title and description stand in for missing RSS ones
+            (NS::DublinCore, "title") if entry.title.is_none() => entry.title = common::handle_text(child),
+
+            (NS::DublinCore, "description") if entry.summary.is_none() => entry.summary = common::handle_encoded(child)?,
 
             // iTunes elements populate the corresponding MediaObject
             (NS::Itunes, _) => handle_itunes_item_element(child, &mut itunes_media_obj)?,

@@ -102,10 +102,10 @@ pub(crate) fn if_ok_then_some<T, F: FnOnce(Option<T>)>(v: Result<T, impl Error>,
 
 /// Parses a timestamp using a variety of strategies to try and deal with the remarkable variability and non-standards
 /// compliant text on the internet.
-pub fn parse_timestamp_lenient(original: &str) -> Option<DateTime<Utc>> {
-    // sigwatch: most feeds write their dates as the RFCs say; those are read at once, and
-    // only the others go through the regular-expression fixes below (which cost more than
-    // the rest of an item's parsing). A date both ways accept reads the same either way.
+pub(crate) fn parse_timestamp_lenient(original: &str) -> Option<DateTime<Utc>> {
+    // Most feeds write their dates as the RFCs say: those are read at once, and only the others go through the
+    // regular-expression fixes below, which cost more than the rest of an entry's parsing. The fixes change nothing
+    // that chrono accepts as it stands, so a date both ways accept reads the same either way.
     let trimmed = original.trim();
     if let Ok(t) = DateTime::parse_from_rfc2822(trimmed).or_else(|_| DateTime::parse_from_rfc3339(trimmed)) {
         return Some(t.with_timezone(&Utc));
@@ -119,7 +119,7 @@ pub fn parse_timestamp_lenient(original: &str) -> Option<DateTime<Utc>> {
 }
 
 // Parses a URI, potentially resolving relative URIs against the base if provided
-pub fn parse_uri(uri: &str, base: Option<&Url>) -> Option<Url> {
+pub(crate) fn parse_uri(uri: &str, base: Option<&Url>) -> Option<Url> {
     match Url::parse(uri) {
         // Absolute URIs will parse correctly
         Ok(uri) => Some(uri),
@@ -142,7 +142,7 @@ pub fn parse_uri(uri: &str, base: Option<&Url>) -> Option<Url> {
 
 static EMAIL_REGEX: OnceLock<Regex> = OnceLock::new();
 
-pub fn parse_person_name_email(raw: &str) -> Person {
+pub(crate) fn parse_person_name_email(raw: &str) -> Person {
     let regex = EMAIL_REGEX.get_or_init(|| Regex::new(r"\b(<\[\()?(mailto:)?([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})(>]\))?\b").unwrap());
 
     let mut email = None;
@@ -158,8 +158,7 @@ pub fn parse_person_name_email(raw: &str) -> Person {
                 let prefix_len = span.start();
                 let suffix_len = raw.len() - span.end();
 
-                // Drop the one delimiter character next to the address, whatever its
-                // length in bytes (patched: slicing one byte off panicked on `编辑：a@b.cn`).
+                // Drop the one delimiter character next to the address, whatever its length in bytes
                 let name_str = if prefix_len > suffix_len {
                     let mut before = raw[..span.start()].chars();
                     before.next_back();

@@ -1,0 +1,265 @@
+//! Evaluation of the compiled watches over one item: which terms stand, which rules fire,
+//! and where (in normalized bytes of each field).
+
+use std::borrow::Cow;
+use std::cell::OnceCell;
+
+use super::Field;
+use super::Scope;
+use super::normalize::Normalized;
+use super::rules::{Compiled, Elem, NearRule, Role, Rule};
+use super::terms::{token_starts, tokens_before};
+
+/// A term found in a field: `[s, e)` in normalized bytes, and the term's index.
+#[derive(Debug, Clone, Copy)]
+pub struct Found {
+    pub s: usize,
+    pub e: usize,
+    pub t: usize,
+}
+
+/// One field of the item, normalized and searched.
+pub struct FieldText<'a> {
+    pub field: Field,
+    pub original: &'a str,
+    pub norm: Normalized,
+    pub found: Vec<Found>,
+    tokens: OnceCell<Vec<usize>>,
+    /// The exclude terms found, as (watch, start, end) ordered by watch and start, and for
+    /// each the furthest end among those of its watch up to it: an overlap test is then two
+    /// binary searches, so a text packed with terms and excludes costs n log n, not n².
+    excludes: OnceCell<ExcludeIndex>,
+}
+
+/// Excludes found as (watch, start, end), and the furthest end so far within each watch.
+type ExcludeIndex = (Vec<(usize, usize, usize)>, Vec<usize>);
+
+impl<'a> FieldText<'a> {
+    pub fn new(field: Field, original: &'a str, norm: Normalized, found: Vec<Found>) -> Self {
+        FieldText {
+            field,
+            original,
+            norm,
+            found,
+            tokens: OnceCell::new(),
+            excludes: OnceCell::new(),
+        }
+    }
+
+    /// Whether an exclude term of watch `w` overlaps `[s, e)`.
+    fn excluded(&self, c: &Compiled, w: usize, s: usize, e: usize) -> bool {
+        let (list, reach) = self.excludes.get_or_init(|| {
+            let mut list: Vec<(usize, usize, usize)> = self
+                .found
+                .iter()
+                .filter(|f| c.terms[f.t].role == Role::Exclude)
+                .map(|f| (c.terms[f.t].watch, f.s, f.e))
+                .collect();
+            list.sort_unstable();
+            let mut reach = Vec::with_capacity(list.len());
+            for (i, &(xw, _, xe)) in list.iter().enumerate() {
+                let before = (i > 0 && list[i - 1].0 == xw).then(|| reach[i - 1]);
+                reach.push(before.map_or(xe, |r: usize| r.max(xe)));
+            }
+            (list, reach)
+        });
+        if list.is_empty() {
+            return false;
+        }
+        // Excludes of watch `w` starting before `e`; the furthest of their ends passes `s`?
+        let first = list.partition_point(|x| x.0 < w);
+        let last = list.partition_point(|x| x.0 < w || (x.0 == w && x.1 < e));
+        last > first && reach[last - 1] > s
+    }
+
+    /// Tokens (words, CJK characters) starting before byte `pos`; counted once per field,
+    /// and only for items where a proximity rule needs it.
+    fn tokens_before(&self, pos: usize) -> usize {
+        tokens_before(self.tokens.get_or_init(|| token_starts(&self.norm.text)), pos)
+    }
+}
+
+/// Where a watch (or a rule element) stands in an item: field slot, span, the term.
+#[derive(Debug, Clone)]
+pub struct Occ<'c> {
+    pub f: usize,
+    pub s: usize,
+    pub e: usize,
+    pub term: Cow<'c, str>,
+}
+
+fn in_scope(scope: Scope, field: Field) -> bool {
+    scope == Scope::Any || field == Field::Title
+}
+
+/// Every watch's occurrences in the item, by watch index.
+pub fn evaluate<'c>(c: &'c Compiled, fields: &[FieldText<'_>]) -> Vec<Vec<Occ<'c>>> {
+    let mut occ: Vec<Vec<Occ<'c>>> = vec![Vec::new(); c.watches.len()];
+    for &w in &c.order {
+        let watch = &c.watches[w];
+        let mut out = Vec::new();
+        for (fi, ft) in fields.iter().enumerate() {
+            if !in_scope(watch.scope, ft.field) {
+                continue;
+            }
+            for f in &ft.found {
+                let entry = &c.terms[f.t];
+                if entry.watch == w && entry.role == Role::Hit && !vetoed(c, ft, w, f.s, f.e) {
+                    out.push(Occ {
+                        f: fi,
+                        s: f.s,
+                        e: f.e,
+                        term: Cow::Borrowed(&entry.term.written),
+                    });
+                }
+            }
+        }
+        for rule in &watch.rules {
+            fire(c, rule, fields, &occ, &mut out);
+        }
+        if !out.is_empty() && watch.not.iter().any(|&e| present(c, e, Scope::Any, fields, &occ)) {
+            out.clear();
+        }
+        occ[w] = out;
+    }
+    occ
+}
+
+/// Whether an exclude term of watch `w` overlaps `[s, e)` in this field.
+fn vetoed(c: &Compiled, ft: &FieldText<'_>, w: usize, s: usize, e: usize) -> bool {
+    ft.excluded(c, w, s, e)
+}
+
+/// Whether an element stands anywhere within `scope`; cheaper than [`occurrences`], so a
+/// rule that does not fire (the usual case) costs no allocation.
+fn present(c: &Compiled, elem: Elem, scope: Scope, fields: &[FieldText<'_>], occ: &[Vec<Occ<'_>>]) -> bool {
+    match elem {
+        Elem::Atom(t) => fields.iter().any(|ft| {
+            in_scope(scope, ft.field)
+                && ft
+                    .found
+                    .iter()
+                    .any(|f| f.t == t && !vetoed(c, ft, c.terms[t].watch, f.s, f.e))
+        }),
+        Elem::Concept(w) => occ[w].iter().any(|o| in_scope(scope, fields[o.f].field)),
+    }
+}
+
+/// Where an element stands within `scope`: the first `limit` places.
+fn occurrences<'c>(
+    c: &'c Compiled,
+    elem: Elem,
+    scope: Scope,
+    fields: &[FieldText<'_>],
+    occ: &[Vec<Occ<'c>>],
+    limit: usize,
+) -> Vec<Occ<'c>> {
+    match elem {
+        Elem::Atom(t) => {
+            let entry = &c.terms[t];
+            let mut out = Vec::new();
+            for (fi, ft) in fields.iter().enumerate() {
+                if !in_scope(scope, ft.field) {
+                    continue;
+                }
+                for f in ft.found.iter().filter(|f| f.t == t) {
+                    if out.len() == limit {
+                        return out;
+                    }
+                    if !vetoed(c, ft, entry.watch, f.s, f.e) {
+                        out.push(Occ {
+                            f: fi,
+                            s: f.s,
+                            e: f.e,
+                            term: Cow::Borrowed(&entry.term.written),
+                        });
+                    }
+                }
+            }
+            out
+        }
+        Elem::Concept(w) => occ[w]
+            .iter()
+            .filter(|o| in_scope(scope, fields[o.f].field))
+            .take(limit)
+            .map(|o| Occ {
+                term: Cow::Owned(format!("@{}: {}", c.watches[w].name, o.term)),
+                ..o.clone()
+            })
+            .collect(),
+    }
+}
+
+/// Adds the occurrences a rule stands on, if it fires.
+fn fire<'c>(
+    c: &'c Compiled,
+    rule: &'c Rule,
+    fields: &[FieldText<'_>],
+    occ: &[Vec<Occ<'c>>],
+    out: &mut Vec<Occ<'c>>,
+) {
+    let scope = rule.scope;
+    let here = |e: Elem| present(c, e, scope, fields, occ);
+    if !rule.all.iter().all(|&e| here(e))
+        || (!rule.any.is_empty() && !rule.any.iter().any(|&e| here(e)))
+        || !rule.near.iter().all(|n| here(n.left) && here(n.right))
+        || rule.not.iter().any(|&e| here(e))
+    {
+        return;
+    }
+    let mut got = Vec::new();
+    for &e in &rule.all {
+        got.extend(occurrences(c, e, scope, fields, occ, 1));
+    }
+    for &e in &rule.any {
+        got.extend(occurrences(c, e, scope, fields, occ, 1));
+    }
+    for n in &rule.near {
+        match near(c, n, scope, fields, occ) {
+            Some(o) => got.push(o),
+            None => return,
+        }
+    }
+    out.extend(got);
+}
+
+/// The first pair of occurrences of the two sides within the rule's distance in one field.
+fn near<'c>(
+    c: &'c Compiled,
+    n: &'c NearRule,
+    scope: Scope,
+    fields: &[FieldText<'_>],
+    occ: &[Vec<Occ<'c>>],
+) -> Option<Occ<'c>> {
+    let left = occurrences(c, n.left, scope, fields, occ, usize::MAX);
+    if left.is_empty() {
+        return None;
+    }
+    // The right side by (field, token): each left occurrence then looks only at the window
+    // of tokens within the distance, so many occurrences of both sides cost n log n.
+    let rights = occurrences(c, n.right, scope, fields, occ, usize::MAX);
+    let mut right: Vec<(usize, usize, usize)> = rights
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.f, fields[r.f].tokens_before(r.s), i))
+        .collect();
+    if right.is_empty() {
+        return None;
+    }
+    right.sort_unstable();
+    for l in &left {
+        let a = fields[l.f].tokens_before(l.s);
+        let lo = right.partition_point(|x| (x.0, x.1) < (l.f, a.saturating_sub(n.distance)));
+        let hi = right.partition_point(|x| (x.0, x.1) <= (l.f, a.saturating_add(n.distance)));
+        if let Some(&(_, _, i)) = right[lo..hi].iter().find(|x| x.1 != a) {
+            let r = &rights[i];
+            return Some(Occ {
+                f: l.f,
+                s: l.s.min(r.s),
+                e: l.e.max(r.e),
+                term: Cow::Borrowed(&n.written),
+            });
+        }
+    }
+    None
+}
