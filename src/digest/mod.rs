@@ -155,7 +155,17 @@ pub fn queue_alerts(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Resu
         .filter(|(_, w)| w.alert == Some(crate::watch::Alert::Immediate))
         .map(|(n, _)| n.as_str())
         .collect();
-    let pending = store.pending_alerts(cfg.digest.mail_backlog, &watches)?;
+    let mut pending = store.pending_alerts(cfg.digest.mail_backlog, &watches)?;
+    // A watch's `alert_roles` keeps the alert to items of those sources' roles; the others
+    // wait for the digest, untouched.
+    pending.retain(|h| {
+        let roles = cfg
+            .watch
+            .get(&h.watch)
+            .map(|w| w.alert_roles.as_slice())
+            .unwrap_or_default();
+        roles.is_empty() || cfg.source(&h.source).is_some_and(|s| roles.contains(&s.role))
+    });
     // The subject leads with what was decided, not with the reactions to it: an item of an
     // official source, else a story's first item, else the newest.
     let official = |h: &&crate::store::PendingHit| {

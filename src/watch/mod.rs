@@ -61,6 +61,10 @@ pub struct WatchSpec {
     /// `"immediate"`: hits are mailed as an alert within one poll cycle, not only in the digest.
     #[serde(default)]
     pub alert: Option<Alert>,
+    /// With `alert`: only items of sources of these roles are alerted (e.g. `["official"]`,
+    /// so that a notice alerts and the reactions to it wait for the digest). Empty: every role.
+    #[serde(default)]
+    pub alert_roles: Vec<crate::config::SourceRole>,
     /// Priority weight of this watch's hits (default 1); see `[signals]`.
     #[serde(default)]
     pub weight: Option<f64>,

@@ -190,8 +190,10 @@ fn dated_feed(guid: &str, title: &str, text: &str, date: &str) -> String {
     )
 }
 
-#[test]
-fn an_alert_leads_with_the_official_notice_not_the_newer_reaction() {
+/// A MOFCOM notice (official) and a newer foreign-ministry reaction (other), both in the
+/// immediate watch rare-earths with `alert_line` added to it; polled once. Returns the
+/// subjects of the alerts written to the outbox.
+fn alerts_after_notice_and_reaction(alert_line: &str) -> (Env, Vec<String>) {
     let srv = Server::start();
     srv.route(
         "/mofcom.xml",
@@ -225,7 +227,9 @@ fn an_alert_leads_with_the_official_notice_not_the_newer_reaction() {
         srv.url("/mfa.xml"),
         WATCHES.replace(
             "[watch.rare-earths]\nterms = [\"rare earth\", \"稀土\"]\n",
-            "[watch.rare-earths]\nterms = [\"rare earth\", \"稀土\"]\nalert = \"immediate\"\n",
+            &format!(
+                "[watch.rare-earths]\nterms = [\"rare earth\", \"稀土\"]\nalert = \"immediate\"\n{alert_line}"
+            ),
         )
     );
     let env = Env::new(&cfg);
@@ -241,10 +245,37 @@ fn an_alert_leads_with_the_official_notice_not_the_newer_reaction() {
         })
         .filter(|s| s.starts_with("sigwatch alert"))
         .collect();
+    (env, subjects)
+}
+
+#[test]
+fn an_alert_leads_with_the_official_notice_not_the_newer_reaction() {
+    let (_env, subjects) = alerts_after_notice_and_reaction("");
     assert_eq!(subjects.len(), 1, "{subjects:?}");
     assert!(
         subjects[0].starts_with("sigwatch alert: rare-earths: 商务部公告2026年第61号"),
         "the official notice leads, not the newer reaction: {subjects:?}"
     );
     assert!(subjects[0].ends_with("(+1 more)"), "{subjects:?}");
+}
+
+#[test]
+fn alert_roles_keep_reactions_for_the_digest() {
+    let (env, subjects) = alerts_after_notice_and_reaction("alert_roles = [\"official\"]\n");
+    assert_eq!(subjects.len(), 1, "{subjects:?}");
+    assert!(
+        subjects[0].starts_with("sigwatch alert: rare-earths: 商务部公告2026年第61号")
+            && !subjects[0].contains("more"),
+        "only the official notice is alerted: {subjects:?}"
+    );
+    // The reaction is not lost: it waits, unsent, for the digest.
+    let unsent = env.json(&["hits", "--unsent", "--watch", "rare-earths", "--format", "json"]);
+    assert!(
+        unsent
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["source"] == "mfa-briefings"),
+        "{unsent}"
+    );
 }
