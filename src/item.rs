@@ -1,5 +1,6 @@
 //! The item: one entry from one source, with a stable identity, and the URL cleaning
-//! (tracking parameters out) that identity and change detection share.
+//! (tracking parameters out) that identity and change detection share; and the role of the
+//! source publishing it, which the config sets and watches' alert rules and stories read.
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -91,6 +92,32 @@ pub fn strip_tracking(url: &str) -> String {
         u.query_pairs_mut().clear().extend_pairs(kept);
     }
     u.to_string()
+}
+
+/// Who publishes a source: an event's story is led by its official item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceRole {
+    /// A government body of any country: ministries, regulators, the Federal Register.
+    Official,
+    /// Media owned or directed by a state (Xinhua, CGTN, People's Daily).
+    StateMedia,
+    /// Other news media.
+    #[default]
+    Media,
+    /// Anything else: industry sites, think tanks, blogs.
+    Other,
+}
+
+impl SourceRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceRole::Official => "official",
+            SourceRole::StateMedia => "state-media",
+            SourceRole::Media => "media",
+            SourceRole::Other => "other",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -19,31 +19,7 @@ pub enum SourceKind {
     Json,
 }
 
-/// Who publishes a source: an event's story is led by its official item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SourceRole {
-    /// A government body of any country: ministries, regulators, the Federal Register.
-    Official,
-    /// Media owned or directed by a state (Xinhua, CGTN, People's Daily).
-    StateMedia,
-    /// Other news media.
-    #[default]
-    Media,
-    /// Anything else: industry sites, think tanks, blogs.
-    Other,
-}
-
-impl SourceRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceRole::Official => "official",
-            SourceRole::StateMedia => "state-media",
-            SourceRole::Media => "media",
-            SourceRole::Other => "other",
-        }
-    }
-}
+pub use crate::item::SourceRole;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -64,7 +64,7 @@ pub struct WatchSpec {
     /// With `alert`: only items of sources of these roles are alerted (e.g. `["official"]`,
     /// so that a notice alerts and the reactions to it wait for the digest). Empty: every role.
     #[serde(default)]
-    pub alert_roles: Vec<crate::config::SourceRole>,
+    pub alert_roles: Vec<crate::item::SourceRole>,
     /// Priority weight of this watch's hits (default 1); see `[signals]`.
     #[serde(default)]
     pub weight: Option<f64>,
