@@ -56,27 +56,13 @@ pub fn test(cfg: &Config, target: &str) -> anyhow::Result<ExitCode> {
             anyhow::bail!("the server answered 304 to a request without validators")
         }
         Err(e) => {
-            println!(
-                "{} ({}): FAILED [{}] {}",
-                source.name,
-                source.url,
-                e.class(),
-                output::term(&e.to_string())
-            );
-            return Ok(ExitCode::from(super::exit::FAILURE));
+            return Ok(report_failure(&source, &e));
         }
     };
     let mut parsed = match crate::source::parse_source(&source, &bytes, content_type.as_deref(), &final_url) {
         Ok(p) => p,
         Err(e) => {
-            println!(
-                "{} ({}): FAILED [{}] {}",
-                source.name,
-                source.url,
-                e.class(),
-                output::term(&e.to_string())
-            );
-            return Ok(ExitCode::from(super::exit::FAILURE));
+            return Ok(report_failure(&source, &e));
         }
     };
     if source.follow {
@@ -274,4 +260,16 @@ pub fn test_all(cfg: &Config) -> anyhow::Result<ExitCode> {
     } else {
         super::exit::OK
     }))
+}
+
+/// Prints that `source` could not be fetched or read, and the exit status that says so.
+fn report_failure(source: &crate::config::SourceConfig, e: &crate::source::SourceError) -> ExitCode {
+    println!(
+        "{} ({}): FAILED [{}] {}",
+        source.name,
+        source.url,
+        e.class(),
+        output::term(&e.to_string())
+    );
+    ExitCode::from(super::exit::FAILURE)
 }
