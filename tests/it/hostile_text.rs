@@ -305,19 +305,8 @@ const INVISIBLE: [char; 9] = [
 
 #[test]
 fn bidi_overrides_and_zero_width_characters_leave_subjects_and_titles() {
-    let srv = Server::start();
     let title = "Rare earth \u{202e}fdp.exe\u{202c} \u{2066}quota\u{2069} \u{200b}notice\u{feff}\u{200d}";
-    srv.route(
-        "/feed.xml",
-        Reply::ok("application/rss+xml", rss(&[("b1", title, "稀土")])),
-    );
-    let smtp = SmtpServer::start(&[]);
-    let env = Env::new(&format!(
-        "[[source]]\nname = \"news\"\nurl = \"{}\"\n{}",
-        srv.url("/feed.xml"),
-        mail_config(&smtp, true)
-    ));
-    env.ok(&["poll"]);
+    let (_srv, smtp, env) = poll_one_item_with_alerts("b1", title, "稀土");
     env.ok(&["digest"]);
     let got = smtp.accepted();
     assert_eq!(got.len(), 2, "an alert and a digest");
@@ -350,21 +339,10 @@ fn bidi_overrides_and_zero_width_characters_leave_subjects_and_titles() {
 
 #[test]
 fn an_encoded_word_in_a_title_arrives_as_the_text_it_was() {
-    let srv = Server::start();
     // Decoded, it would end the subject and add a header.
     let word = "=?utf-8?b?WA0KQmNjOiB2aWN0aW1AZXhhbXBsZS5jb20=?=";
     let title = format!("Rare earth {word} quota");
-    srv.route(
-        "/feed.xml",
-        Reply::ok("application/rss+xml", rss(&[("e1", &title, "稀土")])),
-    );
-    let smtp = SmtpServer::start(&[]);
-    let env = Env::new(&format!(
-        "[[source]]\nname = \"news\"\nurl = \"{}\"\n{}",
-        srv.url("/feed.xml"),
-        mail_config(&smtp, true)
-    ));
-    env.ok(&["poll"]);
+    let (_srv, smtp, _env) = poll_one_item_with_alerts("e1", &title, "稀土");
     let got = smtp.accepted();
     assert_eq!(got.len(), 1, "the alert");
     let mail = parse_mail(got[0].as_bytes()).unwrap();
@@ -381,19 +359,8 @@ fn an_encoded_word_in_a_title_arrives_as_the_text_it_was() {
 
 #[test]
 fn a_five_thousand_character_title_makes_no_header_line_over_998_octets() {
-    let srv = Server::start();
     let title = format!("Rare earth {}", "x".repeat(5_000));
-    srv.route(
-        "/feed.xml",
-        Reply::ok("application/rss+xml", rss(&[("t1", &title, "-")])),
-    );
-    let smtp = SmtpServer::start(&[]);
-    let env = Env::new(&format!(
-        "[[source]]\nname = \"news\"\nurl = \"{}\"\n{}",
-        srv.url("/feed.xml"),
-        mail_config(&smtp, true)
-    ));
-    env.ok(&["poll"]);
+    let (_srv, smtp, env) = poll_one_item_with_alerts("t1", &title, "-");
     env.ok(&["digest"]);
     let got = smtp.accepted();
     assert_eq!(got.len(), 2, "an alert and a digest");
@@ -409,4 +376,22 @@ fn a_five_thousand_character_title_makes_no_header_line_over_998_octets() {
     let alert = parse_mail(got[0].as_bytes()).unwrap();
     let subject = alert.headers.get_first_value("Subject").unwrap();
     assert!(subject.ends_with('…'), "cut, and saying so: {subject}");
+}
+
+/// Polls a feed of one item (`guid`, `title`, `summary`) from a source whose hits are alerted
+/// through a local SMTP server, as the header tests need.
+fn poll_one_item_with_alerts(guid: &str, title: &str, summary: &str) -> (Server, SmtpServer, Env) {
+    let srv = Server::start();
+    srv.route(
+        "/feed.xml",
+        Reply::ok("application/rss+xml", rss(&[(guid, title, summary)])),
+    );
+    let smtp = SmtpServer::start(&[]);
+    let env = Env::new(&format!(
+        "[[source]]\nname = \"news\"\nurl = \"{}\"\n{}",
+        srv.url("/feed.xml"),
+        mail_config(&smtp, true)
+    ));
+    env.ok(&["poll"]);
+    (srv, smtp, env)
 }
