@@ -3,7 +3,7 @@
 use mailparse::{MailHeaderMap, parse_mail};
 
 use crate::server::{Reply, Server};
-use crate::smtp::{Answer, SmtpServer};
+use crate::smtp::{Answer, SmtpServer, part};
 use crate::{Env, WATCHES};
 
 /// A feed with one hit for two watches each, one plain item, and hostile text.
@@ -58,15 +58,6 @@ fn setup(script: &[Answer], extra: &str) -> (Server, SmtpServer, Env) {
     let env = Env::new(&config(&srv, Some(smtp.port), extra));
     env.ok(&["poll"]);
     (srv, smtp, env)
-}
-
-fn part<'a>(mail: &'a mailparse::ParsedMail<'a>, mime: &str) -> String {
-    mail.subparts
-        .iter()
-        .find(|p| p.ctype.mimetype == mime)
-        .unwrap_or_else(|| panic!("no {mime} part"))
-        .get_body()
-        .unwrap()
 }
 
 #[test]

@@ -5,10 +5,10 @@
 //! leave titles; an RFC 2047 encoded-word in a title arrives as the text it was; a long title
 //! makes no header line longer than 998 octets.
 
-use mailparse::{MailHeaderMap, ParsedMail, parse_mail};
+use mailparse::{MailHeaderMap, parse_mail};
 
 use crate::server::{Reply, Server};
-use crate::smtp::SmtpServer;
+use crate::smtp::{SmtpServer, part};
 use crate::{Env, WATCHES, rss};
 
 /// An OSC window title (ended by BEL), an OSC 8 hyperlink (ended by `ESC \`), SGR colours, a
@@ -39,15 +39,6 @@ fn mail_config(smtp: &SmtpServer, alert: bool) -> String {
          [smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\n{watches}",
         smtp.port
     )
-}
-
-fn part(mail: &ParsedMail<'_>, mime: &str) -> String {
-    mail.subparts
-        .iter()
-        .find(|p| p.ctype.mimetype == mime)
-        .unwrap_or_else(|| panic!("no {mime} part"))
-        .get_body()
-        .unwrap()
 }
 
 /// The header block of a raw message, and its text and HTML parts, decoded.

@@ -117,3 +117,13 @@ fn session(conn: TcpStream, st: &State) -> std::io::Result<()> {
         }
     }
 }
+
+/// The decoded body of a received message's part of type `mime` (`text/plain`, `text/html`).
+pub fn part(mail: &mailparse::ParsedMail<'_>, mime: &str) -> String {
+    mail.subparts
+        .iter()
+        .find(|p| p.ctype.mimetype == mime)
+        .unwrap_or_else(|| panic!("no {mime} part"))
+        .get_body()
+        .unwrap()
+}
