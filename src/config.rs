@@ -17,11 +17,13 @@ mod limits;
 mod mail;
 mod paths;
 mod proxy;
+mod serve;
 mod signals;
 mod source;
 pub use limits::{LIMITS, Range};
 pub use mail::{DigestConfig, Security, SmtpConfig};
 pub use proxy::{PROXY_SCHEMES, ProxySetting, parse_proxy_url};
+pub use serve::{DEFAULT_LISTEN, ServeConfig, story_url};
 pub use signals::{DEFAULT_FOLD_THRESHOLD, SignalsConfig};
 pub use source::{CREDENTIAL_HEADERS, Headers, Method, SourceConfig, SourceKind, SourceRole};
 
@@ -76,6 +78,9 @@ pub struct Config {
     /// Priority scoring, edit and withdrawal detection, folding of copies.
     #[serde(default)]
     pub signals: SignalsConfig,
+    /// The web view (`sigwatch serve`, and `sigwatch run` beside the daemon when set).
+    #[serde(default)]
+    pub serve: Option<ServeConfig>,
     /// The file this config was read from.
     #[serde(skip)]
     pub path: PathBuf,
@@ -519,6 +524,9 @@ impl Config {
             ));
         }
         limits::check(self, text)?;
+        if let Err((needle, message)) = serve::check(self, text) {
+            return Err(at(&needle, message));
+        }
         if let Err(e) = crate::watch::Matcher::new(&self.watch) {
             // Point at the bad token inside its watch's table (or at the table itself).
             let (watch, token) = e.location();

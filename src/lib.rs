@@ -44,6 +44,7 @@
 //!
 //! - [`daemon`]: runs polls and digests on their schedules until told to stop.
 //! - [`opml`]: OPML import and export of sources.
+//! - [`web`]: `sigwatch serve`: the read-only web view, Atom feeds, health check and metrics.
 //! - [`cli`]: the command implementations; `main.rs` only parses arguments and calls them.
 //! - [`fuzzing`]: the path every fetched body takes, as one function for the fuzz target.
 
@@ -68,6 +69,7 @@ pub mod text;
 pub mod trends;
 pub mod units;
 pub mod watch;
+pub mod web;
 
 /// Helpers for the tests of several modules.
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod poll_cmd;
 mod rematch_cmd;
 mod report_cmd;
 mod run_cmd;
+mod serve_cmd;
 mod sources_cmd;
 mod sources_test;
 
@@ -109,6 +110,8 @@ pub enum Command {
     TestEmail,
     /// Show which watches and terms match a text (or JSON lines on stdin)
     Match(match_cmd::MatchArgs),
+    /// Serve the read-only web view, Atom feeds, /healthz and /metrics (see docs/web.md)
+    Serve(serve_cmd::ServeArgs),
     /// Validate the config and exit
     Check,
 }
@@ -117,7 +120,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let default_level = match cli.command {
         // A daemon's log is its only voice.
-        Command::Run => "info",
+        Command::Run | Command::Serve(_) => "info",
         // `poll` prints every failure in its summary; the log would say it twice.
         Command::Poll(_) => "error",
         _ => "warn",
@@ -147,6 +150,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Match(args) => match_cmd::run(&ctx, &args),
         Command::Digest(args) => digest_cmd::run(&ctx, &args),
         Command::TestEmail => digest_cmd::test_email(&ctx),
+        Command::Serve(args) => serve_cmd::run(&ctx, &args),
         Command::Check => check(&ctx),
     }
 }

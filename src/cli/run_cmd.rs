@@ -18,9 +18,25 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     // A config that cannot work stops the daemon before it opens anything.
     let cfg = Config::load(&config_path)?;
     crate::digest::check_password(&cfg)?;
-    drop(cfg);
     let rt = crate::poll::runtime()?;
     rt.block_on(async {
+        // With [serve], the web view runs beside the daemon on the same runtime, reading the
+        // database the daemon writes; it stops when the daemon does.
+        let (stop_web, web_stopped) = tokio::sync::oneshot::channel::<()>();
+        let web = match &cfg.serve {
+            Some(_) => {
+                let listener =
+                    super::serve_cmd::bind(&cfg, super::serve_cmd::listen_addr(&cfg, None)).await?;
+                // The view reads the database only: it is made (and migrated) here first.
+                let db = ctx.db_path(Some(&cfg))?;
+                drop(crate::store::Store::open(&db)?);
+                let stop = async move {
+                    let _ = web_stopped.await;
+                };
+                Some(tokio::spawn(crate::web::serve(cfg.clone(), db, listener, stop)))
+            }
+            None => None,
+        };
         let (tx, rx) = mpsc::channel(8);
         let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
         let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
@@ -47,6 +63,10 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
             Arc::new(SystemClock),
         )
         .await?;
+        let _ = stop_web.send(());
+        if let Some(web) = web {
+            web.await??;
+        }
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)

@@ -227,6 +227,7 @@ impl Poller {
         clock: &dyn Clock,
     ) -> Result<PollSummary, PollError> {
         store.set_signals(&cfg.signals);
+        let (started, timer) = (clock.now(), std::time::Instant::now());
         // A cycle cancelled amid a bulk load left the index of hits by date out.
         if let Err(e) = store.end_bulk() {
             warn!(error = %e, "could not build the index of hits by date");
@@ -354,6 +355,20 @@ impl Poller {
             reraise_panic(ended);
         }
         summary.sources.sort_by(|a, b| a.source.cmp(&b.source));
+        // For the web view's health check and metrics; the cycle's own work is done.
+        let record = crate::store::CycleRecord {
+            started,
+            finished: clock.now(),
+            duration_ms: timer.elapsed().as_millis() as u64,
+            fetched: summary.fetched,
+            not_modified: summary.not_modified,
+            failed: summary.failed,
+            new_items: summary.new_items,
+            new_hits: summary.new_hits,
+        };
+        if let Err(e) = store.record_cycle(&record) {
+            warn!(error = %e, "could not record the cycle");
+        }
         Ok(summary)
     }
 

@@ -166,7 +166,17 @@ impl Store {
     /// Stories with hits matching `q` (each item alone when it was never folded), by newest
     /// hit first.
     pub fn stories(&self, q: &HitQuery) -> Result<Vec<StoryRow>> {
+        self.stories_by(q, false)
+    }
+
+    /// [`Store::stories`], by highest score first when `by_score`.
+    pub fn stories_by(&self, q: &HitQuery, by_score: bool) -> Result<Vec<StoryRow>> {
         let (inner, mut args) = self.hits_sql(q)?;
+        let order = if by_score {
+            "g.score DESC, g.date DESC, g.story DESC"
+        } else {
+            "g.date DESC, g.story DESC"
+        };
         let mut sql = format!(
             "SELECT g.story, st.title, st.link, g.items, g.sources, g.watches, g.hits, g.score, g.date
              FROM (SELECT story, count(DISTINCT item_id) AS items, group_concat(DISTINCT source) AS sources,
@@ -174,7 +184,7 @@ impl Store {
                           max(item_date) AS date
                    FROM ({inner}) GROUP BY story) g
              JOIN items st ON st.id = g.story
-             ORDER BY g.date DESC, g.story DESC"
+             ORDER BY {order}"
         );
         if let Some(limit) = q.limit {
             sql.push_str(" LIMIT ?");

@@ -310,4 +310,27 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE items ADD COLUMN doc_numbers TEXT;
     "#,
+    // 15: each poll cycle's figures, for the web view's health check and metrics: the last
+    // cycles themselves (a thousand are kept), and totals since the database was made, which
+    // only grow, as Prometheus counters must.
+    r#"
+    CREATE TABLE cycles (
+        id           INTEGER PRIMARY KEY,
+        started      INTEGER NOT NULL,
+        finished     INTEGER NOT NULL,
+        duration_ms  INTEGER NOT NULL,
+        fetched      INTEGER NOT NULL,
+        not_modified INTEGER NOT NULL,
+        failed       INTEGER NOT NULL,
+        new_items    INTEGER NOT NULL,
+        new_hits     INTEGER NOT NULL
+    );
+    CREATE TABLE cycle_totals (
+        id           INTEGER PRIMARY KEY CHECK (id = 1),
+        cycles       INTEGER NOT NULL,
+        fetched      INTEGER NOT NULL,
+        not_modified INTEGER NOT NULL,
+        failed       INTEGER NOT NULL
+    );
+    "#,
 ];

@@ -20,6 +20,7 @@ mod readers;
 mod rematch;
 mod report;
 mod security;
+mod serve;
 mod server;
 mod signals;
 mod smtp;

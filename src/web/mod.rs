@@ -1,0 +1,205 @@
+//! `sigwatch serve`: a read-only web view of the store, Atom feeds of stories, a health
+//! check and Prometheus metrics (docs/web.md).
+//!
+//! Read-only by construction: every request reads through a connection opened with
+//! `SQLITE_OPEN_READ_ONLY` ([`Store::open_read_only`]). Every text shown came from feeds and
+//! is untrusted: the templates escape by default (minijinja's HTML auto-escaping), invisible
+//! and bidi characters are dropped before rendering, links are emitted only for http and
+//! https URLs, and the Content-Security-Policy allows no script at all and only this server's
+//! one stylesheet. Binding beyond loopback needs a token or a trusted proxy ([`auth`]).
+
+mod auth;
+mod feeds;
+mod ops;
+mod pages;
+mod story;
+mod view;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::config::Config;
+use crate::store::{Store, StoreError};
+
+/// Connections kept open for the next request; more are opened under load and closed after.
+const POOL: usize = 8;
+
+/// The policy every answer carries: nothing runs, nothing loads from elsewhere.
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+                   frame-ancestors 'none'; base-uri 'none'";
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Refused(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("serve.token_file: {0}")]
+    Token(String),
+    #[error("serving: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What every request shares.
+pub(crate) struct App {
+    cfg: Config,
+    db: PathBuf,
+    pool: Mutex<Vec<Store>>,
+    env: minijinja::Environment<'static>,
+    auth: auth::Auth,
+}
+
+/// Binds `addr` after checking it may be bound under `cfg`'s `[serve]`.
+pub async fn bind(cfg: &Config, addr: SocketAddr) -> Result<tokio::net::TcpListener, WebError> {
+    let serve = cfg.serve.clone().unwrap_or_default();
+    if let Some(why) = serve.refuse(addr) {
+        return Err(WebError::Refused(why));
+    }
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| WebError::Bind { addr, source })
+}
+
+/// Serves the view of the database at `db` on `listener` until `shutdown` completes.
+pub async fn serve(
+    cfg: Config,
+    db: PathBuf,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), WebError> {
+    let auth = auth::Auth::from_config(&cfg).map_err(WebError::Token)?;
+    // A database that cannot be read is an error now, not at the first request.
+    let first = Store::open_read_only(&db)?;
+    let app = Arc::new(App {
+        cfg,
+        db,
+        pool: Mutex::new(vec![first]),
+        env: view::environment(),
+        auth,
+    });
+    let router = router(app);
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    Ok(())
+}
+
+fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/", get(pages::stories))
+        .route("/story/{id}", get(story::story))
+        .route("/sources", get(pages::sources))
+        .route("/source/{name}", get(pages::source))
+        .route("/trends", get(pages::trends))
+        .route("/feeds/all.atom", get(feeds::all))
+        .route("/feeds/watch/{file}", get(feeds::watch))
+        .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics))
+        .route("/style.css", get(style))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(app.clone(), auth::guard))
+        .layer(axum::middleware::from_fn(headers))
+        .layer(axum::extract::DefaultBodyLimit::max(4096))
+        .with_state(app)
+}
+
+/// The headers of every answer: the policy, no sniffing, no framing, no referrer.
+async fn headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    res
+}
+
+async fn style() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("style.css"),
+    )
+        .into_response()
+}
+
+async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "not found\n").into_response()
+}
+
+/// An error while answering: logged, and a plain 500 without detail.
+pub(crate) struct Failure(pub(crate) String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        tracing::error!(error = %self.0, "web request failed");
+        (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
+    }
+}
+
+impl App {
+    /// Runs `f` on a read-only connection, on a blocking thread.
+    pub(crate) async fn read<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Store, &Config) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, Failure> {
+        let app = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let taken = app.pool.lock().ok().and_then(|mut p| p.pop());
+            let store = match taken {
+                Some(s) => s,
+                None => Store::open_read_only(&app.db)?,
+            };
+            let out = f(&store, &app.cfg);
+            if let Ok(mut p) = app.pool.lock()
+                && p.len() < POOL
+            {
+                p.push(store);
+            }
+            Ok::<_, StoreError>(out?)
+        })
+        .await?
+        .map_err(Failure::from)
+    }
+
+    /// Renders template `name` with `ctx` as an HTML page.
+    pub(crate) fn page(&self, name: &str, ctx: minijinja::Value) -> Response {
+        match self.env.get_template(name).and_then(|t| t.render(ctx)) {
+            Ok(html) => (
+                [
+                    (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                    (header::CACHE_CONTROL, "no-store"),
+                ],
+                html,
+            )
+                .into_response(),
+            Err(e) => Failure(format!("template {name}: {e}")).into_response(),
+        }
+    }
+}

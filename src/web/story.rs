@@ -1,0 +1,233 @@
+//! The story page: the lead item whole with the watches' terms marked, the notice's
+//! document numbers, effective date and attachments, the other members with their
+//! similarity, and the lead's edits (word by word) and withdrawals.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use minijinja::context;
+use similar::{ChangeTag, TextDiff};
+
+use super::view::{Segment, link, marked, text, time};
+use super::{App, Failure};
+use crate::store::{HitQuery, HitRow, ItemEvent, ItemRow, Revision, StoryMember};
+
+/// Everything the page shows, read in one go.
+struct Read {
+    lead: ItemRow,
+    hits: Vec<HitRow>,
+    members: Vec<StoryMember>,
+    revisions: Vec<Revision>,
+    events: Vec<ItemEvent>,
+}
+
+#[derive(serde::Serialize)]
+struct MemberOut {
+    id: i64,
+    source: String,
+    title: String,
+    link: Option<String>,
+    similarity: Option<String>,
+    folded_into: Option<i64>,
+    docs: Vec<String>,
+    date: String,
+    lead: bool,
+}
+
+#[derive(serde::Serialize)]
+struct HitOut {
+    watch: String,
+    terms: Vec<String>,
+    score: String,
+}
+
+#[derive(serde::Serialize)]
+struct EditOut {
+    from: String,
+    to: String,
+    title: Option<Vec<Change>>,
+    text: Option<Vec<Change>>,
+}
+
+/// A run of a diff: `k` is `=`, `-` or `+`.
+#[derive(serde::Serialize)]
+struct Change {
+    k: &'static str,
+    t: String,
+}
+
+pub(crate) async fn story(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Result<Response, Failure> {
+    let read = app
+        .read(move |s, cfg| {
+            let members = s.story(id)?;
+            // The story's first item leads it, whichever member was asked for.
+            let lead_id = members.first().map_or(id, |m| m.item_id);
+            let Some(lead) = s.item(lead_id)? else {
+                return Ok(None);
+            };
+            let hits = s.hits(&HitQuery {
+                item: Some(lead_id),
+                bonus: (&cfg.signals).into(),
+                ..Default::default()
+            })?;
+            Ok(Some(Read {
+                revisions: s.revisions(lead_id)?,
+                events: s.events(lead_id)?,
+                lead,
+                hits,
+                members,
+            }))
+        })
+        .await?;
+    let Some(r) = read else {
+        return Ok((StatusCode::NOT_FOUND, "no such story\n").into_response());
+    };
+    let zone = app.cfg.zone();
+    let lead = &r.lead;
+    let (body, body_field) = if lead.text.is_empty() {
+        (&lead.summary, "summary")
+    } else {
+        (&lead.text, "text")
+    };
+    let marks = |field: &str| -> Vec<(usize, usize)> {
+        r.hits
+            .iter()
+            .flat_map(|h| h.terms.iter())
+            .filter(|t| t.field == field)
+            .map(|t| (t.start, t.end))
+            .collect()
+    };
+    let title: Vec<Segment> = marked(&lead.title, &marks("title"));
+    let body: Vec<Segment> = marked(body, &marks(body_field));
+    let hits: Vec<HitOut> = r
+        .hits
+        .iter()
+        .map(|h| {
+            let mut terms: Vec<String> = Vec::new();
+            for t in h.terms.iter().map(|t| t.term.as_str()).chain([h.term.as_str()]) {
+                let t = text(t);
+                if !terms.contains(&t) {
+                    terms.push(t);
+                }
+            }
+            HitOut {
+                watch: text(&h.watch),
+                terms,
+                score: format!("{:.1}", h.score),
+            }
+        })
+        .collect();
+    let members: Vec<MemberOut> = r
+        .members
+        .iter()
+        .map(|m| MemberOut {
+            id: m.item_id,
+            source: text(&m.source),
+            title: text(&m.title),
+            link: link(m.link.as_deref()),
+            similarity: m.similarity.map(|s| format!("{s:.2}")),
+            folded_into: m.folded_into,
+            docs: m.doc_numbers.iter().map(|d| text(d)).collect(),
+            date: time(m.published.unwrap_or(m.first_seen), zone),
+            lead: m.item_id == lead.id,
+        })
+        .collect();
+    let docs: Vec<String> = lead
+        .doc_numbers
+        .iter()
+        .map(|d| {
+            if d.issuers.is_empty() {
+                text(&d.key)
+            } else {
+                format!("{} ({})", text(&d.key), d.issuers.join(", "))
+            }
+        })
+        .collect();
+    let published = lead.published.map(|p| p.with_timezone(&zone).date_naive());
+    let effective = match crate::notice::effective_date(&format!("{}\n{}", lead.title, lead.text), published)
+    {
+        Some(crate::notice::Effective::On(d)) => Some(d.to_string()),
+        Some(crate::notice::Effective::OnPublication) => Some("on publication".to_string()),
+        None => None,
+    };
+    let base = lead.link.as_deref().and_then(|l| url::Url::parse(l).ok());
+    let attachments: Vec<String> = crate::notice::attachments(&lead.summary, base.as_ref())
+        .iter()
+        .filter_map(|a| link(Some(a)))
+        .collect();
+    let events: Vec<(String, String, String)> = r
+        .events
+        .iter()
+        .map(|e| (text(&e.kind), time(e.at, zone), text(&e.detail)))
+        .collect();
+    Ok(app.page(
+        "story.html",
+        context! {
+            title => text(&lead.title),
+            id => lead.id,
+            title_segs => title,
+            body => body,
+            link => link(lead.link.as_deref()),
+            source => text(&lead.source),
+            status => lead.status.as_deref().map(text),
+            published => lead.published.map(|t| time(t, zone)),
+            first_seen => time(lead.first_seen, zone),
+            docs => docs,
+            effective => effective,
+            attachments => attachments,
+            hits => hits,
+            members => members,
+            events => events,
+            edits => edits(lead, &r.revisions, zone),
+        },
+    ))
+}
+
+/// Each revision against the next, the last against the item as it stands.
+fn edits(item: &ItemRow, revisions: &[Revision], zone: chrono_tz::Tz) -> Vec<EditOut> {
+    let mut versions: Vec<(&str, &str, chrono::DateTime<chrono::Utc>)> = revisions
+        .iter()
+        .map(|r| (r.title.as_str(), r.text.as_str(), r.fetched))
+        .collect();
+    versions.push((&item.title, &item.text, item.revised.unwrap_or(item.first_seen)));
+    versions
+        .windows(2)
+        .map(|w| EditOut {
+            from: time(w[0].2, zone),
+            to: time(w[1].2, zone),
+            title: diff(w[0].0, w[1].0),
+            text: diff(w[0].1, w[1].1),
+        })
+        .collect()
+}
+
+/// The word-by-word difference (each CJK character a word), or `None` when equal.
+fn diff(old: &str, new: &str) -> Option<Vec<Change>> {
+    if old == new {
+        return None;
+    }
+    let d = TextDiff::configure()
+        .timeout(std::time::Duration::from_secs(1))
+        .diff_unicode_words(old, new);
+    let mut out: Vec<Change> = Vec::new();
+    for c in d.iter_all_changes() {
+        let k = match c.tag() {
+            ChangeTag::Equal => "=",
+            ChangeTag::Delete => "-",
+            ChangeTag::Insert => "+",
+        };
+        match out.last_mut() {
+            Some(last) if last.k == k => last.t.push_str(c.value()),
+            _ => out.push(Change {
+                k,
+                t: c.value().to_string(),
+            }),
+        }
+    }
+    for c in &mut out {
+        c.t = text(&c.t);
+    }
+    Some(out)
+}
