@@ -54,6 +54,14 @@ pub struct Composed {
     pub event_ids: Vec<i64>,
 }
 
+/// Links each entry to its story's page when the web view has a public URL.
+fn with_story_urls(cfg: &Config, mut sections: Vec<render::Section>) -> Vec<render::Section> {
+    for e in sections.iter_mut().flat_map(|s| s.entries.iter_mut()) {
+        e.story_url = crate::config::story_url(cfg, e.story);
+    }
+    sections
+}
+
 /// Builds the digest of every hit not yet mailed; `None` when there is nothing to send (and
 /// `[digest] send_empty` is off).
 pub fn compose(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Option<Composed>, DigestError> {
@@ -64,11 +72,14 @@ pub fn compose(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Option
         return Ok(None);
     }
     let content = Content {
-        sections: render::sections(
-            &pending,
-            d.max_per_watch.max(1),
-            &cfg.signals,
-            &copies(store, &pending)?,
+        sections: with_story_urls(
+            cfg,
+            render::sections(
+                &pending,
+                d.max_per_watch.max(1),
+                &cfg.signals,
+                &copies(store, &pending)?,
+            ),
         ),
         changes: events
             .iter()
@@ -181,7 +192,10 @@ pub fn queue_alerts(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Resu
         return Ok(None);
     };
     let content = Content {
-        sections: render::sections(&pending, usize::MAX, &cfg.signals, &copies(store, &pending)?),
+        sections: with_story_urls(
+            cfg,
+            render::sections(&pending, usize::MAX, &cfg.signals, &copies(store, &pending)?),
+        ),
         generated: now,
         new_items: distinct_items(&pending),
         zone: Some(cfg.zone()),

@@ -35,6 +35,9 @@ pub struct Entry {
     pub top: bool,
     /// The other items of its story: the same report from other sources.
     pub copies: Vec<Copy>,
+    /// The story's first item, and its page in the web view when `[serve] public_url` is set.
+    pub story: i64,
+    pub story_url: Option<String>,
 }
 
 /// Another source's copy of a story.
@@ -215,6 +218,8 @@ fn entry(h: &PendingHit, score: f64, copies: &HashMap<i64, Vec<Copy>>) -> Entry 
         status: h.status.clone(),
         top: false,
         copies: others,
+        story: h.story,
+        story_url: None,
     }
 }
 
@@ -344,6 +349,9 @@ pub fn text(c: &Content) -> String {
             );
             if let Some(l) = safe_link(e.link.as_deref()) {
                 let _ = writeln!(out, "  {l}");
+            }
+            if let Some(l) = safe_link(e.story_url.as_deref()) {
+                let _ = writeln!(out, "  story: {l}");
             }
             let (a, b) = e.snippet_match;
             if let (Some(pre), Some(m), Some(post)) =
@@ -535,6 +543,13 @@ fn entry_html(o: &mut String, e: &Entry, zone: Option<chrono_tz::Tz>) {
         None => title,
     };
     let title = if e.top { format!("★ {title}") } else { title };
+    let title = match safe_link(e.story_url.as_deref()) {
+        Some(l) => format!(
+            "{title} <a href=\"{}\" style=\"font-size:12px;color:#0969da\">story</a>",
+            attr(l)
+        ),
+        None => title,
+    };
     let (a, b) = e.snippet_match;
     let snippet = match (e.snippet.get(..a), e.snippet.get(a..b), e.snippet.get(b..)) {
         (Some(pre), Some(m), Some(post)) => format!(
@@ -622,6 +637,8 @@ mod tests {
                 status: None,
                 top: false,
                 copies: vec![],
+                story: 1,
+                story_url: None,
             }
         };
         let mut first = entry(

@@ -492,3 +492,36 @@ fn beyond_loopback_requests_need_the_token() {
     let by_cookie = request(&addr, "GET", "/feeds/all.atom", &[("Cookie", &cookie)], "");
     assert_eq!(by_cookie.status, 200);
 }
+
+#[test]
+fn digests_link_to_the_story_page_under_the_public_url() {
+    let (env, _srv) = filled();
+    let cfg = std::fs::read_to_string(env.config()).unwrap();
+    std::fs::write(
+        env.config(),
+        format!(
+            "{cfg}\n[digest]\nmail_backlog = true\n[serve]\npublic_url = \"https://sw.example.org/view/\"\n"
+        ),
+    )
+    .unwrap();
+    let lead = db_count(
+        &env,
+        "SELECT min(id) FROM items WHERE title LIKE 'China announces%'",
+    );
+    let preview = env.ok(&["digest", "--preview"]);
+    assert!(
+        preview.contains(&format!("story: https://sw.example.org/view/story/{lead}")),
+        "{preview}"
+    );
+    // The story page the digest links to is the one the view serves.
+    let s = serve(&env, "127.0.0.1:0");
+    assert_eq!(get(&s.addr, &format!("/story/{lead}")).status, 200);
+    let feed = feed_rs::parser::parse(get(&s.addr, "/feeds/all.atom").body.as_bytes()).unwrap();
+    assert!(
+        feed.entries.iter().any(|e| e
+            .links
+            .iter()
+            .any(|l| l.href == format!("https://sw.example.org/view/story/{lead}"))),
+        "{feed:?}"
+    );
+}
