@@ -33,7 +33,15 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
                 let stop = async move {
                     let _ = web_stopped.await;
                 };
-                Some(tokio::spawn(crate::web::serve(cfg.clone(), db, listener, stop)))
+                let web = crate::web::serve(cfg.clone(), db, listener, stop);
+                Some(tokio::spawn(async move {
+                    // The daemon goes on without the view; the log says why it stopped.
+                    let r = web.await;
+                    if let Err(e) = &r {
+                        tracing::error!(error = %e, "the web view stopped");
+                    }
+                    r
+                }))
             }
             None => None,
         };

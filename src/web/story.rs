@@ -91,16 +91,29 @@ pub(crate) async fn story(State(app): State<Arc<App>>, Path(id): Path<i64>) -> R
     } else {
         (&lead.text, "text")
     };
-    let marks = |field: &str| -> Vec<(usize, usize)> {
-        r.hits
+    // Where the terms were found, and every other place their matched text stands.
+    let matched: Vec<&str> = r
+        .hits
+        .iter()
+        .flat_map(|h| h.terms.iter())
+        .map(|t| t.matched.as_str())
+        .filter(|m| !m.trim().is_empty())
+        .collect();
+    let marks = |field: &str, s: &str| -> Vec<(usize, usize)> {
+        let mut out: Vec<(usize, usize)> = r
+            .hits
             .iter()
             .flat_map(|h| h.terms.iter())
             .filter(|t| t.field == field)
             .map(|t| (t.start, t.end))
-            .collect()
+            .collect();
+        for m in &matched {
+            out.extend(occurrences(s, m));
+        }
+        out
     };
-    let title: Vec<Segment> = marked(&lead.title, &marks("title"));
-    let body: Vec<Segment> = marked(body, &marks(body_field));
+    let title: Vec<Segment> = marked(&lead.title, &marks("title", &lead.title));
+    let body: Vec<Segment> = marked(body, &marks(body_field, body));
     let hits: Vec<HitOut> = r
         .hits
         .iter()
@@ -185,6 +198,19 @@ pub(crate) async fn story(State(app): State<Arc<App>>, Path(id): Path<i64>) -> R
     ))
 }
 
+/// The character ranges where `needle` stands in `s`.
+fn occurrences(s: &str, needle: &str) -> Vec<(usize, usize)> {
+    let len = needle.chars().count();
+    let (mut chars, mut last) = (0, 0);
+    s.match_indices(needle)
+        .map(|(at, _)| {
+            chars += s[last..at].chars().count();
+            last = at;
+            (chars, chars + len)
+        })
+        .collect()
+}
+
 /// Each revision against the next, the last against the item as it stands.
 fn edits(item: &ItemRow, revisions: &[Revision], zone: chrono_tz::Tz) -> Vec<EditOut> {
     let mut versions: Vec<(&str, &str, chrono::DateTime<chrono::Utc>)> = revisions
@@ -230,4 +256,13 @@ fn diff(old: &str, new: &str) -> Option<Vec<Change>> {
         c.t = text(&c.t);
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn occurrences_are_counted_in_characters() {
+        assert_eq!(super::occurrences("稀土 and 稀土", "稀土"), vec![(0, 2), (7, 9)]);
+        assert_eq!(super::occurrences("abc", "x"), vec![]);
+    }
 }

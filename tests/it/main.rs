@@ -21,6 +21,7 @@ mod rematch;
 mod report;
 mod security;
 mod serve;
+mod serve_browser;
 mod server;
 mod signals;
 mod smtp;

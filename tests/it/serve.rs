@@ -27,10 +27,15 @@ impl Drop for Served {
 
 /// Starts `sigwatch serve --listen listen` on `env` and waits for the address it prints.
 pub fn serve(env: &Env, listen: &str) -> Served {
+    start(env, &["serve", "--listen", listen])
+}
+
+/// Starts `sigwatch ARGS` on `env` and waits for the address of the web view it prints.
+fn start(env: &Env, args: &[&str]) -> Served {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sigwatch"))
         .arg("--config")
         .arg(env.config())
-        .args(["serve", "--listen", listen])
+        .args(args)
         .env_remove("RUST_LOG")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -524,4 +529,25 @@ fn digests_link_to_the_story_page_under_the_public_url() {
             .any(|l| l.href == format!("https://sw.example.org/view/story/{lead}"))),
         "{feed:?}"
     );
+}
+
+#[test]
+fn run_serves_beside_the_daemon_when_serve_is_set() {
+    let (env, _srv) = filled();
+    let cfg = std::fs::read_to_string(env.config()).unwrap();
+    std::fs::write(
+        env.config(),
+        format!("{cfg}\n[serve]\nlisten = \"127.0.0.1:0\"\n"),
+    )
+    .unwrap();
+    let s = start(&env, &["run"]);
+    // The daemon's first cycle is recorded while the view answers.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let cycles = || db_count(&env, "SELECT count(*) FROM cycles");
+    while cycles() < 2 {
+        assert!(std::time::Instant::now() < deadline, "the daemon ran no cycle");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(get(&s.addr, "/healthz").status, 200);
+    assert!(get(&s.addr, "/").body.contains(STORY));
 }
