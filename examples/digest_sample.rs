@@ -22,6 +22,8 @@ fn entry(title: &str, source: &str, day: u32, term: &str, snippet: &str, score: 
         status: None,
         top: false,
         copies: vec![],
+        story: 1,
+        story_url: None,
     }
 }
 

@@ -182,7 +182,7 @@ impl App {
             {
                 p.push(store);
             }
-            Ok::<_, StoreError>(out?)
+            out
         })
         .await?
         .map_err(Failure::from)

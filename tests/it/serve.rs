@@ -289,7 +289,7 @@ fn pages_feeds_and_metrics_answer_with_what_the_store_holds() {
         let f =
             feed_rs::parser::parse(a.body.as_bytes()).unwrap_or_else(|e| panic!("{path}: {e}\n{}", a.body));
         assert_eq!(f.entries.len() as i64, stories_in_store(&env, watch), "{path}");
-        assert!(f.entries.len() > 0, "{path}");
+        assert!(!f.entries.is_empty(), "{path}");
         let ids: Vec<&str> = f.entries.iter().map(|e| e.id.as_str()).collect();
         let again = feed_rs::parser::parse(get(&s.addr, path).body.as_bytes()).unwrap();
         assert_eq!(
