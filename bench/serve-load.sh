@@ -17,13 +17,14 @@ ITEMS=${ITEMS:-1000000}
 CLIENTS=${CLIENTS:-100}
 DURATION=${DURATION:-20}
 dir=${BENCH_DIR:-target/bench-serve}
-bin=target/release/sigwatch
+# BIN=path/to/sigwatch measures that binary instead of a fresh release build.
+bin=${BIN:-target/release/sigwatch}
 
 command -v sqlite3 >/dev/null || { echo "needs the sqlite3 shell: apt-get install sqlite3" >&2; exit 1; }
 if command -v oha >/dev/null; then tool=oha; elif command -v wrk >/dev/null; then tool=wrk; else
   echo "needs oha (cargo install oha) or wrk (apt-get install wrk)" >&2; exit 1
 fi
-cargo build --release --quiet --bin sigwatch
+[ -n "${BIN:-}" ] || cargo build --release --quiet --bin sigwatch
 mkdir -p "$dir"
 cfg="$dir/sigwatch.toml"
 db="$dir/sigwatch.db"
@@ -48,7 +49,6 @@ if [ ! -s "$db" ] || [ "$(sqlite3 "$db" 'SELECT count(*) FROM items')" != "$ITEM
   # An empty poll makes the schema (and records a cycle, for /healthz).
   "$bin" --config "$cfg" -q poll >/dev/null
   sqlite3 "$db" <<SQL
-PRAGMA journal_mode = WAL;
 PRAGMA synchronous = OFF;
 BEGIN;
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 199)

@@ -27,7 +27,9 @@ use axum::routing::get;
 use crate::config::Config;
 use crate::store::{Store, StoreError};
 
-/// Connections kept open for the next request; more are opened under load and closed after.
+/// Read connections at most, each used by one request at a time: more requests wait for one
+/// rather than open connections of their own (an open reads the schema, and SQLite gains
+/// nothing from more readers than cores).
 const POOL: usize = 8;
 
 /// The policy every answer carries: nothing runs, nothing loads from elsewhere.
@@ -56,6 +58,8 @@ pub(crate) struct App {
     cfg: Config,
     db: PathBuf,
     pool: Mutex<Vec<Store>>,
+    /// A permit for each connection of the pool.
+    permits: tokio::sync::Semaphore,
     env: minijinja::Environment<'static>,
     auth: auth::Auth,
 }
@@ -85,6 +89,7 @@ pub async fn serve(
         cfg,
         db,
         pool: Mutex::new(vec![first]),
+        permits: tokio::sync::Semaphore::new(POOL),
         env: view::environment(),
         auth,
     });
@@ -169,6 +174,7 @@ impl App {
         self: &Arc<Self>,
         f: impl FnOnce(&Store, &Config) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, Failure> {
+        let _permit = self.permits.acquire().await?;
         let app = self.clone();
         tokio::task::spawn_blocking(move || {
             let taken = app.pool.lock().ok().and_then(|mut p| p.pop());
@@ -177,9 +183,7 @@ impl App {
                 None => Store::open_read_only(&app.db)?,
             };
             let out = f(&store, &app.cfg);
-            if let Ok(mut p) = app.pool.lock()
-                && p.len() < POOL
-            {
+            if let Ok(mut p) = app.pool.lock() {
                 p.push(store);
             }
             out
