@@ -25,7 +25,8 @@ use crate::config::Config;
 use crate::schedule::{self, Health, HealthInput};
 use crate::store::{NewDigest, Queued, Store, StoreError};
 pub use render::{
-    Change, Content, Copy, Entry, Section, Warning, header_safe, html, safe_link, shown_title, subject, text,
+    Change, Content, Copy, Entry, Members, Notice, Severity, Warning, WatchCount, header_safe, html,
+    safe_link, shown_title, subject, text,
 };
 pub use send::{Delivery, check_password, send_message, send_test};
 
@@ -63,13 +64,18 @@ pub fn compose(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Option
     if pending.is_empty() && events.is_empty() && !d.send_empty {
         return Ok(None);
     }
+    let role = |source: &str| role_of(cfg, source);
+    let (entries, watches, stories) = render::entries(
+        &pending,
+        d.max_per_watch.max(1),
+        &cfg.signals,
+        &members(cfg, store, &pending)?,
+        &role,
+    );
     let content = Content {
-        sections: render::sections(
-            &pending,
-            d.max_per_watch.max(1),
-            &cfg.signals,
-            &copies(store, &pending)?,
-        ),
+        entries,
+        watches,
+        stories,
         changes: events
             .iter()
             .map(|e| render::Change {
@@ -78,6 +84,7 @@ pub fn compose(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Option
                 at: e.event.at,
                 title: e.title.clone(),
                 link: e.link.clone(),
+                role: role_of(cfg, &e.source),
                 source: e.source.clone(),
                 watches: e.watches.clone(),
                 show: format!("sigwatch show {}", e.event.item_id),
@@ -89,7 +96,7 @@ pub fn compose(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Option
         new_items: distinct_items(&pending),
         zone: Some(cfg.zone()),
     };
-    let watches: Vec<&str> = content.sections.iter().map(|s| s.watch.as_str()).collect();
+    let watches: Vec<&str> = content.watches.iter().map(|w| w.watch.as_str()).collect();
     let watches = if watches.is_empty() {
         "no watch".to_string()
     } else {
@@ -97,8 +104,9 @@ pub fn compose(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Option
     };
     let subject = render::subject(
         &d.subject
-            .replace("{hits}", &content.hits().to_string())
-            .replace("{items}", &content.items().to_string())
+            .replace("{hits}", &content.items().to_string())
+            .replace("{items}", &content.stories.to_string())
+            .replace("{stories}", &content.stories.to_string())
             .replace("{watches}", &watches),
     );
     let hit_ids: Vec<i64> = pending.iter().map(|h| h.id).collect();
@@ -112,11 +120,12 @@ pub fn compose(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Option
     }))
 }
 
-/// The items of each folded story among `pending`, by story, as the copies an entry lists.
-fn copies(
+/// The items of each folded story among `pending`, by story, with their sources' roles.
+fn members(
+    cfg: &Config,
     store: &Store,
     pending: &[crate::store::PendingHit],
-) -> Result<HashMap<i64, Vec<render::Copy>>, DigestError> {
+) -> Result<Members, DigestError> {
     let mut out = HashMap::new();
     for h in pending.iter().filter(|h| h.folded) {
         if out.contains_key(&h.story) {
@@ -126,13 +135,22 @@ fn copies(
             .story(h.story)?
             .into_iter()
             .map(|m| render::Copy {
+                item: m.item_id,
+                role: role_of(cfg, &m.source),
                 source: m.source,
+                title: m.title,
                 link: m.link,
+                new: false,
             })
             .collect();
         out.insert(h.story, members);
     }
     Ok(out)
+}
+
+/// The role of a source in the config; a source no longer there reads as media.
+fn role_of(cfg: &Config, source: &str) -> crate::item::SourceRole {
+    cfg.source(source).map(|s| s.role).unwrap_or_default()
 }
 
 /// Builds and queues a digest; returns the queued message's id, or `None` if there was
@@ -180,8 +198,18 @@ pub fn queue_alerts(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Resu
     else {
         return Ok(None);
     };
+    let role = |source: &str| role_of(cfg, source);
+    let (entries, watches, stories) = render::entries(
+        &pending,
+        usize::MAX,
+        &cfg.signals,
+        &members(cfg, store, &pending)?,
+        &role,
+    );
     let content = Content {
-        sections: render::sections(&pending, usize::MAX, &cfg.signals, &copies(store, &pending)?),
+        entries,
+        watches,
+        stories,
         generated: now,
         new_items: distinct_items(&pending),
         zone: Some(cfg.zone()),

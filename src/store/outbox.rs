@@ -31,6 +31,12 @@ pub struct PendingHit {
     pub folded: bool,
     /// Every term of the watch that matched the item (the first is `term`).
     pub terms: Vec<String>,
+    /// The item's document numbers, with their issuers.
+    pub doc_numbers: Vec<crate::notice::DocNumber>,
+    /// The date the item says it takes effect.
+    pub effective: Option<crate::notice::Effective>,
+    /// Links to its attachments.
+    pub attachments: Vec<String>,
 }
 
 /// A message in the outbox.
@@ -83,13 +89,18 @@ impl Store {
             "SELECT h.id, h.item_id, h.watch, h.term, s.name, i.title, i.link, h.item_date, h.snippet,
                     h.snippet_start, h.snippet_end, h.alert_id IS NOT NULL, h.score, i.status,
                     coalesce(i.story_id, i.id), i.story_id IS NOT NULL,
-                    (SELECT json_group_array(t.value ->> 'term') FROM json_each(h.terms) t)
+                    (SELECT json_group_array(t.value ->> 'term') FROM json_each(h.terms) t),
+                    i.doc_numbers, i.notice
              FROM hits h JOIN items i ON i.id = h.item_id JOIN sources s ON s.id = h.source_id
              WHERE h.digest_id IS NULL AND (?1 OR h.backlog = 0) AND (?2 = '' OR
                    (h.alert_id IS NULL AND instr(?2, char(31) || h.watch || char(31)) > 0))
              ORDER BY h.item_date DESC, h.id DESC",
         )?;
         let rows = stmt.query_map(params![with_backlog, alert_watches], |r| {
+            let notice = r
+                .get::<_, Option<String>>(18)?
+                .map(|n| crate::notice::Facts::from_stored(&n))
+                .unwrap_or_default();
             Ok(PendingHit {
                 id: r.get(0)?,
                 item_id: r.get(1)?,
@@ -107,6 +118,9 @@ impl Store {
                 story: r.get(14)?,
                 folded: r.get(15)?,
                 terms: serde_json::from_str(&r.get::<_, String>(16)?).unwrap_or_default(),
+                doc_numbers: crate::notice::decode(&r.get::<_, Option<String>>(17)?.unwrap_or_default()),
+                effective: notice.effective,
+                attachments: notice.attachments,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -310,4 +310,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE items ADD COLUMN doc_numbers TEXT;
     "#,
+    // 15: what an item with hits says of itself as a notice, read at poll time
+    // (`notice::facts`): the date it takes effect and the links to its attachments, as JSON,
+    // so that `hits` and digests show them without reading every item's text again. NULL
+    // means not read (items stored before, or without hits): `rematch` reads those.
+    r#"
+    ALTER TABLE items ADD COLUMN notice TEXT;
+    "#,
 ];
