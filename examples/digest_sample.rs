@@ -1,7 +1,9 @@
 //! Renders a realistic sample digest (English and Chinese items, stories in several watches,
 //! an official notice leading the reports of it, an edited notice, a withdrawal, a spike, a
 //! failing and a stale source) to `docs/digest-sample.html` and `.txt`, for looking at the
-//! layout: `cargo run --example digest_sample`, then screenshot the HTML.
+//! layout: `cargo run --example digest_sample`, then screenshot the HTML (with a CJK font
+//! installed): `chromium --headless --hide-scrollbars --window-size=760,1330
+//! --screenshot=docs/digest.png docs/digest-sample.html`.
 
 use chrono::{TimeZone, Utc};
 use sigwatch::digest::{Change, Content, Copy, Entry, Notice, Severity, Warning, WatchCount};
@@ -159,17 +161,35 @@ pub fn sample() -> Content {
                 since: None,
             },
         ],
-        changes: vec![Change {
-            kind: "withdrawn".into(),
-            detail: "no longer listed, while older items still are".into(),
-            at: Utc.with_ymd_and_hms(2026, 11, 27, 14, 0, 0).unwrap(),
-            title: "关于暂停部分镓锗物项出口许可审批的通知".into(),
-            link: Some("https://example.gov/notice/0.html".into()),
-            source: "mofcom".into(),
-            role: SourceRole::Official,
-            watches: vec!["export-controls".into()],
-            show: "sigwatch show 4107".into(),
-        }],
+        changes: vec![
+            Change {
+                kind: "withdrawn".into(),
+                detail: "no longer listed, while older items still are".into(),
+                at: Utc.with_ymd_and_hms(2026, 11, 27, 14, 0, 0).unwrap(),
+                title: "关于暂停部分镓锗物项出口许可审批的通知".into(),
+                link: Some("https://example.gov/notice/0.html".into()),
+                source: "mofcom".into(),
+                role: SourceRole::Official,
+                watches: vec!["export-controls".into()],
+                show: "sigwatch show 4107".into(),
+                diff: vec![],
+            },
+            Change {
+                kind: "edited".into(),
+                detail: "text changed".into(),
+                at: Utc.with_ymd_and_hms(2026, 11, 27, 16, 0, 0).unwrap(),
+                title: "关于对镓、锗相关物项实施出口管制的公告".into(),
+                link: Some("https://example.gov/notice/3.html".into()),
+                source: "mofcom".into(),
+                role: SourceRole::Official,
+                watches: vec!["export-controls".into(), "critical-minerals".into()],
+                show: "sigwatch show 4093".into(),
+                diff: vec![(
+                    "text".into(),
+                    "…本公告自[-公布之-]{+2026年12月1+}日起正式实施。".into(),
+                )],
+            },
+        ],
         warnings: vec![
             Warning {
                 source: "people-politics".into(),

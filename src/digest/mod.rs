@@ -8,6 +8,7 @@
 //! what is re-sent, so a crash between sending and marking costs at most one duplicate that
 //! mail clients can recognise.
 
+mod changes;
 mod render;
 mod send;
 
@@ -76,20 +77,7 @@ pub fn compose(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Option
         entries,
         watches,
         stories,
-        changes: events
-            .iter()
-            .map(|e| render::Change {
-                kind: e.event.kind.clone(),
-                detail: e.event.detail.clone(),
-                at: e.event.at,
-                title: e.title.clone(),
-                link: e.link.clone(),
-                role: role_of(cfg, &e.source),
-                source: e.source.clone(),
-                watches: e.watches.clone(),
-                show: format!("sigwatch show {}", e.event.item_id),
-            })
-            .collect(),
+        changes: events.iter().map(|e| changes::change(cfg, e)).collect(),
         warnings: warnings(cfg, store, now)?,
         spikes: spikes(cfg, store, now)?,
         generated: now,
@@ -166,7 +154,11 @@ pub fn queue(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Result<Opti
 
 /// Queues one alert for the new hits of `alert = "immediate"` watches, if there are any;
 /// those hits still go into the next digest, marked as alerted.
-pub fn queue_alerts(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Result<Option<i64>, DigestError> {
+pub fn queue_hit_alerts(
+    cfg: &Config,
+    store: &mut Store,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, DigestError> {
     let watches: Vec<&str> = cfg
         .watch
         .iter()
@@ -227,6 +219,13 @@ pub fn queue_alerts(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Resu
     let id = store.enqueue_alert(&alert, &hit_ids, now)?;
     info!(alert = id, hits = hit_ids.len(), "alert queued");
     Ok(Some(id))
+}
+
+/// Queues the alerts of immediate watches ([`queue_hit_alerts`]) and those of edits and
+/// withdrawals of alerted official items (one per change); returns the last queued id.
+pub fn queue_alerts(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Result<Option<i64>, DigestError> {
+    let hits = queue_hit_alerts(cfg, store, now)?;
+    Ok(changes::queue_change_alerts(cfg, store, now)?.or(hits))
 }
 
 /// What one round of delivery did.

@@ -313,8 +313,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 15: what an item with hits says of itself as a notice, read at poll time
     // (`notice::facts`): the date it takes effect and the links to its attachments, as JSON,
     // so that `hits` and digests show them without reading every item's text again. NULL
-    // means not read (items stored before, or without hits): `rematch` reads those.
+    // means not read (items stored before, or without hits): `rematch` reads those. And the
+    // alert that told of an edit or a withdrawal of an alerted item (events.alert_id), so
+    // that each change alerts once.
     r#"
     ALTER TABLE items ADD COLUMN notice TEXT;
+    ALTER TABLE events ADD COLUMN alert_id INTEGER;
     "#,
 ];

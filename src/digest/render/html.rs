@@ -67,11 +67,22 @@ pub fn html(c: &Content) -> String {
         let _ = write!(o, "<h2 style=\"{H2}\">Edited or withdrawn</h2>");
         for ch in &c.changes {
             let title = linked_title(&ch.title, ch.link.as_deref());
+            let diff: String = ch
+                .diff
+                .iter()
+                .map(|(what, d)| {
+                    format!(
+                        "<div style=\"font-size:13px;margin:4px 0 0\"><b>{}</b>: <span style=\"font-family:monospace\">{}</span></div>",
+                        esc(what),
+                        esc(d)
+                    )
+                })
+                .collect();
             let _ = write!(
                 o,
                 "<div style=\"{CARD}\">\
                  <div style=\"font-size:15px;font-weight:600;line-height:1.35\">{} {title}</div>\
-                 <div style=\"{META};margin:2px 0 0\">{} {} · {} · {} · {} · <code>{}</code></div></div>",
+                 <div style=\"{META};margin:2px 0 0\">{} {} · {} · {} · {} · <code>{}</code></div>{diff}</div>",
                 badge(&ch.kind),
                 esc(&ch.source),
                 role(ch.role),
@@ -167,7 +178,7 @@ fn entry(o: &mut String, e: &Entry, zone: Option<chrono_tz::Tz>) {
         for l in e.notice.attachments.iter().filter_map(|a| safe_link(Some(a))) {
             let name = l.rsplit('/').next().unwrap_or(l);
             facts.push(format!(
-                "<a href=\"{}\" style=\"{LINK}\">📎 {}</a>",
+                "attachment <a href=\"{}\" style=\"{LINK}\">{}</a>",
                 attr(l),
                 esc(name)
             ));

@@ -3,10 +3,12 @@
 //! when they are http(s). What is shown is built in `model` (stories, each once, led by the
 //! official item), and written by `text` and `html`.
 
+mod change;
 mod html;
 mod model;
 mod text;
 
+pub use change::{change_html, change_text};
 pub use html::html;
 pub use model::{Change, Content, Copy, Entry, Members, Notice, Severity, Warning, WatchCount, entries};
 pub use text::text;

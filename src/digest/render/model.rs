@@ -132,6 +132,8 @@ pub struct Change {
     pub watches: Vec<String>,
     /// The command that shows what changed.
     pub show: String,
+    /// For an edit, what changed in the title and the text (`[-old-]{+new+}`), by field.
+    pub diff: Vec<(String, String)>,
 }
 
 /// Everything a digest shows.

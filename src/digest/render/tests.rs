@@ -108,6 +108,7 @@ fn small() -> Content {
             role: SourceRole::Official,
             watches: vec!["export-controls".into()],
             show: "sigwatch show 7".into(),
+            diff: vec![],
         }],
         warnings: vec![Warning {
             source: "eu-trade".into(),

@@ -57,6 +57,9 @@ pub fn text(c: &Content) -> String {
             if let Some(l) = safe_link(ch.link.as_deref()) {
                 let _ = writeln!(out, "  {l}");
             }
+            for (what, d) in &ch.diff {
+                let _ = writeln!(out, "  {what}: {}", header_safe(d));
+            }
             let _ = writeln!(out, "  see: {}", ch.show);
         }
     }
