@@ -176,6 +176,7 @@ pub fn queue_hit_alerts(
             .unwrap_or_default();
         roles.is_empty() || cfg.source(&h.source).is_some_and(|s| roles.contains(&s.role))
     });
+    alert_rules(cfg, store, &mut pending)?;
     // The subject leads with what was decided, not with the reactions to it: an item of an
     // official source, else a story's first item, else the newest.
     let official = |h: &&crate::store::PendingHit| {
@@ -226,6 +227,42 @@ pub fn queue_hit_alerts(
 pub fn queue_alerts(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Result<Option<i64>, DigestError> {
     let hits = queue_hit_alerts(cfg, store, now)?;
     Ok(changes::queue_change_alerts(cfg, store, now)?.or(hits))
+}
+
+/// Keeps, of the hits of watches with `alert_rule`s, those whose item meets one of its
+/// watch's rules (new controls, list additions); the others wait for the digest, untouched.
+/// The rules are read over the item as stored, as the watch's own were when it was polled.
+fn alert_rules(
+    cfg: &Config,
+    store: &Store,
+    pending: &mut Vec<crate::store::PendingHit>,
+) -> Result<(), DigestError> {
+    let ruled = |w: &str| cfg.watch.get(w).is_some_and(|w| !w.alert_rule.is_empty());
+    if !pending.iter().any(|h| ruled(&h.watch)) {
+        return Ok(());
+    }
+    let Some(watches) = crate::watch::with_alert_rules(&cfg.watch) else {
+        return Ok(());
+    };
+    // Checked when the config was loaded.
+    let matcher = crate::watch::Matcher::new(&watches).map_err(|e| DigestError::Build(e.to_string()))?;
+    let mut fired: HashMap<i64, Vec<String>> = HashMap::new();
+    for h in pending.iter().filter(|h| ruled(&h.watch)) {
+        if fired.contains_key(&h.item_id) {
+            continue;
+        }
+        let owners = match store.item(h.item_id)? {
+            Some(it) => matcher
+                .find(&it.title, &it.summary)
+                .into_iter()
+                .filter_map(|x| crate::watch::alert_rule_owner(&x.watch).map(String::from))
+                .collect(),
+            None => Vec::new(),
+        };
+        fired.insert(h.item_id, owners);
+    }
+    pending.retain(|h| !ruled(&h.watch) || fired.get(&h.item_id).is_some_and(|o| o.contains(&h.watch)));
+    Ok(())
 }
 
 /// What one round of delivery did.

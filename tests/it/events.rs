@@ -283,6 +283,38 @@ fn alert_roles_keep_reactions_for_the_digest() {
     );
 }
 
+/// An alert rule in the watch language keeps the alert to new measures (here: a title that
+/// announces or decides, through a concept), whatever the source's role; the reaction waits,
+/// unsent, for the digest.
+#[test]
+fn an_alert_rule_alerts_new_measures_and_leaves_reactions_to_the_digest() {
+    let (env, subjects) = alerts_after_notice_and_reaction(
+        "[[watch.rare-earths.alert_rule]]\nscope = \"title\"\nall = [\"@new-measure\"]\n\
+         [watch.new-measure]\nconcept = true\nterms = [\"公告\", \"决定\", \"additions to the Entity List\"]\n",
+    );
+    assert_eq!(subjects.len(), 1, "{subjects:?}");
+    assert!(
+        subjects[0].starts_with("sigwatch alert: rare-earths: 商务部公告2026年第61号")
+            && !subjects[0].contains("more"),
+        "only the notice meets the rule: {subjects:?}"
+    );
+    let unsent = env.json(&["hits", "--unsent", "--watch", "rare-earths", "--format", "json"]);
+    let reaction = unsent
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["source"] == "mfa-briefings")
+        .cloned()
+        .unwrap_or_else(|| panic!("{unsent}"));
+    // Still not alerted after another cycle: the rule is asked again, and still says no.
+    env.ok(&["poll"]);
+    let preview = env.ok(&["digest", "--preview"]);
+    assert!(
+        preview.contains(reaction["title"].as_str().unwrap()) && preview.contains("== Reports =="),
+        "{preview}"
+    );
+}
+
 /// The digest reads as events: the notice No. 61 once, led by its official item and tagged
 /// with both its watches, the English report citing it beneath with its role; No. 62 apart;
 /// the header counts stories and items. Both parts, through the real SMTP server.
