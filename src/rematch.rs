@@ -126,7 +126,8 @@ pub fn rematch(
             // A hit is an item in a watch: counted once per watch, whatever its terms.
             let has = watches(&current);
             // Items with hits stored before notices were read out, or found only now.
-            if !it.notice_read && !(has.is_empty() && had.is_empty()) {
+            let with_hits = !has.is_empty() || !had.is_empty();
+            if !it.notice_read && with_hits {
                 let text = crate::watch::plain_text(&summary);
                 let docs = if it.docs_read {
                     Vec::new()
