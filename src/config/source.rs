@@ -132,6 +132,16 @@ pub struct SourceConfig {
     /// as their text.
     #[serde(default)]
     pub html: Vec<String>,
+    /// With `link_template`: a regular expression applied to each item's `link` value (an
+    /// `href` such as `javascript:fn_view('12345')`, or `a@onclick`, `a@data-id`, a JSON id),
+    /// whose capture groups fill the template.
+    #[serde(default)]
+    pub link_pattern: Option<String>,
+    /// The item's URL with `{1}`, `{2}`, … for the pattern's groups (`{0}` the whole match);
+    /// its scheme and host are written out, and each part is percent-encoded into the path or
+    /// query ([`crate::link_template`]).
+    #[serde(default)]
+    pub link_template: Option<String>,
 }
 
 /// The HTTP method of a source's request.
@@ -296,6 +306,38 @@ impl SourceConfig {
                     "source.html_path: source {name:?} is not kind = \"html\"; html_path names the HTML inside a JSON answer"
                 ),
             );
+        }
+        match (&self.link_pattern, &self.link_template) {
+            (None, None) => {}
+            (Some(_), None) | (None, Some(_)) => {
+                let (has, lacks) = if self.link_pattern.is_some() {
+                    ("link_pattern", "link_template")
+                } else {
+                    ("link_template", "link_pattern")
+                };
+                return fail(
+                    has,
+                    format!("source.{has}: source {name:?} has {has} but no {lacks}; give both"),
+                );
+            }
+            (Some(pattern), Some(template)) => {
+                if self.kind == SourceKind::Feed {
+                    return fail(
+                        "link_template",
+                        format!(
+                            "source.link_template: source {name:?} is a feed; link templates are for kind = \"html\" and \"json\""
+                        ),
+                    );
+                }
+                if let Err(e) = crate::link_template::LinkTemplate::new(pattern, template) {
+                    let key = if e.starts_with("link_pattern") {
+                        "link_pattern"
+                    } else {
+                        "link_template"
+                    };
+                    return fail(key, format!("source.{key}: source {name:?}: {e}"));
+                }
+            }
         }
         for f in &self.html {
             if self.kind != SourceKind::Json {
