@@ -416,6 +416,29 @@ mod tests {
     }
 
     #[test]
+    fn link_templates_are_checked_and_located() {
+        let ok =
+            "kind = \"html\"\nitem = \"tr\"\ntitle = \"a\"\nlink_pattern = \"view\\\\('(\\\\d+)'\\\\)\"\n";
+        assert_eq!(
+            err(&format!("{ok}link_template = \"https://x.test/v/{{1}}\"\n")),
+            ""
+        );
+        let e = err(&format!("{ok}link_template = \"https://{{1}}/v\"\n"));
+        assert!(
+            e.contains(":8:") && e.contains("source.link_template") && e.contains("host"),
+            "{e}"
+        );
+        let e = err(ok);
+        assert!(e.contains(":7:") && e.contains("give both"), "{e}");
+        let e = err(
+            "kind = \"html\"\nitem = \"tr\"\ntitle = \"a\"\nlink_pattern = \"(\"\nlink_template = \"https://x.test/{0}\"\n",
+        );
+        assert!(e.contains(":7:") && e.contains("source.link_pattern"), "{e}");
+        let e = err("link_pattern = \"(.*)\"\nlink_template = \"https://x.test/{1}\"\n");
+        assert!(e.contains("is a feed"), "{e}");
+    }
+
+    #[test]
     fn a_cookie_in_a_header_is_never_shown() {
         let e = err("headers = { Cookie = \"sid=SECRET\\u0007\" }\n");
         assert!(e.contains("not a header value") && !e.contains("SECRET"), "{e}");

@@ -234,4 +234,36 @@ mod tests {
             1
         );
     }
+
+    #[test]
+    fn an_api_that_gives_ids_gets_links_from_a_template() {
+        let doc = r#"{"rows":[{"t":"A","id":171830},{"t":"B","id":"x/../y"},{"t":"C","url":"javascript:void(0)"}]}"#;
+        let tpl = LinkTemplate::new(
+            r"^(.+)$",
+            "https://www.motir.go.kr/kor/article/ATCL3f49a5a8c/{1}/view",
+        )
+        .unwrap();
+        let mut s = JsonSpec {
+            items: "rows",
+            title: "t",
+            link: Some("id"),
+            link_template: Some(&tpl),
+            ..Default::default()
+        };
+        let p = parse_json(doc.as_bytes(), None, "http://x/", &s).unwrap();
+        let links: Vec<Option<&str>> = p.items.iter().map(|i| i.link.as_deref()).collect();
+        assert_eq!(
+            links,
+            [
+                Some("https://www.motir.go.kr/kor/article/ATCL3f49a5a8c/171830/view"),
+                Some("https://www.motir.go.kr/kor/article/ATCL3f49a5a8c/x%2F..%2Fy/view"),
+                None
+            ]
+        );
+        // A script call that is no template's is no link either.
+        s.link = Some("url");
+        s.link_template = None;
+        let p = parse_json(doc.as_bytes(), None, "http://x/", &s).unwrap();
+        assert_eq!(p.items[2].link, None);
+    }
 }
