@@ -196,7 +196,7 @@ fn entry(o: &mut String, e: &Entry, zone: Option<chrono_tz::Tz>) {
             count(e.copies.len(), "source")
         );
         for cp in &e.copies {
-            let new = if cp.new { "" } else { " (mailed before)" };
+            let new = if cp.new { "" } else { " (earlier)" };
             let _ = write!(
                 o,
                 "<div style=\"margin:2px 0 0\">{} {} · {}{new}</div>",

@@ -96,7 +96,8 @@ pub struct Copy {
     pub role: SourceRole,
     pub title: String,
     pub link: Option<String>,
-    /// It has hits in this message (not only in an earlier one).
+    /// It has hits in this message; one without is shown as earlier (mailed before, or
+    /// waiting for the digest while an alert tells of another item of its story).
     pub new: bool,
 }
 

@@ -120,7 +120,7 @@ fn entry(out: &mut String, e: &Entry, zone: Option<chrono_tz::Tz>) {
     if !e.copies.is_empty() {
         let _ = writeln!(out, "  also reported by {}:", count(e.copies.len(), "source"));
         for cp in &e.copies {
-            let new = if cp.new { "" } else { " (mailed before)" };
+            let new = if cp.new { "" } else { " (earlier)" };
             let _ = writeln!(
                 out,
                 "    - {} ({}): {}{new}",
