@@ -13,9 +13,12 @@
 //!
 //! - [`units`]: human-written durations and sizes ("30s", "10MiB"), and their deserializers.
 //! - [`selector`]: CSS selectors as the config writes them (`a.title@href`).
+//! - [`link_template`]: links built from a pattern and a template whose origin the config
+//!   fixes, for lists whose links are script calls.
 //! - [`item`]: the [`item::Item`] every source produces, its stable identity, and tracking
 //!   parameters taken out of URLs.
 //! - [`text`]: text out of HTML, with positions.
+//! - [`diff`]: word-by-word differences between two revisions of a text, pure.
 //! - [`schedule`]: cron, next-run times, backoff and health; takes a clock.
 //! - [`trends`]: daily hit series and spikes, pure.
 //! - [`notice`]: document numbers, issuers, effective dates and attachments read out of an
@@ -51,9 +54,11 @@
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod diff;
 pub mod digest;
 pub mod fuzzing;
 pub mod item;
+pub mod link_template;
 pub mod notice;
 pub mod opml;
 pub mod poll;

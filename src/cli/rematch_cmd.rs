@@ -74,6 +74,12 @@ pub fn run(ctx: &Ctx, args: &RematchArgs) -> anyhow::Result<ExitCode> {
         output::count(report.items, "stored item", "stored items"),
         output::count(cfg.watch.len() as u64, "watch", "watches")
     );
+    if report.notices > 0 {
+        println!(
+            "read the notice facts (effective date, attachments) of {}",
+            output::count(report.notices, "item", "items")
+        );
+    }
     let mut t = output::table(&["watch", verb, "no longer match"]);
     for (w, d) in &report.watches {
         t.add_row(vec![w.clone(), d.added.to_string(), d.unmatched.to_string()]);
@@ -101,8 +107,8 @@ pub fn run(ctx: &Ctx, args: &RematchArgs) -> anyhow::Result<ExitCode> {
                 println!(
                     "  {sign} [{}] {}  ({})",
                     e.item,
-                    printable(&e.title),
-                    printable(&e.terms.join(", "))
+                    output::term(&e.title),
+                    output::term(&e.terms.join(", "))
                 );
             }
         }
@@ -111,18 +117,4 @@ pub fn run(ctx: &Ctx, args: &RematchArgs) -> anyhow::Result<ExitCode> {
         println!("dry run: nothing was changed");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Feed text made safe for a terminal: control characters (C0, C1, ESC) and bidi overrides
-/// become U+FFFD, so a title cannot move the cursor, recolour or reorder the line.
-fn printable(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') {
-                '\u{FFFD}'
-            } else {
-                c
-            }
-        })
-        .collect()
 }

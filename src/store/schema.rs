@@ -310,7 +310,17 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE items ADD COLUMN doc_numbers TEXT;
     "#,
-    // 15: each poll cycle's figures, for the web view's health check and metrics: the last
+    // 15: what an item with hits says of itself as a notice, read at poll time
+    // (`notice::facts`): the date it takes effect and the links to its attachments, as JSON,
+    // so that `hits` and digests show them without reading every item's text again. NULL
+    // means not read (items stored before, or without hits): `rematch` reads those. And the
+    // alert that told of an edit or a withdrawal of an alerted item (events.alert_id), so
+    // that each change alerts once.
+    r#"
+    ALTER TABLE items ADD COLUMN notice TEXT;
+    ALTER TABLE events ADD COLUMN alert_id INTEGER;
+    "#,
+    // 16: each poll cycle's figures, for the web view's health check and metrics: the last
     // cycles themselves (a thousand are kept), and totals since the database was made, which
     // only grow, as Prometheus counters must.
     r#"
