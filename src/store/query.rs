@@ -176,9 +176,45 @@ impl Store {
         self.stories_by(q, false)
     }
 
+    /// [`Store::stories`] for a page of them: the same stories in the same order, with only
+    /// the hits the page needs read. Hits are walked newest first through the index of hits
+    /// by date until `q.limit` distinct stories are found (the order of a story is that of its
+    /// newest hit, so those are the page), then only those stories' hits are grouped.
+    pub fn stories_page(&self, q: &HitQuery) -> Result<Vec<StoryRow>> {
+        let Some(limit) = q.limit else {
+            return self.stories(q);
+        };
+        let (inner, args) = self.hits_sql(q)?;
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT story FROM ({inner}) ORDER BY item_date DESC"))?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+        let mut keys: Vec<i64> = Vec::with_capacity(limit);
+        while keys.len() < limit {
+            let Some(r) = rows.next()? else { break };
+            let key: i64 = r.get(0)?;
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let q = HitQuery {
+            limit: None,
+            ..q.clone()
+        };
+        self.grouped(&q, &keys, false)
+    }
+
     /// [`Store::stories`], by highest score first when `by_score`.
     pub fn stories_by(&self, q: &HitQuery, by_score: bool) -> Result<Vec<StoryRow>> {
-        let (inner, mut args) = self.hits_sql(q)?;
+        self.grouped(q, &[], by_score)
+    }
+
+    /// The stories of `q` (of the stories `only` when not empty), grouped and ordered.
+    fn grouped(&self, q: &HitQuery, only: &[i64], by_score: bool) -> Result<Vec<StoryRow>> {
+        let (inner, mut args) = self.hits_sql_of(q, only)?;
         let order = if by_score {
             "g.score DESC, g.date DESC, g.story DESC"
         } else {
@@ -220,6 +256,11 @@ impl Store {
 
     /// The filtered hits of `q` as SQL (no order or limit) and its arguments.
     fn hits_sql(&self, q: &HitQuery) -> Result<(String, Vec<Value>)> {
+        self.hits_sql_of(q, &[])
+    }
+
+    /// [`Store::hits_sql`], only of the items of the stories `only` when it is not empty.
+    fn hits_sql_of(&self, q: &HitQuery, only: &[i64]) -> Result<(String, Vec<Value>)> {
         let mut args: Vec<Value> = vec![Value::Real(q.bonus.edited), Value::Real(q.bonus.withdrawn)];
         let mut sql = String::from(
             "SELECT h.id, h.item_id, h.watch, h.term, h.field, s.name AS source, i.title, i.link, i.published,
@@ -232,12 +273,29 @@ impl Store {
         );
         in_list(&mut sql, &mut args, "h.watch", &q.watches);
         in_list(&mut sql, &mut args, "s.name", &q.sources);
+        // The stories' items are found through the index by story, then their hits by item;
+        // the dates are then only checked (`+` keeps SQLite from reading hits by date instead).
+        let date = if only.is_empty() {
+            "h.item_date"
+        } else {
+            "+h.item_date"
+        };
+        if !only.is_empty() {
+            let keys = vec!["?"; only.len()].join(", ");
+            sql.push_str(&format!(
+                " AND h.item_id IN (SELECT id FROM items WHERE story_id IN ({keys})
+                                    UNION ALL SELECT id FROM items WHERE id IN ({keys}) AND story_id IS NULL)"
+            ));
+            for _ in 0..2 {
+                args.extend(only.iter().map(|&k| Value::Integer(k)));
+            }
+        }
         if let Some(since) = q.since {
-            sql.push_str(" AND h.item_date >= ?");
+            sql.push_str(&format!(" AND {date} >= ?"));
             args.push(Value::Integer(to_ts(since)));
         }
         if let Some(until) = q.until {
-            sql.push_str(" AND h.item_date < ?");
+            sql.push_str(&format!(" AND {date} < ?"));
             args.push(Value::Integer(to_ts(until)));
         }
         if q.unsent {
@@ -396,4 +454,80 @@ pub(super) fn issuers(docs: &[crate::notice::DocNumber]) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone, Utc};
+
+    use super::*;
+    use crate::store::tests::{fetched, story_item, with_sources};
+
+    /// A page of stories read by walking hits newest first holds the same stories, in the same
+    /// order and with the same counts, as grouping every hit; and its second query reads the
+    /// stories' items through the index by story.
+    #[test]
+    fn a_page_of_stories_is_the_start_of_all_of_them() {
+        let (_dir, mut store, names) = with_sources(4);
+        let base = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+        let mut minute = 0;
+        for (i, n) in names.iter().enumerate() {
+            let items: Vec<_> = (0..12)
+                .map(|k| {
+                    let mut it = story_item(&format!("{n}-{k}"), (i * 5 + k) % 7);
+                    minute += 1;
+                    it.item.published = Some(base + Duration::minutes((minute * 37) % 500));
+                    it
+                })
+                .collect();
+            store.save(n, &fetched(), &items, base).unwrap();
+        }
+        let key = |r: &StoryRow| {
+            (
+                r.story,
+                r.items,
+                r.hits,
+                r.sources.clone(),
+                r.watches.clone(),
+                r.date,
+            )
+        };
+        for search in [None, Some("稀土出口"), Some("第3号")] {
+            let all = store
+                .stories(&HitQuery {
+                    search: search.map(String::from),
+                    ..Default::default()
+                })
+                .unwrap();
+            assert!(!all.is_empty(), "{search:?}");
+            for limit in 1..all.len() + 2 {
+                let q = HitQuery {
+                    search: search.map(String::from),
+                    since: Some(base - Duration::days(1)),
+                    limit: Some(limit),
+                    ..Default::default()
+                };
+                let page: Vec<_> = store.stories_page(&q).unwrap().iter().map(key).collect();
+                let want: Vec<_> = all.iter().take(limit).map(key).collect();
+                assert_eq!(page, want, "{search:?}, limit {limit}");
+            }
+        }
+        let (sql, _) = store
+            .hits_sql_of(
+                &HitQuery {
+                    since: Some(base),
+                    ..Default::default()
+                },
+                &[1, 2],
+            )
+            .unwrap();
+        let mut stmt = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let plan: Vec<String> = stmt
+            .query_map(rusqlite::params![0.0, 0.0, 1, 2, 1, 2, 0], |r| r.get(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(plan.iter().any(|p| p.contains("items_story")), "{plan:?}");
+        assert!(!plan.iter().any(|p| p.contains("hits_date")), "{plan:?}");
+    }
 }

@@ -40,7 +40,7 @@ async fn feed(app: Arc<App>, watch: Option<String>) -> Result<Response, Failure>
         limit: Some(ENTRIES),
         ..Default::default()
     };
-    let rows = app.read(move |s, _| s.stories(&q)).await?;
+    let rows = app.read(move |s, _| s.stories_page(&q)).await?;
     let xml = atom(&app.cfg, watch.as_deref(), &rows);
     Ok((
         [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],

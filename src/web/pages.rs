@@ -117,7 +117,15 @@ pub(crate) async fn stories(
 ) -> Result<Response, Failure> {
     let q = query(&f, &app.cfg);
     let by_score = f.sort == "score";
-    let rows = app.read(move |s, _| s.stories_by(&q, by_score)).await?;
+    let rows = app
+        .read(move |s, _| {
+            if by_score {
+                s.stories_by(&q, true)
+            } else {
+                s.stories_page(&q)
+            }
+        })
+        .await?;
     let zone = app.cfg.zone();
     let next = (!by_score && rows.len() == PAGE)
         .then(|| rows.last().map(|r| r.date.timestamp()))
