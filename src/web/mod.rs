@@ -62,7 +62,15 @@ pub(crate) struct App {
     permits: tokio::sync::Semaphore,
     env: minijinja::Environment<'static>,
     auth: auth::Auth,
+    /// Rendered list pages by their query, each for [`CACHE_FOR`].
+    cache: Mutex<std::collections::HashMap<String, (std::time::Instant, Arc<str>)>>,
 }
+
+/// How long a rendered list page is served again to readers asking the same: a team
+/// opening the same page at once costs one query, and what is shown is at most this old.
+const CACHE_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+/// Pages kept at most; queries longer than this many bytes are not kept either.
+const CACHE_PAGES: usize = 256;
 
 /// Binds `addr` after checking it may be bound under `cfg`'s `[serve]`.
 pub async fn bind(cfg: &Config, addr: SocketAddr) -> Result<tokio::net::TcpListener, WebError> {
@@ -90,6 +98,7 @@ pub async fn serve(
         db,
         pool: Mutex::new(vec![first]),
         permits: tokio::sync::Semaphore::new(POOL),
+        cache: Mutex::default(),
         env: view::environment(),
         auth,
     });
@@ -194,16 +203,49 @@ impl App {
 
     /// Renders template `name` with `ctx` as an HTML page.
     pub(crate) fn page(&self, name: &str, ctx: minijinja::Value) -> Response {
-        match self.env.get_template(name).and_then(|t| t.render(ctx)) {
-            Ok(html) => (
-                [
-                    (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                    (header::CACHE_CONTROL, "no-store"),
-                ],
-                html,
-            )
-                .into_response(),
-            Err(e) => Failure(format!("template {name}: {e}")).into_response(),
+        match self.render(name, ctx) {
+            Ok(html) => html_response(html),
+            Err(e) => e.into_response(),
         }
     }
+
+    pub(crate) fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String, Failure> {
+        self.env
+            .get_template(name)
+            .and_then(|t| t.render(ctx))
+            .map_err(|e| Failure(format!("template {name}: {e}")))
+    }
+
+    /// The page rendered for `key` less than [`CACHE_FOR`] ago, if any.
+    pub(crate) fn cached(&self, key: &str) -> Option<Response> {
+        let cache = self.cache.lock().ok()?;
+        let (at, html) = cache.get(key)?;
+        (at.elapsed() < CACHE_FOR).then(|| html_response(html.to_string()))
+    }
+
+    /// Keeps the page rendered for `key`.
+    pub(crate) fn keep(&self, key: &str, html: &str) {
+        if key.len() > 512 {
+            return;
+        }
+        let Ok(mut cache) = self.cache.lock() else { return };
+        if cache.len() >= CACHE_PAGES {
+            cache.retain(|_, (at, _)| at.elapsed() < CACHE_FOR);
+            if cache.len() >= CACHE_PAGES {
+                cache.clear();
+            }
+        }
+        cache.insert(key.to_string(), (std::time::Instant::now(), Arc::from(html)));
+    }
+}
+
+fn html_response(html: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        html,
+    )
+        .into_response()
 }

@@ -113,8 +113,13 @@ fn story_out(s: &StoryRow, zone: chrono_tz::Tz) -> StoryOut {
 
 pub(crate) async fn stories(
     State(app): State<Arc<App>>,
+    uri: axum::http::Uri,
     Query(f): Query<Filters>,
 ) -> Result<Response, Failure> {
+    let key = uri.query().unwrap_or_default().to_string();
+    if let Some(page) = app.cached(&key) {
+        return Ok(page);
+    }
     let q = query(&f, &app.cfg);
     let by_score = f.sort == "score";
     let rows = app
@@ -150,7 +155,7 @@ pub(crate) async fn stories(
         format!("/?{}", u.finish())
     });
     let stories: Vec<StoryOut> = rows.iter().map(|r| story_out(r, zone)).collect();
-    Ok(app.page(
+    let html = app.render(
         "stories.html",
         context! {
             title => "Stories",
@@ -163,7 +168,9 @@ pub(crate) async fn stories(
             next_url => next_url,
             zone => zone.name(),
         },
-    ))
+    )?;
+    app.keep(&key, &html);
+    Ok(super::html_response(html))
 }
 
 /// A source as the pages show it, with its health.
