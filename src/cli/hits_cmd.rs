@@ -77,6 +77,17 @@ struct HitOut<'a> {
     terms: Terms<'a>,
     /// The item's document numbers (`announcement:2026:61`).
     doc_numbers: &'a [String],
+    /// The machine translation of the title and snippet (title, snippet, service, at); in
+    /// CSV, the title's.
+    gloss: Glossed<'a>,
+}
+
+/// A hit's gloss: an object in JSON; in CSV, the title's gloss alone.
+#[derive(Debug, serde::Serialize)]
+#[serde(untagged)]
+enum Glossed<'a> {
+    Full(Option<&'a crate::store::Gloss>),
+    Title(Option<&'a str>),
 }
 
 /// A hit's terms: a list in JSON; in CSV, whose cells hold no lists, the terms joined.
@@ -111,6 +122,7 @@ impl<'a> From<&'a HitRow> for HitOut<'a> {
             story: h.story,
             terms: Terms::List(&h.terms),
             doc_numbers: &h.doc_numbers,
+            gloss: Glossed::Full(h.gloss.as_ref()),
         }
     }
 }
@@ -174,6 +186,7 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
     if args.format == Format::Csv {
         for (o, h) in out.iter_mut().zip(&rows) {
             o.terms = Terms::Joined(term_list(h));
+            o.gloss = Glossed::Title(h.gloss.as_ref().and_then(|g| g.title.as_deref()));
         }
     }
     if output::write_rows(args.format, &out)? {
@@ -196,6 +209,11 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
             Some(st) => format!("[{st}] {title}"),
             None => title,
         };
+        // The gloss on a second line of the cell, marked; the note below names the service.
+        let title = match h.gloss.as_ref().and_then(|g| g.title.as_deref()) {
+            Some(g) => format!("{title}\n[MT] {}", output::term(g)),
+            None => title,
+        };
         t.add_row(vec![
             h.item_id.to_string(),
             output::short_time(h.published.or(Some(h.first_seen)), zone),
@@ -209,6 +227,19 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
         ]);
     }
     println!("{t}");
+    let mut services: Vec<&str> = rows
+        .iter()
+        .filter_map(|h| h.gloss.as_ref().filter(|g| g.title.is_some()))
+        .map(|g| g.service.as_str())
+        .collect();
+    services.sort_unstable();
+    services.dedup();
+    if !services.is_empty() {
+        output::note(format_args!(
+            "[MT]: machine translation ({})",
+            output::term(&services.join(", "))
+        ));
+    }
     output::note(format_args!(
         "{}; `sigwatch show ID` prints an item whole",
         output::count(rows.len() as u64, "hit", "hits")

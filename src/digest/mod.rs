@@ -8,6 +8,7 @@
 //! what is re-sent, so a crash between sending and marking costs at most one duplicate that
 //! mail clients can recognise.
 
+mod gloss;
 mod render;
 mod send;
 
@@ -88,6 +89,7 @@ pub fn compose(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Option
         generated: now,
         new_items: distinct_items(&pending),
         zone: Some(cfg.zone()),
+        translation: gloss::note(cfg, store, &pending)?,
     };
     let watches: Vec<&str> = content.sections.iter().map(|s| s.watch.as_str()).collect();
     let watches = if watches.is_empty() {

@@ -35,6 +35,8 @@ pub struct Entry {
     pub top: bool,
     /// The other items of its story: the same report from other sources.
     pub copies: Vec<Copy>,
+    /// The machine translation of its title and snippet (see `gloss`).
+    pub gloss: Option<crate::store::Gloss>,
 }
 
 /// Another source's copy of a story.
@@ -93,6 +95,8 @@ pub struct Content {
     pub new_items: usize,
     /// The zone times are shown in (`timezone`); UTC when unset.
     pub zone: Option<chrono_tz::Tz>,
+    /// Why entries lack machine translation, when some do (see `gloss::note`).
+    pub translation: Option<String>,
 }
 
 impl Content {
@@ -215,6 +219,7 @@ fn entry(h: &PendingHit, score: f64, copies: &HashMap<i64, Vec<Copy>>) -> Entry 
         status: h.status.clone(),
         top: false,
         copies: others,
+        gloss: h.gloss.clone(),
     }
 }
 
@@ -306,6 +311,7 @@ pub fn text(c: &Content) -> String {
         count(c.hits(), "new item"),
         count(c.sections.len(), "watch")
     );
+    super::gloss::note_text(&mut out, c.translation.as_deref());
     for s in &c.sections {
         let _ = writeln!(out, "  {:<20} {:>10}", s.watch, count(s.items, "item"));
     }
@@ -330,6 +336,7 @@ pub fn text(c: &Content) -> String {
                 .unwrap_or_default();
             let mark = if e.alerted { " (alerted)" } else { "" };
             let _ = writeln!(out, "\n* {star}{status}{}{mark}", header_safe(&e.title));
+            super::gloss::title_text(&mut out, e);
             let terms = std::iter::once(&e.term)
                 .chain(&e.more_terms)
                 .cloned()
@@ -351,6 +358,7 @@ pub fn text(c: &Content) -> String {
             {
                 let _ = writeln!(out, "  > {pre}[{m}]{post}");
             }
+            super::gloss::snippet_text(&mut out, e);
             if !e.copies.is_empty() {
                 let names: Vec<&str> = std::iter::once(e.source.as_str())
                     .chain(e.copies.iter().map(|c| c.source.as_str()))
@@ -420,6 +428,7 @@ pub fn html(c: &Content) -> String {
         count(c.hits(), "new item"),
         count(c.sections.len(), "watch")
     );
+    super::gloss::note_html(&mut o, c.translation.as_deref());
     o.push_str(
         "<table role=\"presentation\" style=\"border-collapse:collapse;margin:0 0 16px;font-size:14px\">",
     );
@@ -572,12 +581,13 @@ fn entry_html(o: &mut String, e: &Entry, zone: Option<chrono_tz::Tz>) {
             esc(&e.source)
         )
     };
+    let (title_gloss, snippet_gloss) = (super::gloss::title_html(e), super::gloss::snippet_html(e));
     let _ = write!(
         o,
         "<div style=\"background:#ffffff;border:1px solid #d0d7de;border-radius:6px;padding:10px 12px;margin:0 0 8px\">\
-         <div style=\"font-size:15px;font-weight:600;line-height:1.35\">{title}</div>\
+         <div style=\"font-size:15px;font-weight:600;line-height:1.35\">{title}</div>{title_gloss}\
          <div style=\"font-size:12px;color:#57606a;margin:2px 0 6px\">{} · {} · {terms} · score {:.1}</div>\
-         <div style=\"font-size:14px;line-height:1.5\">{snippet}</div>{copies}</div>",
+         <div style=\"font-size:14px;line-height:1.5\">{snippet}</div>{snippet_gloss}{copies}</div>",
         esc(&e.source),
         esc(&when(e.date, zone)),
         e.score
@@ -622,6 +632,7 @@ mod tests {
                 status: None,
                 top: false,
                 copies: vec![],
+                gloss: None,
             }
         };
         let mut first = entry(
@@ -681,6 +692,7 @@ mod tests {
             generated: Utc.with_ymd_and_hms(2026, 11, 28, 7, 0, 0).unwrap(),
             new_items: 3,
             zone: None,
+            translation: None,
         }
     }
 
@@ -721,6 +733,7 @@ mod tests {
             story: 10,
             folded: true,
             terms: vec![term.into()],
+            gloss: None,
         };
         // Newest first: two copies (items 12 and 11) before the story's first item (10).
         let hits = [

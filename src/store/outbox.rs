@@ -31,6 +31,8 @@ pub struct PendingHit {
     pub folded: bool,
     /// Every term of the watch that matched the item (the first is `term`).
     pub terms: Vec<String>,
+    /// The machine translation of its title and snippet, once stored.
+    pub gloss: Option<super::Gloss>,
 }
 
 /// A message in the outbox.
@@ -83,14 +85,14 @@ impl Store {
             "SELECT h.id, h.item_id, h.watch, h.term, s.name, i.title, i.link, h.item_date, h.snippet,
                     h.snippet_start, h.snippet_end, h.alert_id IS NOT NULL, h.score, i.status,
                     coalesce(i.story_id, i.id), i.story_id IS NOT NULL,
-                    (SELECT json_group_array(t.value ->> 'term') FROM json_each(h.terms) t)
+                    (SELECT json_group_array(t.value ->> 'term') FROM json_each(h.terms) t), h.field
              FROM hits h JOIN items i ON i.id = h.item_id JOIN sources s ON s.id = h.source_id
              WHERE h.digest_id IS NULL AND (?1 OR h.backlog = 0) AND (?2 = '' OR
                    (h.alert_id IS NULL AND instr(?2, char(31) || h.watch || char(31)) > 0))
              ORDER BY h.item_date DESC, h.id DESC",
         )?;
         let rows = stmt.query_map(params![with_backlog, alert_watches], |r| {
-            Ok(PendingHit {
+            let hit = PendingHit {
                 id: r.get(0)?,
                 item_id: r.get(1)?,
                 watch: r.get(2)?,
@@ -107,9 +109,18 @@ impl Store {
                 story: r.get(14)?,
                 folded: r.get(15)?,
                 terms: serde_json::from_str(&r.get::<_, String>(16)?).unwrap_or_default(),
-            })
+                gloss: None,
+            };
+            Ok((hit, r.get::<_, String>(17)?))
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let rows: Vec<(PendingHit, String)> = rows.collect::<rusqlite::Result<_>>()?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (mut h, field) in rows {
+            let snippet = (field != "title").then_some(h.snippet.as_str());
+            h.gloss = self.gloss_of(h.item_id, &h.title, snippet)?;
+            out.push(h);
+        }
+        Ok(out)
     }
 
     /// Stores a rendered digest and takes its hits, in one transaction: either both happen

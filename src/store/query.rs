@@ -87,6 +87,8 @@ pub struct HitRow {
     pub terms: Vec<super::TermMatch>,
     /// The keys of the item's document numbers (`announcement:2026:61`).
     pub doc_numbers: Vec<String>,
+    /// The machine translation of its title and snippet, once stored.
+    pub gloss: Option<super::Gloss>,
 }
 
 /// One source with its fetch state and item counts.
@@ -158,9 +160,15 @@ impl Store {
                     .get::<_, Option<String>>(18)?
                     .map(|d| crate::notice::decode(&d).into_iter().map(|d| d.key).collect())
                     .unwrap_or_default(),
+                gloss: None,
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut rows: Vec<HitRow> = rows.collect::<rusqlite::Result<_>>()?;
+        for h in &mut rows {
+            let snippet = (h.field != "title").then_some(h.snippet.as_str());
+            h.gloss = self.gloss_of(h.item_id, &h.title, snippet)?;
+        }
+        Ok(rows)
     }
 
     /// Stories with hits matching `q` (each item alone when it was never folded), by newest
