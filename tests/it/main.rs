@@ -24,6 +24,7 @@ mod server;
 mod signals;
 mod smtp;
 mod sources;
+mod translate;
 mod unit;
 
 use std::path::{Path, PathBuf};
