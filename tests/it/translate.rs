@@ -36,6 +36,8 @@ enum Mode {
     Answer,
     Status(u16),
     Hang,
+    /// Answer after this long.
+    Slow(Duration),
 }
 
 /// One request the service received, after its check.
@@ -152,7 +154,10 @@ impl Service {
                             std::thread::sleep(Duration::from_secs(30));
                             (500, Vec::new())
                         }
-                        Mode::Answer => {
+                        Mode::Answer | Mode::Slow(_) => {
+                            if let Mode::Slow(d) = mode {
+                                std::thread::sleep(d);
+                            }
                             let gloss = Value::String(english(&text).into());
                             match kind {
                                 "libretranslate" => answer["translatedText"] = gloss,
@@ -580,4 +585,37 @@ fn check_warns_of_a_public_service_and_refuses_a_key_file_all_can_read() {
     ));
     let out = env.run(&["check"]);
     assert!(out.status.success() && !String::from_utf8_lossy(&out.stderr).contains("warning"));
+}
+
+#[test]
+fn the_daemon_glosses_beside_its_polls_and_never_waits_for_the_service() {
+    use crate::daemon::{start, stop, wait_for};
+    // Each answer takes 3 s; the daemon polls every 2 s.
+    let svc = Service::start("libretranslate", Mode::Slow(Duration::from_secs(3)), None);
+    let feeds = Server::start();
+    feeds.route("/cn.xml", Reply::ok("application/rss+xml", feed()));
+    let env = Env::new(&format!(
+        "[fetch]\ntimeout = \"5s\"\n[poll]\nschedule = \"*/2 * * * * *\"\nspread = \"0s\"\n\
+         [[source]]\nname = \"cn\"\nurl = \"{}\"\n[digest]\nmail_backlog = true\n\
+         [translate]\nkind = \"libretranslate\"\nurl = \"{}\"\ntimeout = \"60s\"\n{WATCHES}",
+        feeds.url("/cn.xml"),
+        svc.url
+    ));
+    let child = start(&env);
+    wait_for(
+        Duration::from_secs(20),
+        "the first request to the service",
+        || !svc.got().is_empty(),
+    );
+    // While the service takes its time, polls go on.
+    let polls = feeds.seen("/cn.xml").len();
+    wait_for(Duration::from_secs(6), "two more polls during a request", || {
+        feeds.seen("/cn.xml").len() >= polls + 2
+    });
+    wait_for(Duration::from_secs(40), "the four glosses", || {
+        env.db().exists() && env.count("glosses") == 4
+    });
+    assert_eq!(svc.got().len(), 4, "each text once, across many cycles");
+    let log = stop(child);
+    assert!(log.contains("glosses stored"), "{log}");
 }
