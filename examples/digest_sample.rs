@@ -22,6 +22,7 @@ fn entry(title: &str, source: &str, day: u32, term: &str, snippet: &str, score: 
         status: None,
         top: false,
         copies: vec![],
+        gloss: None,
     }
 }
 
@@ -144,6 +145,7 @@ pub fn sample() -> Content {
         generated: Utc.with_ymd_and_hms(2026, 11, 28, 7, 0, 0).unwrap(),
         new_items: 3,
         zone: None,
+        translation: None,
     }
 }
 

@@ -21,12 +21,18 @@ pub struct TranslateArgs {
 
 pub fn run(ctx: &Ctx, args: &TranslateArgs) -> anyhow::Result<ExitCode> {
     let cfg = ctx.config()?;
+    // Without a service there is nothing to do, as with a digest that has nothing to send.
     let Some(plan) = Plan::of(&cfg) else {
-        return Err(UsageError(format!(
-            "{} has no [translate] table (see docs/translation.md)",
+        if args.format == DocFormat::Json {
+            output::write_json(&RunReport::default())?;
+        } else {
+            println!("glossed 0 texts");
+        }
+        output::note(format_args!(
+            "{} has no [translate] table: nothing is glossed (see docs/translation.md)",
             cfg.path.display()
-        ))
-        .into());
+        ));
+        return Ok(ExitCode::SUCCESS);
     };
     let since = args
         .since

@@ -82,8 +82,19 @@ pub(super) fn note(
     if missing.is_empty() {
         return Ok(None);
     }
+    let mut refused = 0;
+    for h in pending.iter().filter(|h| missing.contains(&h.item_id)) {
+        if store
+            .item_glosses(h.item_id)?
+            .iter()
+            .any(|g| g.original == h.title && g.gloss.is_none())
+        {
+            refused += 1;
+        }
+    }
     let why = match store.gloss_problem()? {
         Some((problem, _)) => format!("the translation service: {problem}"),
+        None if refused > 0 => "the translation service refused them".to_string(),
         None => "not glossed yet".to_string(),
     };
     let n = missing.len();

@@ -209,7 +209,7 @@ pub async fn run(
             let result = match answer {
                 Ok(r) => r,
                 Err(_) => Err(TranslateError::Unavailable(format!(
-                    "{} did not answer within the {} left of translate.timeout",
+                    "{}: timed out, no answer within the {} left of translate.timeout",
                     translator.endpoint,
                     humantime::format_duration(Duration::from_secs(remaining.as_secs().max(1)))
                 ))),

@@ -489,6 +489,25 @@ fn a_5xx_leaves_the_digest_unglossed_but_sent() {
 }
 
 #[test]
+fn a_text_the_service_refuses_is_not_sent_again() {
+    let svc = Service::start("libretranslate", Mode::Status(422), None);
+    let s = setup(
+        &format!("kind = \"libretranslate\"\nurl = \"{}\"\n", svc.url),
+        None,
+    );
+    s.env.ok(&["poll"]);
+    assert_eq!(
+        svc.texts("libretranslate"),
+        expected_texts(),
+        "a refusal stops nothing"
+    );
+    s.env.ok(&["poll"]);
+    s.env.ok(&["translate"]);
+    assert_eq!(svc.got().len(), 4, "refused texts are not sent again");
+    unglossed_digest(&s, "refused");
+}
+
+#[test]
 fn a_service_that_hangs_is_cut_at_the_timeout() {
     let svc = Service::start("libretranslate", Mode::Hang, None);
     let s = setup(
@@ -505,7 +524,7 @@ fn a_service_that_hangs_is_cut_at_the_timeout() {
         took < Duration::from_secs(10),
         "poll waited {took:?} for translation"
     );
-    unglossed_digest(&s, "did not answer");
+    unglossed_digest(&s, "timed out");
 }
 
 #[test]
