@@ -135,6 +135,17 @@ impl Store {
         )? > 0)
     }
 
+    /// Whether any gloss is stored: without `[translate]` none is, and listings skip the
+    /// lookups of each row's.
+    pub fn has_glosses(&self) -> Result<bool> {
+        Ok(one(
+            &self.conn,
+            "SELECT EXISTS (SELECT 1 FROM glosses)",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     /// The glosses of a hit: its item's title, and its snippet unless it is a title hit.
     pub fn gloss_of(&self, item_id: i64, title: &str, snippet: Option<&str>) -> Result<Option<Gloss>> {
         let find = |original: &str| -> Result<Option<(Option<String>, String, i64)>> {
@@ -222,5 +233,69 @@ impl Store {
         )
         .optional()?;
         Ok(row.and_then(|(p, at)| Some((p?, from_ts(at)))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::super::tests::{fetched, item, with_sources};
+
+    #[test]
+    fn a_text_is_glossed_once_counted_and_gone_with_its_item() {
+        let (_dir, mut s, names) = with_sources(1);
+        s.save(
+            &names[0],
+            &fetched(),
+            &[item("1", "稀土出口管制", "全文")],
+            Utc::now(),
+        )
+        .unwrap();
+        assert!(!s.has_glosses().unwrap());
+        let todo = s.gloss_todo(true, None, 10).unwrap();
+        assert_eq!(todo.len(), 1);
+        // A title hit's snippet is the title: sent once.
+        assert_eq!(todo[0].texts, ["稀土出口管制"]);
+        let id = todo[0].item_id;
+        assert!(
+            s.save_gloss(
+                id,
+                "稀土出口管制",
+                Some("Rare earth export controls"),
+                "deepl",
+                Utc::now()
+            )
+            .unwrap()
+        );
+        assert!(
+            !s.save_gloss(id, "稀土出口管制", Some("Other"), "deepl", Utc::now())
+                .unwrap(),
+            "kept once"
+        );
+        assert!(s.gloss_todo(true, None, 10).unwrap().is_empty());
+        let g = s.gloss_of(id, "稀土出口管制", None).unwrap().unwrap();
+        assert_eq!(g.title.as_deref(), Some("Rare earth export controls"));
+        assert_eq!(
+            s.gloss_of(id, "另一个标题", None).unwrap(),
+            None,
+            "only under its original"
+        );
+        // Backlog hits wait for `mail_backlog`.
+        assert!(s.gloss_todo(false, None, 10).unwrap().is_empty());
+
+        let day = Utc::now().date_naive();
+        s.add_gloss_chars(day, 6).unwrap();
+        s.add_gloss_chars(day, 4).unwrap();
+        assert_eq!(s.gloss_chars(day).unwrap(), 10);
+        assert_eq!(s.gloss_chars(day.pred_opt().unwrap()).unwrap(), 0);
+
+        s.set_gloss_problem(Some("HTTP 503"), Utc::now()).unwrap();
+        assert_eq!(s.gloss_problem().unwrap().unwrap().0, "HTTP 503");
+        s.set_gloss_problem(None, Utc::now()).unwrap();
+        assert!(s.gloss_problem().unwrap().is_none());
+
+        s.prune(Utc::now() + chrono::Duration::days(1), true).unwrap();
+        assert!(!s.has_glosses().unwrap(), "pruned with the item");
     }
 }

@@ -114,10 +114,13 @@ impl Store {
             Ok((hit, r.get::<_, String>(17)?))
         })?;
         let rows: Vec<(PendingHit, String)> = rows.collect::<rusqlite::Result<_>>()?;
+        let glossed = !rows.is_empty() && self.has_glosses()?;
         let mut out = Vec::with_capacity(rows.len());
         for (mut h, field) in rows {
-            let snippet = (field != "title").then_some(h.snippet.as_str());
-            h.gloss = self.gloss_of(h.item_id, &h.title, snippet)?;
+            if glossed {
+                let snippet = (field != "title").then_some(h.snippet.as_str());
+                h.gloss = self.gloss_of(h.item_id, &h.title, snippet)?;
+            }
             out.push(h);
         }
         Ok(out)

@@ -164,7 +164,8 @@ impl Store {
             })
         })?;
         let mut rows: Vec<HitRow> = rows.collect::<rusqlite::Result<_>>()?;
-        for h in &mut rows {
+        let glossed = !rows.is_empty() && self.has_glosses()?;
+        for h in rows.iter_mut().filter(|_| glossed) {
             let snippet = (h.field != "title").then_some(h.snippet.as_str());
             h.gloss = self.gloss_of(h.item_id, &h.title, snippet)?;
         }
