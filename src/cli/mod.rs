@@ -237,7 +237,7 @@ fn check(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     match crate::translate::check_setup(&cfg) {
         Ok(warnings) => {
             for w in warnings {
-                eprintln!("sigwatch: warning: {w}");
+                output::note(format_args!("sigwatch: warning: {w}"));
             }
         }
         Err(e) => {

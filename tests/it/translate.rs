@@ -638,3 +638,25 @@ fn the_daemon_glosses_beside_its_polls_and_never_waits_for_the_service() {
     let log = stop(child);
     assert!(log.contains("glosses stored"), "{log}");
 }
+
+#[test]
+fn an_alert_mailed_by_poll_carries_the_gloss() {
+    let svc = Service::start("libretranslate", Mode::Answer, None);
+    let s = setup(
+        &format!(
+            "kind = \"libretranslate\"\nurl = \"{}\"\n\n[watch.mofcom-notices]\nterms = [\"商务部公告\"]\nalert = \"immediate\"\n",
+            svc.url
+        ),
+        None,
+    );
+    s.env.ok(&["poll"]);
+    let raw = s.smtp.accepted().remove(0);
+    let mail = parse_mail(raw.as_bytes()).unwrap();
+    let subject = mailparse::MailHeaderMap::get_first_value(&mail.headers[..], "Subject").unwrap();
+    assert!(subject.starts_with("sigwatch alert: mofcom-notices"), "{subject}");
+    let text = part(&mail, "text/plain");
+    assert!(
+        text.contains(&format!("[machine translation, libretranslate] {MOFCOM_GLOSS}")),
+        "{text}"
+    );
+}
