@@ -313,6 +313,8 @@ struct StoryOut {
     /// Items with hits matching the query, and their hits (items in watches).
     items: u64,
     hits: u64,
+    /// The machine translation of the lead's title, once stored.
+    gloss: Option<crate::store::Gloss>,
 }
 
 /// A story's members, the lead (the first item of an official source, else the first item)
@@ -356,7 +358,9 @@ fn story_out(store: &Store, cfg: Option<&Config>, r: &StoryRow) -> anyhow::Resul
             doc_numbers.push(d.clone());
         }
     }
+    let gloss = store.gloss_of(lead.item, &lead.title, None)?;
     Ok(StoryOut {
+        gloss,
         story: r.story,
         title: lead.title.clone(),
         link: lead.link.clone(),
@@ -430,6 +434,10 @@ fn stories(
     let date = output::zoned("date", zone);
     let mut t = output::table(&["story", &date, "score", "watches", "sources", "title", "link"]);
     for (r, o) in rows.iter().zip(&out) {
+        let title = match o.gloss.as_ref().and_then(|g| g.title.as_deref()) {
+            Some(g) => format!("{}\n[MT] {g}", o.lead.title),
+            None => o.lead.title.clone(),
+        };
         let sources = if r.sources.len() > 1 {
             format!("{} ({})", r.sources.len(), r.sources.join(", "))
         } else {
@@ -441,7 +449,7 @@ fn stories(
             format!("{:.1}", r.score),
             r.watches.join(", "),
             sources,
-            o.lead.title.clone(),
+            title,
             o.lead.link.clone().unwrap_or_default(),
         ]));
     }

@@ -363,6 +363,15 @@ fn libretranslate_glosses_matched_items_once_and_every_view_shows_them() {
     let stdout = String::from_utf8_lossy(&table.stdout);
     assert!(stdout.contains("[MT] MOFCOM Announcement"), "{stdout}");
     assert!(String::from_utf8_lossy(&table.stderr).contains("[MT]: machine translation (libretranslate)"));
+    let stories = s.env.json(&["hits", "--stories", "--format", "json"]);
+    assert!(
+        stories
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|st| st["title"] == MOFCOM_TITLE && st["gloss"]["title"] == MOFCOM_GLOSS),
+        "{stories}"
+    );
 
     // The digest, through SMTP: the gloss under the title in both parts, no note.
     let out = s.env.ok(&["digest"]);
@@ -486,6 +495,32 @@ fn a_5xx_leaves_the_digest_unglossed_but_sent() {
     assert_eq!(svc.got().len(), 1, "the run stops at the first failure");
     assert_eq!(s.env.count("glosses"), 0);
     unglossed_digest(&s, "HTTP 503");
+}
+
+#[test]
+fn translate_since_glosses_items_mailed_while_the_service_was_down() {
+    let down = Service::start("libretranslate", Mode::Status(502), None);
+    let s = setup(
+        &format!("kind = \"libretranslate\"\nurl = \"{}\"\n", down.url),
+        None,
+    );
+    s.env.ok(&["poll"]);
+    unglossed_digest(&s, "HTTP 502");
+    // The service is back; the hits were mailed, so only --since takes them again.
+    let up = Service::start("libretranslate", Mode::Answer, None);
+    let config = std::fs::read_to_string(s.env.config())
+        .unwrap()
+        .replace(&down.url, &up.url);
+    std::fs::write(s.env.config(), config).unwrap();
+    assert!(s.env.ok(&["translate"]).contains("glossed 0 texts"));
+    assert!(up.got().is_empty());
+    let out = s
+        .env
+        .json(&["translate", "--since", "2026-11-01", "--format", "json"]);
+    assert_eq!(out["glossed"], 4, "{out}");
+    assert_eq!(up.texts("libretranslate"), expected_texts());
+    let id = item_of(&s.env, MOFCOM_TITLE);
+    assert!(s.env.ok(&["show", &id.to_string()]).contains(MOFCOM_GLOSS));
 }
 
 #[test]
