@@ -11,7 +11,7 @@ use html_escape::encode_text as esc;
 
 use super::render::{Entry, header_safe};
 use crate::config::Config;
-use crate::store::{PendingHit, Store, StoreError};
+use crate::store::{Gloss, PendingHit, Store, StoreError};
 
 /// The mark before a gloss, naming the service.
 fn mark(service: &str) -> String {
@@ -60,6 +60,21 @@ fn snippet(e: &Entry) -> Option<(&str, &str)> {
     let g = e.gloss.as_ref()?;
     let s = g.snippet.as_deref()?;
     (g.title.as_deref() != Some(s)).then_some((s, &g.service))
+}
+
+/// The glosses a story's entry shows: the title's from the lead's own hit (`own`), the
+/// snippet's from the hit whose snippet is shown.
+pub(super) fn of_story(own: Option<&PendingHit>, shown: &PendingHit) -> Option<Gloss> {
+    let title = own.and_then(|h| h.gloss.as_ref());
+    let snippet = shown.gloss.as_ref();
+    let service = title.or(snippet)?;
+    Some(Gloss {
+        title: title.and_then(|g| g.title.clone()),
+        snippet: snippet.and_then(|g| g.snippet.clone()),
+        service: service.service.clone(),
+        at: service.at,
+    })
+    .filter(|g| g.title.is_some() || g.snippet.is_some())
 }
 
 /// The digest's line about missing glosses: with `[translate]`, when items in a language it
@@ -132,18 +147,25 @@ mod tests {
 
     fn entry(gloss: Option<Gloss>) -> Entry {
         Entry {
+            story: 1,
+            item: 1,
             title: "商务部公告".into(),
             link: None,
             source: "mofcom".into(),
+            role: crate::item::SourceRole::Official,
             date: Utc::now(),
+            watches: vec!["rare-earths".into()],
             term: "稀土".into(),
             snippet: "对部分中重稀土实施出口管制".into(),
             snippet_match: (0, 0),
+            snippet_source: None,
             more_terms: vec![],
             alerted: false,
             score: 1.0,
+            severity: super::super::render::Severity::Official,
             status: None,
             top: false,
+            notice: Default::default(),
             copies: vec![],
             gloss,
         }

@@ -310,7 +310,17 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE items ADD COLUMN doc_numbers TEXT;
     "#,
-    // 15: machine-translated glosses of the titles and snippets of items with hits. A row per
+    // 15: what an item with hits says of itself as a notice, read at poll time
+    // (`notice::facts`): the date it takes effect and the links to its attachments, as JSON,
+    // so that `hits` and digests show them without reading every item's text again. NULL
+    // means not read (items stored before, or without hits): `rematch` reads those. And the
+    // alert that told of an edit or a withdrawal of an alerted item (events.alert_id), so
+    // that each change alerts once.
+    r#"
+    ALTER TABLE items ADD COLUMN notice TEXT;
+    ALTER TABLE events ADD COLUMN alert_id INTEGER;
+    "#,
+    // 16: machine-translated glosses of the titles and snippets of items with hits. A row per
     // text sent (keyed by the original, so that a gloss is shown only under the text it
     // translates and a text is never sent twice); a NULL gloss is a text the service refused,
     // not asked again. Characters sent per UTC day, for `[translate] max_chars_per_day`, and
