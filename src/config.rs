@@ -15,12 +15,14 @@ use crate::watch::WatchSpec;
 
 mod limits;
 mod mail;
+mod notify;
 mod paths;
 mod proxy;
 mod signals;
 mod source;
 pub use limits::{LIMITS, Range};
 pub use mail::{DigestConfig, Security, SmtpConfig};
+pub use notify::{ChannelKind, EMAIL, MessageKind, NotifyConfig};
 pub use proxy::{PROXY_SCHEMES, ProxySetting, parse_proxy_url};
 pub use signals::{DEFAULT_FOLD_THRESHOLD, SignalsConfig};
 pub use source::{CREDENTIAL_HEADERS, Headers, Method, SourceConfig, SourceKind, SourceRole};
@@ -70,6 +72,9 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
     #[serde(default)]
     pub digest: DigestConfig,
+    /// `[[notify]]`: channels besides mail (webhooks, chat, push), see [`notify`].
+    #[serde(default)]
+    pub notify: Vec<NotifyConfig>,
     /// A self-hosted RSSHub that `rsshub = "/route"` sources are fetched from.
     #[serde(default)]
     pub rsshub: Option<RsshubConfig>,
@@ -519,6 +524,7 @@ impl Config {
             ));
         }
         limits::check(self, text)?;
+        self.check_notify(text)?;
         if let Err(e) = crate::watch::Matcher::new(&self.watch) {
             // Point at the bad token inside its watch's table (or at the table itself).
             let (watch, token) = e.location();

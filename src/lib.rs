@@ -4,7 +4,7 @@
 //! directly or through others. The flow:
 //!
 //! ```text
-//! config ──► source ──► watch ──► store ──► digest
+//! config ──► source ──► watch ──► store ──► digest ──► notify
 //!   (poll ties source, watch and store together for one source and one cycle;
 //!    schedule says when, daemon runs it, cli drives it all)
 //! ```
@@ -39,6 +39,8 @@
 //!   tasks, store the results, plan the next polls.
 //! - [`rematch`]: re-runs the current watchlists over stored items.
 //! - [`digest`]: picks unsent hits, renders them, queues and mails them.
+//! - [`notify`]: the same for the channels besides mail (webhooks, Slack, Teams, Matrix,
+//!   ntfy): per-channel routing, outbox and delivery.
 //!
 //! # On top
 //!
@@ -54,6 +56,7 @@ pub mod digest;
 pub mod fuzzing;
 pub mod item;
 pub mod notice;
+pub mod notify;
 pub mod opml;
 pub mod poll;
 pub mod private;

@@ -65,6 +65,10 @@ pub struct WatchSpec {
     /// so that a notice alerts and the reactions to it wait for the digest). Empty: every role.
     #[serde(default)]
     pub alert_roles: Vec<crate::item::SourceRole>,
+    /// The channels (`[[notify]]` names, or `email`) this watch's alerts and digests go to;
+    /// absent: every channel that takes all watches or lists this one.
+    #[serde(default)]
+    pub notify: Option<Vec<String>>,
     /// Priority weight of this watch's hits (default 1); see `[signals]`.
     #[serde(default)]
     pub weight: Option<f64>,
