@@ -126,9 +126,29 @@ fn status(store: &crate::store::Store, format: Format, zone: chrono_tz::Tz) -> a
     ]);
     let rows = mail
         .iter()
-        .map(|q| (crate::config::EMAIL, q.id, q.created, &q.status, q.attempts, q.hits, &q.subject, &q.last_error))
+        .map(|q| {
+            (
+                crate::config::EMAIL,
+                q.id,
+                q.created,
+                &q.status,
+                q.attempts,
+                q.hits,
+                &q.subject,
+                &q.last_error,
+            )
+        })
         .chain(other.iter().map(|d| {
-            (d.channel.as_str(), d.id, d.created, &d.status, d.attempts, d.hits, &d.summary, &d.last_error)
+            (
+                d.channel.as_str(),
+                d.id,
+                d.created,
+                &d.status,
+                d.attempts,
+                d.hits,
+                &d.summary,
+                &d.last_error,
+            )
         }));
     for (channel, id, created, status, attempts, hits, subject, error) in rows {
         t.add_row(output::term_row([

@@ -257,7 +257,10 @@ impl Config {
                 .unwrap_or(from);
             let err = |needle: &str, m: String| at(needle, from, m);
             if c.name.trim().is_empty() || c.name.chars().any(|ch| ch.is_control() || ch == ',') {
-                return Err(err("[[notify]]", "notify.name: must be a name, without commas".into()));
+                return Err(err(
+                    "[[notify]]",
+                    "notify.name: must be a name, without commas".into(),
+                ));
             }
             if names.contains(&c.name.as_str()) {
                 return Err(err(
@@ -267,19 +270,28 @@ impl Config {
             }
             names.push(&c.name);
             if c.kind == ChannelKind::Email && self.email_channel().is_some_and(|e| e.name != c.name) {
-                return Err(err("kind", "notify.kind: only one channel may be \"email\"".into()));
+                return Err(err(
+                    "kind",
+                    "notify.kind: only one channel may be \"email\"".into(),
+                ));
             }
             if c.alerts_only && c.digests_only {
                 return Err(err(
                     "alerts_only",
-                    format!("notify: channel {:?} sets both alerts_only and digests_only", c.name),
+                    format!(
+                        "notify: channel {:?} sets both alerts_only and digests_only",
+                        c.name
+                    ),
                 ));
             }
             if c.retry_base.is_zero() {
                 return Err(err("retry_base", "notify.retry_base: must be more than 0".into()));
             }
             if c.max_stories == 0 {
-                return Err(err("max_stories", "notify.max_stories: must be at least 1".into()));
+                return Err(err(
+                    "max_stories",
+                    "notify.max_stories: must be at least 1".into(),
+                ));
             }
             let need: &[(&str, bool)] = match c.kind {
                 ChannelKind::Email => &[],
@@ -337,7 +349,10 @@ impl Config {
                     _ => {
                         return Err(err(
                             u,
-                            format!("notify: {u:?} of channel {:?} is not an http or https URL", c.name),
+                            format!(
+                                "notify: {u:?} of channel {:?} is not an http or https URL",
+                                c.name
+                            ),
                         ));
                     }
                 }
@@ -356,7 +371,10 @@ impl Config {
                 if !self.watch.contains_key(w) {
                     return Err(err(
                         &format!("\"{w}\""),
-                        format!("notify.watches: channel {:?} names an unknown watch {w:?}", c.name),
+                        format!(
+                            "notify.watches: channel {:?} names an unknown watch {w:?}",
+                            c.name
+                        ),
                     ));
                 }
             }

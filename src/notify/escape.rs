@@ -48,9 +48,11 @@ pub fn html(s: &str) -> String {
     html_escape::encode_quoted_attribute(s).into_owned()
 }
 
-/// Markdown (ntfy, and Adaptive Cards' TextBlocks): every ASCII punctuation character that
-/// can start or end markup is backslash-escaped, so text shows as written; `&`, `<` and
-/// `>` as entities, so no raw HTML or autolink.
+/// Markdown (ntfy, and Adaptive Cards' TextBlocks): the characters that open or close
+/// emphasis, code, links and tables, and the colon of an autolink, are backslash-escaped,
+/// so text shows as written; `&`, `<` and `>` as entities, so no raw HTML or autolink.
+/// Characters that mean something only at the start of a line (`#`, `-`, `1.`) are left:
+/// feed text never starts a line here.
 pub fn markdown(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
@@ -58,8 +60,7 @@ pub fn markdown(s: &str) -> String {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '-' | '.' | '!' | '|'
-            | '~' | ':' | '=' => {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '~' | '|' | ':' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -75,9 +76,18 @@ mod tests {
 
     #[test]
     fn each_target_gets_text_it_shows_as_written() {
-        assert_eq!(slack("<!channel> & <http://x|y>"), "&lt;!channel&gt; &amp; &lt;http://x|y&gt;");
-        assert_eq!(html("<b onclick=\"x\">&'"), "&lt;b onclick=&quot;x&quot;&gt;&amp;&#x27;");
-        assert_eq!(markdown("[a](http://x) **b** <i>"), r"\[a\]\(http\://x\) \*\*b\*\* &lt;i&gt;");
+        assert_eq!(
+            slack("<!channel> & <http://x|y>"),
+            "&lt;!channel&gt; &amp; &lt;http://x|y&gt;"
+        );
+        assert_eq!(
+            html("<b onclick=\"x\">&'"),
+            "&lt;b onclick=&quot;x&quot;&gt;&amp;&#x27;"
+        );
+        assert_eq!(
+            markdown("[a](http://x) **b** <i>"),
+            r"\[a\]\(http\://x\) \*\*b\*\* &lt;i&gt;"
+        );
         assert_eq!(line("a\r\nBcc: x\u{202e}\u{1b}[31m", 100), "a Bcc: x [31m");
         assert_eq!(line("abcdef", 3), "ab…");
     }
@@ -85,6 +95,9 @@ mod tests {
     #[test]
     fn links_are_http_only_and_end_nowhere_early() {
         assert_eq!(link(Some("javascript:alert(1)")), None);
-        assert_eq!(link(Some("http://x.test/a|b>c (d)")).as_deref(), Some("http://x.test/a%7Cb%3Ec%20%28d%29"));
+        assert_eq!(
+            link(Some("http://x.test/a|b>c (d)")).as_deref(),
+            Some("http://x.test/a%7Cb%3Ec%20%28d%29")
+        );
     }
 }

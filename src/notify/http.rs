@@ -18,13 +18,22 @@ pub enum Outcome {
     Sent { status: u16, answer: String },
     /// Worth another try: a timeout, no connection, 408, 429 or 5xx; not before `after`
     /// when the receiver said so (Retry-After).
-    Retry { error: String, after: Option<DateTime<Utc>> },
+    Retry {
+        error: String,
+        after: Option<DateTime<Utc>>,
+    },
     /// Refused for good: any other answer, or a request that cannot be made.
     Failed(String),
 }
 
 /// Sends `body` with `headers` and the idempotency `key` to channel `ch`.
-pub async fn send(cfg: &Config, ch: &NotifyConfig, key: &str, headers: &[(String, String)], body: &[u8]) -> Outcome {
+pub async fn send(
+    cfg: &Config,
+    ch: &NotifyConfig,
+    key: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Outcome {
     let (method, url) = match target(ch, key) {
         Ok(t) => t,
         Err(e) => return Outcome::Failed(e),
@@ -32,7 +41,12 @@ pub async fn send(cfg: &Config, ch: &NotifyConfig, key: &str, headers: &[(String
     let map = match header_map(cfg, ch, key, headers, body) {
         Ok(m) => m,
         // A missing or unreadable secret file can be put right; the message waits for it.
-        Err(e) => return Outcome::Retry { error: e, after: None },
+        Err(e) => {
+            return Outcome::Retry {
+                error: e,
+                after: None,
+            };
+        }
     };
     let client = match reqwest::Client::builder()
         .timeout(ch.timeout)
@@ -46,7 +60,12 @@ pub async fn send(cfg: &Config, ch: &NotifyConfig, key: &str, headers: &[(String
         Ok(c) => c,
         Err(e) => return Outcome::Failed(format!("cannot make an HTTP client: {e}")),
     };
-    let resp = client.request(method, url).headers(map).body(body.to_vec()).send().await;
+    let resp = client
+        .request(method, url)
+        .headers(map)
+        .body(body.to_vec())
+        .send()
+        .await;
     let resp = match resp {
         Ok(r) => r,
         Err(e) if e.is_timeout() => {

@@ -1,7 +1,8 @@
 //! `kind = "matrix"`: an `m.notice` (a message bots send, which other bots leave alone) in a
 //! room, through the client-server API: `PUT /_matrix/client/v3/rooms/{room}/send/
 //! m.room.message/{txnId}`, the idempotency key being the transaction id, so the homeserver
-//! itself drops a resend. The HTML body escapes feed text; the plain body carries no markup.
+//! itself drops a resend. The HTML body escapes feed text; the plain body is text, and the
+//! message says it mentions no one, so an "@room" in a title notifies nobody.
 
 use serde_json::json;
 
@@ -54,6 +55,9 @@ pub fn render(p: &Payload) -> Rendered {
         "format": "org.matrix.custom.html",
         "formatted_body": rich,
         KEY_FIELD: p.id,
+        // Mentions no one: with `m.mentions` present, homeservers leave the legacy rules
+        // that notify a whole room for "@room" in the body unapplied.
+        "m.mentions": {},
     });
     Rendered {
         body: serde_json::to_vec(&content).unwrap_or_default(),

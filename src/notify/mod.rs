@@ -77,7 +77,12 @@ pub fn queue_digests(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Res
     queue(cfg, store, MessageKind::Digest, now)
 }
 
-fn queue(cfg: &Config, store: &mut Store, kind: MessageKind, now: DateTime<Utc>) -> Result<Vec<i64>, NotifyError> {
+fn queue(
+    cfg: &Config,
+    store: &mut Store,
+    kind: MessageKind,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, NotifyError> {
     let mut out = Vec::new();
     for ch in cfg.chat_channels().filter(|c| c.takes(kind)) {
         let watches: Vec<&str> = cfg
@@ -88,7 +93,8 @@ fn queue(cfg: &Config, store: &mut Store, kind: MessageKind, now: DateTime<Utc>)
             .map(|(n, _)| n.as_str())
             .filter(|n| cfg.routes(&ch.name, n, kind))
             .collect();
-        let mut pending = store.channel_pending(&ch.name, kind.as_str(), &watches, cfg.digest.mail_backlog)?;
+        let mut pending =
+            store.channel_pending(&ch.name, kind.as_str(), &watches, cfg.digest.mail_backlog)?;
         if kind == MessageKind::Alert {
             pending.retain(|h| cfg.alerts(&h.watch, &h.source));
         }
@@ -148,7 +154,11 @@ fn idempotency_key(channel: &str, kind: &str, hit_ids: &[i64], now: DateTime<Utc
 }
 
 /// Delivers every channel's queued messages that are due at `now`, oldest first.
-pub async fn deliver(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Result<DeliveryReport, NotifyError> {
+pub async fn deliver(
+    cfg: &Config,
+    store: &mut Store,
+    now: DateTime<Utc>,
+) -> Result<DeliveryReport, NotifyError> {
     let mut report = DeliveryReport::default();
     for d in store.due_deliveries(now)? {
         let Some(ch) = cfg.channel(&d.channel).filter(|c| c.kind != ChannelKind::Email) else {
@@ -167,7 +177,10 @@ pub async fn deliver(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Res
                 let age = (now - d.created).to_std().unwrap_or_default();
                 if age >= ch.retry_for {
                     warn!(channel = %d.channel, delivery = d.id, error = %error, "undeliverable for longer than retry_for; giving up");
-                    store.mark_delivery_failed(d.id, &format!("gave up after {} attempts: {error}", d.attempts + 1))?;
+                    store.mark_delivery_failed(
+                        d.id,
+                        &format!("gave up after {} attempts: {error}", d.attempts + 1),
+                    )?;
                     report.failed += 1;
                     continue;
                 }
@@ -188,7 +201,12 @@ pub async fn deliver(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Res
 
 /// When to try `d` again: the backoff for its attempts so far, and no sooner than the
 /// receiver asked.
-fn next_attempt(ch: &NotifyConfig, d: &Delivery, now: DateTime<Utc>, after: Option<DateTime<Utc>>) -> DateTime<Utc> {
+fn next_attempt(
+    ch: &NotifyConfig,
+    d: &Delivery,
+    now: DateTime<Utc>,
+    after: Option<DateTime<Utc>>,
+) -> DateTime<Utc> {
     let delay = crate::schedule::backoff(d.attempts + 1, ch.retry_base, ch.retry_cap, &d.key);
     let next = now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(1));
     after.map_or(next, |a| a.max(next))
@@ -205,7 +223,9 @@ pub async fn send_test(cfg: &Config, name: &str) -> Result<Outcome, NotifyError>
     if name == cfg.email_name() {
         return Err(NotifyError::Email(name.into()));
     }
-    let ch = cfg.channel(name).ok_or_else(|| NotifyError::Unknown(name.into()))?;
+    let ch = cfg
+        .channel(name)
+        .ok_or_else(|| NotifyError::Unknown(name.into()))?;
     let now = Utc::now();
     let key = idempotency_key(name, "test", &[], now);
     let r = render(ch.kind, &payload::test(name, &key, now));

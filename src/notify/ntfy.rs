@@ -42,7 +42,10 @@ pub fn render(p: &Payload) -> Rendered {
         _ => "white_check_mark",
     };
     let mut headers = vec![
-        ("Content-Type".to_string(), "text/markdown; charset=utf-8".to_string()),
+        (
+            "Content-Type".to_string(),
+            "text/markdown; charset=utf-8".to_string(),
+        ),
         ("Markdown".into(), "yes".into()),
         ("Title".into(), title_header(&p.title)),
         ("Priority".into(), priority.into()),

@@ -128,7 +128,10 @@ pub fn build(
             members.push(shown(Member {
                 item: h.item_id,
                 source: h.source.clone(),
-                role: cfg.source(&h.source).map_or(SourceRole::default(), |s| s.role).as_str(),
+                role: cfg
+                    .source(&h.source)
+                    .map_or(SourceRole::default(), |s| s.role)
+                    .as_str(),
                 title: h.title.clone(),
                 link: h.link.clone(),
                 doc_numbers: Vec::new(),
@@ -154,9 +157,13 @@ pub fn build(
     let mut terms = Vec::new();
     for g in &groups {
         g.watches.iter().for_each(|w| push_new(&mut watches, w));
-        g.terms.iter().for_each(|t| push_new(&mut terms, &escape::line(t, TITLE_MAX)));
+        g.terms
+            .iter()
+            .for_each(|t| push_new(&mut terms, &escape::line(t, TITLE_MAX)));
     }
-    let official = stories.iter().any(|s| s.lead.role == SourceRole::Official.as_str());
+    let official = stories
+        .iter()
+        .any(|s| s.lead.role == SourceRole::Official.as_str());
     let (kind_name, severity) = match kind {
         MessageKind::Alert if official => ("alert", "urgent"),
         MessageKind::Alert => ("alert", "high"),
@@ -216,7 +223,10 @@ pub fn test(channel: &str, id: &str, now: DateTime<Utc>) -> Payload {
         id: id.to_string(),
         channel: channel.to_string(),
         created: iso(now),
-        title: format!("sigwatch test message: the channel {} works", escape::line(channel, 100)),
+        title: format!(
+            "sigwatch test message: the channel {} works",
+            escape::line(channel, 100)
+        ),
         severity: "default",
         watches: Vec::new(),
         terms: Vec::new(),
@@ -246,5 +256,9 @@ fn iso(t: DateTime<Utc>) -> String {
 
 /// "1 story", "2 stories".
 pub fn count(n: usize, one: &str, many: &str) -> String {
-    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
 }

@@ -1,6 +1,6 @@
 //! `kind = "slack"`: an incoming-webhook message in Block Kit (which Mattermost's incoming
 //! webhooks take too): a header, a section per story, and a context line. Feed text is
-//! escaped as mrkdwn asks (`&`, `<`, `>`), so it can neither link nor mention.
+//! escaped as Slack asks of every text (`&`, `<`, `>`), so it can neither link nor mention.
 
 use serde_json::{Value, json};
 
@@ -13,10 +13,22 @@ const HEADER_MAX: usize = 150;
 /// Members listed after a story's lead.
 const ALSO_MAX: usize = 8;
 
+/// The title as a header's text: escaped, and cut so that the escaped text fits.
+fn header(title: &str) -> String {
+    let mut keep = HEADER_MAX;
+    loop {
+        let t = slack(&super::escape::line(title, keep));
+        if t.chars().count() <= HEADER_MAX || keep <= 10 {
+            return t;
+        }
+        keep -= 10;
+    }
+}
+
 pub fn render(p: &Payload) -> Rendered {
     let mut blocks: Vec<Value> = vec![json!({
         "type": "header",
-        "text": {"type": "plain_text", "text": super::escape::line(&p.title, HEADER_MAX), "emoji": false}
+        "text": {"type": "plain_text", "text": header(&p.title), "emoji": false}
     })];
     for s in &p.stories {
         let title = match &s.link {

@@ -43,7 +43,10 @@ pub fn members(store: &Store, cfg: Option<&Config>, story: i64) -> Result<Vec<Me
             first_seen: iso(Some(m.first_seen)),
         })
         .collect();
-    if let Some(at) = members.iter().position(|m| m.role == SourceRole::Official.as_str()) {
+    if let Some(at) = members
+        .iter()
+        .position(|m| m.role == SourceRole::Official.as_str())
+    {
         let lead = members.remove(at);
         members.insert(0, lead);
     }
