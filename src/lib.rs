@@ -26,8 +26,8 @@
 //! # The flow
 //!
 //! - [`config`]: the typed TOML config with located errors; `[[source]]`, `[smtp]`,
-//!   `[digest]` and `[signals]` in files of their own. It checks `[[watch]]` tables with
-//!   `watch`'s types and selectors with `selector`, so `watch` never imports it.
+//!   `[digest]`, `[[notify]]` and `[signals]` in files of their own. It checks `[[watch]]`
+//!   tables with `watch`'s types and selectors with `selector`, so `watch` never imports it.
 //! - [`sanitize`]: the one cleaning every text passes on its way into the store (escape
 //!   sequences and control characters out), and escaping for terminals on the way out.
 //! - [`source`]: fetch (with hard limits, asking as each site wants: method, body, headers),

@@ -334,7 +334,7 @@ impl Config {
                 ("room", c.room.is_some()),
                 ("access_token_file", c.access_token_file.is_some()),
             ];
-            for (key, _) in given.iter().filter(|(k, g)| *g && !allowed.contains(k)) {
+            if let Some((key, _)) = given.iter().find(|(k, g)| *g && !allowed.contains(k)) {
                 return Err(err(
                     key,
                     format!(

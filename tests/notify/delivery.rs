@@ -187,3 +187,58 @@ fn each_watch_reaches_only_its_channels() {
         );
     }
 }
+
+#[test]
+fn the_daemon_sends_alerts_and_digests_and_retries_what_is_due() {
+    let srv = feed_server();
+    let rx = Receiver::start(&[Answer::Status(502)]);
+    let channel = format!(
+        "[[notify]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"{}\"\nretry_base = \"1s\"\n",
+        rx.url("/hook")
+    );
+    // Six-field cron: polls every two seconds, a digest every five.
+    let cfg = config(&srv, None, "", "", &channel)
+        .replace("[digest]\n", "[digest]\nschedule = \"*/5 * * * * *\"\n")
+        .replace(
+            "[[source]]",
+            "[poll]\nschedule = \"*/2 * * * * *\"\nspread = \"0s\"\n\n[[source]]",
+        );
+    let env = Env::new(&cfg);
+    let mut child = env
+        .command(&["run"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let kinds = || -> Vec<(String, u16)> {
+        rx.seen()
+            .iter()
+            .map(|r| {
+                (
+                    r.json()["kind"].as_str().unwrap_or_default().to_string(),
+                    r.status,
+                )
+            })
+            .collect()
+    };
+    let until = Instant::now() + Duration::from_secs(40);
+    while Instant::now() < until && !kinds().iter().any(|(k, s)| k == "digest" && *s == 200) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // SAFETY: kill has no memory effects; the pid is our own child's.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    child.wait().unwrap();
+    let got = kinds();
+    assert_eq!(got[0], ("alert".to_string(), 502), "{got:?}");
+    assert_eq!(
+        got[1],
+        ("alert".to_string(), 200),
+        "retried by the daemon: {got:?}"
+    );
+    assert!(got.iter().any(|(k, s)| k == "digest" && *s == 200), "{got:?}");
+    assert_eq!(
+        got.iter().filter(|(k, s)| k == "alert" && *s == 200).count(),
+        1,
+        "{got:?}"
+    );
+}

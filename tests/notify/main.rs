@@ -159,3 +159,41 @@ pub fn fixture(name: &str) -> String {
     )
     .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
+
+/// The examples of docs/notifications.md make one config that loads.
+#[test]
+fn the_documented_examples_load() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/notifications.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let blocks: Vec<&str> = doc
+        .split("```toml\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert!(blocks.len() >= 6, "{}", blocks.len());
+    let all = format!(
+        "[watch.rare-earths]\nterms = [\"rare earth\"]\n\n{}",
+        blocks.join("\n")
+    );
+    let cfg = sigwatch::config::Config::parse(&all, &path).unwrap_or_else(|e| panic!("{e}\n{all}"));
+    assert_eq!(cfg.notify.len(), 7);
+    // The routing the page describes.
+    use sigwatch::config::MessageKind::{Alert, Digest};
+    assert!(!cfg.routes("email", "semiconductors", Digest));
+    assert!(cfg.routes("desk-semis", "semiconductors", Alert));
+    assert!(cfg.routes("email", "export-controls", Digest));
+    assert!(cfg.routes("desk-export", "export-controls", Alert));
+    assert!(
+        !cfg.routes("desk-export", "export-controls", Digest),
+        "alerts only"
+    );
+    assert!(cfg.routes("desk-slack", "rare-earths", Digest));
+    assert!(
+        !cfg.routes("desk-slack", "semiconductors", Digest),
+        "routed elsewhere"
+    );
+    assert!(
+        cfg.routes("email", "rare-earths", Digest),
+        "mail takes what is not routed"
+    );
+}
