@@ -84,7 +84,14 @@ fn queue(
     now: DateTime<Utc>,
 ) -> Result<Vec<i64>, NotifyError> {
     let mut out = Vec::new();
-    for ch in cfg.chat_channels().filter(|c| c.takes(kind)) {
+    for ch in cfg.chat_channels() {
+        let upto = store.newest_hit()?;
+        if !ch.takes(kind) {
+            // Such messages are not for it: turning `alerts_only` off later does not send
+            // the hits of the time it was on.
+            store.pass_channel(&ch.name, kind.as_str(), upto)?;
+            continue;
+        }
         let watches: Vec<&str> = cfg
             .watch
             .iter()
@@ -94,19 +101,24 @@ fn queue(
             .filter(|n| cfg.routes(&ch.name, n, kind))
             .collect();
         let mut pending =
-            store.channel_pending(&ch.name, kind.as_str(), &watches, cfg.digest.mail_backlog)?;
+            store.channel_pending(&ch.name, kind.as_str(), &watches, cfg.digest.mail_backlog, upto)?;
         if kind == MessageKind::Alert {
             pending.retain(|h| cfg.alerts(&h.watch, &h.source));
         }
-        if pending.is_empty() {
-            continue;
+        if !pending.is_empty() {
+            match queue_one(cfg, store, ch, kind, &pending, now) {
+                Ok(Some(id)) => out.push(id),
+                // Another process took some of these hits: the next round sees what is left.
+                Ok(None) => continue,
+                // One channel's trouble does not hold up the others.
+                Err(e) => {
+                    warn!(channel = %ch.name, error = %e, "could not queue the message");
+                    continue;
+                }
+            }
         }
-        match queue_one(cfg, store, ch, kind, &pending, now) {
-            Ok(Some(id)) => out.push(id),
-            Ok(None) => {}
-            // One channel's trouble does not hold up the others.
-            Err(e) => warn!(channel = %ch.name, error = %e, "could not queue the message"),
-        }
+        // Every hit up to `upto` is in a message now, or was not for this channel.
+        store.pass_channel(&ch.name, kind.as_str(), upto)?;
     }
     Ok(out)
 }

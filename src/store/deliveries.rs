@@ -52,8 +52,9 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
             let mut add = tx.prepare_cached(
-                "INSERT OR IGNORE INTO channels(name, after_hit)
-                 VALUES (?1, (SELECT coalesce(max(id), 0) FROM hits))",
+                "INSERT OR IGNORE INTO channels(name, kind, after_hit)
+                 SELECT ?1, k.kind, (SELECT coalesce(max(id), 0) FROM hits)
+                 FROM (SELECT 'alert' AS kind UNION ALL SELECT 'digest') k",
             )?;
             for n in names {
                 add.execute([n])?;
@@ -63,14 +64,24 @@ impl Store {
         Ok(())
     }
 
-    /// The hits of `watches` the channel has not taken into a message of `kind` yet, newest
-    /// first (backlog hits only when asked). Nothing for a channel never registered.
+    /// The id of the newest hit: a round of a channel reads the hits up to it, and then
+    /// [`Store::pass_channel`] marks them passed.
+    pub fn newest_hit(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT coalesce(max(id), 0) FROM hits", [], |r| r.get(0))?)
+    }
+
+    /// The hits of `watches` up to `upto` that the channel has not had in a message of
+    /// `kind`, newest first (backlog hits only when asked). Nothing for a channel never
+    /// registered.
     pub fn channel_pending(
         &self,
         channel: &str,
         kind: &str,
         watches: &[&str],
         with_backlog: bool,
+        upto: i64,
     ) -> Result<Vec<PendingHit>> {
         if watches.is_empty() {
             return Ok(Vec::new());
@@ -80,15 +91,26 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(concat!(
             "SELECT ",
             pending_columns!(),
-            " WHERE h.id > (SELECT after_hit FROM channels WHERE name = ?1)
+            " WHERE h.id > (SELECT after_hit FROM channels WHERE name = ?1 AND kind = ?2)
+                AND h.id <= ?5
                 AND (?3 OR h.backlog = 0)
                 AND instr(?4, char(31) || h.watch || char(31)) > 0
                 AND NOT EXISTS (SELECT 1 FROM channel_hits c
                                 WHERE c.hit_id = h.id AND c.channel = ?1 AND c.kind = ?2)
               ORDER BY h.item_date DESC, h.id DESC"
         ))?;
-        let rows = stmt.query_map(params![channel, kind, with_backlog, joined], pending_row)?;
+        let rows = stmt.query_map(params![channel, kind, with_backlog, joined, upto], pending_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Marks the hits up to `upto` passed for the channel's messages of `kind`: taken into
+    /// one, or not for it. The next round reads only newer ones.
+    pub fn pass_channel(&mut self, channel: &str, kind: &str, upto: i64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE channels SET after_hit = max(after_hit, ?3) WHERE name = ?1 AND kind = ?2",
+            params![channel, kind, upto],
+        )?;
+        Ok(())
     }
 
     /// Stores a message and takes its hits for its channel and kind, in one transaction:

@@ -314,9 +314,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // body and idempotency key in the transaction that takes its hits for that channel
     // (`channel_hits`, one row per hit, channel and kind); `headers` holds the request
     // headers that belong to the message (a JSON list of name and value pairs), so a hit sent to one channel is
-    // still pending for another. A channel takes hits from the one after the newest hit of
-    // the moment it was first seen, so that adding a channel does not send the past; a deleted
-    // hit's rows go with it, since hit ids can be used again.
+    // still pending for another. A channel takes, for each kind of message, the hits after
+    // `after_hit`: the newest hit of the moment it was first seen (adding a channel does not
+    // send the past), then of its last round (what a round passed over was not for it), so
+    // that a round reads only the hits stored since. A deleted hit's rows go with it, since
+    // hit ids can be used again.
     r#"
     CREATE TABLE deliveries (
         id           INTEGER PRIMARY KEY,
@@ -346,8 +348,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
         DELETE FROM channel_hits WHERE hit_id = old.id;
     END;
     CREATE TABLE channels (
-        name      TEXT PRIMARY KEY,
-        after_hit INTEGER NOT NULL
-    );
+        name      TEXT NOT NULL,
+        kind      TEXT NOT NULL,
+        after_hit INTEGER NOT NULL,
+        PRIMARY KEY (name, kind)
+    ) WITHOUT ROWID;
     "#,
 ];
