@@ -26,11 +26,15 @@ pub fn pipeline(data: &[u8], matcher: &Matcher) -> usize {
     if let Ok(p) = feed {
         items.extend(p.items);
     }
+    // Links that are script calls go through a template, as on Korea's ministry boards.
+    let template = crate::link_template::LinkTemplate::new(r"view\('([^']*)'\)", "http://127.0.0.1/view/{1}")
+        .expect("the template is valid");
     let html = HtmlSpec {
         item: "li",
         title: "a",
         date: Some("span"),
         summary: Some("p"),
+        link_template: Some(&template),
         ..Default::default()
     };
     if let Ok(p) = parse_html(data, ct, "http://127.0.0.1/list", &html) {

@@ -13,6 +13,8 @@
 //!
 //! - [`units`]: human-written durations and sizes ("30s", "10MiB"), and their deserializers.
 //! - [`selector`]: CSS selectors as the config writes them (`a.title@href`).
+//! - [`link_template`]: links built from a pattern and a template whose origin the config
+//!   fixes, for lists whose links are script calls.
 //! - [`item`]: the [`item::Item`] every source produces, its stable identity, and tracking
 //!   parameters taken out of URLs.
 //! - [`text`]: text out of HTML, with positions.
@@ -55,6 +57,7 @@ pub mod daemon;
 pub mod digest;
 pub mod fuzzing;
 pub mod item;
+pub mod link_template;
 pub mod notice;
 pub mod notify;
 pub mod opml;

@@ -101,8 +101,8 @@ pub fn run(ctx: &Ctx, args: &RematchArgs) -> anyhow::Result<ExitCode> {
                 println!(
                     "  {sign} [{}] {}  ({})",
                     e.item,
-                    printable(&e.title),
-                    printable(&e.terms.join(", "))
+                    output::term(&e.title),
+                    output::term(&e.terms.join(", "))
                 );
             }
         }
@@ -111,18 +111,4 @@ pub fn run(ctx: &Ctx, args: &RematchArgs) -> anyhow::Result<ExitCode> {
         println!("dry run: nothing was changed");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Feed text made safe for a terminal: control characters (C0, C1, ESC) and bidi overrides
-/// become U+FFFD, so a title cannot move the cursor, recolour or reorder the line.
-fn printable(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') {
-                '\u{FFFD}'
-            } else {
-                c
-            }
-        })
-        .collect()
 }

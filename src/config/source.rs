@@ -132,6 +132,16 @@ pub struct SourceConfig {
     /// as their text.
     #[serde(default)]
     pub html: Vec<String>,
+    /// With `link_template`: a regular expression applied to each item's `link` value (an
+    /// `href` such as `javascript:fn_view('12345')`, or `a@onclick`, `a@data-id`, a JSON id),
+    /// whose capture groups fill the template.
+    #[serde(default)]
+    pub link_pattern: Option<String>,
+    /// The item's URL with `{1}`, `{2}`, … for the pattern's groups (`{0}` the whole match);
+    /// its scheme and host are written out, and each part is percent-encoded into the path or
+    /// query ([`crate::link_template`]).
+    #[serde(default)]
+    pub link_template: Option<String>,
 }
 
 /// The HTTP method of a source's request.
@@ -297,6 +307,38 @@ impl SourceConfig {
                 ),
             );
         }
+        match (&self.link_pattern, &self.link_template) {
+            (None, None) => {}
+            (Some(_), None) | (None, Some(_)) => {
+                let (has, lacks) = if self.link_pattern.is_some() {
+                    ("link_pattern", "link_template")
+                } else {
+                    ("link_template", "link_pattern")
+                };
+                return fail(
+                    has,
+                    format!("source.{has}: source {name:?} has {has} but no {lacks}; give both"),
+                );
+            }
+            (Some(pattern), Some(template)) => {
+                if self.kind == SourceKind::Feed {
+                    return fail(
+                        "link_template",
+                        format!(
+                            "source.link_template: source {name:?} is a feed; link templates are for kind = \"html\" and \"json\""
+                        ),
+                    );
+                }
+                if let Err(e) = crate::link_template::LinkTemplate::new(pattern, template) {
+                    let key = if e.starts_with("link_pattern") {
+                        "link_pattern"
+                    } else {
+                        "link_template"
+                    };
+                    return fail(key, format!("source.{key}: source {name:?}: {e}"));
+                }
+            }
+        }
         for f in &self.html {
             if self.kind != SourceKind::Json {
                 return fail(
@@ -371,6 +413,29 @@ mod tests {
         assert!(e.contains("source.html_path"), "{e}");
         let e = err("method = \"PUT\"\n");
         assert!(e.contains(":4:") && e.contains("method"), "{e}");
+    }
+
+    #[test]
+    fn link_templates_are_checked_and_located() {
+        let ok =
+            "kind = \"html\"\nitem = \"tr\"\ntitle = \"a\"\nlink_pattern = \"view\\\\('(\\\\d+)'\\\\)\"\n";
+        assert_eq!(
+            err(&format!("{ok}link_template = \"https://x.test/v/{{1}}\"\n")),
+            ""
+        );
+        let e = err(&format!("{ok}link_template = \"https://{{1}}/v\"\n"));
+        assert!(
+            e.contains(":8:") && e.contains("source.link_template") && e.contains("host"),
+            "{e}"
+        );
+        let e = err(ok);
+        assert!(e.contains(":7:") && e.contains("give both"), "{e}");
+        let e = err(
+            "kind = \"html\"\nitem = \"tr\"\ntitle = \"a\"\nlink_pattern = \"(\"\nlink_template = \"https://x.test/{0}\"\n",
+        );
+        assert!(e.contains(":7:") && e.contains("source.link_pattern"), "{e}");
+        let e = err("link_pattern = \"(.*)\"\nlink_template = \"https://x.test/{1}\"\n");
+        assert!(e.contains("is a feed"), "{e}");
     }
 
     #[test]

@@ -89,7 +89,9 @@ fn loose(t: &str, tz: Option<Tz>) -> Option<DateTime<Utc>> {
 }
 
 /// English forms the RFCs do not allow: month before day, a 12-hour clock, a weekday
-/// without its comma (`Tue 11 Jan 2011 10:00:00 GMT`, `Sat, Dec 16 2023 02:02:33 PM`).
+/// without its comma, the month's full name (`Tue 11 Jan 2011 10:00:00 GMT`,
+/// `Sat, Dec 16 2023 02:02:33 PM`, `November 24, 2026` as BIS's pages write it). `%B` reads
+/// the full name and the three-letter one.
 fn english(t: &str, tz: Option<Tz>) -> Option<DateTime<Utc>> {
     let mut words: Vec<&str> = t.split([' ', ',']).filter(|w| !w.is_empty()).collect();
     if words
@@ -103,9 +105,9 @@ fn english(t: &str, tz: Option<Tz>) -> Option<DateTime<Utc>> {
         return Some(dt.with_timezone(&Utc));
     }
     for f in [
-        "%d %b %Y %H:%M:%S %z",
-        "%b %d %Y %H:%M:%S %z",
-        "%b %d %Y %I:%M:%S %p %z",
+        "%d %B %Y %H:%M:%S %z",
+        "%B %d %Y %H:%M:%S %z",
+        "%B %d %Y %I:%M:%S %p %z",
     ] {
         if let Ok(dt) = DateTime::parse_from_str(&rest, f) {
             return Some(dt.with_timezone(&Utc));
@@ -116,14 +118,14 @@ fn english(t: &str, tz: Option<Tz>) -> Option<DateTime<Utc>> {
         _ => (rest.as_str(), false),
     };
     for f in [
-        "%d %b %Y %H:%M:%S",
-        "%d %b %Y %H:%M",
-        "%b %d %Y %H:%M:%S",
-        "%b %d %Y %I:%M:%S %p",
-        "%b %d %Y %I:%M %p",
-        "%b %d %Y %H:%M",
-        "%d %b %Y",
-        "%b %d %Y",
+        "%d %B %Y %H:%M:%S",
+        "%d %B %Y %H:%M",
+        "%B %d %Y %H:%M:%S",
+        "%B %d %Y %I:%M:%S %p",
+        "%B %d %Y %I:%M %p",
+        "%B %d %Y %H:%M",
+        "%d %B %Y",
+        "%B %d %Y",
     ] {
         let read = NaiveDateTime::parse_from_str(no_zone, f)
             .or_else(|_| NaiveDate::parse_from_str(no_zone, f).map(|d| d.and_time(NaiveTime::MIN)));
@@ -247,6 +249,10 @@ mod tests {
             "2026-11-22T16:00:00+00:00"
         );
         assert_eq!(iso("[2026-11-23]", None, None), "2026-11-23T00:00:00+00:00");
+        let ny: Option<Tz> = Some(chrono_tz::America::New_York);
+        assert_eq!(iso("November 24, 2026", None, ny), "2026-11-24T05:00:00+00:00");
+        assert_eq!(iso("Nov 5, 2026", None, None), "2026-11-05T00:00:00+00:00");
+        assert_eq!(iso("5 September 2026", None, None), "2026-09-05T00:00:00+00:00");
         assert_eq!(
             iso("23/11/2026", Some("%d/%m/%Y"), None),
             "2026-11-23T00:00:00+00:00"

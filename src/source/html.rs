@@ -7,8 +7,10 @@ use scraper::{ElementRef, Html, Selector};
 use super::SourceError;
 use super::dates::parse_date;
 use super::decode::decode;
-use super::parse::{Parsed, resolve};
+use super::links::Links;
+use super::parse::Parsed;
 use crate::item::Item;
+use crate::link_template::LinkTemplate;
 use crate::selector::Pick;
 
 /// The selectors of one html source, as the config writes them.
@@ -24,6 +26,8 @@ pub struct HtmlSpec<'a> {
     /// The dotted path of a string in a JSON answer that holds the HTML (`data.html`);
     /// without it the answer is the page.
     pub html_path: Option<&'a str>,
+    /// Builds each item's link from its `link` value (`link_pattern` and `link_template`).
+    pub link_template: Option<&'a LinkTemplate>,
 }
 
 /// Reads a list page into items. An `item` or `title` selector that matches nothing is an
@@ -60,7 +64,7 @@ pub fn parse_html(
         .map(|d| Pick::new(d, None))
         .transpose()
         .map_err(bad)?;
-    let base = url::Url::parse(base_url).ok();
+    let mut links = Links::new(base_url, spec.link_template);
     let blocks: Vec<ElementRef<'_>> = doc.select(&item.selector).collect();
     if blocks.is_empty() {
         return Err(SourceError::Selector(format!(
@@ -84,7 +88,7 @@ pub fn parse_html(
         let Some(t) = t else { continue };
         items.push(Item {
             guid: None,
-            link: l.map(|l| resolve(&l, base.as_ref())),
+            link: l.and_then(|l| links.link(&l)),
             title: t,
             summary: s.unwrap_or_default(),
             published: d.and_then(|d| parse_date(&d, spec.date_format, spec.timezone)),
@@ -115,6 +119,7 @@ pub fn parse_html(
             ));
         }
     }
+    warnings.extend(links.warnings());
     if let Some(d) = &date {
         let dated = items.iter().filter(|i| i.published.is_some()).count();
         if found[2] > 0 && dated == 0 {

@@ -7,8 +7,10 @@ use serde_json::Value;
 use super::SourceError;
 use super::dates::parse_date;
 use super::decode::decode;
-use super::parse::{Parsed, resolve};
+use super::links::Links;
+use super::parse::Parsed;
 use crate::item::Item;
+use crate::link_template::LinkTemplate;
 
 /// The paths of one json source, as the config writes them: `results`, `data.list`,
 /// `agencies.0.name`. An empty `items` path means the document itself is the array.
@@ -24,6 +26,8 @@ pub struct JsonSpec<'a> {
     pub timezone: Option<Tz>,
     /// The fields (`title`, `summary`) whose values are markup, read as their text.
     pub html: &'a [String],
+    /// Builds each item's link from its `link` value (`link_pattern` and `link_template`).
+    pub link_template: Option<&'a LinkTemplate>,
 }
 
 /// The value at a dotted path (array elements by index).
@@ -65,7 +69,7 @@ pub fn parse_json(
             spec.items
         )));
     };
-    let base = url::Url::parse(base_url).ok();
+    let mut links = Links::new(base_url, spec.link_template);
     let get = |v: &Value, p: Option<&str>| p.and_then(|p| at(v, p)).and_then(text);
     let markup = |field: &str| spec.html.iter().any(|f| f == field);
     let (title_markup, summary_markup) = (markup("title"), markup("summary"));
@@ -84,7 +88,7 @@ pub fn parse_json(
             } else {
                 summary
             };
-            let link = get(v, spec.link).map(|l| resolve(&l, base.as_ref()));
+            let link = get(v, spec.link).and_then(|l| links.link(&l));
             Some(Item {
                 guid: get(v, spec.id),
                 link,
@@ -105,7 +109,7 @@ pub fn parse_json(
     Ok(Parsed {
         title: None,
         items,
-        warnings: Vec::new(),
+        warnings: links.warnings(),
     })
 }
 
@@ -229,5 +233,37 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    #[test]
+    fn an_api_that_gives_ids_gets_links_from_a_template() {
+        let doc = r#"{"rows":[{"t":"A","id":171830},{"t":"B","id":"x/../y"},{"t":"C","url":"javascript:void(0)"}]}"#;
+        let tpl = LinkTemplate::new(
+            r"^(.+)$",
+            "https://www.motir.go.kr/kor/article/ATCL3f49a5a8c/{1}/view",
+        )
+        .unwrap();
+        let mut s = JsonSpec {
+            items: "rows",
+            title: "t",
+            link: Some("id"),
+            link_template: Some(&tpl),
+            ..Default::default()
+        };
+        let p = parse_json(doc.as_bytes(), None, "http://x/", &s).unwrap();
+        let links: Vec<Option<&str>> = p.items.iter().map(|i| i.link.as_deref()).collect();
+        assert_eq!(
+            links,
+            [
+                Some("https://www.motir.go.kr/kor/article/ATCL3f49a5a8c/171830/view"),
+                Some("https://www.motir.go.kr/kor/article/ATCL3f49a5a8c/x%2F..%2Fy/view"),
+                None
+            ]
+        );
+        // A script call that is no template's is no link either.
+        s.link = Some("url");
+        s.link_template = None;
+        let p = parse_json(doc.as_bytes(), None, "http://x/", &s).unwrap();
+        assert_eq!(p.items[2].link, None);
     }
 }

@@ -26,6 +26,7 @@ mod follow;
 mod guard;
 mod html;
 mod json;
+mod links;
 mod parse;
 mod proxy;
 mod repair;
@@ -104,6 +105,14 @@ pub fn parse_source(
     });
     let content_type = forced.as_deref().or(content_type);
     let final_url = s.base.as_deref().unwrap_or(final_url);
+    // Checked at load, so a failure here means a config built without loading it.
+    let template = match (&s.link_pattern, &s.link_template) {
+        (Some(p), Some(t)) => Some(
+            crate::link_template::LinkTemplate::new(p, t)
+                .map_err(|e| SourceError::Selector(format!("source {:?}: {e}", s.name)))?,
+        ),
+        _ => None,
+    };
     let parsed = match s.kind {
         SourceKind::Feed => parse_feed_in(bytes, content_type, final_url, tz),
         SourceKind::Html => {
@@ -116,6 +125,7 @@ pub fn parse_source(
                 summary: s.summary.as_deref(),
                 timezone: tz,
                 html_path: s.html_path.as_deref(),
+                link_template: template.as_ref(),
             };
             parse_html(bytes, content_type, final_url, &spec)
         }
@@ -130,6 +140,7 @@ pub fn parse_source(
                 summary: s.summary.as_deref(),
                 timezone: tz,
                 html: &s.html,
+                link_template: template.as_ref(),
             };
             parse_json(bytes, content_type, final_url, &spec)
         }

@@ -16,6 +16,8 @@ use super::decode::decode;
 use super::repair;
 use crate::item::Item;
 use crate::text::plain_text;
+use regex::Regex;
+use std::sync::LazyLock;
 
 /// The result of parsing one document.
 #[derive(Debug, Clone, Default)]
@@ -114,6 +116,7 @@ pub fn parse_feed_with(
         }
         other => other?,
     };
+    warnings.extend(parsed.warnings);
     Ok(Parsed { warnings, ..parsed })
 }
 
@@ -126,7 +129,7 @@ fn read_xml(
     reader: Reader,
     rss_root: bool,
 ) -> Result<Parsed, SourceError> {
-    let warnings = Vec::new();
+    let mut warnings = Vec::new();
     // The one date reader of every source kind; zone-less dates are read in `tz`.
     let read_date = move |t: &str| super::dates::parse_date(t, None, tz);
     if rss_root && reader == Reader::Fast {
@@ -160,11 +163,26 @@ fn read_xml(
         .map_err(|_| SourceError::Parse("the feed parser failed on this document (a panic, caught)".into()))?
         .map_err(classify)?;
     let base = url::Url::parse(base_url).ok();
+    // A field the parser could not read as text is left out, not the item; the source is told
+    // which, so a feed that moved its text into such a field is noticed.
+    let mut skipped = unreadable_types(utf8);
     let items = feed
         .entries
         .into_iter()
-        .map(|e| to_item(e, base.as_ref()))
+        .map(|mut e| {
+            if let Some(c) = &e.content
+                && c.body.is_some()
+                && !is_text(c.content_type.as_ref())
+            {
+                skipped.push(c.content_type.to_string());
+                e.content = None;
+            }
+            to_item(e, base.as_ref())
+        })
         .collect();
+    if !skipped.is_empty() {
+        warnings.push(skipped_fields(skipped));
+    }
     finish(
         Parsed {
             title: feed.title.map(|t| text_of(&t)),
@@ -230,6 +248,63 @@ fn lost_items(text: &str) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// Whether a media type holds text sigwatch can read (plain, HTML or XML).
+fn is_text(media_type: &str) -> bool {
+    let t = media_type.trim().to_ascii_lowercase();
+    t.starts_with("text/") || t.contains("xml") || t.contains("html") || t.contains("json")
+}
+
+/// The `type` values of non-empty Atom text fields that are not media types at all: the
+/// parser leaves such a field out, and only this scan can say so.
+fn unreadable_types(xml: &str) -> Vec<String> {
+    static FIELD: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r#"<(?:[A-Za-z][\w.-]*:)?(?:title|subtitle|summary|content|rights)\s[^>]*?\btype\s*=\s*(?:"([^"]*)"|'([^']*)')[^>]*?(/?)>"#,
+        )
+        .expect("a valid pattern")
+    });
+    // Atom feeds mostly say type="html" or "text"; the scan runs only where a type could matter.
+    if !xml.contains("type=") {
+        return Vec::new();
+    }
+    FIELD
+        .captures_iter(xml)
+        .filter(|c| c.get(3).is_some_and(|m| m.as_str().is_empty()))
+        .filter_map(|c| c.get(1).or(c.get(2)).map(|m| m.as_str().trim()))
+        .filter(|t| !matches!(*t, "" | "text" | "html" | "xhtml") && !is_media_type(t))
+        .map(String::from)
+        .collect()
+}
+
+/// `type/subtype`, as a media type is written.
+fn is_media_type(t: &str) -> bool {
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+    };
+    let essence = t.split(';').next().unwrap_or("").trim();
+    essence
+        .split_once('/')
+        .is_some_and(|(ty, sub)| token(ty) && token(sub))
+}
+
+/// The warning for fields left out, naming each type once.
+fn skipped_fields(mut types: Vec<String>) -> String {
+    let n = types.len();
+    types.sort();
+    types.dedup();
+    let shown: Vec<String> = types
+        .iter()
+        .take(3)
+        .map(|t| t.chars().filter(|c| !c.is_control()).take(40).collect())
+        .collect();
+    format!(
+        "skipped {n} field(s) that cannot be read as text (type {})",
+        shown.join(", ")
+    )
 }
 
 /// Skips the XML declaration, comments, processing instructions and whitespace.

@@ -393,6 +393,160 @@ fn every_shipped_source_reads_its_fixture_with_its_own_settings() {
     );
 }
 
+/// The sources that reach Korea's trade ministry, BIS's press releases and MOFCOM's press
+/// conferences, each polled from its fixture on the farm with its shipped settings: titles,
+/// links (the ministry's script calls turned into its pages, on the template's host however
+/// the farm is reached), dates in the source's zone, and the official role.
+#[test]
+fn the_ministry_board_bis_and_press_conference_sources_read_their_fixtures() {
+    let (server, config, _) = farm();
+    let env = Env::new(&config);
+    env.ok(&["poll", "motir-press", "bis-press", "mofcom-lxxwfbh"]);
+    let want: [(&str, &str, &str, i64); 3] = [
+        (
+            "motir-press",
+            "반도체 수출통제 대응 민관 합동 점검회의 개최",
+            "https://www.motir.go.kr/kor/article/ATCL3f49a5a8c/171830/view",
+            // 2026-12-01 00:00 in Seoul.
+            1_796_050_800,
+        ),
+        (
+            "bis-press",
+            "Commerce Adds Entities to the Entity List for Diversion of Advanced Computing Items",
+            "/press-release/commerce-adds-entities-entity-list-diversion-advanced-computing-items",
+            // November 24, 2026 00:00 in Washington.
+            1_795_496_400,
+        ),
+        (
+            "mofcom-lxxwfbh",
+            "商务部召开例行新闻发布会（2026年11月26日）",
+            "/xwfbzt/2026/swbzklxxwfbh2026n11y26r/index.html",
+            // 2026-11-26 00:00 in Beijing, read from the title.
+            1_795_622_400,
+        ),
+    ];
+    for (name, title, link, published) in want {
+        let items = stored(&env, name);
+        assert_eq!(items.len(), 3, "{name}: {items:?}");
+        let (t, l, p) = &items[0];
+        assert_eq!(t, title, "{name}");
+        let l = l.as_deref().unwrap_or_default();
+        if link.starts_with('/') {
+            assert_eq!(l, server.url(link), "{name}");
+        } else {
+            assert_eq!(l, link, "{name}");
+        }
+        assert_eq!(*p, Some(published), "{name}");
+        assert!(
+            items.iter().all(|(_, l, p)| l.is_some() && p.is_some()),
+            "{name}: {items:?}"
+        );
+    }
+    let motir: Vec<String> = stored(&env, "motir-press")
+        .into_iter()
+        .filter_map(|(_, l, _)| l)
+        .collect();
+    assert_eq!(
+        motir[1..],
+        [
+            "https://www.motir.go.kr/kor/article/ATCL3f49a5a8c/171826/view",
+            "https://www.motir.go.kr/kor/article/ATCL3f49a5a8c/171801/view"
+        ]
+    );
+    // The navigation's links to /news-updates and the sidebar's to other sites make no items.
+    let bis = stored(&env, "bis-press");
+    assert!(
+        bis.iter()
+            .all(|(_, l, _)| l.as_deref().unwrap().contains("/press-release/")),
+        "{bis:?}"
+    );
+    let rows = env.json(&["sources", "--format", "json"]);
+    for name in ["motir-press", "bis-press", "mofcom-lxxwfbh"] {
+        let row = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap();
+        assert_eq!(row["role"], "official", "{row}");
+    }
+}
+
+/// A link template turns script calls into pages on the template's host only: a row whose
+/// call would climb out of the path or carry a host is percent-encoded into one segment, an
+/// empty or dot-segment id gives no link (and a warning), and a template that would let the
+/// page choose the host is refused at load with the file, line and key.
+#[test]
+fn link_templates_keep_content_off_the_host() {
+    let server = Server::start();
+    server.route(
+        "/board",
+        Reply::ok(
+            "text/html; charset=utf-8",
+            r#"<table><tbody>
+            <tr><td><a href="javascript:article.view('42');"><i>Plain</i></a></td><td>2026-12-01</td></tr>
+            <tr><td><a href="javascript:article.view('../../evil.test/x?y=1#z');"><i>Climbing</i></a></td><td>2026-12-01</td></tr>
+            <tr><td><a href="javascript:article.view('..');"><i>Dots</i></a></td><td>2026-12-01</td></tr>
+            <tr><td><a href="javascript:void(0)"><i>No call</i></a></td><td>2026-12-01</td></tr>
+            </tbody></table>"#,
+        ),
+    );
+    let source = |template: &str| {
+        format!(
+            r#"
+[[source]]
+name = "board"
+kind = "html"
+url = "{url}"
+item = "tbody tr"
+title = "a i"
+link = "a"
+link_pattern = "article\\.view\\('([^']*)'\\)"
+link_template = "{template}"
+"#,
+            url = server.url("/board")
+        )
+    };
+    let env = Env::new(&source("https://ministry.test/view/{1}/page"));
+    let out = env.ok(&["sources", "test", "board"]);
+    assert!(
+        out.contains("link_pattern matched 1 link values whose link was refused"),
+        "{out}"
+    );
+    env.ok(&["poll"]);
+    let links: Vec<(String, Option<String>)> = stored(&env, "board")
+        .into_iter()
+        .map(|(t, l, _)| (t, l))
+        .collect();
+    assert_eq!(
+        links,
+        [
+            ("Plain".into(), Some("https://ministry.test/view/42/page".into())),
+            (
+                "Climbing".into(),
+                Some("https://ministry.test/view/..%2F..%2Fevil.test%2Fx%3Fy%3D1%23z/page".into())
+            ),
+            ("Dots".into(), None),
+            ("No call".into(), None),
+        ]
+    );
+    for (template, why) in [
+        ("https://{1}/view", "host"),
+        ("https://ministry.test{1}", "part of the host"),
+        ("{1}", "http or https URL"),
+        ("https://ministry.test/view/{2}", "capture group"),
+    ] {
+        let env = Env::new(&source(template));
+        let out = env.run(&["check"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{template}");
+        assert!(
+            err.contains("sigwatch.toml:10:1: source.link_template") && err.contains(why),
+            "{template}: {err}"
+        );
+    }
+}
+
 /// Issue 27, item 4: `sources test --all` on the farm prints one line per enabled source,
 /// stores nothing, and exits non-zero once one source yields nothing (3 when one cannot be
 /// read, 1 when one lists no items).

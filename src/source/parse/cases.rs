@@ -194,3 +194,28 @@ fn case_8_atom_entries_fall_back_on_dublin_core() {
         "2000-01-01T12:00:00+00:00"
     );
 }
+
+#[test]
+fn case_7_a_skipped_field_is_a_warning_naming_its_type() {
+    let doc = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+        <entry><id>1</id><title>One</title><content type="application/octet-stream">AAAAAAAAAAAA</content>
+        <summary type="html">kept</summary></entry>
+        <entry><id>2</id><title>Two</title><content type="not a type">lost text</content></entry>
+        <entry><id>3</id><title type="html">Three</title><content type="text"/></entry></feed>"#;
+    let p = read(doc);
+    assert_eq!(p.items.len(), 3);
+    // The binary content is not read as the item's text; the summary stands.
+    assert_eq!(p.items[0].summary, "kept");
+    let w = p.warnings.join(" | ");
+    assert!(w.contains("skipped 2 field(s)"), "{w}");
+    assert!(
+        w.contains("application/octet-stream") && w.contains("not a type"),
+        "{w}"
+    );
+    // Readable fields and empty ones are no news.
+    let plain = read(
+        r#"<feed xmlns="http://www.w3.org/2005/Atom"><title type="text">t</title>
+        <entry><id>1</id><title type="xhtml">One</title><content type="text"/><summary type="text/plain">s</summary></entry></feed>"#,
+    );
+    assert!(plain.warnings.is_empty(), "{:?}", plain.warnings);
+}
