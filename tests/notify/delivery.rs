@@ -222,7 +222,8 @@ fn the_daemon_sends_alerts_and_digests_and_retries_what_is_due() {
             .collect()
     };
     let until = Instant::now() + Duration::from_secs(40);
-    while Instant::now() < until && !kinds().iter().any(|(k, s)| k == "digest" && *s == 200) {
+    let done = |k: &str| kinds().iter().any(|(kind, s)| kind == k && *s == 200);
+    while Instant::now() < until && !(done("alert") && done("digest")) {
         std::thread::sleep(Duration::from_millis(100));
     }
     // SAFETY: kill has no memory effects; the pid is our own child's.
@@ -230,15 +231,10 @@ fn the_daemon_sends_alerts_and_digests_and_retries_what_is_due() {
     child.wait().unwrap();
     let got = kinds();
     assert_eq!(got[0], ("alert".to_string(), 502), "{got:?}");
-    assert_eq!(
-        got[1],
-        ("alert".to_string(), 200),
-        "retried by the daemon: {got:?}"
-    );
     assert!(got.iter().any(|(k, s)| k == "digest" && *s == 200), "{got:?}");
     assert_eq!(
         got.iter().filter(|(k, s)| k == "alert" && *s == 200).count(),
         1,
-        "{got:?}"
+        "retried by the daemon, delivered once: {got:?}"
     );
 }
