@@ -235,3 +235,95 @@ impl Store {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use crate::store::tests::{fetched, item, with_sources};
+
+    use super::*;
+
+    fn message(channel: &str, key: &str) -> NewDelivery {
+        NewDelivery {
+            channel: channel.into(),
+            kind: "alert".into(),
+            key: key.into(),
+            summary: "s".into(),
+            headers: vec![("Title".into(), "t".into())],
+            body: b"{}".to_vec(),
+        }
+    }
+
+    /// A hit taken by one channel stays pending for another; one taken twice for a channel
+    /// is refused whole; a channel reads only the hits after its registration and its last
+    /// round.
+    #[test]
+    fn each_channel_takes_each_hit_once_and_reads_only_newer_ones() {
+        let (_dir, mut store, names) = with_sources(1);
+        let now = Utc::now();
+        store
+            .save(&names[0], &fetched(), &[item("old", "稀土 old", "")], now)
+            .unwrap();
+        store.register_channels(["a", "b"]).unwrap();
+        store
+            .save(
+                &names[0],
+                &fetched(),
+                &[item("n1", "稀土 1", ""), item("n2", "稀土 2", "")],
+                now,
+            )
+            .unwrap();
+        let upto = store.newest_hit().unwrap();
+        let pending = |s: &Store, ch: &str| -> Vec<i64> {
+            s.channel_pending(ch, "alert", &["rare-earths"], true, upto)
+                .unwrap()
+                .iter()
+                .map(|h| h.id)
+                .collect()
+        };
+        let fresh = pending(&store, "a");
+        assert_eq!(fresh.len(), 2, "not the hit from before the channel");
+        assert!(pending(&store, "never-registered").is_empty());
+        let id = store.enqueue_delivery(&message("a", "k1"), &fresh, now).unwrap();
+        assert!(id.is_some());
+        assert!(pending(&store, "a").is_empty());
+        assert_eq!(pending(&store, "b"), fresh, "still pending for the other channel");
+        // Another process composed from the same hits: refused, nothing stored.
+        assert_eq!(
+            store.enqueue_delivery(&message("a", "k2"), &fresh, now).unwrap(),
+            None
+        );
+        assert_eq!(store.delivery_status().unwrap().len(), 1);
+        let queued = &store.due_deliveries(now).unwrap()[0];
+        assert_eq!((queued.key.as_str(), queued.hits), ("k1", 2));
+        assert_eq!(queued.headers, [("Title".to_string(), "t".to_string())]);
+        // Passed: the next round of b starts after them.
+        store.pass_channel("b", "alert", upto).unwrap();
+        assert!(pending(&store, "b").is_empty());
+        // A retry is due no sooner than asked, to the second.
+        let later = now + chrono::Duration::milliseconds(1500);
+        store.mark_delivery_retry(queued.id, "HTTP 503", later).unwrap();
+        assert!(
+            store
+                .due_deliveries(later - chrono::Duration::seconds(1))
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store
+                .due_deliveries(later + chrono::Duration::seconds(1))
+                .unwrap()
+                .len(),
+            1
+        );
+        store.mark_delivery_sent(queued.id, now).unwrap();
+        assert!(
+            store
+                .due_deliveries(later + chrono::Duration::seconds(9))
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(store.delivery_status().unwrap()[0].attempts, 2);
+    }
+}
