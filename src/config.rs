@@ -525,20 +525,42 @@ impl Config {
         }
         limits::check(self, text)?;
         self.check_notify(text)?;
-        if let Err(e) = crate::watch::Matcher::new(&self.watch) {
-            // Point at the bad token inside its watch's table (or at the table itself).
+        for (name, w) in &self.watch {
+            if !w.alert_rule.is_empty() && w.alert.is_none() {
+                return Err(at(
+                    &format!("[[watch.{name}.alert_rule]]"),
+                    format!("watch.{name}.alert_rule: needs alert = \"immediate\" in [watch.{name}]"),
+                ));
+            }
+        }
+        let checked = crate::watch::Matcher::new(&self.watch).and_then(|_| {
+            crate::watch::with_alert_rules(&self.watch)
+                .map(|w| crate::watch::Matcher::new(&w))
+                .transpose()
+        });
+        if let Err(e) = checked {
+            // Point at the bad token inside its watch's table (or at the table itself); an
+            // alert rule's inside its own table.
             let (watch, token) = e.location();
-            let table = [
-                format!("[watch.{watch}]"),
-                format!("[watch.\"{watch}\"]"),
-                format!("[[watch.{watch}."),
-            ]
-            .iter()
-            .find_map(|h| text.find(h.as_str()));
+            let heads = match crate::watch::alert_rule_owner(watch) {
+                Some(owner) => vec![format!("[[watch.{owner}.alert_rule]]")],
+                None => vec![
+                    format!("[watch.{watch}]"),
+                    format!("[watch.\"{watch}\"]"),
+                    format!("[[watch.{watch}."),
+                ],
+            };
+            let table = heads.iter().find_map(|h| text.find(h.as_str()));
+            let message = match (crate::watch::alert_rule_owner(watch), &e) {
+                (Some(owner), crate::watch::WatchError::Invalid { message, .. }) => {
+                    format!("watch.{owner}.alert_rule: {message}")
+                }
+                _ => e.to_string(),
+            };
             let Some(table) = table else {
                 return Err(ConfigError::Invalid {
                     path: self.path.clone(),
-                    message: e.to_string(),
+                    message,
                 });
             };
             let at_token = token.and_then(|t| text[table..].find(t)).map(|i| table + i);
@@ -547,7 +569,7 @@ impl Config {
                 path: self.path.clone(),
                 line,
                 col,
-                message: e.to_string(),
+                message,
             });
         }
         Ok(())

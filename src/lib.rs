@@ -18,6 +18,7 @@
 //! - [`item`]: the [`item::Item`] every source produces, its stable identity, and tracking
 //!   parameters taken out of URLs.
 //! - [`text`]: text out of HTML, with positions.
+//! - [`diff`]: word-by-word differences between two revisions of a text, pure.
 //! - [`schedule`]: cron, next-run times, backoff and health; takes a clock.
 //! - [`trends`]: daily hit series and spikes, pure.
 //! - [`notice`]: document numbers, issuers, effective dates and attachments read out of an
@@ -54,6 +55,7 @@
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod diff;
 pub mod digest;
 pub mod fuzzing;
 pub mod item;

@@ -255,6 +255,24 @@ fn issuers_before(text: &str, at: usize) -> Vec<&'static str> {
     issuers_in(&text[from..at])
 }
 
+/// The document numbers of an item with hits: its title's first, then those its text's
+/// opening cites. Notices carry their number at the top and reports cite it early; reading
+/// no further keeps a long item's cost bounded.
+pub fn item_numbers(title: &str, text: &str) -> Vec<DocNumber> {
+    const OPENING: usize = 4096;
+    let mut end = text.len().min(OPENING);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = doc_numbers(title);
+    for d in doc_numbers(&text[..end]) {
+        if !out.iter().any(|o| o.key == d.key) {
+            out.push(d);
+        }
+    }
+    out
+}
+
 /// Whether two items' document numbers say they are one event, different events, or
 /// nothing either way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -294,6 +312,91 @@ pub enum Effective {
     On(NaiveDate),
     /// On publication ("自公布之日起施行", "effective immediately").
     OnPublication,
+}
+
+impl Effective {
+    /// As stored with an item: the date (`2026-12-01`), or `on-publication`.
+    pub fn stored(self) -> String {
+        match self {
+            Effective::On(d) => d.format("%Y-%m-%d").to_string(),
+            Effective::OnPublication => "on-publication".into(),
+        }
+    }
+
+    /// Reads what [`Effective::stored`] wrote.
+    pub fn from_stored(s: &str) -> Option<Self> {
+        match s {
+            "on-publication" => Some(Effective::OnPublication),
+            d => NaiveDate::parse_from_str(d, "%Y-%m-%d").ok().map(Effective::On),
+        }
+    }
+}
+
+impl std::fmt::Display for Effective {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Effective::On(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+            Effective::OnPublication => f.write_str("on publication"),
+        }
+    }
+}
+
+/// What an item says of itself as a notice, as stored with it at poll time: the date it
+/// takes effect and the links to its attachments (its document numbers and their issuers
+/// are stored beside, see [`encode`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    pub effective: Option<Effective>,
+    pub attachments: Vec<String>,
+}
+
+impl Facts {
+    /// As stored with an item (JSON: `effective`, `attachments`).
+    pub fn stored(&self) -> String {
+        serde_json::json!({
+            "effective": self.effective.map(Effective::stored),
+            "attachments": self.attachments,
+        })
+        .to_string()
+    }
+
+    /// Reads what [`Facts::stored`] wrote; anything else reads as no facts.
+    pub fn from_stored(s: &str) -> Self {
+        let v: serde_json::Value = serde_json::from_str(s).unwrap_or_default();
+        Facts {
+            effective: v["effective"].as_str().and_then(Effective::from_stored),
+            attachments: v["attachments"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// The most attachments kept per item: a page linking hundreds of files is a file index,
+/// not a notice, and a row must stay small.
+pub const MAX_ATTACHMENTS: usize = 20;
+
+/// The facts of an item: `title` and `text` (plain) for the effective date, `html` (its
+/// summary as fetched) for attachment links resolved against `link`; `published` dates a
+/// day without a year. Reads the opening of a long text only, where notices say it.
+pub fn facts(title: &str, text: &str, html: &str, link: Option<&str>, published: Option<NaiveDate>) -> Facts {
+    const OPENING: usize = 16 * 1024;
+    fn cut(s: &str, n: usize) -> &str {
+        let mut end = s.len().min(n);
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        &s[..end]
+    }
+    let base = link.and_then(|l| url::Url::parse(l).ok());
+    // Markup is several times its text, and attachment lists come at a notice's end.
+    let mut attachments = attachments(cut(html, OPENING * 16), base.as_ref());
+    attachments.truncate(MAX_ATTACHMENTS);
+    Facts {
+        effective: effective_date(&format!("{title}\n{}", cut(text, OPENING)), published),
+        attachments,
+    }
 }
 
 /// The date a notice says it takes effect, if it says. A date without a year takes the year

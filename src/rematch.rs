@@ -59,6 +59,9 @@ pub struct RematchReport {
     /// Items matched.
     pub items: u64,
     pub dry_run: bool,
+    /// Items with hits whose notice facts (effective date, attachments, document numbers)
+    /// were read now: those stored before sigwatch read them.
+    pub notices: u64,
     pub watches: BTreeMap<String, WatchDelta>,
 }
 
@@ -81,6 +84,7 @@ pub fn rematch(
         let Some(last) = items.last() else { break };
         after = last.id;
         let mut new_hits = Vec::new();
+        let mut notices = Vec::new();
         for it in &items {
             report.items += 1;
             let stored = store.hit_keys(it.id)?;
@@ -121,6 +125,24 @@ pub fn rematch(
             }
             // A hit is an item in a watch: counted once per watch, whatever its terms.
             let has = watches(&current);
+            // Items with hits stored before notices were read out, or found only now.
+            let with_hits = !has.is_empty() || !had.is_empty();
+            if !it.notice_read && with_hits {
+                let text = crate::watch::plain_text(&summary);
+                let docs = if it.docs_read {
+                    Vec::new()
+                } else {
+                    crate::notice::item_numbers(&title, &text)
+                };
+                let facts = crate::notice::facts(
+                    &title,
+                    &text,
+                    &summary,
+                    it.link.as_deref(),
+                    it.published.map(|p| p.date_naive()),
+                );
+                notices.push((it.id, docs, facts));
+            }
             for w in has.difference(&had) {
                 report.watches.entry(w.clone()).or_default().added += 1;
             }
@@ -139,6 +161,10 @@ pub fn rematch(
         }
         if !dry_run && !new_hits.is_empty() {
             store.add_hits(&new_hits, now)?;
+        }
+        if !dry_run && !notices.is_empty() {
+            report.notices += notices.len() as u64;
+            store.set_notices(&notices)?;
         }
     }
     Ok(report)

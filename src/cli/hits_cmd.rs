@@ -76,7 +76,29 @@ struct HitOut<'a> {
     /// Every term of the watch that matched the item: term, field, start, end, matched text.
     terms: Terms<'a>,
     /// The item's document numbers (`announcement:2026:61`).
-    doc_numbers: &'a [String],
+    doc_numbers: Joined<'a>,
+    /// The bodies its document numbers name as issuing them (`mofcom`).
+    issuers: Joined<'a>,
+    /// The date it says it takes effect (`2026-12-01`, or `on-publication`).
+    effective: Option<String>,
+    /// Links to its attachments (PDF, DOC, XLS, …).
+    attachments: Joined<'a>,
+}
+
+/// A list in JSON; in CSV, whose cells hold no lists, its elements joined by spaces.
+#[derive(Debug, serde::Serialize)]
+#[serde(untagged)]
+enum Joined<'a> {
+    List(&'a [String]),
+    Text(String),
+}
+
+impl Joined<'_> {
+    fn joined(&mut self) {
+        if let Joined::List(l) = self {
+            *self = Joined::Text(l.join(" "));
+        }
+    }
 }
 
 /// A hit's terms: a list in JSON; in CSV, whose cells hold no lists, the terms joined.
@@ -110,7 +132,14 @@ impl<'a> From<&'a HitRow> for HitOut<'a> {
             status: h.status.as_deref(),
             story: h.story,
             terms: Terms::List(&h.terms),
-            doc_numbers: &h.doc_numbers,
+            doc_numbers: Joined::List(&h.doc_numbers),
+            issuers: Joined::List(&h.issuers),
+            effective: h
+                .notice
+                .as_ref()
+                .and_then(|n| n.effective)
+                .map(crate::notice::Effective::stored),
+            attachments: Joined::List(h.notice.as_ref().map_or(&[], |n| &n.attachments)),
         }
     }
 }
@@ -174,6 +203,9 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
     if args.format == Format::Csv {
         for (o, h) in out.iter_mut().zip(&rows) {
             o.terms = Terms::Joined(term_list(h));
+            o.doc_numbers.joined();
+            o.issuers.joined();
+            o.attachments.joined();
         }
     }
     if output::write_rows(args.format, &out)? {
@@ -185,8 +217,15 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
     }
     let color = output::color();
     let date = output::zoned("date", zone);
-    let mut t = output::table(&["id", &date, "score", "watch", "terms", "source", "title", "link"]);
-    for h in &rows {
+    // A notice column only when some item says what it is: most lists have none.
+    let notices: Vec<String> = rows.iter().map(notice_cell).collect();
+    let with_notice = notices.iter().any(|n| !n.is_empty());
+    let mut head = vec!["id", &date, "score", "watch", "terms", "source", "title", "link"];
+    if with_notice {
+        head.insert(7, "notice");
+    }
+    let mut t = output::table(&head);
+    for (h, notice) in rows.iter().zip(notices) {
         let safe = output::term(&h.title);
         let title = match &args.search {
             Some(q) => output::highlight(&safe, q, color),
@@ -196,7 +235,7 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
             Some(st) => format!("[{st}] {title}"),
             None => title,
         };
-        t.add_row(vec![
+        let mut row = vec![
             h.item_id.to_string(),
             output::short_time(h.published.or(Some(h.first_seen)), zone),
             format!("{:.1}", h.score),
@@ -206,7 +245,11 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
             // Made safe before the highlight's own escape sequences went in.
             title,
             output::term(h.link.as_deref().unwrap_or_default()).into_owned(),
-        ]);
+        ];
+        if with_notice {
+            row.insert(7, output::term(&notice).into_owned());
+        }
+        t.add_row(row);
     }
     println!("{t}");
     output::note(format_args!(
@@ -214,6 +257,26 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
         output::count(rows.len() as u64, "hit", "hits")
     ));
     Ok(ExitCode::SUCCESS)
+}
+
+/// What an item says of itself as a notice, in a table cell: its issuers, the date it takes
+/// effect and how many attachments it links ("mofcom, gacc; effective 2026-12-01; 2 files").
+fn notice_cell(h: &HitRow) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if !h.issuers.is_empty() {
+        parts.push(h.issuers.join(", "));
+    }
+    if let Some(n) = &h.notice {
+        if let Some(e) = n.effective {
+            parts.push(format!("effective {e}"));
+        }
+        match n.attachments.len() {
+            0 => {}
+            1 => parts.push("1 file".into()),
+            k => parts.push(format!("{k} files")),
+        }
+    }
+    parts.join("; ")
 }
 
 /// The distinct terms that matched, first one first.

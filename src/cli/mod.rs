@@ -4,7 +4,6 @@
 //! business logic lives in the modules they call. Errors here are `anyhow`, like `main`'s.
 
 mod db_cmd;
-mod diff;
 mod digest_cmd;
 mod hits_cmd;
 mod man;

@@ -74,6 +74,12 @@ pub fn run(ctx: &Ctx, args: &RematchArgs) -> anyhow::Result<ExitCode> {
         output::count(report.items, "stored item", "stored items"),
         output::count(cfg.watch.len() as u64, "watch", "watches")
     );
+    if report.notices > 0 {
+        println!(
+            "read the notice facts (effective date, attachments) of {}",
+            output::count(report.notices, "item", "items")
+        );
+    }
     let mut t = output::table(&["watch", verb, "no longer match"]);
     for (w, d) in &report.watches {
         t.add_row(vec![w.clone(), d.added.to_string(), d.unmatched.to_string()]);

@@ -198,10 +198,10 @@ fn print_history(
             output::short_time(Some(of), zone),
             output::short_time(Some(nf), zone)
         );
-        if let Some(d) = super::diff::inline(ot, nt) {
+        if let Some(d) = crate::diff::inline(ot, nt) {
             println!("  title: {}", output::term(&d));
         }
-        if let Some(d) = super::diff::inline(ox, nx) {
+        if let Some(d) = crate::diff::inline(ox, nx) {
             println!("  text:  {}", output::term(&d));
         }
     }

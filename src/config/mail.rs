@@ -79,11 +79,13 @@ pub struct DigestConfig {
     pub from: String,
     #[serde(default)]
     pub to: Vec<String>,
-    /// `{hits}` (new items: an item in several watches counts once), `{items}` (stories
-    /// summed over watches) and `{watches}` are filled in.
+    /// `{hits}` (new items: an item in several watches counts once), `{stories}` (events:
+    /// a story's copies and watches count once; `{items}` is the same) and `{watches}` are
+    /// filled in.
     #[serde(default = "default_subject")]
     pub subject: String,
-    /// Items shown per watch; the digest says how many more there are.
+    /// Stories shown per watch (a story is shown when it is among the first of one of its
+    /// watches); the digest says how many more there are.
     #[serde(default = "default_max_per_watch")]
     pub max_per_watch: usize,
     /// Send a digest even when there is nothing new.

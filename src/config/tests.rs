@@ -153,3 +153,30 @@ fn the_mail_channel_can_be_named_and_routed_and_channels_are_checked() {
         "{e}"
     );
 }
+
+#[test]
+fn bad_alert_rule_names_file_line_and_token() {
+    let base = "[watch.a]\nterms = [\"x\"]\n\n[watch.b]\nterms = [\"y\"]\n";
+    let e = parse(&format!("{base}[[watch.b.alert_rule]]\nall = [\"@a\"]\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("/etc/sw/test.toml:6:1:"), "{e}");
+    assert!(e.contains("watch.b.alert_rule: needs alert"), "{e}");
+    let e = parse(&format!(
+        "{base}alert = \"immediate\"\n[[watch.b.rule]]\nall = [\"@nope\"]\n[[watch.b.alert_rule]]\nall = [\"@a\", \"@gone\"]\n"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("@nope"), "the watch's own rules first: {e}");
+    let e = parse(&format!(
+        "{base}alert = \"immediate\"\n[[watch.b.alert_rule]]\nall = [\"@a\", \"@gone\"]\n"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(e.starts_with("/etc/sw/test.toml:8:15:"), "{e}");
+    assert!(e.contains("watch.b.alert_rule:") && e.contains("@gone"), "{e}");
+    let ok = parse(&format!(
+        "{base}alert = \"immediate\"\n[[watch.b.alert_rule]]\nall = [\"@a\"]\nscope = \"title\"\n"
+    ));
+    assert!(ok.is_ok(), "{:?}", ok.err());
+}

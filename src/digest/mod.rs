@@ -8,6 +8,7 @@
 //! what is re-sent, so a crash between sending and marking costs at most one duplicate that
 //! mail clients can recognise.
 
+mod changes;
 mod render;
 mod send;
 
@@ -25,7 +26,8 @@ use crate::config::{Config, MessageKind};
 use crate::schedule::{self, Health, HealthInput};
 use crate::store::{NewDigest, Queued, Store, StoreError};
 pub use render::{
-    Change, Content, Copy, Entry, Section, Warning, header_safe, html, safe_link, shown_title, subject, text,
+    Change, Content, Copy, Entry, Members, Notice, Severity, Warning, WatchCount, header_safe, html,
+    safe_link, shown_title, subject, text,
 };
 pub use send::{Delivery, check_password, send_message, send_test};
 
@@ -64,33 +66,26 @@ pub fn compose(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Option
     if pending.is_empty() && events.is_empty() && !d.send_empty {
         return Ok(None);
     }
+    let role = |source: &str| role_of(cfg, source);
+    let (entries, watches, stories) = render::entries(
+        &pending,
+        d.max_per_watch.max(1),
+        &cfg.signals,
+        &members(cfg, store, &pending)?,
+        &role,
+    );
     let content = Content {
-        sections: render::sections(
-            &pending,
-            d.max_per_watch.max(1),
-            &cfg.signals,
-            &copies(store, &pending)?,
-        ),
-        changes: events
-            .iter()
-            .map(|e| render::Change {
-                kind: e.event.kind.clone(),
-                detail: e.event.detail.clone(),
-                at: e.event.at,
-                title: e.title.clone(),
-                link: e.link.clone(),
-                source: e.source.clone(),
-                watches: e.watches.clone(),
-                show: format!("sigwatch show {}", e.event.item_id),
-            })
-            .collect(),
+        entries,
+        watches,
+        stories,
+        changes: events.iter().map(|e| changes::change(cfg, e)).collect(),
         warnings: warnings(cfg, store, now)?,
         spikes: spikes(cfg, store, now)?,
         generated: now,
         new_items: distinct_items(&pending),
         zone: Some(cfg.zone()),
     };
-    let watches: Vec<&str> = content.sections.iter().map(|s| s.watch.as_str()).collect();
+    let watches: Vec<&str> = content.watches.iter().map(|w| w.watch.as_str()).collect();
     let watches = if watches.is_empty() {
         "no watch".to_string()
     } else {
@@ -98,8 +93,9 @@ pub fn compose(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Option
     };
     let subject = render::subject(
         &d.subject
-            .replace("{hits}", &content.hits().to_string())
-            .replace("{items}", &content.items().to_string())
+            .replace("{hits}", &content.items().to_string())
+            .replace("{items}", &content.stories.to_string())
+            .replace("{stories}", &content.stories.to_string())
             .replace("{watches}", &watches),
     );
     let hit_ids: Vec<i64> = pending.iter().map(|h| h.id).collect();
@@ -118,11 +114,12 @@ fn mailed(cfg: &Config, h: &crate::store::PendingHit, kind: MessageKind) -> bool
     cfg.routes(cfg.email_name(), &h.watch, kind)
 }
 
-/// The items of each folded story among `pending`, by story, as the copies an entry lists.
-fn copies(
+/// The items of each folded story among `pending`, by story, with their sources' roles.
+fn members(
+    cfg: &Config,
     store: &Store,
     pending: &[crate::store::PendingHit],
-) -> Result<HashMap<i64, Vec<render::Copy>>, DigestError> {
+) -> Result<Members, DigestError> {
     let mut out = HashMap::new();
     for h in pending.iter().filter(|h| h.folded) {
         if out.contains_key(&h.story) {
@@ -132,13 +129,22 @@ fn copies(
             .story(h.story)?
             .into_iter()
             .map(|m| render::Copy {
+                item: m.item_id,
+                role: role_of(cfg, &m.source),
                 source: m.source,
+                title: m.title,
                 link: m.link,
+                new: false,
             })
             .collect();
         out.insert(h.story, members);
     }
     Ok(out)
+}
+
+/// The role of a source in the config; a source no longer there reads as media.
+fn role_of(cfg: &Config, source: &str) -> crate::item::SourceRole {
+    cfg.source(source).map(|s| s.role).unwrap_or_default()
 }
 
 /// Builds and queues a digest; returns the queued message's id, or `None` if there was
@@ -154,7 +160,11 @@ pub fn queue(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Result<Opti
 
 /// Queues one alert for the new hits of `alert = "immediate"` watches, if there are any;
 /// those hits still go into the next digest, marked as alerted.
-pub fn queue_alerts(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Result<Option<i64>, DigestError> {
+pub fn queue_hit_alerts(
+    cfg: &Config,
+    store: &mut Store,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, DigestError> {
     let watches: Vec<&str> = cfg
         .watch
         .iter()
@@ -165,6 +175,7 @@ pub fn queue_alerts(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Resu
     // A watch's `alert_roles` keeps the alert to items of those sources' roles; the others
     // wait for the digest, untouched. Watches routed elsewhere (`notify`) are not mailed.
     pending.retain(|h| cfg.alerts(&h.watch, &h.source) && mailed(cfg, h, MessageKind::Alert));
+    alert_rules(cfg, store, &mut pending)?;
     // The subject leads with what was decided, not with the reactions to it: an item of an
     // official source, else a story's first item, else the newest.
     let official = |h: &&crate::store::PendingHit| {
@@ -179,8 +190,18 @@ pub fn queue_alerts(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Resu
     else {
         return Ok(None);
     };
+    let role = |source: &str| role_of(cfg, source);
+    let (entries, watches, stories) = render::entries(
+        &pending,
+        usize::MAX,
+        &cfg.signals,
+        &members(cfg, store, &pending)?,
+        &role,
+    );
     let content = Content {
-        sections: render::sections(&pending, usize::MAX, &cfg.signals, &copies(store, &pending)?),
+        entries,
+        watches,
+        stories,
         generated: now,
         new_items: distinct_items(&pending),
         zone: Some(cfg.zone()),
@@ -198,6 +219,49 @@ pub fn queue_alerts(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Resu
     let id = store.enqueue_alert(&alert, &hit_ids, now)?;
     info!(alert = id, hits = hit_ids.len(), "alert queued");
     Ok(Some(id))
+}
+
+/// Queues the alerts of immediate watches ([`queue_hit_alerts`]) and those of edits and
+/// withdrawals of alerted official items (one per change); returns the last queued id.
+pub fn queue_alerts(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Result<Option<i64>, DigestError> {
+    let hits = queue_hit_alerts(cfg, store, now)?;
+    Ok(changes::queue_change_alerts(cfg, store, now)?.or(hits))
+}
+
+/// Keeps, of the hits of watches with `alert_rule`s, those whose item meets one of its
+/// watch's rules (new controls, list additions); the others wait for the digest, untouched.
+/// The rules are read over the item as stored, as the watch's own were when it was polled.
+pub fn alert_rules(
+    cfg: &Config,
+    store: &Store,
+    pending: &mut Vec<crate::store::PendingHit>,
+) -> Result<(), DigestError> {
+    let ruled = |w: &str| cfg.watch.get(w).is_some_and(|w| !w.alert_rule.is_empty());
+    if !pending.iter().any(|h| ruled(&h.watch)) {
+        return Ok(());
+    }
+    let Some(watches) = crate::watch::with_alert_rules(&cfg.watch) else {
+        return Ok(());
+    };
+    // Checked when the config was loaded.
+    let matcher = crate::watch::Matcher::new(&watches).map_err(|e| DigestError::Build(e.to_string()))?;
+    let mut fired: HashMap<i64, Vec<String>> = HashMap::new();
+    for h in pending.iter().filter(|h| ruled(&h.watch)) {
+        if fired.contains_key(&h.item_id) {
+            continue;
+        }
+        let owners = match store.item(h.item_id)? {
+            Some(it) => matcher
+                .find(&it.title, &it.summary)
+                .into_iter()
+                .filter_map(|x| crate::watch::alert_rule_owner(&x.watch).map(String::from))
+                .collect(),
+            None => Vec::new(),
+        };
+        fired.insert(h.item_id, owners);
+    }
+    pending.retain(|h| !ruled(&h.watch) || fired.get(&h.item_id).is_some_and(|o| o.contains(&h.watch)));
+    Ok(())
 }
 
 /// What one round of delivery did.

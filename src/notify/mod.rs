@@ -40,6 +40,8 @@ pub enum NotifyError {
     Unknown(String),
     #[error("the channel {0:?} is mail: use `sigwatch test-email`")]
     Email(String),
+    #[error(transparent)]
+    Digest(#[from] crate::digest::DigestError),
 }
 
 /// A message as sent: the body and the headers that belong to it.
@@ -103,7 +105,9 @@ fn queue(
         let mut pending =
             store.channel_pending(&ch.name, kind.as_str(), &watches, cfg.digest.mail_backlog, upto)?;
         if kind == MessageKind::Alert {
+            // What alerts by mail alerts here: `alert_roles` and `alert_rule` as there.
             pending.retain(|h| cfg.alerts(&h.watch, &h.source));
+            crate::digest::alert_rules(cfg, store, &mut pending)?;
         }
         if !pending.is_empty() {
             match queue_one(cfg, store, ch, kind, &pending, now) {

@@ -180,35 +180,26 @@ fn prepare(
     // An item of a follow source that was stored before was not followed now: its text
     // here is the list's, so only its title can tell an edit.
     let check_text = !(s.follow && known.contains(&item.uid()));
-    let doc_numbers = if hits.is_empty() {
-        Vec::new()
+    let (doc_numbers, notice) = if hits.is_empty() {
+        (Vec::new(), None)
     } else {
-        notice_numbers(&item.title, &text)
+        let facts = crate::notice::facts(
+            &item.title,
+            &text,
+            &item.summary,
+            item.link.as_deref(),
+            // Only a date without a year reads it, to pick the year: a day's zone is moot.
+            item.published.map(|p| p.date_naive()),
+        );
+        (crate::notice::item_numbers(&item.title, &text), Some(facts))
     };
     NewItem {
         signature,
         check_text,
         doc_numbers,
+        notice,
         ..NewItem::new(item, text, hits)
     }
-}
-
-/// The document numbers of an item with hits: its title's first, then those its text's
-/// opening cites. Notices carry their number at the top and reports cite it early; reading
-/// no further keeps a long item's cost bounded.
-fn notice_numbers(title: &str, text: &str) -> Vec<crate::notice::DocNumber> {
-    const OPENING: usize = 4096;
-    let mut end = text.len().min(OPENING);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let mut out = crate::notice::doc_numbers(title);
-    for d in crate::notice::doc_numbers(&text[..end]) {
-        if !out.iter().any(|o| o.key == d.key) {
-            out.push(d);
-        }
-    }
-    out
 }
 
 /// Runs CPU work: in place when `in_place` (small enough not to hold up the runtime thread's

@@ -17,6 +17,11 @@ pub struct StoredItem {
     pub summary: String,
     /// The name of its source.
     pub source: String,
+    pub link: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    /// Whether its notice facts were read (`notice::facts`), and its document numbers.
+    pub notice_read: bool,
+    pub docs_read: bool,
 }
 
 /// What identifies a hit within its item: (watch, term, field, start).
@@ -32,7 +37,9 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<StoredItem>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT i.id, i.title, i.summary, s.name FROM items i JOIN sources s ON s.id = i.source_id
+            "SELECT i.id, i.title, i.summary, s.name, i.link, i.published, i.notice IS NOT NULL,
+                    i.doc_numbers IS NOT NULL
+             FROM items i JOIN sources s ON s.id = i.source_id
              WHERE i.id > ?1 AND coalesce(i.published, i.first_seen) >= ?2 ORDER BY i.id LIMIT ?3",
         )?;
         let rows = stmt.query_map(params![after, since.map_or(i64::MIN, to_ts), limit as i64], |r| {
@@ -41,6 +48,10 @@ impl Store {
                 title: r.get(1)?,
                 summary: r.get(2)?,
                 source: r.get(3)?,
+                link: r.get(4)?,
+                published: r.get::<_, Option<i64>>(5)?.map(super::from_ts),
+                notice_read: r.get(6)?,
+                docs_read: r.get(7)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -77,5 +88,28 @@ impl Store {
         super::write::index_for_search(&tx, first_hit)?;
         tx.commit()?;
         Ok(added)
+    }
+
+    /// Stores what items say of themselves as notices, read after they were stored (by
+    /// `rematch`), in one transaction. Document numbers are set only on items that have none
+    /// stored: an item's story was joined by the numbers it had, and stays so.
+    pub fn set_notices(
+        &mut self,
+        notices: &[(i64, Vec<crate::notice::DocNumber>, crate::notice::Facts)],
+    ) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut set = tx.prepare_cached(
+                "UPDATE items SET notice = ?2, doc_numbers = coalesce(doc_numbers, ?3) WHERE id = ?1",
+            )?;
+            for (id, docs, facts) in notices {
+                let docs = (!docs.is_empty()).then(|| crate::notice::encode(docs));
+                set.execute(params![id, facts.stored(), docs])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 }

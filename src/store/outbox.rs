@@ -31,6 +31,12 @@ pub struct PendingHit {
     pub folded: bool,
     /// Every term of the watch that matched the item (the first is `term`).
     pub terms: Vec<String>,
+    /// The item's document numbers, with their issuers.
+    pub doc_numbers: Vec<crate::notice::DocNumber>,
+    /// The date the item says it takes effect.
+    pub effective: Option<crate::notice::Effective>,
+    /// Links to its attachments.
+    pub attachments: Vec<String>,
 }
 
 /// A message in the outbox.
@@ -68,7 +74,8 @@ macro_rules! pending_columns {
         "h.id, h.item_id, h.watch, h.term, s.name, i.title, i.link, h.item_date, h.snippet,
          h.snippet_start, h.snippet_end, h.alert_id IS NOT NULL, h.score, i.status,
          coalesce(i.story_id, i.id), i.story_id IS NOT NULL,
-         (SELECT json_group_array(t.value ->> 'term') FROM json_each(h.terms) t)
+         (SELECT json_group_array(t.value ->> 'term') FROM json_each(h.terms) t),
+         i.doc_numbers, i.notice
          FROM hits h JOIN items i ON i.id = h.item_id JOIN sources s ON s.id = h.source_id"
     };
 }
@@ -76,6 +83,10 @@ pub(super) use pending_columns;
 
 /// A row of [`pending_columns`] as a [`PendingHit`].
 pub(super) fn pending_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PendingHit> {
+    let notice = r
+        .get::<_, Option<String>>(18)?
+        .map(|n| crate::notice::Facts::from_stored(&n))
+        .unwrap_or_default();
     Ok(PendingHit {
         id: r.get(0)?,
         item_id: r.get(1)?,
@@ -93,6 +104,9 @@ pub(super) fn pending_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PendingHit>
         story: r.get(14)?,
         folded: r.get(15)?,
         terms: serde_json::from_str(&r.get::<_, String>(16)?).unwrap_or_default(),
+        doc_numbers: crate::notice::decode(&r.get::<_, Option<String>>(17)?.unwrap_or_default()),
+        effective: notice.effective,
+        attachments: notice.attachments,
     })
 }
 
@@ -142,6 +156,34 @@ impl Store {
         self.enqueue(d, hit_ids, &[], now, true)
     }
 
+    /// Stores the rendered alert of an edit or withdrawal and marks the event alerted, in one
+    /// transaction (the event stays for the digest). `None` when another alert took it.
+    pub fn enqueue_change_alert(
+        &mut self,
+        d: &NewDigest,
+        event_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let open: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE id = ?1 AND alert_id IS NULL)",
+            [event_id],
+            |r| r.get(0),
+        )?;
+        if !open {
+            return Ok(None);
+        }
+        let id = insert_digest(&tx, d, 0, now, "alert")?;
+        tx.execute(
+            "UPDATE events SET alert_id = ?1 WHERE id = ?2",
+            params![id, event_id],
+        )?;
+        tx.commit()?;
+        Ok(Some(id))
+    }
+
     fn enqueue(
         &mut self,
         d: &NewDigest,
@@ -153,21 +195,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT INTO digests(created, message_id, subject, sender, recipients, message, hits, next_attempt, kind)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?1, ?8)",
-            params![
-                to_ts(now),
-                d.message_id,
-                d.subject,
-                d.sender,
-                d.recipients.join(", "),
-                d.message,
-                hit_ids.len() as i64,
-                if alert { "alert" } else { "digest" }
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
+        let id = insert_digest(&tx, d, hit_ids.len(), now, if alert { "alert" } else { "digest" })?;
         {
             let sql = if alert {
                 "UPDATE hits SET alert_id = ?1 WHERE id = ?2 AND alert_id IS NULL"
@@ -177,6 +205,17 @@ impl Store {
             let mut take = tx.prepare_cached(sql)?;
             for h in hit_ids {
                 take.execute(params![id, h])?;
+            }
+            if alert {
+                // The item as alerted is the item with its changes so far: only later ones
+                // are news to the reader.
+                let mut known = tx.prepare_cached(
+                    "UPDATE events SET alert_id = ?1
+                     WHERE alert_id IS NULL AND item_id = (SELECT item_id FROM hits WHERE id = ?2)",
+                )?;
+                for h in hit_ids {
+                    known.execute(params![id, h])?;
+                }
             }
             let mut take =
                 tx.prepare_cached("UPDATE events SET digest_id = ?1 WHERE id = ?2 AND digest_id IS NULL")?;
@@ -266,4 +305,29 @@ impl Store {
         )?;
         Ok(())
     }
+}
+
+/// Puts a rendered message of `kind` (digest, alert) in the outbox; returns its id.
+fn insert_digest(
+    tx: &rusqlite::Connection,
+    d: &NewDigest,
+    hits: usize,
+    now: DateTime<Utc>,
+    kind: &str,
+) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO digests(created, message_id, subject, sender, recipients, message, hits, next_attempt, kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?1, ?8)",
+        params![
+            to_ts(now),
+            d.message_id,
+            d.subject,
+            d.sender,
+            d.recipients.join(", "),
+            d.message,
+            hits as i64,
+            kind
+        ],
+    )?;
+    Ok(tx.last_insert_rowid())
 }

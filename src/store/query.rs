@@ -87,6 +87,11 @@ pub struct HitRow {
     pub terms: Vec<super::TermMatch>,
     /// The keys of the item's document numbers (`announcement:2026:61`).
     pub doc_numbers: Vec<String>,
+    /// The bodies its document numbers name as issuing them (`mofcom`), each once.
+    pub issuers: Vec<String>,
+    /// What it says of itself as a notice (`None`: not read).
+    #[serde(skip)]
+    pub notice: Option<crate::notice::Facts>,
 }
 
 /// One source with its fetch state and item counts.
@@ -137,6 +142,7 @@ impl Store {
         }
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
+            let docs = crate::notice::decode(&r.get::<_, Option<String>>(18)?.unwrap_or_default());
             Ok(HitRow {
                 id: r.get(0)?,
                 item_id: r.get(1)?,
@@ -154,10 +160,11 @@ impl Store {
                 status: r.get(14)?,
                 story: r.get(15)?,
                 terms: serde_json::from_str(&r.get::<_, String>(17)?).unwrap_or_default(),
-                doc_numbers: r
-                    .get::<_, Option<String>>(18)?
-                    .map(|d| crate::notice::decode(&d).into_iter().map(|d| d.key).collect())
-                    .unwrap_or_default(),
+                doc_numbers: docs.iter().map(|d| d.key.clone()).collect(),
+                issuers: issuers(&docs),
+                notice: r
+                    .get::<_, Option<String>>(19)?
+                    .map(|n| crate::notice::Facts::from_stored(&n)),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -208,7 +215,8 @@ impl Store {
             "SELECT h.id, h.item_id, h.watch, h.term, h.field, s.name AS source, i.title, i.link, i.published,
                     i.first_seen, h.snippet, h.snippet_start, h.snippet_end,
                     h.score + CASE i.status WHEN 'edited' THEN ?1 WHEN 'withdrawn' THEN ?2 ELSE 0 END AS score,
-                    i.status, coalesce(i.story_id, i.id) AS story, h.item_date, h.terms, i.doc_numbers
+                    i.status, coalesce(i.story_id, i.id) AS story, h.item_date, h.terms, i.doc_numbers,
+                    i.notice
              FROM hits h JOIN items i ON i.id = h.item_id JOIN sources s ON s.id = h.source_id
              WHERE 1 = 1",
         );
@@ -367,4 +375,15 @@ fn in_list(sql: &mut String, args: &mut Vec<Value>, col: &str, values: &[String]
     }
     sql.push_str(&format!(" AND {col} IN ({})", vec!["?"; values.len()].join(", ")));
     args.extend(values.iter().map(|v| Value::Text(v.clone())));
+}
+
+/// The issuers named by document numbers, each once, in order.
+pub(super) fn issuers(docs: &[crate::notice::DocNumber]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for i in docs.iter().flat_map(|d| &d.issuers) {
+        if !out.iter().any(|o| o == i) {
+            out.push(i.to_string());
+        }
+    }
+    out
 }

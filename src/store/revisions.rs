@@ -207,6 +207,27 @@ pub struct PendingEvent {
     pub link: Option<String>,
     /// The watches with hits in the item.
     pub watches: Vec<String>,
+    /// The item's text as it stands.
+    pub text: String,
+    /// For an edit, the revision it replaced.
+    pub before: Option<Revision>,
+}
+
+/// The events a query of [`Store`] reads, with their item, by a condition on `e` and `i`.
+macro_rules! event_query {
+    ($cond:literal) => {
+        concat!(
+            "SELECT e.id, e.item_id, e.kind, e.at, e.detail, s.name, i.title, i.link,
+                    (SELECT group_concat(DISTINCT watch) FROM hits WHERE item_id = e.item_id), i.text,
+                    r.title, r.text, r.fetched, r.replaced
+             FROM events e JOIN items i ON i.id = e.item_id JOIN sources s ON s.id = i.source_id
+             LEFT JOIN revisions r ON e.kind = 'edited' AND r.id =
+                 (SELECT max(id) FROM revisions WHERE item_id = e.item_id AND replaced = e.at)
+             WHERE ",
+            $cond,
+            " ORDER BY e.at, e.id"
+        )
+    };
 }
 
 impl Store {
@@ -237,14 +258,33 @@ impl Store {
 
     /// Events not yet mailed, on items that have hits (those are the ones a reader follows).
     pub fn pending_events(&self) -> Result<Vec<PendingEvent>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT e.id, e.item_id, e.kind, e.at, e.detail, s.name, i.title, i.link,
-                    (SELECT group_concat(DISTINCT watch) FROM hits WHERE item_id = e.item_id)
-             FROM events e JOIN items i ON i.id = e.item_id JOIN sources s ON s.id = i.source_id
-             WHERE e.digest_id IS NULL AND EXISTS (SELECT 1 FROM hits WHERE item_id = e.item_id)
-             ORDER BY e.at, e.id",
-        )?;
+        self.events_where(event_query!(
+            "e.digest_id IS NULL AND EXISTS (SELECT 1 FROM hits WHERE item_id = e.item_id)"
+        ))
+    }
+
+    /// Edits and withdrawals of alerted items not yet alerted: a reader told of a notice is
+    /// told when it changes, once per change. (An alert takes the events its items had when
+    /// it was queued: those it told of already.)
+    pub fn pending_change_alerts(&self) -> Result<Vec<PendingEvent>> {
+        self.events_where(event_query!(
+            "e.alert_id IS NULL AND e.kind IN ('edited', 'withdrawn') AND EXISTS
+                 (SELECT 1 FROM hits h WHERE h.item_id = e.item_id AND h.alert_id IS NOT NULL)"
+        ))
+    }
+
+    fn events_where(&self, sql: &str) -> Result<Vec<PendingEvent>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
         let rows = stmt.query_map([], |r| {
+            let before = match r.get::<_, Option<String>>(10)? {
+                Some(title) => Some(Revision {
+                    title,
+                    text: r.get(11)?,
+                    fetched: from_ts(r.get(12)?),
+                    replaced: from_ts(r.get(13)?),
+                }),
+                None => None,
+            };
             Ok(PendingEvent {
                 event: event_row(r)?,
                 source: r.get(5)?,
@@ -254,6 +294,8 @@ impl Store {
                     .get::<_, Option<String>>(8)?
                     .map(|w| w.split(',').map(String::from).collect())
                     .unwrap_or_default(),
+                text: r.get(9)?,
+                before,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -310,15 +310,25 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE items ADD COLUMN doc_numbers TEXT;
     "#,
-    // 15: the outbox of channels besides mail (`[[notify]]`). A message is stored with its
+    // 15: what an item with hits says of itself as a notice, read at poll time
+    // (`notice::facts`): the date it takes effect and the links to its attachments, as JSON,
+    // so that `hits` and digests show them without reading every item's text again. NULL
+    // means not read (items stored before, or without hits): `rematch` reads those. And the
+    // alert that told of an edit or a withdrawal of an alerted item (events.alert_id), so
+    // that each change alerts once.
+    r#"
+    ALTER TABLE items ADD COLUMN notice TEXT;
+    ALTER TABLE events ADD COLUMN alert_id INTEGER;
+    "#,
+    // 16: the outbox of channels besides mail (`[[notify]]`). A message is stored with its
     // body and idempotency key in the transaction that takes its hits for that channel
-    // (`channel_hits`, one row per hit, channel and kind); `headers` holds the request
-    // headers that belong to the message (a JSON list of name and value pairs), so a hit sent to one channel is
-    // still pending for another. A channel takes, for each kind of message, the hits after
-    // `after_hit`: the newest hit of the moment it was first seen (adding a channel does not
-    // send the past), then of its last round (what a round passed over was not for it), so
-    // that a round reads only the hits stored since. A deleted hit's rows go with it, since
-    // hit ids can be used again.
+    // (`channel_hits`, one row per hit, channel and kind), so a hit sent to one channel is
+    // still pending for another; `headers` holds the request headers that belong to the
+    // message (a JSON list of name and value pairs). A channel takes, for each kind of
+    // message, the hits after `after_hit`: the newest hit of the moment it was first seen
+    // (adding a channel does not send the past), then of its last round (what a round passed
+    // over was not for it), so that a round reads only the hits stored since. A deleted hit's
+    // rows go with it, since hit ids can be used again.
     r#"
     CREATE TABLE deliveries (
         id           INTEGER PRIMARY KEY,

@@ -52,6 +52,8 @@ pub struct NewItem {
     /// The document numbers it carries or cites (items with hits): copies join a story by
     /// them first, and different numbers never join.
     pub doc_numbers: Vec<crate::notice::DocNumber>,
+    /// What it says of itself as a notice (items with hits; `None`: not read).
+    pub notice: Option<crate::notice::Facts>,
 }
 
 impl NewItem {
@@ -66,6 +68,7 @@ impl NewItem {
             check_text: true,
             signature: None,
             doc_numbers: Vec::new(),
+            notice: None,
         }
     }
 }
@@ -329,8 +332,8 @@ fn save_in(
     {
         let mut insert_item = tx.prepare_cached(
             "INSERT INTO items(source_id, uid, guid, link, title, summary, text, published, first_seen,
-                               fingerprint, story_id, folded_into, similarity, doc_numbers)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                               fingerprint, story_id, folded_into, similarity, doc_numbers, notice)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
              ON CONFLICT(source_id, uid) DO NOTHING",
         )?;
         let mut stored =
@@ -374,6 +377,7 @@ fn save_in(
                 fold.map(|f| f.folded_into),
                 fold.map(|f| f.similarity),
                 (!new.doc_numbers.is_empty()).then(|| crate::notice::encode(&new.doc_numbers)),
+                new.notice.as_ref().map(crate::notice::Facts::stored),
             ])?;
             if inserted == 0 {
                 let change = revisions::revisit(tx, source_id, uid, new, now_ts, indexing)?;

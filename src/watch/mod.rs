@@ -69,6 +69,11 @@ pub struct WatchSpec {
     /// absent: every channel that takes all watches or lists this one.
     #[serde(default)]
     pub notify: Option<Vec<String>>,
+    /// With `alert`: rules of the watch language an item must also meet to alert (any one of
+    /// them), e.g. new controls or list additions; the watch's other hits (reactions,
+    /// commentary) wait for the digest. Empty: every hit alerts. `[[watch.NAME.alert_rule]]`.
+    #[serde(default)]
+    pub alert_rule: Vec<RuleSpec>,
     /// Priority weight of this watch's hits (default 1); see `[signals]`.
     #[serde(default)]
     pub weight: Option<f64>,
@@ -198,6 +203,38 @@ pub fn spec_version(spec: &WatchSpec) -> String {
         h.update(b"s");
     }
     h.finalize()[..6].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What the watch made of a watch's `alert_rule`s is called: `NAME` + this.
+const ALERT_RULE: &str = " alert_rule";
+
+/// The watches with each watch's `alert_rule`s as a watch of its own, named after it (see
+/// [`alert_rule_watch`]), which fires where one of those rules does. The other watches stay
+/// as they are, so that the rules' `@concepts` mean what they mean elsewhere. `None` when no
+/// watch has an alert rule.
+pub fn with_alert_rules(watches: &Watches) -> Option<Watches> {
+    let mut out = watches.clone();
+    for (name, w) in watches.iter().filter(|(_, w)| !w.alert_rule.is_empty()) {
+        out.insert(
+            alert_rule_watch(name),
+            WatchSpec {
+                rule: w.alert_rule.clone(),
+                scope: w.scope,
+                ..Default::default()
+            },
+        );
+    }
+    (out.len() > watches.len()).then_some(out)
+}
+
+/// The name of the watch made of watch `name`'s alert rules.
+pub fn alert_rule_watch(name: &str) -> String {
+    format!("{name}{ALERT_RULE}")
+}
+
+/// The watch whose alert rules the watch `name` was made of, if it was.
+pub fn alert_rule_owner(name: &str) -> Option<&str> {
+    name.strip_suffix(ALERT_RULE)
 }
 
 /// A Han character in its simplified form (traditional folded the way matching folds it).

@@ -84,14 +84,21 @@ fn a_digest_arrives_with_both_parts_grouped_and_counted() {
     );
     let text = part(&mail, "text/plain");
     let html = part(&mail, "text/html");
-    // Counts per watch, then sections grouped by watch.
-    assert!(text.contains("rare-earths") && text.contains("2 items"), "{text}");
-    let (ec, re, se) = (
-        text.find("== export-controls").unwrap(),
-        text.find("== rare-earths").unwrap(),
-        text.find("== semiconductors").unwrap(),
+    // Stories counted per watch, then each story once, with its watches as tags: d1 is in
+    // two watches and is one entry.
+    assert!(text.contains("3 stories (3 new items) in 3 watches"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("rare-earths") && l.ends_with("2 stories")),
+        "{text}"
     );
-    assert!(ec < re && re < se, "sections in watch order");
+    assert_eq!(text.matches("https://news.test/d1").count(), 1, "{text}");
+    assert!(
+        text.contains("watches: export-controls, rare-earths | terms: rare earth, export controls")
+            || text.contains("watches: export-controls, rare-earths | terms: export controls, rare earth"),
+        "{text}"
+    );
+    assert!(text.contains("news (media) | "), "the source's role: {text}");
     assert!(text.contains("[rare earth]"), "the term is marked: {text}");
     assert!(html.contains("<mark") && html.contains("href=\"https://news.test/d1\""));
     assert!(!html.contains("<script"), "no scripts");

@@ -9,6 +9,9 @@ use crate::{Env, WATCHES};
 
 const BOILERPLATE: &str = "根据《中华人民共和国出口管制法》等法律法规有关规定，为维护国家安全和利益、履行防扩散等国际义务，经国务院批准，决定对部分中重稀土相关物项实施出口管制。出口经营者应当按照有关规定办理出口许可手续。本公告自公布之日起正式实施。";
 
+/// No. 61's text: the boilerplate and a link to its list of items, relative to the notice.
+const N61_TEXT: &str = "根据《中华人民共和国出口管制法》等法律法规有关规定，为维护国家安全和利益、履行防扩散等国际义务，经国务院批准，决定对部分中重稀土相关物项实施出口管制。出口经营者应当按照有关规定办理出口许可手续。本公告自公布之日起正式实施。附件：&lt;a href=\"/files/61-list.pdf\"&gt;管制物项清单&lt;/a&gt;";
+
 /// An item of a feed: guid, title, text.
 type Feed<'a> = (&'a str, &'a str, &'a str);
 
@@ -22,7 +25,7 @@ fn farm(srv: &Server) -> String {
             vec![(
                 "n61",
                 "商务部公告2026年第61号 关于对部分中重稀土相关物项实施出口管制的决定",
-                BOILERPLATE,
+                N61_TEXT,
             )],
         ),
         (
@@ -278,4 +281,148 @@ fn alert_roles_keep_reactions_for_the_digest() {
             .any(|h| h["source"] == "mfa-briefings"),
         "{unsent}"
     );
+}
+
+/// An alert rule in the watch language keeps the alert to new measures (here: a title that
+/// announces or decides, through a concept), whatever the source's role; the reaction waits,
+/// unsent, for the digest.
+#[test]
+fn an_alert_rule_alerts_new_measures_and_leaves_reactions_to_the_digest() {
+    let (env, subjects) = alerts_after_notice_and_reaction(
+        "[[watch.rare-earths.alert_rule]]\nscope = \"title\"\nall = [\"@new-measure\"]\n\
+         [watch.new-measure]\nconcept = true\nterms = [\"公告\", \"决定\", \"additions to the Entity List\"]\n",
+    );
+    assert_eq!(subjects.len(), 1, "{subjects:?}");
+    assert!(
+        subjects[0].starts_with("sigwatch alert: rare-earths: 商务部公告2026年第61号")
+            && !subjects[0].contains("more"),
+        "only the notice meets the rule: {subjects:?}"
+    );
+    let unsent = env.json(&["hits", "--unsent", "--watch", "rare-earths", "--format", "json"]);
+    let reaction = unsent
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["source"] == "mfa-briefings")
+        .cloned()
+        .unwrap_or_else(|| panic!("{unsent}"));
+    // Still not alerted after another cycle: the rule is asked again, and still says no.
+    env.ok(&["poll"]);
+    let preview = env.ok(&["digest", "--preview"]);
+    assert!(
+        preview.contains(reaction["title"].as_str().unwrap()) && preview.contains("== Reports =="),
+        "{preview}"
+    );
+}
+
+/// The digest reads as events: the notice No. 61 once, led by its official item and tagged
+/// with both its watches, the English report citing it beneath with its role; No. 62 apart;
+/// the header counts stories and items. Both parts, through the real SMTP server.
+#[test]
+fn the_digest_shows_each_story_once_led_by_its_official_item() {
+    use crate::smtp::{SmtpServer, part};
+    let srv = Server::start();
+    let smtp = SmtpServer::start(&[]);
+    let env = Env::new(&format!(
+        "[digest]\nfrom = \"sigwatch <a@sigwatch.test>\"\nto = [\"analyst@example.com\"]\nmail_backlog = true\n\
+         send_timeout = \"2s\"\n[smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\n{}{WATCHES}",
+        smtp.port,
+        farm(&srv)
+    ));
+    env.ok(&["poll"]);
+    env.ok(&["digest"]);
+    let got = smtp.accepted();
+    assert_eq!(got.len(), 1);
+    let mail = mailparse::parse_mail(got[0].as_bytes()).unwrap();
+    let text = part(&mail, "text/plain").replace("\r\n", "\n");
+    assert!(text.contains("2 stories (3 new items) in 2 watches"), "{text}");
+    let entries: Vec<&str> = text
+        .split("\n* ")
+        .skip(1)
+        .map(|e| e.trim_start_matches("★ "))
+        .collect();
+    assert_eq!(entries.len(), 2, "one entry per story: {text}");
+    let n61 = entries
+        .iter()
+        .find(|e| e.starts_with("商务部公告2026年第61号"))
+        .unwrap_or_else(|| panic!("No. 61 leads its story: {text}"));
+    assert!(n61.contains("mofcom (official)"), "{n61}");
+    assert!(n61.contains("watches: export-controls, rare-earths"), "{n61}");
+    assert!(n61.contains("document: announcement:2026:61 (mofcom)"), "{n61}");
+    assert!(n61.contains("effective: on publication"), "{n61}");
+    assert!(
+        n61.contains("also reported by 1 source:\n    - wire (media): China widens export controls"),
+        "the report beneath, with its source's role: {n61}"
+    );
+    assert!(
+        entries.iter().any(|e| e.starts_with("商务部公告2026年第62号")),
+        "No. 62 is its own story: {text}"
+    );
+    assert_eq!(text.matches("China widens export controls").count(), 1, "{text}");
+    assert!(text.contains("== Official =="), "{text}");
+    let html = part(&mail, "text/html");
+    assert_eq!(
+        html.matches("href=\"http://example.test/n61\"").count(),
+        1,
+        "{html}"
+    );
+    assert_eq!(
+        html.matches("href=\"http://example.test/r1\"").count(),
+        1,
+        "{html}"
+    );
+    assert!(
+        html.contains(">official</span>") && html.contains(">media</span>"),
+        "{html}"
+    );
+    assert!(html.contains("Also reported by 1 source"), "{html}");
+}
+
+/// What a notice says of itself is stored with it at poll time and shown by `hits` (JSON keys,
+/// a compact table column) and the digest; an item stored before that is read by `rematch`.
+#[test]
+fn a_notices_issuer_effective_date_and_attachments_are_stored_and_listed() {
+    let srv = Server::start();
+    let env = Env::new(&format!(
+        "[digest]\nfrom = \"sigwatch <a@sigwatch.test>\"\nto = [\"analyst@example.com\"]\nmail_backlog = true\n{}{WATCHES}",
+        farm(&srv)
+    ));
+    env.ok(&["poll"]);
+    let n61 = |env: &Env| -> Vec<Value> {
+        let hits = env.json(&["hits", "--source", "mofcom", "--format", "json"]);
+        hits.as_array().unwrap().clone()
+    };
+    let check = |rows: &[Value]| {
+        assert!(!rows.is_empty());
+        for h in rows {
+            assert_eq!(h["issuers"], serde_json::json!(["mofcom"]), "{h}");
+            assert_eq!(h["effective"], "on-publication", "{h}");
+            assert_eq!(
+                h["attachments"],
+                serde_json::json!(["http://example.test/files/61-list.pdf"]),
+                "resolved against the notice's link: {h}"
+            );
+        }
+    };
+    check(&n61(&env));
+    let table = env.ok(&["hits", "--source", "mofcom"]);
+    assert!(
+        table.contains("mofcom; effective on publication; 1 file"),
+        "{table}"
+    );
+    let preview = env.ok(&["digest", "--preview"]);
+    assert!(
+        preview.contains("attachment: http://example.test/files/61-list.pdf"),
+        "{preview}"
+    );
+    // As if stored before sigwatch read notices: rematch reads them.
+    let conn = rusqlite::Connection::open(env.db()).unwrap();
+    conn.execute("UPDATE items SET notice = NULL", []).unwrap();
+    drop(conn);
+    assert_eq!(n61(&env)[0]["effective"], Value::Null);
+    let out = env.ok(&["rematch"]);
+    assert!(out.contains("read the notice facts"), "{out}");
+    check(&n61(&env));
+    let csv = env.ok(&["hits", "--source", "mofcom", "--format", "csv"]);
+    assert!(csv.contains("http://example.test/files/61-list.pdf"), "{csv}");
 }

@@ -1,6 +1,7 @@
 //! Integration tests: the real `sigwatch` binary against real HTTP servers on 127.0.0.1 and a
 //! real SQLite file in a temporary folder.
 
+mod change_alerts;
 mod cli;
 mod configs;
 mod corpus;
