@@ -238,3 +238,29 @@ fn the_daemon_sends_alerts_and_digests_and_retries_what_is_due() {
         "retried by the daemon, delivered once: {got:?}"
     );
 }
+
+#[test]
+fn a_channel_alerts_what_mail_alerts_and_leaves_the_rest_to_its_digest() {
+    let srv = feed_server();
+    let rx = Receiver::start(&[]);
+    // The chip item meets no alert rule of its watch: it waits for the digest.
+    let rule = "\n[[watch.semiconductors.alert_rule]]\nall = [\"gallium\"]";
+    let env = Env::new(&config(
+        &srv,
+        None,
+        rule,
+        "",
+        &hook(&rx, "1s").replace("alerts_only = true\n", ""),
+    ));
+    env.ok(&["poll"]);
+    let got = rx.seen_at("/hook");
+    assert_eq!(got.len(), 1);
+    let v = got[0].json();
+    assert_eq!(v["watches"], serde_json::json!(["export-controls"]), "{v}");
+    env.ok(&["digest"]);
+    let got = rx.seen_at("/hook");
+    assert_eq!(got.len(), 2);
+    let v = got[1].json();
+    assert_eq!(v["kind"], "digest");
+    assert_eq!(v["hits"], 2, "the digest has both: {v}");
+}
