@@ -15,6 +15,7 @@ use crate::watch::WatchSpec;
 
 mod limits;
 mod mail;
+mod notify;
 mod paths;
 mod proxy;
 mod signals;
@@ -22,6 +23,7 @@ mod source;
 mod translate;
 pub use limits::{LIMITS, Range};
 pub use mail::{DigestConfig, Security, SmtpConfig};
+pub use notify::{ChannelKind, EMAIL, MessageKind, NotifyConfig};
 pub use proxy::{PROXY_SCHEMES, ProxySetting, parse_proxy_url};
 pub use signals::{DEFAULT_FOLD_THRESHOLD, SignalsConfig};
 pub use source::{CREDENTIAL_HEADERS, Headers, Method, SourceConfig, SourceKind, SourceRole};
@@ -72,6 +74,9 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
     #[serde(default)]
     pub digest: DigestConfig,
+    /// `[[notify]]`: channels besides mail (webhooks, chat, push), see [`notify`].
+    #[serde(default)]
+    pub notify: Vec<NotifyConfig>,
     /// A self-hosted RSSHub that `rsshub = "/route"` sources are fetched from.
     #[serde(default)]
     pub rsshub: Option<RsshubConfig>,
@@ -527,6 +532,7 @@ impl Config {
         if let Some(t) = &self.translate {
             translate::check(t, &self.path, text)?;
         }
+        self.check_notify(text)?;
         for (name, w) in &self.watch {
             if !w.alert_rule.is_empty() && w.alert.is_none() {
                 return Err(at(

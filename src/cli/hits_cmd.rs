@@ -342,18 +342,7 @@ fn sources_with(cfg: &Config, tags: &[String], langs: &[String]) -> Vec<String> 
 }
 
 /// One item of a story as printed in JSON.
-#[derive(Debug, Clone, serde::Serialize)]
-struct MemberOut {
-    item: i64,
-    source: String,
-    /// The source's `role` in the config (`media` when the config does not say).
-    role: &'static str,
-    title: String,
-    link: Option<String>,
-    doc_numbers: Vec<String>,
-    published: Option<String>,
-    first_seen: Option<String>,
-}
+type MemberOut = crate::notify::story::Member;
 
 /// One story as printed in JSON: led by its official item, else its first.
 #[derive(Debug, serde::Serialize)]
@@ -383,28 +372,7 @@ struct StoryOut {
 /// A story's members, the lead (the first item of an official source, else the first item)
 /// first.
 fn story_out(store: &Store, cfg: Option<&Config>, r: &StoryRow) -> anyhow::Result<StoryOut> {
-    let role = |source: &str| {
-        cfg.and_then(|c| c.source(source))
-            .map_or(crate::config::SourceRole::default(), |s| s.role)
-    };
-    let mut members: Vec<MemberOut> = store
-        .story(r.story)?
-        .into_iter()
-        .map(|m| MemberOut {
-            item: m.item_id,
-            role: role(&m.source).as_str(),
-            source: m.source,
-            title: m.title,
-            link: m.link,
-            doc_numbers: m.doc_numbers,
-            published: output::iso_time(m.published),
-            first_seen: output::iso_time(Some(m.first_seen)),
-        })
-        .collect();
-    if let Some(at) = members.iter().position(|m| m.role == "official") {
-        let lead = members.remove(at);
-        members.insert(0, lead);
-    }
+    let members = crate::notify::story::members(store, cfg, r.story)?;
     let lead = members.first().cloned().unwrap_or_else(|| MemberOut {
         item: r.story,
         source: r.sources.first().cloned().unwrap_or_default(),
@@ -415,12 +383,7 @@ fn story_out(store: &Store, cfg: Option<&Config>, r: &StoryRow) -> anyhow::Resul
         published: None,
         first_seen: None,
     });
-    let mut doc_numbers: Vec<String> = Vec::new();
-    for d in members.iter().flat_map(|m| &m.doc_numbers) {
-        if !doc_numbers.contains(d) {
-            doc_numbers.push(d.clone());
-        }
-    }
+    let doc_numbers = crate::notify::story::doc_numbers(&members);
     let gloss = store.gloss_of(lead.item, &lead.title, None)?;
     Ok(StoryOut {
         gloss,

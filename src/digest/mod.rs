@@ -24,7 +24,7 @@ use lettre::message::{Mailbox, MultiPart};
 use sha2::{Digest as _, Sha256};
 use tracing::{info, warn};
 
-use crate::config::Config;
+use crate::config::{Config, MessageKind};
 use crate::schedule::{self, Health, HealthInput};
 use crate::store::{NewDigest, Queued, Store, StoreError};
 pub use render::{
@@ -62,7 +62,8 @@ pub struct Composed {
 /// `[digest] send_empty` is off).
 pub fn compose(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Option<Composed>, DigestError> {
     let d = &cfg.digest;
-    let pending = store.pending_hits(d.mail_backlog)?;
+    let mut pending = store.pending_hits(d.mail_backlog)?;
+    pending.retain(|h| mailed(cfg, h, MessageKind::Digest));
     let events = store.pending_events()?;
     if pending.is_empty() && events.is_empty() && !d.send_empty {
         return Ok(None);
@@ -109,6 +110,11 @@ pub fn compose(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Option
         hit_ids,
         event_ids: events.iter().map(|e| e.event.id).collect(),
     }))
+}
+
+/// Whether `h` goes to the mail channel in messages of `kind` (see `[[notify]]` routing).
+fn mailed(cfg: &Config, h: &crate::store::PendingHit, kind: MessageKind) -> bool {
+    cfg.routes(cfg.email_name(), &h.watch, kind)
 }
 
 /// The items of each folded story among `pending`, by story, with their sources' roles.
@@ -170,15 +176,8 @@ pub fn queue_hit_alerts(
         .collect();
     let mut pending = store.pending_alerts(cfg.digest.mail_backlog, &watches)?;
     // A watch's `alert_roles` keeps the alert to items of those sources' roles; the others
-    // wait for the digest, untouched.
-    pending.retain(|h| {
-        let roles = cfg
-            .watch
-            .get(&h.watch)
-            .map(|w| w.alert_roles.as_slice())
-            .unwrap_or_default();
-        roles.is_empty() || cfg.source(&h.source).is_some_and(|s| roles.contains(&s.role))
-    });
+    // wait for the digest, untouched. Watches routed elsewhere (`notify`) are not mailed.
+    pending.retain(|h| cfg.alerts(&h.watch, &h.source) && mailed(cfg, h, MessageKind::Alert));
     alert_rules(cfg, store, &mut pending)?;
     // The subject leads with what was decided, not with the reactions to it: an item of an
     // official source, else a story's first item, else the newest.
@@ -235,7 +234,7 @@ pub fn queue_alerts(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Resu
 /// Keeps, of the hits of watches with `alert_rule`s, those whose item meets one of its
 /// watch's rules (new controls, list additions); the others wait for the digest, untouched.
 /// The rules are read over the item as stored, as the watch's own were when it was polled.
-fn alert_rules(
+pub fn alert_rules(
     cfg: &Config,
     store: &Store,
     pending: &mut Vec<crate::store::PendingHit>,

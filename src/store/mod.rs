@@ -6,6 +6,7 @@
 //! backend can be a second implementation of this interface.
 
 mod batch;
+mod deliveries;
 mod fold_index;
 mod glosses;
 mod history;
@@ -28,6 +29,7 @@ use crate::config::SignalsConfig;
 use crate::private::Share;
 
 pub use batch::Batch;
+pub use deliveries::{Delivery, NewDelivery};
 pub use glosses::{Gloss, GlossTodo, StoredGloss};
 pub use history::{HitKey, StoredItem};
 pub use outbox::{NewDigest, PendingHit, Queued};

@@ -344,4 +344,48 @@ pub(super) const MIGRATIONS: &[&str] = &[
         problem TEXT
     );
     "#,
+    // 17: the outbox of channels besides mail (`[[notify]]`). A message is stored with its
+    // body and idempotency key in the transaction that takes its hits for that channel
+    // (`channel_hits`, one row per hit, channel and kind), so a hit sent to one channel is
+    // still pending for another; `headers` holds the request headers that belong to the
+    // message (a JSON list of name and value pairs). A channel takes, for each kind of
+    // message, the hits after `after_hit`: the newest hit of the moment it was first seen
+    // (adding a channel does not send the past), then of its last round (what a round passed
+    // over was not for it), so that a round reads only the hits stored since. A deleted hit's
+    // rows go with it, since hit ids can be used again.
+    r#"
+    CREATE TABLE deliveries (
+        id           INTEGER PRIMARY KEY,
+        channel      TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        created      INTEGER NOT NULL,
+        key          TEXT NOT NULL UNIQUE,
+        summary      TEXT NOT NULL,
+        headers      TEXT NOT NULL DEFAULT '[]',
+        body         BLOB NOT NULL,
+        hits         INTEGER NOT NULL,
+        status       TEXT NOT NULL DEFAULT 'queued',
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        next_attempt INTEGER NOT NULL,
+        last_error   TEXT,
+        sent_at      INTEGER
+    );
+    CREATE INDEX deliveries_queue ON deliveries(status, next_attempt);
+    CREATE TABLE channel_hits (
+        hit_id      INTEGER NOT NULL,
+        channel     TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        delivery_id INTEGER NOT NULL,
+        PRIMARY KEY (hit_id, channel, kind)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER channel_hits_delete AFTER DELETE ON hits BEGIN
+        DELETE FROM channel_hits WHERE hit_id = old.id;
+    END;
+    CREATE TABLE channels (
+        name      TEXT NOT NULL,
+        kind      TEXT NOT NULL,
+        after_hit INTEGER NOT NULL,
+        PRIMARY KEY (name, kind)
+    ) WITHOUT ROWID;
+    "#,
 ];

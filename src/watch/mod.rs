@@ -65,6 +65,10 @@ pub struct WatchSpec {
     /// so that a notice alerts and the reactions to it wait for the digest). Empty: every role.
     #[serde(default)]
     pub alert_roles: Vec<crate::item::SourceRole>,
+    /// The channels (`[[notify]]` names, or `email`) this watch's alerts and digests go to;
+    /// absent: every channel that takes all watches or lists this one.
+    #[serde(default)]
+    pub notify: Option<Vec<String>>,
     /// With `alert`: rules of the watch language an item must also meet to alert (any one of
     /// them), e.g. new controls or list additions; the watch's other hits (reactions,
     /// commentary) wait for the digest. Empty: every hit alerts. `[[watch.NAME.alert_rule]]`.
