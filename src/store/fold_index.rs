@@ -9,6 +9,7 @@ use rusqlite::params;
 
 use super::{Result, SignalSettings, to_ts};
 use crate::signals as sig;
+use crate::watch::{Entities, entity_similarity};
 
 /// Recent signatures in memory, with their LSH bands, so a new item finds its candidate
 /// copies without a query per band. Loaded from `signatures` on first use (items first seen
@@ -41,6 +42,8 @@ pub struct FoldIndex {
     shares: Vec<u8>,
     /// Document number key → the entries carrying it, oldest first.
     by_doc: FxHashMap<String, Vec<u32>>,
+    /// Entity concept → the entries naming it, oldest first.
+    by_entity: FxHashMap<String, Vec<u32>>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -53,6 +56,9 @@ pub(super) struct Entry {
     pub(super) bands: [u32; sig::BANDS],
     /// Its document numbers (most items have none).
     pub(super) docs: Box<[crate::notice::DocNumber]>,
+    /// The entities and actions it names (`None`: none), and the watches it has hits in.
+    pub(super) entities: Option<Box<Entities>>,
+    pub(super) watches: Box<[Box<str>]>,
 }
 
 /// Where and when an entry's item was first seen.
@@ -118,7 +124,7 @@ impl FoldIndex {
         now: DateTime<Utc>,
         s: &SignalSettings,
     ) -> Result<()> {
-        let cutoff = to_ts(now - s.fold_window);
+        let cutoff = to_ts(now - s.fold_window.max(s.entity_window));
         if self
             .loaded
             .is_some_and(|t| now - t < chrono::Duration::days(1) && t <= now)
@@ -146,7 +152,8 @@ impl FoldIndex {
         let mut stmt = conn.prepare_cached(
             "SELECT * FROM (
                  SELECT g.item_id, g.sig, i.source_id, i.first_seen, coalesce(i.story_id, 0),
-                        i.doc_numbers
+                        i.doc_numbers, i.entities,
+                        (SELECT group_concat(h.watch, char(31)) FROM hits h WHERE h.item_id = g.item_id)
                  FROM signatures g JOIN items i ON i.id = g.item_id
                  WHERE i.first_seen >= ?1 ORDER BY g.item_id DESC LIMIT ?2)
              ORDER BY item_id",
@@ -161,6 +168,15 @@ impl FoldIndex {
                 docs: r
                     .get::<_, Option<String>>(5)?
                     .map(|d| crate::notice::decode(&d).into())
+                    .unwrap_or_default(),
+                entities: r
+                    .get::<_, Option<String>>(6)?
+                    .map(|e| Entities::decode(&e))
+                    .filter(|e| !e.is_empty())
+                    .map(Box::new),
+                watches: r
+                    .get::<_, Option<String>>(7)?
+                    .map(|w| w.split('\u{1f}').map(Box::from).collect())
                     .unwrap_or_default(),
             };
             let seen = Seen {
@@ -186,6 +202,7 @@ impl FoldIndex {
         self.bands.clear();
         self.lists.clear();
         self.by_doc.clear();
+        self.by_entity.clear();
         let kept = entries
             .into_iter()
             .zip(seen)
@@ -233,8 +250,57 @@ impl FoldIndex {
                 list.push(at);
             }
         }
+        for t in entry.entities.iter().flat_map(|e| &e.things) {
+            self.by_entity.entry(t.clone()).or_default().push(at);
+        }
         self.seen.push(seen);
         self.entries.push(entry);
+    }
+
+    /// The entry of another source first seen at or after `since` that an item naming
+    /// `entities`, with hits in `watches`, is most alike (`watch::entity_similarity`) among
+    /// those sharing a watch and an entity with it and whose numbers do not differ from
+    /// `docs`; ties go to the older. Returns the similarity and the entry.
+    pub(super) fn most_alike(
+        &self,
+        entities: &Entities,
+        watches: &[Box<str>],
+        docs: &[crate::notice::DocNumber],
+        source: i64,
+        since: i64,
+    ) -> Option<(f64, u32)> {
+        let mut best: Option<(f64, u32)> = None;
+        let mut seen_at = rustc_hash::FxHashSet::default();
+        let candidates = entities
+            .things
+            .iter()
+            .filter_map(|t| self.by_entity.get(t))
+            .flatten()
+            .copied();
+        for at in candidates {
+            if !seen_at.insert(at) {
+                continue;
+            }
+            let (Some(s), Some(e)) = (self.seen.get(at as usize), self.entries.get(at as usize)) else {
+                continue;
+            };
+            if s.source == source || s.first_seen < since {
+                continue;
+            }
+            if !e.watches.iter().any(|w| watches.contains(w)) {
+                continue;
+            }
+            if crate::notice::identity(docs, &e.docs) == crate::notice::Identity::Different {
+                continue;
+            }
+            let Some(theirs) = &e.entities else { continue };
+            let sim = entity_similarity(entities, theirs);
+            best = match best {
+                Some((b, bat)) if b > sim || (b == sim && bat < at) => best,
+                _ => Some((sim, at)),
+            };
+        }
+        best
     }
 
     /// The oldest entry of another source first seen at or after `since` that carries one of
@@ -477,6 +543,8 @@ mod tests {
                     sig: short(&signature),
                     bands: sig::bands(&signature),
                     docs: Box::default(),
+                    entities: None,
+                    watches: Box::default(),
                 },
                 Seen {
                     source: k % 5,

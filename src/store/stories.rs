@@ -11,6 +11,7 @@ use super::fold_index::{Entry, FoldIndex, Seen, short};
 use super::{Result, SignalSettings, Store, to_ts};
 use crate::notice::{DocNumber, Identity, identity};
 use crate::signals as sig;
+use crate::watch::Entities;
 
 /// The story a new item joins: the most similar earlier item of another source.
 #[derive(Debug, Clone, Copy)]
@@ -28,13 +29,16 @@ pub(super) struct Fold {
 /// Same), whatever their similarity, since a report and the notice it cites share little text
 /// (often not even a language). Else the most similar item when the similarity reaches the
 /// threshold, unless their numbers differ: official notices share boilerplate, and
-/// near-identical text with another number is another event.
+/// near-identical text with another number is another event. Last, for an item without a
+/// number (a report in another language shares no text with the notice it reports), the item
+/// of `entity_window` sharing one of its watches and one of its entities that is most alike
+/// in the entities and actions named, when that reaches `entity_threshold`.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn find_story(
     index: &mut FoldIndex,
     signature: &[u32],
     bands: &[u32; sig::BANDS],
-    docs: &[DocNumber],
+    about: &About<'_>,
     source_id: i64,
     now: DateTime<Utc>,
     s: &SignalSettings,
@@ -42,10 +46,10 @@ pub(super) fn find_story(
     if signature.len() != sig::SIG_LEN {
         return None;
     }
+    let docs = about.docs;
     let since = to_ts(now - s.fold_window);
-    let (similarity, at) = match index.same_document(docs, source_id, since) {
-        Some(at) => (index.similarity(signature, at), at),
-        None => index
+    let by_text = |index: &mut FoldIndex| {
+        index
             .best(signature, bands, source_id, since)
             .filter(|(sim, _)| *sim >= s.fold_threshold)
             .filter(|(_, at)| {
@@ -53,7 +57,23 @@ pub(super) fn find_story(
                     .entries
                     .get(*at as usize)
                     .is_none_or(|e| identity(docs, &e.docs) != Identity::Different)
-            })?,
+            })
+    };
+    let (similarity, at) = match index.same_document(docs, source_id, since) {
+        Some(at) => (index.similarity(signature, at), at),
+        None => match by_text(index) {
+            Some(found) => found,
+            None if docs.is_empty() && !about.entities.is_empty() => index
+                .most_alike(
+                    about.entities,
+                    about.watches,
+                    docs,
+                    source_id,
+                    to_ts(now - s.entity_window),
+                )
+                .filter(|(sim, _)| *sim >= s.entity_threshold)?,
+            None => return None,
+        },
     };
     let other = index.entries.get(at as usize)?;
     Some(Fold {
@@ -62,6 +82,14 @@ pub(super) fn find_story(
         similarity,
         unmarked: (other.story == 0).then_some(at),
     })
+}
+
+/// What a new item says it is about: its document numbers, the entities and actions it
+/// names, and the watches it has hits in.
+pub(super) struct About<'a> {
+    pub docs: &'a [DocNumber],
+    pub entities: &'a Entities,
+    pub watches: &'a [Box<str>],
 }
 
 /// Records a new item's signature (with the `bands` [`find_story`] was given), after the
@@ -75,7 +103,7 @@ pub(super) fn remember(
     source_id: i64,
     signature: &[u32],
     bands: &[u32; sig::BANDS],
-    docs: &[DocNumber],
+    about: &About<'_>,
     fold: Option<Fold>,
     now: DateTime<Utc>,
 ) -> Result<()> {
@@ -96,7 +124,9 @@ pub(super) fn remember(
             story: fold.map_or(0, |f| f.story),
             sig: short(signature),
             bands: *bands,
-            docs: docs.into(),
+            docs: about.docs.into(),
+            entities: (!about.entities.is_empty()).then(|| Box::new(about.entities.clone())),
+            watches: about.watches.into(),
         };
         let seen = Seen {
             source: source_id,
