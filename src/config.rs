@@ -470,7 +470,10 @@ impl Config {
             ("entity_threshold", self.signals.entity_threshold),
         ] {
             if !(0.0..=1.0).contains(&v) {
-                return Err(at(key, format!("signals.{key}: must be between 0 and 1, not {v}")));
+                return Err(at(
+                    key,
+                    format!("signals.{key}: must be between 0 and 1, not {v}"),
+                ));
             }
         }
         let schedules = std::iter::once(("poll.schedule", self.poll.schedule.as_str())).chain(

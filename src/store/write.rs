@@ -349,7 +349,8 @@ fn save_in(
             // its row is written once; whether it is new is asked first, so that an item seen
             // before is not compared with the others again (not on a source's first items,
             // none of them stored: a feed listing one twice compares it once more).
-            let mut watches: Vec<Box<str>> = new.hits.iter().map(|h| Box::from(h.hit.watch.as_str())).collect();
+            let mut watches: Vec<Box<str>> =
+                new.hits.iter().map(|h| Box::from(h.hit.watch.as_str())).collect();
             watches.sort();
             watches.dedup();
             let about = stories::About {
@@ -362,15 +363,8 @@ fn save_in(
                     if backlog || !stored.query_row(params![source_id, uid], |r| r.get::<_, bool>(0))? =>
                 {
                     let bands = crate::signals::bands(signature);
-                    let fold = stories::find_story(
-                        fold_index,
-                        signature,
-                        &bands,
-                        &about,
-                        source_id,
-                        now,
-                        settings,
-                    );
+                    let fold =
+                        stories::find_story(fold_index, signature, &bands, &about, source_id, now, settings);
                     (fold, bands)
                 }
                 _ => (None, [0; crate::signals::BANDS]),
@@ -417,15 +411,7 @@ fn save_in(
             }
             if let Some(signature) = &new.signature {
                 stories::remember(
-                    tx,
-                    fold_index,
-                    item_id,
-                    source_id,
-                    signature,
-                    &bands,
-                    &about,
-                    fold,
-                    now,
+                    tx, fold_index, item_id, source_id, signature, &bands, &about, fold, now,
                 )?;
                 stats.folded += fold.is_some() as u64;
             }

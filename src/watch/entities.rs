@@ -59,7 +59,11 @@ pub fn entity_similarity(a: &Entities, b: &Entities) -> f64 {
     if smaller == 0 {
         return 0.0;
     }
-    let shared = a.things.iter().filter(|t| b.things.binary_search(t).is_ok()).count();
+    let shared = a
+        .things
+        .iter()
+        .filter(|t| b.things.binary_search(t).is_ok())
+        .count();
     let overlap = shared as f64 / smaller as f64;
     overlap * jaccard(&a.actions, &b.actions)
 }
@@ -93,7 +97,10 @@ mod tests {
         let lifted = e(&["antimony"], &["easing", "export"]);
         let controls = e(&["antimony"], &["export", "imposing"]);
         assert!(entity_similarity(&lifted, &controls) < 0.5);
-        assert_eq!(entity_similarity(&e(&["gallium"], &[]), &e(&["antimony"], &[])), 0.0);
+        assert_eq!(
+            entity_similarity(&e(&["gallium"], &[]), &e(&["antimony"], &[])),
+            0.0
+        );
         assert_eq!(entity_similarity(&e(&[], &[]), &e(&[], &[])), 0.0);
     }
 

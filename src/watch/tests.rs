@@ -465,12 +465,26 @@ fn entities_are_reported_by_concept_whatever_the_language() {
         ..Default::default()
     };
     let mut w: Watches = Watches::new();
-    w.insert("rare-earths".into(), spec(&["dysprosium", "稀土", "镝"], false, false, &[]));
-    w.insert("dysprosium".into(), spec(&["dysprosium", "镝", "ジスプロシウム"], true, false, &[]));
-    w.insert("easing".into(), spec(&["lift", "lifts", "解除"], false, true, &[]));
+    w.insert(
+        "rare-earths".into(),
+        spec(&["dysprosium", "稀土", "镝"], false, false, &[]),
+    );
+    w.insert(
+        "dysprosium".into(),
+        spec(&["dysprosium", "镝", "ジスプロシウム"], true, false, &[]),
+    );
+    w.insert(
+        "easing".into(),
+        spec(&["lift", "lifts", "解除"], false, true, &[]),
+    );
     w.insert(
         "imposing".into(),
-        spec(&["control", "controls", "管制", "規制"], false, true, &["@easing"]),
+        spec(
+            &["control", "controls", "管制", "規制"],
+            false,
+            true,
+            &["@easing"],
+        ),
     );
     let m = Matcher::new(&w).unwrap();
     let names = |e: &Entities| (e.things.clone(), e.actions.clone());
@@ -493,5 +507,8 @@ fn entities_are_reported_by_concept_whatever_the_language() {
     let mut bad = w.clone();
     bad.get_mut("dysprosium").unwrap().concept = false;
     let err = Matcher::new(&bad).unwrap_err().to_string();
-    assert!(err.contains("watch.dysprosium") && err.contains("concept"), "{err}");
+    assert!(
+        err.contains("watch.dysprosium") && err.contains("concept"),
+        "{err}"
+    );
 }

@@ -151,7 +151,10 @@ fn folding_by_numbers_then_similarity_is_right_on_every_kind_of_pair() {
         "every kind of pair is labelled: {:?}",
         by_kind.keys()
     );
-    let traps = by_kind["cross-language-entities"].iter().filter(|(same, _)| !same).count();
+    let traps = by_kind["cross-language-entities"]
+        .iter()
+        .filter(|(same, _)| !same)
+        .count();
     assert!(traps >= 12, "same-entity traps labelled: {traps}");
     let (p, r) = precision_recall(&by_kind["cross-language-entities"], 0.5);
     assert!(

@@ -18,10 +18,13 @@ fn shipped_watches() -> String {
     text[at..].to_string()
 }
 
+/// An item of a feed: guid, title, text.
+type Feed<'a> = (&'a str, &'a str, &'a str);
+
 /// Two sources without numbers in their items: Chinese state media (dysprosium controls,
 /// antimony controls) and an English wire (dysprosium controls, an antimony ban lifted).
 fn farm(srv: &Server) -> String {
-    let feeds: [(&str, Vec<(&str, &str, &str)>); 2] = [
+    let feeds: [(&str, Vec<Feed>); 2] = [
         (
             "xinhua-zh",
             vec![
@@ -73,7 +76,15 @@ fn guids(story: &Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| m["link"].as_str().unwrap().rsplit('/').next().unwrap().to_string())
+        .map(|m| {
+            m["link"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     v.sort();
     v
@@ -100,7 +111,11 @@ fn reports_in_two_languages_join_by_entity_and_a_lifted_ban_stays_apart() {
     let dy = stories.iter().find(|s| guids(s).len() == 2).unwrap();
     assert!(dy["doc_numbers"].as_array().unwrap().is_empty(), "{dy}");
     assert!(
-        dy["watches"].as_array().unwrap().iter().any(|w| w == "rare-earths"),
+        dy["watches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w == "rare-earths"),
         "{dy}"
     );
 }
@@ -122,10 +137,25 @@ fn rematch_reads_the_entities_of_items_stored_without_them() {
     let stored = entities();
     let zh_dy = &stored.iter().find(|(g, _)| g == "zh-dy").unwrap().1;
     let zh_dy = zh_dy.as_deref().expect("entities stored with the item");
-    assert!(zh_dy.contains("\"dysprosium\"") && zh_dy.contains("\"imposing\""), "{zh_dy}");
-    let en_sb = stored.iter().find(|(g, _)| g == "en-sb").unwrap().1.clone().unwrap();
-    assert!(en_sb.contains("\"antimony\"") && en_sb.contains("\"easing\""), "{en_sb}");
-    assert!(!en_sb.contains("\"imposing\""), "a lifted ban imposes nothing: {en_sb}");
+    assert!(
+        zh_dy.contains("\"dysprosium\"") && zh_dy.contains("\"imposing\""),
+        "{zh_dy}"
+    );
+    let en_sb = stored
+        .iter()
+        .find(|(g, _)| g == "en-sb")
+        .unwrap()
+        .1
+        .clone()
+        .unwrap();
+    assert!(
+        en_sb.contains("\"antimony\"") && en_sb.contains("\"easing\""),
+        "{en_sb}"
+    );
+    assert!(
+        !en_sb.contains("\"imposing\""),
+        "a lifted ban imposes nothing: {en_sb}"
+    );
     {
         let conn = rusqlite::Connection::open(env.db()).expect("open db");
         conn.execute("UPDATE items SET entities = NULL", []).unwrap();
