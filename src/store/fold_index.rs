@@ -112,6 +112,9 @@ const MAX_INDEXED: usize = 8_000;
 /// A band shared by more items than this is common text (boilerplate, a repeated headline);
 /// only its newest items are looked at, which bounds the work for one new item.
 const BAND_CANDIDATES: usize = 8;
+/// An entity many items name (rare earths in a busy week) is looked up in its newest this
+/// many items only, which bounds the work for one new item.
+const ENTITY_CANDIDATES: usize = 64;
 /// At most this many candidates (those sharing the most bands) are compared exactly.
 const CANDIDATES: usize = 16;
 
@@ -275,7 +278,7 @@ impl FoldIndex {
             .things
             .iter()
             .filter_map(|t| self.by_entity.get(t))
-            .flatten()
+            .flat_map(|list| list.iter().rev().take(ENTITY_CANDIDATES))
             .copied();
         for at in candidates {
             if !seen_at.insert(at) {

@@ -347,4 +347,55 @@ mod tests {
             "the pair no longer tests the number check"
         );
     }
+
+    /// `item` naming `things` and `actions`.
+    fn naming(mut item: NewItem, things: &[&str], actions: &[&str]) -> NewItem {
+        let v = |l: &[&str]| l.iter().map(|s| s.to_string()).collect();
+        item.entities = Entities {
+            things: v(things),
+            actions: v(actions),
+        };
+        item
+    }
+
+    #[test]
+    fn an_item_without_a_number_joins_by_entities_and_one_with_another_number_never() {
+        let (_dir, mut store, names) = with_sources(4);
+        let rec = crate::store::tests::fetched();
+        let now = Utc::now();
+        let n61 = notice(
+            "61",
+            "商务部公告2026年第61号 关于对镝、铽相关物项实施出口管制的决定",
+            BOILERPLATE,
+        );
+        let n61 = naming(n61, &["dysprosium", "terbium"], &["exporting", "imposing"]);
+        store.save(&names[0], &rec, &[n61], now).unwrap();
+        // Another number, the same entities and actions, no shared text: never joins.
+        let n62 = notice(
+            "62",
+            "Announcement No. 62 of 2026",
+            "Export controls on dysprosium and terbium items take effect.",
+        );
+        let n62 = naming(n62, &["dysprosium"], &["exporting", "imposing"]);
+        let stats = store.save(&names[1], &rec, &[n62], now).unwrap();
+        assert_eq!(stats.folded, 0, "No. 62 must not join No. 61's story");
+        // The same entities, lifted rather than imposed: another event.
+        let lifted = notice("lift", "China lifts dysprosium curbs", "Exports may resume.");
+        let lifted = naming(lifted, &["dysprosium"], &["easing", "exporting"]);
+        let stats = store.save(&names[2], &rec, &[lifted], now).unwrap();
+        assert_eq!(stats.folded, 0, "a ban lifted is not the ban imposed");
+        // No number, the same entity and actions, no shared words: joins No. 61.
+        let report = notice(
+            "en",
+            "Beijing curbs dysprosium shipments",
+            "Exporters will need licences, the ministry said.",
+        );
+        let report = naming(report, &["dysprosium"], &["exporting", "imposing"]);
+        let stats = store.save(&names[3], &rec, &[report], now).unwrap();
+        assert_eq!(stats.folded, 1, "the report joins the notice");
+        let members: Vec<String> = store.story(1).unwrap().into_iter().map(|m| m.source).collect();
+        assert_eq!(members, vec![names[0].clone(), names[3].clone()]);
+        assert_eq!(store.story(2).unwrap().len(), 1);
+        assert_eq!(store.story(3).unwrap().len(), 1);
+    }
 }

@@ -94,7 +94,10 @@ fn guids(story: &Value) -> Vec<String> {
 fn reports_in_two_languages_join_by_entity_and_a_lifted_ban_stays_apart() {
     let srv = Server::start();
     let env = Env::new(&format!("{}{}", farm(&srv), shipped_watches()));
-    env.ok(&["poll"]);
+    // One process per source: the second finds the first's items through what was stored
+    // (entities and watches read back), not what it holds in memory.
+    env.ok(&["poll", "xinhua-zh"]);
+    env.ok(&["poll", "wire-en"]);
     let stories = env.json(&["hits", "--stories", "--format", "json"]);
     let stories = stories.as_array().unwrap();
     let mut all: Vec<Vec<String>> = stories.iter().map(guids).collect();
