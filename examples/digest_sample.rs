@@ -46,6 +46,7 @@ fn entry(
         top: false,
         notice: Notice::default(),
         copies: vec![],
+        gloss: None,
     }
 }
 
@@ -210,6 +211,7 @@ pub fn sample() -> Content {
         new_items: 38,
         stories: 32,
         zone: Some(chrono_tz::Asia::Shanghai),
+        translation: None,
     }
 }
 

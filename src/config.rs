@@ -19,11 +19,13 @@ mod paths;
 mod proxy;
 mod signals;
 mod source;
+mod translate;
 pub use limits::{LIMITS, Range};
 pub use mail::{DigestConfig, Security, SmtpConfig};
 pub use proxy::{PROXY_SCHEMES, ProxySetting, parse_proxy_url};
 pub use signals::{DEFAULT_ENTITY_THRESHOLD, DEFAULT_FOLD_THRESHOLD, SignalsConfig};
 pub use source::{CREDENTIAL_HEADERS, Headers, Method, SourceConfig, SourceKind, SourceRole};
+pub use translate::{TranslateConfig, TranslateKind, primary_language};
 
 /// Where the config is looked for when `--config` is absent, after `$SIGWATCH_CONFIG`.
 pub const SEARCH_PATHS: &[&str] = &["sigwatch.toml", "/etc/sigwatch/sigwatch.toml"];
@@ -76,6 +78,9 @@ pub struct Config {
     /// Priority scoring, edit and withdrawal detection, folding of copies.
     #[serde(default)]
     pub signals: SignalsConfig,
+    /// The service that glosses Chinese and Japanese items with hits (docs/translation.md).
+    #[serde(default)]
+    pub translate: Option<TranslateConfig>,
     /// The file this config was read from.
     #[serde(skip)]
     pub path: PathBuf,
@@ -521,6 +526,9 @@ impl Config {
             ));
         }
         limits::check(self, text)?;
+        if let Some(t) = &self.translate {
+            translate::check(t, &self.path, text)?;
+        }
         for (name, w) in &self.watch {
             if !w.alert_rule.is_empty() && w.alert.is_none() {
                 return Err(at(

@@ -77,6 +77,9 @@ pub async fn run(
         sd_notify::NotifyState::Status("started; first poll running"),
     ]);
     let watchdog = spawn_watchdog(progress.clone(), clock.clone());
+    // Glossing runs beside the loop, on its own connection: a slow translation service
+    // never holds up a poll, an alert or a digest.
+    let glosser = crate::translate::Worker::spawn(db_path.clone());
 
     loop {
         progress.store(clock.now().timestamp(), Ordering::Relaxed);
@@ -99,7 +102,12 @@ pub async fn run(
         };
         let Some(result) = result else { break };
         match result {
-            Ok(summary) => report(&summary, Poller::next_due(&cfg, &store).ok().flatten()),
+            Ok(summary) => {
+                report(&summary, Poller::next_due(&cfg, &store).ok().flatten());
+                if summary.new_hits > 0 || !summary.sources.is_empty() {
+                    glosser.request(crate::translate::Plan::of(&cfg));
+                }
+            }
             Err(e) => error!(error = %e, "poll cycle failed"),
         }
         // A reload asked for during the cycle is done after delivery, below.
@@ -163,6 +171,7 @@ pub async fn run(
             },
         }
     }
+    drop(glosser);
     notify(&[sd_notify::NotifyState::Stopping]);
     if let Some(w) = watchdog {
         w.abort();

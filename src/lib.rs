@@ -41,6 +41,8 @@
 //! - [`poll`]: one poll of one source and one cycle over many: fetch, parse and match as
 //!   tasks, store the results, plan the next polls.
 //! - [`rematch`]: re-runs the current watchlists over stored items.
+//! - [`translate`]: glosses of Chinese and Japanese items with hits, from the translation
+//!   service `[translate]` names, after the poll that stored them and never on its way.
 //! - [`digest`]: picks unsent hits, renders them, queues and mails them.
 //!
 //! # On top
@@ -70,6 +72,7 @@ pub mod signals;
 pub mod source;
 pub mod store;
 pub mod text;
+pub mod translate;
 pub mod trends;
 pub mod units;
 pub mod watch;

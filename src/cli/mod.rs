@@ -15,6 +15,7 @@ mod report_cmd;
 mod run_cmd;
 mod sources_cmd;
 mod sources_test;
+mod translate_cmd;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -108,6 +109,8 @@ pub enum Command {
     TestEmail,
     /// Show which watches and terms match a text (or JSON lines on stdin)
     Match(match_cmd::MatchArgs),
+    /// Gloss the titles and snippets of Chinese and Japanese items with hits through [translate]
+    Translate(translate_cmd::TranslateArgs),
     /// Validate the config and exit
     Check,
 }
@@ -146,6 +149,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Match(args) => match_cmd::run(&ctx, &args),
         Command::Digest(args) => digest_cmd::run(&ctx, &args),
         Command::TestEmail => digest_cmd::test_email(&ctx),
+        Command::Translate(args) => translate_cmd::run(&ctx, &args),
         Command::Check => check(&ctx),
     }
 }
@@ -225,6 +229,29 @@ fn check(ctx: &Ctx) -> anyhow::Result<ExitCode> {
                 })
                 .map_or(String::new(), |n| format!(":{}", n + 1));
             anyhow::bail!("{}{line}: source.cookie_file: {e}", cfg.path.display());
+        }
+    }
+    // The key file is read at each run of glossing; `check` reads it once, and says when
+    // the service is not on this machine or its private network.
+    match crate::translate::check_setup(&cfg) {
+        Ok(warnings) => {
+            for w in warnings {
+                output::note(format_args!("sigwatch: warning: {w}"));
+            }
+        }
+        Err(e) => {
+            let line = std::fs::read_to_string(&cfg.path)
+                .ok()
+                .and_then(|t| {
+                    let lines: Vec<&str> = t.lines().collect();
+                    let from = lines.iter().position(|l| l.trim() == "[translate]")?;
+                    let at = lines[from..]
+                        .iter()
+                        .position(|l| l.trim_start().starts_with("key_file"))?;
+                    Some(from + at)
+                })
+                .map_or(String::new(), |n| format!(":{}", n + 1));
+            anyhow::bail!("{}{line}: translate.key_file: {e}", cfg.path.display());
         }
     }
     let enabled = cfg.sources.iter().filter(|s| s.enabled).count();

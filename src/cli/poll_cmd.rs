@@ -48,6 +48,12 @@ pub fn run(ctx: &Ctx, args: &PollArgs) -> anyhow::Result<ExitCode> {
     }
     let rt = crate::poll::runtime()?;
     let summary = rt.block_on(poller.poll(&cfg, &mut store, &args.sources, &crate::schedule::SystemClock))?;
+    // Glosses of the new hits, before the alerts that show them; bounded by
+    // `[translate] timeout`, and what is not glossed by then goes out untranslated.
+    if let Some(plan) = crate::translate::Plan::of(&cfg) {
+        let r = rt.block_on(crate::translate::run(&plan, &mut store, None))?;
+        super::translate_cmd::note(&r);
+    }
     // Immediate watches are mailed now, as the daemon would after its cycle.
     let now = chrono::Utc::now();
     if crate::digest::queue_alerts(&cfg, &mut store, now)?.is_some() {

@@ -1,5 +1,6 @@
-//! Digests: picks the hits not yet mailed, renders them as text and HTML, stores the message
-//! in the outbox, and delivers it over SMTP (or writes an .eml file when no `[smtp]` is set).
+//! Digests: picks the hits not yet mailed, renders them as text and HTML (with the glosses
+//! stored for them, see `gloss`; a digest never waits for one), stores the message in the
+//! outbox, and delivers it over SMTP (or writes an .eml file when no `[smtp]` is set).
 //!
 //! Delivery has the guarantees of a mail queue: taking hits into a digest and storing its
 //! message happen in one transaction; a message is marked sent only after the server's final
@@ -9,6 +10,7 @@
 //! mail clients can recognise.
 
 mod changes;
+mod gloss;
 mod render;
 mod send;
 
@@ -83,6 +85,7 @@ pub fn compose(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Option
         generated: now,
         new_items: distinct_items(&pending),
         zone: Some(cfg.zone()),
+        translation: gloss::note(cfg, store, &pending)?,
     };
     let watches: Vec<&str> = content.watches.iter().map(|w| w.watch.as_str()).collect();
     let watches = if watches.is_empty() {

@@ -7,6 +7,7 @@
 
 mod batch;
 mod fold_index;
+mod glosses;
 mod history;
 mod outbox;
 mod query;
@@ -27,6 +28,7 @@ use crate::config::SignalsConfig;
 use crate::private::Share;
 
 pub use batch::Batch;
+pub use glosses::{Gloss, GlossTodo, StoredGloss};
 pub use history::{HitKey, StoredItem};
 pub use outbox::{NewDigest, PendingHit, Queued};
 pub use query::{HitQuery, HitRow, SourceRow, StatusBonus, StoryRow};

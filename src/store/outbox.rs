@@ -37,6 +37,8 @@ pub struct PendingHit {
     pub effective: Option<crate::notice::Effective>,
     /// Links to its attachments.
     pub attachments: Vec<String>,
+    /// The machine translation of its title and snippet, once stored.
+    pub gloss: Option<super::Gloss>,
 }
 
 /// A message in the outbox.
@@ -90,7 +92,7 @@ impl Store {
                     h.snippet_start, h.snippet_end, h.alert_id IS NOT NULL, h.score, i.status,
                     coalesce(i.story_id, i.id), i.story_id IS NOT NULL,
                     (SELECT json_group_array(t.value ->> 'term') FROM json_each(h.terms) t),
-                    i.doc_numbers, i.notice
+                    i.doc_numbers, i.notice, h.field
              FROM hits h JOIN items i ON i.id = h.item_id JOIN sources s ON s.id = h.source_id
              WHERE h.digest_id IS NULL AND (?1 OR h.backlog = 0) AND (?2 = '' OR
                    (h.alert_id IS NULL AND instr(?2, char(31) || h.watch || char(31)) > 0))
@@ -101,7 +103,7 @@ impl Store {
                 .get::<_, Option<String>>(18)?
                 .map(|n| crate::notice::Facts::from_stored(&n))
                 .unwrap_or_default();
-            Ok(PendingHit {
+            let hit = PendingHit {
                 id: r.get(0)?,
                 item_id: r.get(1)?,
                 watch: r.get(2)?,
@@ -121,9 +123,21 @@ impl Store {
                 doc_numbers: crate::notice::decode(&r.get::<_, Option<String>>(17)?.unwrap_or_default()),
                 effective: notice.effective,
                 attachments: notice.attachments,
-            })
+                gloss: None,
+            };
+            Ok((hit, r.get::<_, String>(19)?))
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let rows: Vec<(PendingHit, String)> = rows.collect::<rusqlite::Result<_>>()?;
+        let glossed = !rows.is_empty() && self.has_glosses()?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (mut h, field) in rows {
+            if glossed {
+                let snippet = (field != "title").then_some(h.snippet.as_str());
+                h.gloss = self.gloss_of(h.item_id, &h.title, snippet)?;
+            }
+            out.push(h);
+        }
+        Ok(out)
     }
 
     /// Stores a rendered digest and takes its hits, in one transaction: either both happen

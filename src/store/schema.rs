@@ -320,7 +320,31 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE items ADD COLUMN notice TEXT;
     ALTER TABLE events ADD COLUMN alert_id INTEGER;
     "#,
-    // 16: the entity and action concepts an item with hits names (`watch::Entities`, as
+    // 16: machine-translated glosses of the titles and snippets of items with hits. A row per
+    // text sent (keyed by the original, so that a gloss is shown only under the text it
+    // translates and a text is never sent twice); a NULL gloss is a text the service refused,
+    // not asked again. Characters sent per UTC day, for `[translate] max_chars_per_day`, and
+    // why the last run stopped, for the digest's one line about missing glosses.
+    r#"
+    CREATE TABLE glosses (
+        item_id  INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        original TEXT NOT NULL,
+        gloss    TEXT,
+        service  TEXT NOT NULL,
+        at       INTEGER NOT NULL,
+        PRIMARY KEY (item_id, original)
+    ) WITHOUT ROWID;
+    CREATE TABLE gloss_days (
+        day   TEXT PRIMARY KEY,
+        chars INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE gloss_status (
+        id      INTEGER PRIMARY KEY CHECK (id = 1),
+        at      INTEGER NOT NULL,
+        problem TEXT
+    );
+    "#,
+    // 17: the entity and action concepts an item with hits names (`watch::Entities`, as
     // JSON), so that an item without a document number joins a story in another language by
     // them (`store::stories`). NULL: none named, or not read (items stored before: `rematch`
     // reads those).

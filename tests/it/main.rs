@@ -26,6 +26,7 @@ mod signals;
 mod smtp;
 mod sources;
 mod stories;
+mod translate;
 mod unit;
 
 use std::path::{Path, PathBuf};

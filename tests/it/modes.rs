@@ -75,7 +75,13 @@ fn database_wal_shm_backup_preview_and_outbox_are_private_under_umask_022() {
     let start = Instant::now();
     let wal = dir.join("state/db/sigwatch.db-wal");
     let shm = dir.join("state/db/sigwatch.db-shm");
-    while !(!srv.seen("/feed.xml").is_empty() && wal.exists() && shm.exists()) {
+    // Stored, not only fetched: SIGTERM drops a poll whose answer has not reached the writer.
+    let stored = || {
+        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .and_then(|c| c.query_row("SELECT count(*) FROM items", [], |r| r.get::<_, i64>(0)))
+            .is_ok_and(|n| n > 0)
+    };
+    while !(!srv.seen("/feed.xml").is_empty() && wal.exists() && shm.exists() && stored()) {
         assert!(
             start.elapsed() < Duration::from_secs(20),
             "the daemon never polled"

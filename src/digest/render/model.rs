@@ -69,6 +69,8 @@ pub struct Entry {
     pub notice: Notice,
     /// The story's other items: the same event from other sources.
     pub copies: Vec<Copy>,
+    /// The machine translation of its title and snippet (see `digest::gloss`).
+    pub gloss: Option<crate::store::Gloss>,
 }
 
 /// What an analyst needs from a notice: its document numbers with their issuing bodies, the
@@ -154,6 +156,8 @@ pub struct Content {
     pub stories: usize,
     /// The zone times are shown in (`timezone`); UTC when unset.
     pub zone: Option<chrono_tz::Tz>,
+    /// Why entries lack machine translation, when some do (see `digest::gloss::note`).
+    pub translation: Option<String>,
 }
 
 impl Content {
@@ -348,6 +352,7 @@ fn story_entry(
         top: false,
         notice: own.map(notice_of).unwrap_or_default(),
         copies: items,
+        gloss: super::super::gloss::of_story(own, shown),
     }
 }
 

@@ -37,6 +37,7 @@ fn small() -> Content {
             top: false,
             notice: Notice::default(),
             copies: vec![],
+            gloss: None,
         }
     };
     let mut first = entry(
@@ -120,6 +121,7 @@ fn small() -> Content {
         new_items: 4,
         stories: 3,
         zone: None,
+        translation: None,
     }
 }
 
@@ -170,6 +172,7 @@ fn hit(id: i64, item_id: i64, watch: &str, source: &str, title: &str, term: &str
         doc_numbers: vec![],
         effective: None,
         attachments: vec![],
+        gloss: None,
     }
 }
 
