@@ -1,5 +1,6 @@
 //! The in-memory LSH index of recent signatures, which finds the candidate copies of a new
-//! item without a query per band. `stories` uses it while saving; it reads `signatures` to
+//! item without a query per band, with the items' document numbers and the entities they name
+//! (for items that share no text with their story). `stories` uses it while saving; it reads `signatures` to
 //! load itself and writes nothing.
 
 use rustc_hash::FxHashMap;

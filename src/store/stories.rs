@@ -1,6 +1,7 @@
 //! Stories: copies of one story from different sources, folded together as items are saved
-//! (the candidates come from the in-memory [`FoldIndex`]), and the queries that read a story
-//! back.
+//! (by document number, by similar text, or, without a number, by the entities and actions
+//! named; the candidates come from the in-memory [`FoldIndex`]), and the queries that read a
+//! story back.
 
 use std::collections::HashMap;
 
