@@ -1,7 +1,8 @@
 //! The in-memory LSH index of recent signatures, which finds the candidate copies of a new
 //! item without a query per band, with the items' document numbers and the entities they name
-//! (for items that share no text with their story). `stories` uses it while saving; it reads `signatures` to
-//! load itself and writes nothing.
+//! (for items that share no text with their story). `stories` uses it while saving; it reads
+//! `signatures` (and the items' numbers, entities and watches) to load itself and writes
+//! nothing.
 
 use rustc_hash::FxHashMap;
 
