@@ -25,7 +25,7 @@ pub use limits::{LIMITS, Range};
 pub use mail::{DigestConfig, Security, SmtpConfig};
 pub use notify::{ChannelKind, EMAIL, MessageKind, NotifyConfig};
 pub use proxy::{PROXY_SCHEMES, ProxySetting, parse_proxy_url};
-pub use signals::{DEFAULT_FOLD_THRESHOLD, SignalsConfig};
+pub use signals::{DEFAULT_ENTITY_THRESHOLD, DEFAULT_FOLD_THRESHOLD, SignalsConfig};
 pub use source::{CREDENTIAL_HEADERS, Headers, Method, SourceConfig, SourceKind, SourceRole};
 pub use translate::{TranslateConfig, TranslateKind, primary_language};
 
@@ -475,14 +475,16 @@ impl Config {
                 ));
             }
         }
-        if !(0.0..=1.0).contains(&self.signals.fold_threshold) {
-            return Err(at(
-                "fold_threshold",
-                format!(
-                    "signals.fold_threshold: must be between 0 and 1, not {}",
-                    self.signals.fold_threshold
-                ),
-            ));
+        for (key, v) in [
+            ("fold_threshold", self.signals.fold_threshold),
+            ("entity_threshold", self.signals.entity_threshold),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(at(
+                    key,
+                    format!("signals.{key}: must be between 0 and 1, not {v}"),
+                ));
+            }
         }
         let schedules = std::iter::once(("poll.schedule", self.poll.schedule.as_str())).chain(
             self.sources

@@ -73,6 +73,8 @@ pub struct SignalSettings {
     pub withdraw_window: chrono::Duration,
     pub fold_threshold: f64,
     pub fold_window: chrono::Duration,
+    pub entity_threshold: f64,
+    pub entity_window: chrono::Duration,
 }
 
 impl Default for SignalSettings {
@@ -88,6 +90,8 @@ impl From<&SignalsConfig> for SignalSettings {
             withdraw_window: d(c.withdraw_window),
             fold_threshold: c.fold_threshold,
             fold_window: d(c.fold_window),
+            entity_threshold: c.entity_threshold,
+            entity_window: d(c.entity_window),
         }
     }
 }

@@ -388,4 +388,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (name, kind)
     ) WITHOUT ROWID;
     "#,
+    // 18: the entity and action concepts an item with hits names (`watch::Entities`, as
+    // JSON), so that an item without a document number joins a story in another language by
+    // them (`store::stories`). NULL: none named, or not read (items stored before: `rematch`
+    // reads those).
+    r#"
+    ALTER TABLE items ADD COLUMN entities TEXT;
+    "#,
 ];

@@ -25,6 +25,7 @@ mod server;
 mod signals;
 mod smtp;
 mod sources;
+mod stories;
 mod translate;
 mod unit;
 
