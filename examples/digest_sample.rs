@@ -47,6 +47,7 @@ fn entry(
         notice: Notice::default(),
         copies: vec![],
         story_url: None,
+        gloss: None,
     }
 }
 
@@ -211,6 +212,7 @@ pub fn sample() -> Content {
         new_items: 38,
         stories: 32,
         zone: Some(chrono_tz::Asia::Shanghai),
+        translation: None,
     }
 }
 

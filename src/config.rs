@@ -15,17 +15,21 @@ use crate::watch::WatchSpec;
 
 mod limits;
 mod mail;
+mod notify;
 mod paths;
 mod proxy;
 mod serve;
 mod signals;
 mod source;
+mod translate;
 pub use limits::{LIMITS, Range};
 pub use mail::{DigestConfig, Security, SmtpConfig};
+pub use notify::{ChannelKind, EMAIL, MessageKind, NotifyConfig};
 pub use proxy::{PROXY_SCHEMES, ProxySetting, parse_proxy_url};
 pub use serve::{DEFAULT_LISTEN, ServeConfig, story_url};
-pub use signals::{DEFAULT_FOLD_THRESHOLD, SignalsConfig};
+pub use signals::{DEFAULT_ENTITY_THRESHOLD, DEFAULT_FOLD_THRESHOLD, SignalsConfig};
 pub use source::{CREDENTIAL_HEADERS, Headers, Method, SourceConfig, SourceKind, SourceRole};
+pub use translate::{TranslateConfig, TranslateKind, primary_language};
 
 /// Where the config is looked for when `--config` is absent, after `$SIGWATCH_CONFIG`.
 pub const SEARCH_PATHS: &[&str] = &["sigwatch.toml", "/etc/sigwatch/sigwatch.toml"];
@@ -72,6 +76,9 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
     #[serde(default)]
     pub digest: DigestConfig,
+    /// `[[notify]]`: channels besides mail (webhooks, chat, push), see [`notify`].
+    #[serde(default)]
+    pub notify: Vec<NotifyConfig>,
     /// A self-hosted RSSHub that `rsshub = "/route"` sources are fetched from.
     #[serde(default)]
     pub rsshub: Option<RsshubConfig>,
@@ -81,6 +88,9 @@ pub struct Config {
     /// The web view (`sigwatch serve`, and `sigwatch run` beside the daemon when set).
     #[serde(default)]
     pub serve: Option<ServeConfig>,
+    /// The service that glosses Chinese and Japanese items with hits (docs/translation.md).
+    #[serde(default)]
+    pub translate: Option<TranslateConfig>,
     /// The file this config was read from.
     #[serde(skip)]
     pub path: PathBuf,
@@ -470,14 +480,16 @@ impl Config {
                 ));
             }
         }
-        if !(0.0..=1.0).contains(&self.signals.fold_threshold) {
-            return Err(at(
-                "fold_threshold",
-                format!(
-                    "signals.fold_threshold: must be between 0 and 1, not {}",
-                    self.signals.fold_threshold
-                ),
-            ));
+        for (key, v) in [
+            ("fold_threshold", self.signals.fold_threshold),
+            ("entity_threshold", self.signals.entity_threshold),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(at(
+                    key,
+                    format!("signals.{key}: must be between 0 and 1, not {v}"),
+                ));
+            }
         }
         let schedules = std::iter::once(("poll.schedule", self.poll.schedule.as_str())).chain(
             self.sources
@@ -527,6 +539,10 @@ impl Config {
         if let Err((needle, message)) = serve::check(self, text) {
             return Err(at(&needle, message));
         }
+        if let Some(t) = &self.translate {
+            translate::check(t, &self.path, text)?;
+        }
+        self.check_notify(text)?;
         for (name, w) in &self.watch {
             if !w.alert_rule.is_empty() && w.alert.is_none() {
                 return Err(at(

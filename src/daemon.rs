@@ -16,6 +16,8 @@ use tracing::{error, info, warn};
 
 use crate::config::{Config, ConfigError};
 use crate::digest;
+// Named so, since `notify` here tells systemd.
+use crate::notify as channels;
 use crate::poll::{PollError, PollSummary, Poller};
 use crate::schedule::Clock;
 use crate::store::{Store, StoreError};
@@ -66,6 +68,7 @@ pub async fn run(
     let db_path = opts.db.clone().unwrap_or_else(|| cfg.storage.path.clone());
     let mut store = Store::open(&db_path)?;
     store.sync_sources(cfg.sources.iter().map(|s| (s.name.as_str(), s.url.as_str())))?;
+    register_channels(&cfg, &mut store);
     let progress = Arc::new(AtomicI64::new(clock.now().timestamp()));
     let mut poller = Poller::new(&cfg)?.with_observer(heartbeat(&progress, &clock));
     let mut next_digest = digest_schedule(&cfg)
@@ -77,6 +80,9 @@ pub async fn run(
         sd_notify::NotifyState::Status("started; first poll running"),
     ]);
     let watchdog = spawn_watchdog(progress.clone(), clock.clone());
+    // Glossing runs beside the loop, on its own connection: a slow translation service
+    // never holds up a poll, an alert or a digest.
+    let glosser = crate::translate::Worker::spawn(db_path.clone());
 
     loop {
         progress.store(clock.now().timestamp(), Ordering::Relaxed);
@@ -99,7 +105,12 @@ pub async fn run(
         };
         let Some(result) = result else { break };
         match result {
-            Ok(summary) => report(&summary, Poller::next_due(&cfg, &store).ok().flatten()),
+            Ok(summary) => {
+                report(&summary, Poller::next_due(&cfg, &store).ok().flatten());
+                if summary.new_hits > 0 || !summary.sources.is_empty() {
+                    glosser.request(crate::translate::Plan::of(&cfg));
+                }
+            }
             Err(e) => error!(error = %e, "poll cycle failed"),
         }
         // A reload asked for during the cycle is done after delivery, below.
@@ -109,17 +120,30 @@ pub async fn run(
         if let Err(e) = digest::queue_alerts(&cfg, &mut store, now) {
             error!(error = %e, "could not build the alert");
         }
+        if let Err(e) = channels::queue_alerts(&cfg, &mut store, now) {
+            error!(error = %e, "could not build the channels' alerts");
+        }
         if now >= next_digest {
             if let Err(e) = digest::queue(&cfg, &mut store, now) {
                 error!(error = %e, "could not build the digest");
+            }
+            if let Err(e) = channels::queue_digests(&cfg, &mut store, now) {
+                error!(error = %e, "could not build the channels' digests");
             }
             next_digest = digest_schedule(&cfg)
                 .next_after(now)
                 .unwrap_or(now + chrono::Duration::days(1));
         }
-        let delivery = digest::deliver(&cfg, &mut store, now, false);
+        let delivery = async {
+            if let Err(e) = digest::deliver(&cfg, &mut store, now, false).await {
+                error!(error = %e, "digest delivery failed");
+            }
+            if let Err(e) = channels::deliver(&cfg, &mut store, now).await {
+                error!(error = %e, "channel delivery failed");
+            }
+        };
         tokio::select! {
-            r = delivery => if let Err(e) = r { error!(error = %e, "digest delivery failed"); },
+            () = delivery => {},
             ctl = control.recv() => match ctl {
                 Some(Control::Reload) => reload = true,
                 Some(Control::Stop) | None => break,
@@ -142,6 +166,7 @@ pub async fn run(
             Poller::next_due(&cfg, &store).ok().flatten(),
             Some(next_digest),
             store.next_digest_attempt().ok().flatten(),
+            store.next_delivery_attempt().ok().flatten(),
         ]
         .into_iter()
         .flatten()
@@ -163,12 +188,20 @@ pub async fn run(
             },
         }
     }
+    drop(glosser);
     notify(&[sd_notify::NotifyState::Stopping]);
     if let Some(w) = watchdog {
         w.abort();
     }
     info!("sigwatch stopped");
     Ok(())
+}
+
+/// Records new `[[notify]]` channels, which take the hits stored from now on.
+fn register_channels(cfg: &Config, store: &mut Store) {
+    if let Err(e) = channels::register(cfg, store) {
+        error!(error = %e, "could not record the config's channels");
+    }
 }
 
 fn reload_config(
@@ -198,6 +231,7 @@ fn reload_config(
             );
             *cfg = new;
             *poller = p.with_observer(observer);
+            register_channels(cfg, store);
         }
         Err(e) => error!(error = %e, "config reload failed; keeping the running config"),
     }

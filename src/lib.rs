@@ -4,7 +4,7 @@
 //! directly or through others. The flow:
 //!
 //! ```text
-//! config ──► source ──► watch ──► store ──► digest
+//! config ──► source ──► watch ──► store ──► digest ──► notify
 //!   (poll ties source, watch and store together for one source and one cycle;
 //!    schedule says when, daemon runs it, cli drives it all)
 //! ```
@@ -29,8 +29,8 @@
 //! # The flow
 //!
 //! - [`config`]: the typed TOML config with located errors; `[[source]]`, `[smtp]`,
-//!   `[digest]` and `[signals]` in files of their own. It checks `[[watch]]` tables with
-//!   `watch`'s types and selectors with `selector`, so `watch` never imports it.
+//!   `[digest]`, `[[notify]]` and `[signals]` in files of their own. It checks `[[watch]]`
+//!   tables with `watch`'s types and selectors with `selector`, so `watch` never imports it.
 //! - [`sanitize`]: the one cleaning every text passes on its way into the store (escape
 //!   sequences and control characters out), and escaping for terminals on the way out.
 //! - [`source`]: fetch (with hard limits, asking as each site wants: method, body, headers),
@@ -41,7 +41,11 @@
 //! - [`poll`]: one poll of one source and one cycle over many: fetch, parse and match as
 //!   tasks, store the results, plan the next polls.
 //! - [`rematch`]: re-runs the current watchlists over stored items.
+//! - [`translate`]: glosses of Chinese and Japanese items with hits, from the translation
+//!   service `[translate]` names, after the poll that stored them and never on its way.
 //! - [`digest`]: picks unsent hits, renders them, queues and mails them.
+//! - [`notify`]: the same for the channels besides mail (webhooks, Slack, Teams, Matrix,
+//!   ntfy): per-channel routing, outbox and delivery.
 //!
 //! # On top
 //!
@@ -60,6 +64,7 @@ pub mod fuzzing;
 pub mod item;
 pub mod link_template;
 pub mod notice;
+pub mod notify;
 pub mod opml;
 pub mod poll;
 pub mod private;
@@ -71,6 +76,7 @@ pub mod signals;
 pub mod source;
 pub mod store;
 pub mod text;
+pub mod translate;
 pub mod trends;
 pub mod units;
 pub mod watch;

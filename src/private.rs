@@ -6,7 +6,8 @@
 //! every user of the machine. Every place that creates such a file or folder goes through this
 //! module: the mode is set explicitly after creation (a umask can only take bits away, and a
 //! narrower umask such as 077 must not hide the database from the operators' group either).
-//! [`narrow`] takes the extra bits from such a file made before this module existed.
+//! [`narrow`] takes the extra bits from such a file made before this module existed, and
+//! [`read_secret`] reads a secret only from a file others cannot read.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -107,6 +108,21 @@ pub fn write(path: &Path, bytes: &[u8], share: Share) -> io::Result<()> {
     let mut f = create(path, share)?;
     f.write_all(bytes)?;
     f.flush()
+}
+
+/// Reads a secret (a password, token or key) from `path`, refusing a file every user of the
+/// machine may read: the secret would be known to all of them. A trailing line end is not
+/// part of it. The error names the file, never its content.
+pub fn read_secret(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if meta.permissions().mode() & 0o004 != 0 {
+        return Err(format!(
+            "{} is readable by every user; make it private (chmod 600)",
+            path.display()
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(text.trim_end_matches(['\r', '\n']).to_string())
 }
 
 #[cfg(test)]

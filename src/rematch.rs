@@ -85,6 +85,7 @@ pub fn rematch(
         after = last.id;
         let mut new_hits = Vec::new();
         let mut notices = Vec::new();
+        let mut entities = Vec::new();
         for it in &items {
             report.items += 1;
             let stored = store.hit_keys(it.id)?;
@@ -99,7 +100,7 @@ pub fn rematch(
                 crate::sanitize::cleaned(&it.title),
                 crate::sanitize::cleaned(&it.summary),
             );
-            let found = matcher.find(&title, &summary);
+            let (found, named) = matcher.find_with_entities(&title, &summary);
             let scores = crate::signals::scores(matcher, &cfg.signals, source_weight, &found);
             for (hit, score) in found.into_iter().zip(scores) {
                 let new = NewHit {
@@ -125,6 +126,11 @@ pub fn rematch(
             }
             // A hit is an item in a watch: counted once per watch, whatever its terms.
             let has = watches(&current);
+            // The entities an item with hits names, for stories joined later (items stored
+            // before they were read have none; a changed config may name others).
+            if !has.is_empty() {
+                entities.push((it.id, named));
+            }
             // Items with hits stored before notices were read out, or found only now.
             let with_hits = !has.is_empty() || !had.is_empty();
             if !it.notice_read && with_hits {
@@ -165,6 +171,9 @@ pub fn rematch(
         if !dry_run && !notices.is_empty() {
             report.notices += notices.len() as u64;
             store.set_notices(&notices)?;
+        }
+        if !dry_run && !entities.is_empty() {
+            store.set_entities(&entities)?;
         }
     }
     Ok(report)

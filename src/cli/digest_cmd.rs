@@ -1,4 +1,4 @@
-//! `sigwatch digest` and `sigwatch test-email`.
+//! `sigwatch digest`, `sigwatch test-email` and `sigwatch test-notify`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -66,12 +66,56 @@ pub fn run(ctx: &Ctx, args: &DigestArgs) -> anyhow::Result<ExitCode> {
     deliver(&cfg, &mut store)
 }
 
+/// Every channel's queue, newest first within each: mail's, then the others'.
 fn status(store: &crate::store::Store, format: Format, zone: chrono_tz::Tz) -> anyhow::Result<ExitCode> {
-    let rows = digest::status(store)?;
-    if output::write_rows(format, &rows)? {
+    let mail = digest::status(store)?;
+    let other = crate::notify::status(store)?;
+    if format != Format::Table {
+        // Mail's rows as they always were, with the channel named; then the others'.
+        let mut rows: Vec<serde_json::Value> = Vec::with_capacity(mail.len() + other.len());
+        for q in &mail {
+            let mut v = serde_json::to_value(q)?;
+            if let Some(o) = v.as_object_mut() {
+                o.insert("channel".into(), crate::config::EMAIL.into());
+            }
+            rows.push(v);
+        }
+        for d in &other {
+            rows.push(serde_json::to_value(d)?);
+        }
+        if format == Format::Csv {
+            // CSV wants one set of columns: the ones every channel has.
+            let flat: Vec<StatusCsv> = mail
+                .iter()
+                .map(|q| StatusCsv {
+                    channel: crate::config::EMAIL,
+                    id: q.id,
+                    created: q.created.to_rfc3339(),
+                    status: &q.status,
+                    attempts: q.attempts,
+                    hits: q.hits,
+                    subject: &q.subject,
+                    last_error: q.last_error.as_deref(),
+                })
+                .chain(other.iter().map(|d| StatusCsv {
+                    channel: &d.channel,
+                    id: d.id,
+                    created: d.created.to_rfc3339(),
+                    status: &d.status,
+                    attempts: d.attempts,
+                    hits: d.hits,
+                    subject: &d.summary,
+                    last_error: d.last_error.as_deref(),
+                }))
+                .collect();
+            output::write_rows(format, &flat)?;
+        } else {
+            output::write_rows(format, &rows)?;
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let mut t = output::table(&[
+        "channel",
         "id",
         "created",
         "status",
@@ -80,19 +124,58 @@ fn status(store: &crate::store::Store, format: Format, zone: chrono_tz::Tz) -> a
         "subject",
         "last error",
     ]);
-    for q in &rows {
+    let rows = mail
+        .iter()
+        .map(|q| {
+            (
+                crate::config::EMAIL,
+                q.id,
+                q.created,
+                &q.status,
+                q.attempts,
+                q.hits,
+                &q.subject,
+                &q.last_error,
+            )
+        })
+        .chain(other.iter().map(|d| {
+            (
+                d.channel.as_str(),
+                d.id,
+                d.created,
+                &d.status,
+                d.attempts,
+                d.hits,
+                &d.summary,
+                &d.last_error,
+            )
+        }));
+    for (channel, id, created, status, attempts, hits, subject, error) in rows {
         t.add_row(output::term_row([
-            q.id.to_string(),
-            output::short_time(Some(q.created), zone),
-            q.status.clone(),
-            q.attempts.to_string(),
-            q.hits.to_string(),
-            q.subject.clone(),
-            q.last_error.clone().unwrap_or_default(),
+            channel.to_string(),
+            id.to_string(),
+            output::short_time(Some(created), zone),
+            status.clone(),
+            attempts.to_string(),
+            hits.to_string(),
+            subject.clone(),
+            error.clone().unwrap_or_default(),
         ]));
     }
     println!("{t}");
     Ok(ExitCode::SUCCESS)
+}
+
+#[derive(serde::Serialize)]
+struct StatusCsv<'a> {
+    channel: &'a str,
+    id: i64,
+    created: String,
+    status: &'a str,
+    attempts: u32,
+    hits: u64,
+    subject: &'a str,
+    last_error: Option<&'a str>,
 }
 
 fn preview(
@@ -149,7 +232,22 @@ fn deliver(cfg: &crate::config::Config, store: &mut crate::store::Store) -> anyh
         "delivered {} {target}; {} to retry; {} failed (see `sigwatch digest --status`)",
         report.sent, report.retrying, report.failed
     );
-    Ok(if report.failed > 0 || report.retrying > 0 {
+    let mut stuck = report.failed + report.retrying;
+    if cfg.chat_channels().next().is_some() {
+        // The other channels' digests, and whatever of their queues is due.
+        crate::notify::register(cfg, store)?;
+        let queued = crate::notify::queue_digests(cfg, store, now)?;
+        let r = rt.block_on(crate::notify::deliver(cfg, store, Utc::now()))?;
+        println!(
+            "channels: queued {}; delivered {}; {} to retry; {} failed",
+            queued.len(),
+            r.sent,
+            r.retrying,
+            r.failed
+        );
+        stuck += r.failed + r.retrying;
+    }
+    Ok(if stuck > 0 {
         ExitCode::from(super::exit::FAILURE)
     } else {
         ExitCode::SUCCESS
@@ -168,4 +266,25 @@ pub fn test_email(ctx: &Ctx) -> anyhow::Result<ExitCode> {
         cfg.digest.to.join(", ")
     );
     Ok(ExitCode::SUCCESS)
+}
+
+pub fn test_notify(ctx: &Ctx, name: &str) -> anyhow::Result<ExitCode> {
+    let cfg = ctx.config()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    // The server's answer is shown as one line without control characters.
+    match rt.block_on(crate::notify::send_test(&cfg, name))? {
+        crate::notify::Outcome::Sent { status, answer } => {
+            println!("test message accepted by {name}: HTTP {status}");
+            if !answer.is_empty() {
+                println!("{}", output::term(&answer));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        crate::notify::Outcome::Retry { error, .. } | crate::notify::Outcome::Failed(error) => {
+            println!("test message not accepted by {name}: {}", output::term(&error));
+            Ok(ExitCode::from(super::exit::FAILURE))
+        }
+    }
 }

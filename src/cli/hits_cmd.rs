@@ -83,6 +83,17 @@ struct HitOut<'a> {
     effective: Option<String>,
     /// Links to its attachments (PDF, DOC, XLS, …).
     attachments: Joined<'a>,
+    /// The machine translation of the title and snippet (title, snippet, service, at); in
+    /// CSV, the title's.
+    gloss: Glossed<'a>,
+}
+
+/// A hit's gloss: an object in JSON; in CSV, the title's gloss alone.
+#[derive(Debug, serde::Serialize)]
+#[serde(untagged)]
+enum Glossed<'a> {
+    Full(Option<&'a crate::store::Gloss>),
+    Title(Option<&'a str>),
 }
 
 /// A list in JSON; in CSV, whose cells hold no lists, its elements joined by spaces.
@@ -140,6 +151,7 @@ impl<'a> From<&'a HitRow> for HitOut<'a> {
                 .and_then(|n| n.effective)
                 .map(crate::notice::Effective::stored),
             attachments: Joined::List(h.notice.as_ref().map_or(&[], |n| &n.attachments)),
+            gloss: Glossed::Full(h.gloss.as_ref()),
         }
     }
 }
@@ -203,6 +215,7 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
     if args.format == Format::Csv {
         for (o, h) in out.iter_mut().zip(&rows) {
             o.terms = Terms::Joined(term_list(h));
+            o.gloss = Glossed::Title(h.gloss.as_ref().and_then(|g| g.title.as_deref()));
             o.doc_numbers.joined();
             o.issuers.joined();
             o.attachments.joined();
@@ -235,6 +248,11 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
             Some(st) => format!("[{st}] {title}"),
             None => title,
         };
+        // The gloss on a second line of the cell, marked; the note below names the service.
+        let title = match h.gloss.as_ref().and_then(|g| g.title.as_deref()) {
+            Some(g) => format!("{title}\n[MT] {}", output::term(g)),
+            None => title,
+        };
         let mut row = vec![
             h.item_id.to_string(),
             output::short_time(h.published.or(Some(h.first_seen)), zone),
@@ -252,6 +270,19 @@ pub fn run(ctx: &Ctx, args: &HitsArgs) -> anyhow::Result<ExitCode> {
         t.add_row(row);
     }
     println!("{t}");
+    let mut services: Vec<&str> = rows
+        .iter()
+        .filter_map(|h| h.gloss.as_ref().filter(|g| g.title.is_some()))
+        .map(|g| g.service.as_str())
+        .collect();
+    services.sort_unstable();
+    services.dedup();
+    if !services.is_empty() {
+        output::note(format_args!(
+            "[MT]: machine translation ({})",
+            output::term(&services.join(", "))
+        ));
+    }
     output::note(format_args!(
         "{}; `sigwatch show ID` prints an item whole",
         output::count(rows.len() as u64, "hit", "hits")
@@ -311,18 +342,7 @@ fn sources_with(cfg: &Config, tags: &[String], langs: &[String]) -> Vec<String> 
 }
 
 /// One item of a story as printed in JSON.
-#[derive(Debug, Clone, serde::Serialize)]
-struct MemberOut {
-    item: i64,
-    source: String,
-    /// The source's `role` in the config (`media` when the config does not say).
-    role: &'static str,
-    title: String,
-    link: Option<String>,
-    doc_numbers: Vec<String>,
-    published: Option<String>,
-    first_seen: Option<String>,
-}
+type MemberOut = crate::notify::story::Member;
 
 /// One story as printed in JSON: led by its official item, else its first.
 #[derive(Debug, serde::Serialize)]
@@ -345,33 +365,14 @@ struct StoryOut {
     /// Items with hits matching the query, and their hits (items in watches).
     items: u64,
     hits: u64,
+    /// The machine translation of the lead's title, once stored.
+    gloss: Option<crate::store::Gloss>,
 }
 
 /// A story's members, the lead (the first item of an official source, else the first item)
 /// first.
 fn story_out(store: &Store, cfg: Option<&Config>, r: &StoryRow) -> anyhow::Result<StoryOut> {
-    let role = |source: &str| {
-        cfg.and_then(|c| c.source(source))
-            .map_or(crate::config::SourceRole::default(), |s| s.role)
-    };
-    let mut members: Vec<MemberOut> = store
-        .story(r.story)?
-        .into_iter()
-        .map(|m| MemberOut {
-            item: m.item_id,
-            role: role(&m.source).as_str(),
-            source: m.source,
-            title: m.title,
-            link: m.link,
-            doc_numbers: m.doc_numbers,
-            published: output::iso_time(m.published),
-            first_seen: output::iso_time(Some(m.first_seen)),
-        })
-        .collect();
-    if let Some(at) = members.iter().position(|m| m.role == "official") {
-        let lead = members.remove(at);
-        members.insert(0, lead);
-    }
+    let members = crate::notify::story::members(store, cfg, r.story)?;
     let lead = members.first().cloned().unwrap_or_else(|| MemberOut {
         item: r.story,
         source: r.sources.first().cloned().unwrap_or_default(),
@@ -382,13 +383,10 @@ fn story_out(store: &Store, cfg: Option<&Config>, r: &StoryRow) -> anyhow::Resul
         published: None,
         first_seen: None,
     });
-    let mut doc_numbers: Vec<String> = Vec::new();
-    for d in members.iter().flat_map(|m| &m.doc_numbers) {
-        if !doc_numbers.contains(d) {
-            doc_numbers.push(d.clone());
-        }
-    }
+    let doc_numbers = crate::notify::story::doc_numbers(&members);
+    let gloss = store.gloss_of(lead.item, &lead.title, None)?;
     Ok(StoryOut {
+        gloss,
         story: r.story,
         title: lead.title.clone(),
         link: lead.link.clone(),
@@ -462,6 +460,10 @@ fn stories(
     let date = output::zoned("date", zone);
     let mut t = output::table(&["story", &date, "score", "watches", "sources", "title", "link"]);
     for (r, o) in rows.iter().zip(&out) {
+        let title = match o.gloss.as_ref().and_then(|g| g.title.as_deref()) {
+            Some(g) => format!("{}\n[MT] {g}", o.lead.title),
+            None => o.lead.title.clone(),
+        };
         let sources = if r.sources.len() > 1 {
             format!("{} ({})", r.sources.len(), r.sources.join(", "))
         } else {
@@ -473,7 +475,7 @@ fn stories(
             format!("{:.1}", r.score),
             r.watches.join(", "),
             sources,
-            o.lead.title.clone(),
+            title,
             o.lead.link.clone().unwrap_or_default(),
         ]));
     }

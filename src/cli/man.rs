@@ -155,7 +155,7 @@ fn environment(roff: &mut Roff) {
         ),
         (
             "CREDENTIALS_DIRECTORY",
-            "Set by systemd's LoadCredential=: a relative [smtp] password_file is looked up here.",
+            "Set by systemd's LoadCredential=: a relative [smtp] password_file and [translate] key_file are looked up here.",
         ),
         (
             "JOURNAL_STREAM",
@@ -200,9 +200,9 @@ fn config_page() -> String {
     roff.text([italic("/etc/sigwatch/sigwatch.toml")]);
     roff.control("SH", ["DESCRIPTION"]);
     for p in [
-        "One TOML file holds everything sigwatch needs: where the database is ([storage]), how feeds are fetched ([fetch]) and scheduled ([poll]), how digests are built and sent ([digest], [smtp]), the sources ([[source]]) and the watches ([watch.NAME]).",
+        "One TOML file holds everything sigwatch needs: where the database is ([storage]), how feeds are fetched ([fetch]) and scheduled ([poll]), how digests are built and sent ([digest], [smtp]), which service glosses Chinese and Japanese items ([translate]), the sources ([[source]]) and the watches ([watch.NAME]).",
         "Unknown keys are an error, reported with the file, line and column, so a typo never silently does nothing. Each duration, size and count has a range; a value outside it is refused with the file, line and key. Check a config with sigwatch check.",
-        "Relative paths are relative to the folder of the config file, except [storage] path and [digest] outbox_dir under systemd, which are relative to $STATE_DIRECTORY (/var/lib/sigwatch). The password of [smtp] never goes in this file: password_file names a file (a relative name is looked up in $CREDENTIALS_DIRECTORY) and password_env an environment variable.",
+        "Relative paths are relative to the folder of the config file, except [storage] path and [digest] outbox_dir under systemd, which are relative to $STATE_DIRECTORY (/var/lib/sigwatch). The password of [smtp] never goes in this file: password_file names a file (a relative name is looked up in $CREDENTIALS_DIRECTORY) and password_env an environment variable; nor does the key of [translate], which key_file names.",
     ] {
         roff.control("PP", []);
         roff.text([roman(p)]);

@@ -16,6 +16,7 @@ mod run_cmd;
 mod serve_cmd;
 mod sources_cmd;
 mod sources_test;
+mod translate_cmd;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -107,10 +108,17 @@ pub enum Command {
     Digest(digest_cmd::DigestArgs),
     /// Send a short test message to check the [smtp] settings
     TestEmail,
+    /// Send a short test message through one [[notify]] channel and print the server's answer
+    TestNotify {
+        /// The channel's `name`
+        name: String,
+    },
     /// Show which watches and terms match a text (or JSON lines on stdin)
     Match(match_cmd::MatchArgs),
     /// Serve the read-only web view, Atom feeds, /healthz and /metrics (see docs/web.md)
     Serve(serve_cmd::ServeArgs),
+    /// Gloss the titles and snippets of Chinese and Japanese items with hits through [translate]
+    Translate(translate_cmd::TranslateArgs),
     /// Validate the config and exit
     Check,
 }
@@ -150,6 +158,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Digest(args) => digest_cmd::run(&ctx, &args),
         Command::TestEmail => digest_cmd::test_email(&ctx),
         Command::Serve(args) => serve_cmd::run(&ctx, &args),
+        Command::Translate(args) => translate_cmd::run(&ctx, &args),
+        Command::TestNotify { name } => digest_cmd::test_notify(&ctx, &name),
         Command::Check => check(&ctx),
     }
 }
@@ -205,6 +215,7 @@ impl Ctx {
 fn check(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let cfg = ctx.config()?;
     crate::digest::check_password(&cfg)?;
+    check_channel_secrets(&cfg)?;
     // A cookie file is read at each fetch; `check` reads it once, so that a missing or
     // world-readable one is found before the first poll.
     for s in cfg
@@ -231,6 +242,29 @@ fn check(ctx: &Ctx) -> anyhow::Result<ExitCode> {
             anyhow::bail!("{}{line}: source.cookie_file: {e}", cfg.path.display());
         }
     }
+    // The key file is read at each run of glossing; `check` reads it once, and says when
+    // the service is not on this machine or its private network.
+    match crate::translate::check_setup(&cfg) {
+        Ok(warnings) => {
+            for w in warnings {
+                output::note(format_args!("sigwatch: warning: {w}"));
+            }
+        }
+        Err(e) => {
+            let line = std::fs::read_to_string(&cfg.path)
+                .ok()
+                .and_then(|t| {
+                    let lines: Vec<&str> = t.lines().collect();
+                    let from = lines.iter().position(|l| l.trim() == "[translate]")?;
+                    let at = lines[from..]
+                        .iter()
+                        .position(|l| l.trim_start().starts_with("key_file"))?;
+                    Some(from + at)
+                })
+                .map_or(String::new(), |n| format!(":{}", n + 1));
+            anyhow::bail!("{}{line}: translate.key_file: {e}", cfg.path.display());
+        }
+    }
     let enabled = cfg.sources.iter().filter(|s| s.enabled).count();
     println!(
         "{}: ok ({}, {enabled} enabled; {}; database {})",
@@ -240,6 +274,36 @@ fn check(ctx: &Ctx) -> anyhow::Result<ExitCode> {
         display_path(&cfg.storage.path)
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads each `[[notify]]` channel's secret files once, so that a missing or world-readable
+/// one is found before the first message; an error names the file, line and key.
+fn check_channel_secrets(cfg: &Config) -> anyhow::Result<()> {
+    let dir = cfg.path.parent().unwrap_or(Path::new("."));
+    let text = std::fs::read_to_string(&cfg.path).unwrap_or_default();
+    for ch in cfg.chat_channels() {
+        for (key, file) in ch.secret_files() {
+            if let Err(e) = crate::private::read_secret(&ch.secret_path(file, dir)) {
+                // The key's line within the channel's table: the first after its name.
+                let named = format!("\"{}\"", ch.name);
+                let leaf = key.rsplit('.').next().unwrap_or(&key).to_string();
+                let lines: Vec<&str> = text.lines().collect();
+                let line = lines
+                    .iter()
+                    .position(|l| l.trim_start().starts_with("name") && l.contains(&named))
+                    .and_then(|from| {
+                        let at = lines[from..].iter().position(|l| {
+                            let l = l.trim_start();
+                            l.starts_with(key.split('.').next().unwrap_or(&key)) || l.contains(&leaf)
+                        })?;
+                        Some(from + at)
+                    })
+                    .map_or(String::new(), |n| format!(":{}", n + 1));
+                anyhow::bail!("{}{line}: notify.{key}: {e}", cfg.path.display());
+            }
+        }
+    }
+    Ok(())
 }
 
 fn display_path(p: &Path) -> String {

@@ -23,6 +23,8 @@ pub fn run(ctx: &Ctx, args: &PollArgs) -> anyhow::Result<ExitCode> {
         return Err(super::UsageError(format!("no source {unknown:?} in {}", cfg.path.display())).into());
     }
     let mut store = ctx.open_store(Some(&cfg))?;
+    // A channel added to the config takes the hits stored from this poll on.
+    crate::notify::register(&cfg, &mut store)?;
     let mut poller = Poller::new(&cfg)?;
     // A bar on a terminal; plain lines (after the cycle) otherwise.
     let bar = (!output::quiet() && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
@@ -48,6 +50,12 @@ pub fn run(ctx: &Ctx, args: &PollArgs) -> anyhow::Result<ExitCode> {
     }
     let rt = crate::poll::runtime()?;
     let summary = rt.block_on(poller.poll(&cfg, &mut store, &args.sources, &crate::schedule::SystemClock))?;
+    // Glosses of the new hits, before the alerts that show them; bounded by
+    // `[translate] timeout`, and what is not glossed by then goes out untranslated.
+    if let Some(plan) = crate::translate::Plan::of(&cfg) {
+        let r = rt.block_on(crate::translate::run(&plan, &mut store, None))?;
+        super::translate_cmd::note(&r);
+    }
     // Immediate watches are mailed now, as the daemon would after its cycle.
     let now = chrono::Utc::now();
     if crate::digest::queue_alerts(&cfg, &mut store, now)?.is_some() {
@@ -56,6 +64,17 @@ pub fn run(ctx: &Ctx, args: &PollArgs) -> anyhow::Result<ExitCode> {
             "alerts: {} sent, {} to retry, {} failed",
             r.sent, r.retrying, r.failed
         ));
+    }
+    // Every other channel: its new alerts, and whatever of its queue is due (retries).
+    if cfg.chat_channels().next().is_some() {
+        crate::notify::queue_alerts(&cfg, &mut store, now)?;
+        let r = rt.block_on(crate::notify::deliver(&cfg, &mut store, chrono::Utc::now()))?;
+        if r.sent + r.retrying + r.failed > 0 {
+            output::note(format_args!(
+                "channels: {} sent, {} to retry, {} failed",
+                r.sent, r.retrying, r.failed
+            ));
+        }
     }
     if let Some(bar) = bar {
         bar.finish_and_clear();

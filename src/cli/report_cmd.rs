@@ -54,9 +54,11 @@ pub fn show(ctx: &Ctx, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let revisions = store.revisions(item.id)?;
     let events = store.events(item.id)?;
     let story = store.story(item.id)?;
+    let glosses = store.item_glosses(item.id)?;
     if args.format == DocFormat::Json {
         let v = serde_json::json!({
             "item": item, "hits": hits, "revisions": revisions, "events": events, "story": story,
+            "glosses": glosses,
         });
         output::write_json(&v)?;
         return Ok(ExitCode::SUCCESS);
@@ -84,6 +86,15 @@ pub fn show(ctx: &Ctx, args: &ShowArgs) -> anyhow::Result<ExitCode> {
         }
     }
     println!("{title}");
+    if let Some(g) = glosses
+        .iter()
+        .find(|g| g.original == item.title && g.gloss.is_some())
+    {
+        println!(
+            "{}",
+            gloss_line(g.gloss.as_deref().unwrap_or_default(), &g.service)
+        );
+    }
     if let Some(st) = &item.status {
         println!("status:     {st}");
     }
@@ -136,10 +147,24 @@ pub fn show(ctx: &Ctx, args: &ShowArgs) -> anyhow::Result<ExitCode> {
             h.score,
             term(&marked)
         );
+        if let Some(g) = &h.gloss
+            && let Some(s) = g.snippet.as_deref().filter(|s| g.title.as_deref() != Some(*s))
+        {
+            println!("     {}", gloss_line(s, &g.service));
+        }
     }
     print_history(&item, &revisions, &events, zone);
     print_story(item.id, &story);
     Ok(ExitCode::SUCCESS)
+}
+
+/// A gloss under its original, marked as machine translation.
+fn gloss_line(gloss: &str, service: &str) -> String {
+    format!(
+        "[machine translation, {}] {}",
+        output::term(service),
+        output::term(gloss)
+    )
 }
 
 /// What an analyst needs from a notice: its document numbers and issuing bodies, the date

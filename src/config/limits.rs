@@ -48,6 +48,9 @@ pub const LIMITS: &[(&str, Range)] = &[
     ("signals.top", Range::Count(0, 100)),
     ("signals.withdraw_window", Range::Duration(0, 365 * DAY)),
     ("signals.fold_window", Range::Duration(0, 365 * DAY)),
+    // One run of glossing, requests included: `sigwatch poll` waits for it at its end.
+    ("translate.timeout", Range::Duration(1, 10 * MIN)),
+    ("translate.max_chars_per_day", Range::Count(0, 100_000_000)),
 ];
 
 impl Range {
@@ -120,6 +123,10 @@ fn values(cfg: &Config) -> Vec<(&'static str, Option<usize>, u64)> {
         ("signals.withdraw_window", None, secs(cfg.signals.withdraw_window)),
         ("signals.fold_window", None, secs(cfg.signals.fold_window)),
     ];
+    if let Some(t) = &cfg.translate {
+        out.push(("translate.timeout", None, secs(t.timeout)));
+        out.push(("translate.max_chars_per_day", None, t.max_chars_per_day));
+    }
     for (i, s) in cfg.sources.iter().enumerate() {
         out.push(("source.follow_limit", Some(i), n(s.follow_limit)));
     }

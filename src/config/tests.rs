@@ -105,6 +105,56 @@ fn bad_watch_rule_names_file_line_and_token() {
 }
 
 #[test]
+fn the_mail_channel_can_be_named_and_routed_and_channels_are_checked() {
+    let base = "[watch.a]\nterms = [\"x\"]\n[watch.b]\nterms = [\"y\"]\nnotify = [\"mail\", \"chat\"]\n";
+    let c = parse(&format!(
+        "{base}[[notify]]\nname = \"mail\"\nkind = \"email\"\nwatches = [\"a\"]\ndigests_only = true\n\
+         [[notify]]\nname = \"chat\"\nkind = \"ntfy\"\nserver = \"https://ntfy.test\"\ntopic = \"t\"\n"
+    ))
+    .unwrap();
+    assert_eq!(c.email_name(), "mail");
+    assert!(c.routes("mail", "a", MessageKind::Digest));
+    assert!(!c.routes("mail", "a", MessageKind::Alert), "digests only");
+    assert!(
+        c.routes("mail", "b", MessageKind::Digest),
+        "an explicit route wins"
+    );
+    assert!(c.routes("chat", "b", MessageKind::Alert));
+    assert!(
+        c.routes("chat", "a", MessageKind::Alert),
+        "without `watches`, every unrouted watch"
+    );
+    // Once mail is named otherwise, "email" names nothing.
+    let e = parse(&format!(
+        "{}[[notify]]\nname = \"mail\"\nkind = \"email\"\n",
+        base.replace("\"mail\", \"chat\"", "\"email\"")
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(e.starts_with("/etc/sw/test.toml:5:"), "{e}");
+    assert!(e.contains("watch.b.notify: no channel named \"email\""), "{e}");
+    // A setting another kind has, and a URL that is not http(s), are refused at their line.
+    let e = parse(&format!(
+        "{base}[[notify]]\nname = \"chat\"\nkind = \"slack\"\nurl = \"https://h.test/x\"\ntopic = \"t\"\n"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("/etc/sw/test.toml:10:") && e.contains("notify.topic"),
+        "{e}"
+    );
+    let e = parse(&format!(
+        "{base}[[notify]]\nname = \"chat\"\nkind = \"webhook\"\nurl = \"file:///etc/passwd\"\n"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("/etc/sw/test.toml:9:") && e.contains("not an http or https URL"),
+        "{e}"
+    );
+}
+
+#[test]
 fn bad_alert_rule_names_file_line_and_token() {
     let base = "[watch.a]\nterms = [\"x\"]\n\n[watch.b]\nterms = [\"y\"]\n";
     let e = parse(&format!("{base}[[watch.b.alert_rule]]\nall = [\"@a\"]\n"))

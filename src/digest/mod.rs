@@ -1,5 +1,6 @@
-//! Digests: picks the hits not yet mailed, renders them as text and HTML, stores the message
-//! in the outbox, and delivers it over SMTP (or writes an .eml file when no `[smtp]` is set).
+//! Digests: picks the hits not yet mailed, renders them as text and HTML (with the glosses
+//! stored for them, see `gloss`; a digest never waits for one), stores the message in the
+//! outbox, and delivers it over SMTP (or writes an .eml file when no `[smtp]` is set).
 //!
 //! Delivery has the guarantees of a mail queue: taking hits into a digest and storing its
 //! message happen in one transaction; a message is marked sent only after the server's final
@@ -9,6 +10,7 @@
 //! mail clients can recognise.
 
 mod changes;
+mod gloss;
 mod render;
 mod send;
 
@@ -22,7 +24,7 @@ use lettre::message::{Mailbox, MultiPart};
 use sha2::{Digest as _, Sha256};
 use tracing::{info, warn};
 
-use crate::config::Config;
+use crate::config::{Config, MessageKind};
 use crate::schedule::{self, Health, HealthInput};
 use crate::store::{NewDigest, Queued, Store, StoreError};
 pub use render::{
@@ -68,7 +70,8 @@ fn with_story_urls(cfg: &Config, mut entries: Vec<render::Entry>) -> Vec<render:
 /// `[digest] send_empty` is off).
 pub fn compose(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Option<Composed>, DigestError> {
     let d = &cfg.digest;
-    let pending = store.pending_hits(d.mail_backlog)?;
+    let mut pending = store.pending_hits(d.mail_backlog)?;
+    pending.retain(|h| mailed(cfg, h, MessageKind::Digest));
     let events = store.pending_events()?;
     if pending.is_empty() && events.is_empty() && !d.send_empty {
         return Ok(None);
@@ -91,6 +94,7 @@ pub fn compose(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Option
         generated: now,
         new_items: distinct_items(&pending),
         zone: Some(cfg.zone()),
+        translation: gloss::note(cfg, store, &pending)?,
     };
     let watches: Vec<&str> = content.watches.iter().map(|w| w.watch.as_str()).collect();
     let watches = if watches.is_empty() {
@@ -114,6 +118,11 @@ pub fn compose(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<Option
         hit_ids,
         event_ids: events.iter().map(|e| e.event.id).collect(),
     }))
+}
+
+/// Whether `h` goes to the mail channel in messages of `kind` (see `[[notify]]` routing).
+fn mailed(cfg: &Config, h: &crate::store::PendingHit, kind: MessageKind) -> bool {
+    cfg.routes(cfg.email_name(), &h.watch, kind)
 }
 
 /// The items of each folded story among `pending`, by story, with their sources' roles.
@@ -175,15 +184,8 @@ pub fn queue_hit_alerts(
         .collect();
     let mut pending = store.pending_alerts(cfg.digest.mail_backlog, &watches)?;
     // A watch's `alert_roles` keeps the alert to items of those sources' roles; the others
-    // wait for the digest, untouched.
-    pending.retain(|h| {
-        let roles = cfg
-            .watch
-            .get(&h.watch)
-            .map(|w| w.alert_roles.as_slice())
-            .unwrap_or_default();
-        roles.is_empty() || cfg.source(&h.source).is_some_and(|s| roles.contains(&s.role))
-    });
+    // wait for the digest, untouched. Watches routed elsewhere (`notify`) are not mailed.
+    pending.retain(|h| cfg.alerts(&h.watch, &h.source) && mailed(cfg, h, MessageKind::Alert));
     alert_rules(cfg, store, &mut pending)?;
     // The subject leads with what was decided, not with the reactions to it: an item of an
     // official source, else a story's first item, else the newest.
@@ -240,7 +242,7 @@ pub fn queue_alerts(cfg: &Config, store: &mut Store, now: DateTime<Utc>) -> Resu
 /// Keeps, of the hits of watches with `alert_rule`s, those whose item meets one of its
 /// watch's rules (new controls, list additions); the others wait for the digest, untouched.
 /// The rules are read over the item as stored, as the watch's own were when it was polled.
-fn alert_rules(
+pub fn alert_rules(
     cfg: &Config,
     store: &Store,
     pending: &mut Vec<crate::store::PendingHit>,

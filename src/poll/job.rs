@@ -159,7 +159,7 @@ fn prepare(
     if item.published.is_some_and(|p| p > now + Duration::days(1)) {
         item.published = Some(now);
     }
-    let found = matcher.find(&item.title, &item.summary);
+    let (found, entities) = matcher.find_with_entities(&item.title, &item.summary);
     let scores = signals::scores(matcher, signals, s.weight.unwrap_or(1.0), &found);
     let hits: Vec<NewHit> = found
         .into_iter()
@@ -198,6 +198,7 @@ fn prepare(
         check_text,
         doc_numbers,
         notice,
+        entities,
         ..NewItem::new(item, text, hits)
     }
 }

@@ -1,6 +1,8 @@
 //! The in-memory LSH index of recent signatures, which finds the candidate copies of a new
-//! item without a query per band. `stories` uses it while saving; it reads `signatures` to
-//! load itself and writes nothing.
+//! item without a query per band, with the items' document numbers and the entities they name
+//! (for items that share no text with their story). `stories` uses it while saving; it reads
+//! `signatures` (and the items' numbers, entities and watches) to load itself and writes
+//! nothing.
 
 use rustc_hash::FxHashMap;
 
@@ -9,6 +11,7 @@ use rusqlite::params;
 
 use super::{Result, SignalSettings, to_ts};
 use crate::signals as sig;
+use crate::watch::{Entities, entity_similarity};
 
 /// Recent signatures in memory, with their LSH bands, so a new item finds its candidate
 /// copies without a query per band. Loaded from `signatures` on first use (items first seen
@@ -41,6 +44,8 @@ pub struct FoldIndex {
     shares: Vec<u8>,
     /// Document number key → the entries carrying it, oldest first.
     by_doc: FxHashMap<String, Vec<u32>>,
+    /// Entity concept → the entries naming it, oldest first.
+    by_entity: FxHashMap<String, Vec<u32>>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -53,6 +58,9 @@ pub(super) struct Entry {
     pub(super) bands: [u32; sig::BANDS],
     /// Its document numbers (most items have none).
     pub(super) docs: Box<[crate::notice::DocNumber]>,
+    /// The entities and actions it names (`None`: none), and the watches it has hits in.
+    pub(super) entities: Option<Box<Entities>>,
+    pub(super) watches: Box<[Box<str>]>,
 }
 
 /// Where and when an entry's item was first seen.
@@ -106,6 +114,9 @@ const MAX_INDEXED: usize = 8_000;
 /// A band shared by more items than this is common text (boilerplate, a repeated headline);
 /// only its newest items are looked at, which bounds the work for one new item.
 const BAND_CANDIDATES: usize = 8;
+/// An entity many items name (rare earths in a busy week) is looked up in its newest this
+/// many items only, which bounds the work for one new item.
+const ENTITY_CANDIDATES: usize = 64;
 /// At most this many candidates (those sharing the most bands) are compared exactly.
 const CANDIDATES: usize = 16;
 
@@ -118,7 +129,7 @@ impl FoldIndex {
         now: DateTime<Utc>,
         s: &SignalSettings,
     ) -> Result<()> {
-        let cutoff = to_ts(now - s.fold_window);
+        let cutoff = to_ts(now - s.fold_window.max(s.entity_window));
         if self
             .loaded
             .is_some_and(|t| now - t < chrono::Duration::days(1) && t <= now)
@@ -146,7 +157,8 @@ impl FoldIndex {
         let mut stmt = conn.prepare_cached(
             "SELECT * FROM (
                  SELECT g.item_id, g.sig, i.source_id, i.first_seen, coalesce(i.story_id, 0),
-                        i.doc_numbers
+                        i.doc_numbers, i.entities,
+                        (SELECT group_concat(h.watch, char(31)) FROM hits h WHERE h.item_id = g.item_id)
                  FROM signatures g JOIN items i ON i.id = g.item_id
                  WHERE i.first_seen >= ?1 ORDER BY g.item_id DESC LIMIT ?2)
              ORDER BY item_id",
@@ -161,6 +173,15 @@ impl FoldIndex {
                 docs: r
                     .get::<_, Option<String>>(5)?
                     .map(|d| crate::notice::decode(&d).into())
+                    .unwrap_or_default(),
+                entities: r
+                    .get::<_, Option<String>>(6)?
+                    .map(|e| Entities::decode(&e))
+                    .filter(|e| !e.is_empty())
+                    .map(Box::new),
+                watches: r
+                    .get::<_, Option<String>>(7)?
+                    .map(|w| w.split('\u{1f}').map(Box::from).collect())
                     .unwrap_or_default(),
             };
             let seen = Seen {
@@ -186,6 +207,7 @@ impl FoldIndex {
         self.bands.clear();
         self.lists.clear();
         self.by_doc.clear();
+        self.by_entity.clear();
         let kept = entries
             .into_iter()
             .zip(seen)
@@ -233,8 +255,57 @@ impl FoldIndex {
                 list.push(at);
             }
         }
+        for t in entry.entities.iter().flat_map(|e| &e.things) {
+            self.by_entity.entry(t.clone()).or_default().push(at);
+        }
         self.seen.push(seen);
         self.entries.push(entry);
+    }
+
+    /// The entry of another source first seen at or after `since` that an item naming
+    /// `entities`, with hits in `watches`, is most alike (`watch::entity_similarity`) among
+    /// those sharing a watch and an entity with it and whose numbers do not differ from
+    /// `docs`; ties go to the older. Returns the similarity and the entry.
+    pub(super) fn most_alike(
+        &self,
+        entities: &Entities,
+        watches: &[Box<str>],
+        docs: &[crate::notice::DocNumber],
+        source: i64,
+        since: i64,
+    ) -> Option<(f64, u32)> {
+        let mut best: Option<(f64, u32)> = None;
+        let mut seen_at = rustc_hash::FxHashSet::default();
+        let candidates = entities
+            .things
+            .iter()
+            .filter_map(|t| self.by_entity.get(t))
+            .flat_map(|list| list.iter().rev().take(ENTITY_CANDIDATES))
+            .copied();
+        for at in candidates {
+            if !seen_at.insert(at) {
+                continue;
+            }
+            let (Some(s), Some(e)) = (self.seen.get(at as usize), self.entries.get(at as usize)) else {
+                continue;
+            };
+            if s.source == source || s.first_seen < since {
+                continue;
+            }
+            if !e.watches.iter().any(|w| watches.contains(w)) {
+                continue;
+            }
+            if crate::notice::identity(docs, &e.docs) == crate::notice::Identity::Different {
+                continue;
+            }
+            let Some(theirs) = &e.entities else { continue };
+            let sim = entity_similarity(entities, theirs);
+            best = match best {
+                Some((b, bat)) if b > sim || (b == sim && bat < at) => best,
+                _ => Some((sim, at)),
+            };
+        }
+        best
     }
 
     /// The oldest entry of another source first seen at or after `since` that carries one of
@@ -477,6 +548,8 @@ mod tests {
                     sig: short(&signature),
                     bands: sig::bands(&signature),
                     docs: Box::default(),
+                    entities: None,
+                    watches: Box::default(),
                 },
                 Seen {
                     source: k % 5,

@@ -112,4 +112,20 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
+
+    /// Stores the entity and action concepts items name (`rematch`), in one transaction;
+    /// an item that names none is left with none.
+    pub fn set_entities(&mut self, entities: &[(i64, crate::watch::Entities)]) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut set = tx.prepare_cached("UPDATE items SET entities = ?2 WHERE id = ?1")?;
+            for (id, e) in entities {
+                set.execute(params![id, (!e.is_empty()).then(|| e.encode())])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
 }

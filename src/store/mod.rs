@@ -7,7 +7,9 @@
 
 mod batch;
 mod cycles;
+mod deliveries;
 mod fold_index;
+mod glosses;
 mod history;
 mod outbox;
 mod query;
@@ -29,6 +31,8 @@ use crate::private::Share;
 
 pub use batch::Batch;
 pub use cycles::{Counts, CycleRecord};
+pub use deliveries::{Delivery, NewDelivery};
+pub use glosses::{Gloss, GlossTodo, StoredGloss};
 pub use history::{HitKey, StoredItem};
 pub use outbox::{NewDigest, PendingHit, Queued};
 pub use query::{HitQuery, HitRow, SourceRow, StatusBonus, StoryRow};
@@ -71,6 +75,8 @@ pub struct SignalSettings {
     pub withdraw_window: chrono::Duration,
     pub fold_threshold: f64,
     pub fold_window: chrono::Duration,
+    pub entity_threshold: f64,
+    pub entity_window: chrono::Duration,
 }
 
 impl Default for SignalSettings {
@@ -86,6 +92,8 @@ impl From<&SignalsConfig> for SignalSettings {
             withdraw_window: d(c.withdraw_window),
             fold_threshold: c.fold_threshold,
             fold_window: d(c.fold_window),
+            entity_threshold: c.entity_threshold,
+            entity_window: d(c.entity_window),
         }
     }
 }

@@ -37,6 +37,8 @@ pub struct PendingHit {
     pub effective: Option<crate::notice::Effective>,
     /// Links to its attachments.
     pub attachments: Vec<String>,
+    /// The machine translation of its title and snippet, once stored.
+    pub gloss: Option<super::Gloss>,
 }
 
 /// A message in the outbox.
@@ -68,6 +70,51 @@ pub struct NewDigest {
     pub message: Vec<u8>,
 }
 
+/// The columns [`pending_row`] reads, and the joins they need, for a query over hits `h`.
+macro_rules! pending_columns {
+    () => {
+        "h.id, h.item_id, h.watch, h.term, s.name, i.title, i.link, h.item_date, h.snippet,
+         h.snippet_start, h.snippet_end, h.alert_id IS NOT NULL, h.score, i.status,
+         coalesce(i.story_id, i.id), i.story_id IS NOT NULL,
+         (SELECT json_group_array(t.value ->> 'term') FROM json_each(h.terms) t),
+         i.doc_numbers, i.notice, h.field
+         FROM hits h JOIN items i ON i.id = h.item_id JOIN sources s ON s.id = h.source_id"
+    };
+}
+pub(super) use pending_columns;
+
+/// A row of [`pending_columns`] as a [`PendingHit`] (without its gloss), and the field its
+/// snippet is from.
+pub(super) fn pending_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(PendingHit, String)> {
+    let notice = r
+        .get::<_, Option<String>>(18)?
+        .map(|n| crate::notice::Facts::from_stored(&n))
+        .unwrap_or_default();
+    let hit = PendingHit {
+        id: r.get(0)?,
+        item_id: r.get(1)?,
+        watch: r.get(2)?,
+        term: r.get(3)?,
+        source: r.get(4)?,
+        title: r.get(5)?,
+        link: r.get(6)?,
+        date: from_ts(r.get(7)?),
+        snippet: r.get(8)?,
+        snippet_match: (r.get::<_, i64>(9)? as usize, r.get::<_, i64>(10)? as usize),
+        alerted: r.get(11)?,
+        score: r.get(12)?,
+        status: r.get(13)?,
+        story: r.get(14)?,
+        folded: r.get(15)?,
+        terms: serde_json::from_str(&r.get::<_, String>(16)?).unwrap_or_default(),
+        doc_numbers: crate::notice::decode(&r.get::<_, Option<String>>(17)?.unwrap_or_default()),
+        effective: notice.effective,
+        attachments: notice.attachments,
+        gloss: None,
+    };
+    Ok((hit, r.get::<_, String>(19)?))
+}
+
 impl Store {
     /// Hits not yet taken into a digest, newest first (backlog hits only when asked).
     pub fn pending_hits(&self, with_backlog: bool) -> Result<Vec<PendingHit>> {
@@ -85,45 +132,30 @@ impl Store {
     }
 
     fn pending(&self, with_backlog: bool, alert_watches: &str) -> Result<Vec<PendingHit>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT h.id, h.item_id, h.watch, h.term, s.name, i.title, i.link, h.item_date, h.snippet,
-                    h.snippet_start, h.snippet_end, h.alert_id IS NOT NULL, h.score, i.status,
-                    coalesce(i.story_id, i.id), i.story_id IS NOT NULL,
-                    (SELECT json_group_array(t.value ->> 'term') FROM json_each(h.terms) t),
-                    i.doc_numbers, i.notice
-             FROM hits h JOIN items i ON i.id = h.item_id JOIN sources s ON s.id = h.source_id
-             WHERE h.digest_id IS NULL AND (?1 OR h.backlog = 0) AND (?2 = '' OR
+        let mut stmt = self.conn.prepare_cached(concat!(
+            "SELECT ",
+            pending_columns!(),
+            " WHERE h.digest_id IS NULL AND (?1 OR h.backlog = 0) AND (?2 = '' OR
                    (h.alert_id IS NULL AND instr(?2, char(31) || h.watch || char(31)) > 0))
-             ORDER BY h.item_date DESC, h.id DESC",
-        )?;
-        let rows = stmt.query_map(params![with_backlog, alert_watches], |r| {
-            let notice = r
-                .get::<_, Option<String>>(18)?
-                .map(|n| crate::notice::Facts::from_stored(&n))
-                .unwrap_or_default();
-            Ok(PendingHit {
-                id: r.get(0)?,
-                item_id: r.get(1)?,
-                watch: r.get(2)?,
-                term: r.get(3)?,
-                source: r.get(4)?,
-                title: r.get(5)?,
-                link: r.get(6)?,
-                date: from_ts(r.get(7)?),
-                snippet: r.get(8)?,
-                snippet_match: (r.get::<_, i64>(9)? as usize, r.get::<_, i64>(10)? as usize),
-                alerted: r.get(11)?,
-                score: r.get(12)?,
-                status: r.get(13)?,
-                story: r.get(14)?,
-                folded: r.get(15)?,
-                terms: serde_json::from_str(&r.get::<_, String>(16)?).unwrap_or_default(),
-                doc_numbers: crate::notice::decode(&r.get::<_, Option<String>>(17)?.unwrap_or_default()),
-                effective: notice.effective,
-                attachments: notice.attachments,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+             ORDER BY h.item_date DESC, h.id DESC"
+        ))?;
+        let rows = stmt.query_map(params![with_backlog, alert_watches], pending_row)?;
+        self.with_glosses(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Pending hits with the glosses of their titles and snippets (looked up only when some
+    /// gloss is stored at all).
+    pub(super) fn with_glosses(&self, rows: Vec<(PendingHit, String)>) -> Result<Vec<PendingHit>> {
+        let glossed = !rows.is_empty() && self.has_glosses()?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (mut h, field) in rows {
+            if glossed {
+                let snippet = (field != "title").then_some(h.snippet.as_str());
+                h.gloss = self.gloss_of(h.item_id, &h.title, snippet)?;
+            }
+            out.push(h);
+        }
+        Ok(out)
     }
 
     /// Stores a rendered digest and takes its hits, in one transaction: either both happen

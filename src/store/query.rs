@@ -92,6 +92,8 @@ pub struct HitRow {
     /// What it says of itself as a notice (`None`: not read).
     #[serde(skip)]
     pub notice: Option<crate::notice::Facts>,
+    /// The machine translation of its title and snippet, once stored.
+    pub gloss: Option<super::Gloss>,
 }
 
 /// One source with its fetch state and item counts.
@@ -165,9 +167,16 @@ impl Store {
                 notice: r
                     .get::<_, Option<String>>(19)?
                     .map(|n| crate::notice::Facts::from_stored(&n)),
+                gloss: None,
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut rows: Vec<HitRow> = rows.collect::<rusqlite::Result<_>>()?;
+        let glossed = !rows.is_empty() && self.has_glosses()?;
+        for h in rows.iter_mut().filter(|_| glossed) {
+            let snippet = (h.field != "title").then_some(h.snippet.as_str());
+            h.gloss = self.gloss_of(h.item_id, &h.title, snippet)?;
+        }
+        Ok(rows)
     }
 
     /// Stories with hits matching `q` (each item alone when it was never folded), by newest

@@ -320,7 +320,82 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE items ADD COLUMN notice TEXT;
     ALTER TABLE events ADD COLUMN alert_id INTEGER;
     "#,
-    // 16: each poll cycle's figures, for the web view's health check and metrics: the last
+    // 16: machine-translated glosses of the titles and snippets of items with hits. A row per
+    // text sent (keyed by the original, so that a gloss is shown only under the text it
+    // translates and a text is never sent twice); a NULL gloss is a text the service refused,
+    // not asked again. Characters sent per UTC day, for `[translate] max_chars_per_day`, and
+    // why the last run stopped, for the digest's one line about missing glosses.
+    r#"
+    CREATE TABLE glosses (
+        item_id  INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        original TEXT NOT NULL,
+        gloss    TEXT,
+        service  TEXT NOT NULL,
+        at       INTEGER NOT NULL,
+        PRIMARY KEY (item_id, original)
+    ) WITHOUT ROWID;
+    CREATE TABLE gloss_days (
+        day   TEXT PRIMARY KEY,
+        chars INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE gloss_status (
+        id      INTEGER PRIMARY KEY CHECK (id = 1),
+        at      INTEGER NOT NULL,
+        problem TEXT
+    );
+    "#,
+    // 17: the outbox of channels besides mail (`[[notify]]`). A message is stored with its
+    // body and idempotency key in the transaction that takes its hits for that channel
+    // (`channel_hits`, one row per hit, channel and kind), so a hit sent to one channel is
+    // still pending for another; `headers` holds the request headers that belong to the
+    // message (a JSON list of name and value pairs). A channel takes, for each kind of
+    // message, the hits after `after_hit`: the newest hit of the moment it was first seen
+    // (adding a channel does not send the past), then of its last round (what a round passed
+    // over was not for it), so that a round reads only the hits stored since. A deleted hit's
+    // rows go with it, since hit ids can be used again.
+    r#"
+    CREATE TABLE deliveries (
+        id           INTEGER PRIMARY KEY,
+        channel      TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        created      INTEGER NOT NULL,
+        key          TEXT NOT NULL UNIQUE,
+        summary      TEXT NOT NULL,
+        headers      TEXT NOT NULL DEFAULT '[]',
+        body         BLOB NOT NULL,
+        hits         INTEGER NOT NULL,
+        status       TEXT NOT NULL DEFAULT 'queued',
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        next_attempt INTEGER NOT NULL,
+        last_error   TEXT,
+        sent_at      INTEGER
+    );
+    CREATE INDEX deliveries_queue ON deliveries(status, next_attempt);
+    CREATE TABLE channel_hits (
+        hit_id      INTEGER NOT NULL,
+        channel     TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        delivery_id INTEGER NOT NULL,
+        PRIMARY KEY (hit_id, channel, kind)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER channel_hits_delete AFTER DELETE ON hits BEGIN
+        DELETE FROM channel_hits WHERE hit_id = old.id;
+    END;
+    CREATE TABLE channels (
+        name      TEXT NOT NULL,
+        kind      TEXT NOT NULL,
+        after_hit INTEGER NOT NULL,
+        PRIMARY KEY (name, kind)
+    ) WITHOUT ROWID;
+    "#,
+    // 18: the entity and action concepts an item with hits names (`watch::Entities`, as
+    // JSON), so that an item without a document number joins a story in another language by
+    // them (`store::stories`). NULL: none named, or not read (items stored before: `rematch`
+    // reads those).
+    r#"
+    ALTER TABLE items ADD COLUMN entities TEXT;
+    "#,
+    // 19: each poll cycle's figures, for the web view's health check and metrics: the last
     // cycles themselves (a thousand are kept), and totals since the database was made, which
     // only grow, as Prometheus counters must.
     r#"

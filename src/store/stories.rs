@@ -1,6 +1,7 @@
 //! Stories: copies of one story from different sources, folded together as items are saved
-//! (the candidates come from the in-memory [`FoldIndex`]), and the queries that read a story
-//! back.
+//! (by document number, by similar text, or, without a number, by the entities and actions
+//! named; the candidates come from the in-memory [`FoldIndex`]), and the queries that read a
+//! story back.
 
 use std::collections::HashMap;
 
@@ -11,6 +12,7 @@ use super::fold_index::{Entry, FoldIndex, Seen, short};
 use super::{Result, SignalSettings, Store, to_ts};
 use crate::notice::{DocNumber, Identity, identity};
 use crate::signals as sig;
+use crate::watch::Entities;
 
 /// The story a new item joins: the most similar earlier item of another source.
 #[derive(Debug, Clone, Copy)]
@@ -28,13 +30,16 @@ pub(super) struct Fold {
 /// Same), whatever their similarity, since a report and the notice it cites share little text
 /// (often not even a language). Else the most similar item when the similarity reaches the
 /// threshold, unless their numbers differ: official notices share boilerplate, and
-/// near-identical text with another number is another event.
+/// near-identical text with another number is another event. Last, for an item without a
+/// number (a report in another language shares no text with the notice it reports), the item
+/// of `entity_window` sharing one of its watches and one of its entities that is most alike
+/// in the entities and actions named, when that reaches `entity_threshold`.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn find_story(
     index: &mut FoldIndex,
     signature: &[u32],
     bands: &[u32; sig::BANDS],
-    docs: &[DocNumber],
+    about: &About<'_>,
     source_id: i64,
     now: DateTime<Utc>,
     s: &SignalSettings,
@@ -42,10 +47,10 @@ pub(super) fn find_story(
     if signature.len() != sig::SIG_LEN {
         return None;
     }
+    let docs = about.docs;
     let since = to_ts(now - s.fold_window);
-    let (similarity, at) = match index.same_document(docs, source_id, since) {
-        Some(at) => (index.similarity(signature, at), at),
-        None => index
+    let by_text = |index: &mut FoldIndex| {
+        index
             .best(signature, bands, source_id, since)
             .filter(|(sim, _)| *sim >= s.fold_threshold)
             .filter(|(_, at)| {
@@ -53,7 +58,23 @@ pub(super) fn find_story(
                     .entries
                     .get(*at as usize)
                     .is_none_or(|e| identity(docs, &e.docs) != Identity::Different)
-            })?,
+            })
+    };
+    let (similarity, at) = match index.same_document(docs, source_id, since) {
+        Some(at) => (index.similarity(signature, at), at),
+        None => match by_text(index) {
+            Some(found) => found,
+            None if docs.is_empty() && !about.entities.is_empty() => index
+                .most_alike(
+                    about.entities,
+                    about.watches,
+                    docs,
+                    source_id,
+                    to_ts(now - s.entity_window),
+                )
+                .filter(|(sim, _)| *sim >= s.entity_threshold)?,
+            None => return None,
+        },
     };
     let other = index.entries.get(at as usize)?;
     Some(Fold {
@@ -62,6 +83,14 @@ pub(super) fn find_story(
         similarity,
         unmarked: (other.story == 0).then_some(at),
     })
+}
+
+/// What a new item says it is about: its document numbers, the entities and actions it
+/// names, and the watches it has hits in.
+pub(super) struct About<'a> {
+    pub docs: &'a [DocNumber],
+    pub entities: &'a Entities,
+    pub watches: &'a [Box<str>],
 }
 
 /// Records a new item's signature (with the `bands` [`find_story`] was given), after the
@@ -75,7 +104,7 @@ pub(super) fn remember(
     source_id: i64,
     signature: &[u32],
     bands: &[u32; sig::BANDS],
-    docs: &[DocNumber],
+    about: &About<'_>,
     fold: Option<Fold>,
     now: DateTime<Utc>,
 ) -> Result<()> {
@@ -96,7 +125,9 @@ pub(super) fn remember(
             story: fold.map_or(0, |f| f.story),
             sig: short(signature),
             bands: *bands,
-            docs: docs.into(),
+            docs: about.docs.into(),
+            entities: (!about.entities.is_empty()).then(|| Box::new(about.entities.clone())),
+            watches: about.watches.into(),
         };
         let seen = Seen {
             source: source_id,
@@ -316,5 +347,56 @@ mod tests {
             crate::signals::similarity(&short(&a), &short(&b)) >= SignalSettings::default().fold_threshold,
             "the pair no longer tests the number check"
         );
+    }
+
+    /// `item` naming `things` and `actions`.
+    fn naming(mut item: NewItem, things: &[&str], actions: &[&str]) -> NewItem {
+        let v = |l: &[&str]| l.iter().map(|s| s.to_string()).collect();
+        item.entities = Entities {
+            things: v(things),
+            actions: v(actions),
+        };
+        item
+    }
+
+    #[test]
+    fn an_item_without_a_number_joins_by_entities_and_one_with_another_number_never() {
+        let (_dir, mut store, names) = with_sources(4);
+        let rec = crate::store::tests::fetched();
+        let now = Utc::now();
+        let n61 = notice(
+            "61",
+            "商务部公告2026年第61号 关于对镝、铽相关物项实施出口管制的决定",
+            BOILERPLATE,
+        );
+        let n61 = naming(n61, &["dysprosium", "terbium"], &["exporting", "imposing"]);
+        store.save(&names[0], &rec, &[n61], now).unwrap();
+        // Another number, the same entities and actions, no shared text: never joins.
+        let n62 = notice(
+            "62",
+            "Announcement No. 62 of 2026",
+            "Export controls on dysprosium and terbium items take effect.",
+        );
+        let n62 = naming(n62, &["dysprosium"], &["exporting", "imposing"]);
+        let stats = store.save(&names[1], &rec, &[n62], now).unwrap();
+        assert_eq!(stats.folded, 0, "No. 62 must not join No. 61's story");
+        // The same entities, lifted rather than imposed: another event.
+        let lifted = notice("lift", "China lifts dysprosium curbs", "Exports may resume.");
+        let lifted = naming(lifted, &["dysprosium"], &["easing", "exporting"]);
+        let stats = store.save(&names[2], &rec, &[lifted], now).unwrap();
+        assert_eq!(stats.folded, 0, "a ban lifted is not the ban imposed");
+        // No number, the same entity and actions, no shared words: joins No. 61.
+        let report = notice(
+            "en",
+            "Beijing curbs dysprosium shipments",
+            "Exporters will need licences, the ministry said.",
+        );
+        let report = naming(report, &["dysprosium"], &["exporting", "imposing"]);
+        let stats = store.save(&names[3], &rec, &[report], now).unwrap();
+        assert_eq!(stats.folded, 1, "the report joins the notice");
+        let members: Vec<String> = store.story(1).unwrap().into_iter().map(|m| m.source).collect();
+        assert_eq!(members, vec![names[0].clone(), names[3].clone()]);
+        assert_eq!(store.story(2).unwrap().len(), 1);
+        assert_eq!(store.story(3).unwrap().len(), 1);
     }
 }

@@ -54,6 +54,9 @@ pub struct NewItem {
     pub doc_numbers: Vec<crate::notice::DocNumber>,
     /// What it says of itself as a notice (items with hits; `None`: not read).
     pub notice: Option<crate::notice::Facts>,
+    /// The entity and action concepts it names (items with hits): an item without a
+    /// document number joins a story by them.
+    pub entities: crate::watch::Entities,
 }
 
 impl NewItem {
@@ -69,6 +72,7 @@ impl NewItem {
             signature: None,
             doc_numbers: Vec::new(),
             notice: None,
+            entities: Default::default(),
         }
     }
 }
@@ -332,8 +336,9 @@ fn save_in(
     {
         let mut insert_item = tx.prepare_cached(
             "INSERT INTO items(source_id, uid, guid, link, title, summary, text, published, first_seen,
-                               fingerprint, story_id, folded_into, similarity, doc_numbers, notice)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                               fingerprint, story_id, folded_into, similarity, doc_numbers, notice,
+                               entities)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
              ON CONFLICT(source_id, uid) DO NOTHING",
         )?;
         let mut stored =
@@ -344,20 +349,22 @@ fn save_in(
             // its row is written once; whether it is new is asked first, so that an item seen
             // before is not compared with the others again (not on a source's first items,
             // none of them stored: a feed listing one twice compares it once more).
+            let mut watches: Vec<Box<str>> =
+                new.hits.iter().map(|h| Box::from(h.hit.watch.as_str())).collect();
+            watches.sort();
+            watches.dedup();
+            let about = stories::About {
+                docs: &new.doc_numbers,
+                entities: &new.entities,
+                watches: &watches,
+            };
             let (fold, bands) = match &new.signature {
                 Some(signature)
                     if backlog || !stored.query_row(params![source_id, uid], |r| r.get::<_, bool>(0))? =>
                 {
                     let bands = crate::signals::bands(signature);
-                    let fold = stories::find_story(
-                        fold_index,
-                        signature,
-                        &bands,
-                        &new.doc_numbers,
-                        source_id,
-                        now,
-                        settings,
-                    );
+                    let fold =
+                        stories::find_story(fold_index, signature, &bands, &about, source_id, now, settings);
                     (fold, bands)
                 }
                 _ => (None, [0; crate::signals::BANDS]),
@@ -378,6 +385,7 @@ fn save_in(
                 fold.map(|f| f.similarity),
                 (!new.doc_numbers.is_empty()).then(|| crate::notice::encode(&new.doc_numbers)),
                 new.notice.as_ref().map(crate::notice::Facts::stored),
+                (!new.entities.is_empty()).then(|| new.entities.encode()),
             ])?;
             if inserted == 0 {
                 let change = revisions::revisit(tx, source_id, uid, new, now_ts, indexing)?;
@@ -403,15 +411,7 @@ fn save_in(
             }
             if let Some(signature) = &new.signature {
                 stories::remember(
-                    tx,
-                    fold_index,
-                    item_id,
-                    source_id,
-                    signature,
-                    &bands,
-                    &new.doc_numbers,
-                    fold,
-                    now,
+                    tx, fold_index, item_id, source_id, signature, &bands, &about, fold, now,
                 )?;
                 stats.folded += fold.is_some() as u64;
             }

@@ -9,7 +9,7 @@ use super::normalize::{Normalized, normalize};
 use super::rules::{Compiled, compile};
 use super::snippet::Plain;
 use super::terms::{is_word_char, version_len};
-use super::{Field, Hit, WatchError, Watches};
+use super::{Entities, Field, Hit, WatchError, Watches};
 
 /// Up to this many bytes of needles the automaton is a DFA, the fastest to search; beyond,
 /// a DFA's table (states times byte classes) grows past what a service should hold, and the
@@ -76,16 +76,33 @@ impl Matcher {
     /// Every hit in an item's title and summary (either may hold HTML), ordered by field,
     /// then position, then watch.
     pub fn find(&self, title: &str, summary: &str) -> Vec<Hit> {
-        self.find_fields(&[(Field::Title, title), (Field::Summary, summary)])
+        self.find_fields(&[(Field::Title, title), (Field::Summary, summary)], false)
+            .0
+    }
+
+    /// [`Matcher::find`], and when there are hits, the entity and action concepts the item
+    /// names (in the same pass over its text).
+    pub fn find_with_entities(&self, title: &str, summary: &str) -> (Vec<Hit>, Entities) {
+        self.find_fields(&[(Field::Title, title), (Field::Summary, summary)], false)
+    }
+
+    /// The entity and action concepts (`entity = true`, `action = true`) an item's title
+    /// and summary name, hits or not.
+    pub fn entities(&self, title: &str, summary: &str) -> Entities {
+        self.find_fields(&[(Field::Title, title), (Field::Summary, summary)], true)
+            .1
     }
 
     /// The hits in one field, taken as the whole item.
     pub fn find_in(&self, field: Field, original: &str) -> Vec<Hit> {
-        self.find_fields(&[(field, original)])
+        self.find_fields(&[(field, original)], false).0
     }
 
-    fn find_fields(&self, input: &[(Field, &str)]) -> Vec<Hit> {
-        let Some(ac) = &self.ac else { return Vec::new() };
+    /// The hits, and the entities named: when there are hits, or with `always`.
+    fn find_fields(&self, input: &[(Field, &str)], always: bool) -> (Vec<Hit>, Entities) {
+        let Some(ac) = &self.ac else {
+            return Default::default();
+        };
         let fields: Vec<FieldText<'_>> = input
             .iter()
             .map(|&(field, original)| {
@@ -101,10 +118,23 @@ impl Matcher {
             })
             .collect();
         let can_hit = |f: &FieldText<'_>| f.found.iter().any(|x| self.c.trigger[x.t]);
-        if !fields.iter().any(can_hit) {
-            return Vec::new();
+        if !always && !fields.iter().any(can_hit) {
+            return Default::default();
         }
         let occ = evaluate(&self.c, &fields);
+        let mut entities = Entities::default();
+        for (w, list) in occ.iter().enumerate() {
+            let watch = &self.c.watches[w];
+            if list.is_empty() {
+                continue;
+            }
+            if watch.entity {
+                entities.things.push(watch.name.clone());
+            } else if watch.action {
+                entities.actions.push(watch.name.clone());
+            }
+        }
+        // Watches are compiled in the order of their names: the lists are sorted.
         // (field slot, start, watch, end, term) in normalized bytes; one hit per watch and
         // place: the longest term found there.
         let mut raw: Vec<(usize, usize, usize, usize, &str)> = Vec::new();
@@ -139,7 +169,10 @@ impl Matcher {
                 });
             }
         }
-        hits
+        if hits.is_empty() && !always {
+            entities = Entities::default();
+        }
+        (hits, entities)
     }
 
     /// Whether a raw automaton match of term `t` stands (word boundaries and case where the

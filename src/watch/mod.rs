@@ -15,11 +15,14 @@ mod t2s;
 mod terms;
 mod vocab;
 
+pub mod entities;
+
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
 pub use crate::text::plain_text;
+pub use entities::{Entities, entity_similarity};
 pub use matcher::Matcher;
 
 /// One `[watch.NAME]` table of the config.
@@ -58,6 +61,15 @@ pub struct WatchSpec {
     /// A term group referred to as `@NAME` by other watches; it raises no hits of its own.
     #[serde(default)]
     pub concept: bool,
+    /// With `concept`: the group names one strategic entity (an element, a product), under
+    /// one id (the table's name) whatever the language; items without document numbers join
+    /// a story by the entities they name (see `entities`).
+    #[serde(default)]
+    pub entity: bool,
+    /// With `concept`: the group names a kind of action (imposing controls, lifting them, a
+    /// price move), which tells apart different events about one entity.
+    #[serde(default)]
+    pub action: bool,
     /// `"immediate"`: hits are mailed as an alert within one poll cycle, not only in the digest.
     #[serde(default)]
     pub alert: Option<Alert>,
@@ -65,6 +77,10 @@ pub struct WatchSpec {
     /// so that a notice alerts and the reactions to it wait for the digest). Empty: every role.
     #[serde(default)]
     pub alert_roles: Vec<crate::item::SourceRole>,
+    /// The channels (`[[notify]]` names, or `email`) this watch's alerts and digests go to;
+    /// absent: every channel that takes all watches or lists this one.
+    #[serde(default)]
+    pub notify: Option<Vec<String>>,
     /// With `alert`: rules of the watch language an item must also meet to alert (any one of
     /// them), e.g. new controls or list additions; the watch's other hits (reactions,
     /// commentary) wait for the digest. Empty: every hit alerts. `[[watch.NAME.alert_rule]]`.

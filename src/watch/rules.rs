@@ -72,6 +72,9 @@ pub struct Watch {
     pub version: String,
     pub weight: f64,
     pub concept: bool,
+    /// A concept of `entity = true` or `action = true`, reported by `Matcher::entities`.
+    pub entity: bool,
+    pub action: bool,
     pub scope: Scope,
     pub rules: Vec<Rule>,
     /// Item-level veto.
@@ -171,6 +174,20 @@ impl Ctx<'_> {
     fn watch(&mut self, w: usize, spec: &WatchSpec) -> Result<(), WatchError> {
         let cs = &spec.case_sensitive;
         let name = self.out.watches[w].name.clone();
+        if (spec.entity || spec.action) && !spec.concept {
+            return Err(WatchError::Invalid {
+                watch: name,
+                token: None,
+                message: "entity and action mark a concept: add concept = true".into(),
+            });
+        }
+        if spec.entity && spec.action {
+            return Err(WatchError::Invalid {
+                watch: name,
+                token: None,
+                message: "a concept is an entity or an action, not both".into(),
+            });
+        }
         if spec.terms.is_empty()
             && spec.near.is_empty()
             && spec.all.is_empty()
@@ -252,6 +269,8 @@ pub fn compile(watches: &Watches) -> Result<Compiled, WatchError> {
             version: spec_version(spec),
             weight: spec.weight.unwrap_or(1.0),
             concept: spec.concept,
+            entity: spec.entity,
+            action: spec.action,
             scope: spec.scope,
             rules: Vec::new(),
             not: Vec::new(),

@@ -451,3 +451,64 @@ fn the_evaluation_shortcut_keeps_every_rule() {
     assert_eq!(watches_hit(&m, "germanium", ""), ["any"]);
     assert_eq!(watches_hit(&m, "germanium exports ban", ""), ["any", "ec"]);
 }
+
+/// Entity and action concepts are reported under their names, in any language, and only
+/// alongside hits unless asked for alone; an entity that is not a concept is an error.
+#[test]
+fn entities_are_reported_by_concept_whatever_the_language() {
+    let spec = |terms: &[&str], entity: bool, action: bool, not: &[&str]| WatchSpec {
+        terms: terms.iter().map(|s| s.to_string()).collect(),
+        not: not.iter().map(|s| s.to_string()).collect(),
+        concept: entity || action,
+        entity,
+        action,
+        ..Default::default()
+    };
+    let mut w: Watches = Watches::new();
+    w.insert(
+        "rare-earths".into(),
+        spec(&["dysprosium", "稀土", "镝"], false, false, &[]),
+    );
+    w.insert(
+        "dysprosium".into(),
+        spec(&["dysprosium", "镝", "ジスプロシウム"], true, false, &[]),
+    );
+    w.insert(
+        "easing".into(),
+        spec(&["lift", "lifts", "解除"], false, true, &[]),
+    );
+    w.insert(
+        "imposing".into(),
+        spec(
+            &["control", "controls", "管制", "規制"],
+            false,
+            true,
+            &["@easing"],
+        ),
+    );
+    let m = Matcher::new(&w).unwrap();
+    let names = |e: &Entities| (e.things.clone(), e.actions.clone());
+    let (hits, zh) = m.find_with_entities("对镝实施出口管制", "");
+    assert!(!hits.is_empty());
+    assert_eq!(names(&zh), (vec!["dysprosium".into()], vec!["imposing".into()]));
+    let (_, en) = m.find_with_entities("Dysprosium export controls", "");
+    assert_eq!(en, zh);
+    // No action word: the Japanese names the entity alone.
+    let ja = m.entities("ジスプロシウムの輸出", "");
+    assert_eq!(names(&ja), (vec!["dysprosium".into()], vec![]));
+    let (_, lifted) = m.find_with_entities("China lifts controls on dysprosium", "");
+    assert_eq!(lifted.actions, vec!["easing".to_string()]);
+    // No hits: no entities, unless asked for alone.
+    let mut only = w.clone();
+    only.remove("rare-earths");
+    let m = Matcher::new(&only).unwrap();
+    assert_eq!(m.find_with_entities("镝", "").1, Entities::default());
+    assert_eq!(m.entities("镝", "").things, vec!["dysprosium".to_string()]);
+    let mut bad = w.clone();
+    bad.get_mut("dysprosium").unwrap().concept = false;
+    let err = Matcher::new(&bad).unwrap_err().to_string();
+    assert!(
+        err.contains("watch.dysprosium") && err.contains("concept"),
+        "{err}"
+    );
+}

@@ -17,7 +17,7 @@ fn daemon_config(sources: &[(&str, String)]) -> String {
     c
 }
 
-fn start(env: &Env) -> Child {
+pub fn start(env: &Env) -> Child {
     Command::new(env!("CARGO_BIN_EXE_sigwatch"))
         .arg("--config")
         .arg(env.config())
@@ -36,7 +36,7 @@ fn signal(child: &Child, sig: i32) {
 }
 
 /// Waits up to `limit` for `cond`, checking every 100 ms.
-fn wait_for(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+pub fn wait_for(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();
     while !cond() {
         assert!(
@@ -48,7 +48,7 @@ fn wait_for(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
 }
 
 /// Sends SIGTERM and expects a clean exit within a few seconds; returns stderr.
-fn stop(mut child: Child) -> String {
+pub fn stop(mut child: Child) -> String {
     signal(&child, libc::SIGTERM);
     let start = Instant::now();
     let status = loop {

@@ -27,6 +27,8 @@ mod server;
 mod signals;
 mod smtp;
 mod sources;
+mod stories;
+mod translate;
 mod unit;
 
 use std::path::{Path, PathBuf};

@@ -27,6 +27,7 @@ pub fn html(c: &Content) -> String {
         esc(&when(c.generated, c.zone)),
         esc(&headline(c))
     );
+    super::super::gloss::note_html(&mut o, c.translation.as_deref());
     o.push_str(
         "<table role=\"presentation\" style=\"border-collapse:collapse;margin:0 0 16px;font-size:14px\">",
     );
@@ -160,13 +161,17 @@ fn entry(o: &mut String, e: &Entry, zone: Option<chrono_tz::Tz>) {
         .collect::<Vec<_>>()
         .join(", ");
     let tags: String = e.watches.iter().map(|w| tag(w)).collect::<Vec<_>>().join(" ");
+    let (title_gloss, snippet_gloss) = (
+        super::super::gloss::title_html(e),
+        super::super::gloss::snippet_html(e),
+    );
     let _ = write!(
         o,
         "<div style=\"{CARD}\">\
-         <div style=\"font-size:15px;font-weight:600;line-height:1.35\">{title}</div>\
+         <div style=\"font-size:15px;font-weight:600;line-height:1.35\">{title}</div>{title_gloss}\
          <div style=\"{META};margin:2px 0 6px\">{} {} · {} · score {:.1}</div>\
          <div style=\"margin:0 0 6px\">{tags} <span style=\"{META}\">{terms}</span></div>\
-         <div style=\"font-size:14px;line-height:1.5\">{snippet}</div>",
+         <div style=\"font-size:14px;line-height:1.5\">{snippet}</div>{snippet_gloss}",
         esc(&e.source),
         role(e.role),
         esc(&when(e.date, zone)),

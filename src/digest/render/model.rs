@@ -71,6 +71,8 @@ pub struct Entry {
     pub copies: Vec<Copy>,
     /// The story's page in the web view, when `[serve] public_url` is set.
     pub story_url: Option<String>,
+    /// The machine translation of its title and snippet (see `digest::gloss`).
+    pub gloss: Option<crate::store::Gloss>,
 }
 
 /// What an analyst needs from a notice: its document numbers with their issuing bodies, the
@@ -156,6 +158,8 @@ pub struct Content {
     pub stories: usize,
     /// The zone times are shown in (`timezone`); UTC when unset.
     pub zone: Option<chrono_tz::Tz>,
+    /// Why entries lack machine translation, when some do (see `digest::gloss::note`).
+    pub translation: Option<String>,
 }
 
 impl Content {
@@ -351,6 +355,7 @@ fn story_entry(
         notice: own.map(notice_of).unwrap_or_default(),
         copies: items,
         story_url: None,
+        gloss: super::super::gloss::of_story(own, shown),
     }
 }
 

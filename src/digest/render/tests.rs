@@ -38,6 +38,7 @@ fn small() -> Content {
             notice: Notice::default(),
             copies: vec![],
             story_url: None,
+            gloss: None,
         }
     };
     let mut first = entry(
@@ -121,6 +122,7 @@ fn small() -> Content {
         new_items: 4,
         stories: 3,
         zone: None,
+        translation: None,
     }
 }
 
@@ -171,6 +173,7 @@ fn hit(id: i64, item_id: i64, watch: &str, source: &str, title: &str, term: &str
         doc_numbers: vec![],
         effective: None,
         attachments: vec![],
+        gloss: None,
     }
 }
 

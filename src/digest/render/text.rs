@@ -9,6 +9,7 @@ pub fn text(c: &Content) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "sigwatch digest, {}", when(c.generated, c.zone));
     let _ = writeln!(out, "{}\n", headline(c));
+    super::super::gloss::note_text(&mut out, c.translation.as_deref());
     for w in &c.watches {
         let _ = writeln!(out, "  {:<20} {:>10}", w.watch, count(w.stories, "story"));
     }
@@ -82,6 +83,7 @@ fn entry(out: &mut String, e: &Entry, zone: Option<chrono_tz::Tz>) {
         .unwrap_or_default();
     let mark = if e.alerted { " (alerted)" } else { "" };
     let _ = writeln!(out, "\n* {star}{status}{}{mark}", header_safe(&e.title));
+    super::super::gloss::title_text(out, e);
     let _ = writeln!(
         out,
         "  {} ({}) | {} | score {:.1}",
@@ -111,6 +113,7 @@ fn entry(out: &mut String, e: &Entry, zone: Option<chrono_tz::Tz>) {
             .unwrap_or_default();
         let _ = writeln!(out, "  > {from}{pre}[{m}]{post}");
     }
+    super::super::gloss::snippet_text(out, e);
     for d in &e.notice.documents {
         let _ = writeln!(out, "  document: {}", header_safe(d));
     }
