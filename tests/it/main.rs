@@ -23,6 +23,7 @@ mod report;
 mod security;
 mod serve;
 mod serve_browser;
+mod serve_limits;
 mod server;
 mod signals;
 mod smtp;
