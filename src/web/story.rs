@@ -158,18 +158,20 @@ pub(crate) async fn story(State(app): State<Arc<App>>, Path(id): Path<i64>) -> R
             }
         })
         .collect();
-    let published = lead.published.map(|p| p.with_timezone(&zone).date_naive());
-    let effective = match crate::notice::effective_date(&format!("{}\n{}", lead.title, lead.text), published)
-    {
-        Some(crate::notice::Effective::On(d)) => Some(d.to_string()),
-        Some(crate::notice::Effective::OnPublication) => Some("on publication".to_string()),
-        None => None,
-    };
-    let base = lead.link.as_deref().and_then(|l| url::Url::parse(l).ok());
-    let attachments: Vec<String> = crate::notice::attachments(&lead.summary, base.as_ref())
-        .iter()
-        .filter_map(|a| link(Some(a)))
-        .collect();
+    // The facts read at poll time, as digests and `hits` show them; read here only for
+    // items stored without them.
+    let facts = lead.notice.clone().unwrap_or_else(|| {
+        let published = lead.published.map(|p| p.with_timezone(&zone).date_naive());
+        crate::notice::facts(
+            &lead.title,
+            &lead.text,
+            &lead.summary,
+            lead.link.as_deref(),
+            published,
+        )
+    });
+    let effective = facts.effective.map(|e| e.to_string());
+    let attachments: Vec<String> = facts.attachments.iter().filter_map(|a| link(Some(a))).collect();
     let events: Vec<(String, String, String)> = r
         .events
         .iter()

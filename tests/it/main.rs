@@ -24,6 +24,7 @@ mod security;
 mod serve;
 mod serve_browser;
 mod serve_limits;
+mod serve_story;
 mod server;
 mod signals;
 mod smtp;
