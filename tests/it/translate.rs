@@ -50,6 +50,10 @@ struct Got {
     wrong: Vec<String>,
 }
 
+/// A public address that is never connected to: a service "there" is reached through a
+/// proxy, played by the local service itself.
+const PUBLIC: &str = "http://93.184.216.34";
+
 /// A translation service of `kind` on 127.0.0.1 port 0.
 struct Service {
     url: String,
@@ -112,7 +116,10 @@ impl Service {
                         "deepl" => "/v2/translate",
                         _ => "/v1/chat/completions",
                     };
-                    if req.url() != path || req.method().as_str() != "POST" {
+                    // Through a proxy the target is the whole URL: this server answers for
+                    // the public address too (see `a_configured_proxy_carries_the_requests`).
+                    let target = req.url().strip_prefix(PUBLIC).unwrap_or(req.url());
+                    if target != path || req.method().as_str() != "POST" {
                         wrong.push(format!("{} {}", req.method(), req.url()));
                     }
                     if !header("content-type").is_some_and(|c| c.starts_with("application/json")) {
@@ -421,6 +428,37 @@ fn deepl_gets_its_header_and_body_as_documented() {
             .any(|h| h["gloss"]["title"] == MOFCOM_GLOSS && h["gloss"]["service"] == "deepl"),
         "{hits}"
     );
+}
+
+#[test]
+fn a_configured_proxy_carries_the_requests_to_a_service_elsewhere() {
+    // DeepL as a firm behind a proxy reaches it: the service's URL is a public address
+    // (never connected to here), and `[fetch] proxy` names a local server that plays the
+    // proxy and answers for it. The feeds, on loopback, are fetched direct.
+    let svc = Service::start("deepl", Mode::Answer, Some("dl-key:fx"));
+    let s = setup(
+        &format!(
+            "kind = \"deepl\"\nurl = \"{PUBLIC}\"\nkey_file = \"translate.key\"\ntimeout = \"10s\"\n\
+             [fetch]\nproxy = \"{}\"\nconnect_timeout = \"2s\"\n",
+            svc.url
+        ),
+        Some("dl-key:fx"),
+    );
+    s.env.ok(&["poll"]);
+    let got = svc.got();
+    assert_eq!(got.len(), 4, "{got:?}");
+    for g in &got {
+        assert!(g.wrong.is_empty(), "{g:?}");
+        assert_eq!(
+            g.path,
+            format!("{PUBLIC}/v2/translate"),
+            "not through the proxy: {g:?}"
+        );
+    }
+    assert_eq!(svc.texts("deepl"), expected_texts());
+    let id = item_of(&s.env, MOFCOM_TITLE);
+    let show = s.env.ok(&["show", &id.to_string()]);
+    assert!(show.contains(MOFCOM_GLOSS), "{show}");
 }
 
 #[test]
