@@ -380,6 +380,19 @@ fn libretranslate_glosses_matched_items_once_and_every_view_shows_them() {
         "{stories}"
     );
 
+    // The web view: under the title on the stories page and on the story page.
+    let web = crate::serve::serve(&s.env, "127.0.0.1:0");
+    // The feed dates its items 2026-11-23: the widest span keeps them on the page.
+    let page = crate::serve::get(&web.addr, "/?days=3660");
+    assert!(
+        page.body.contains(MOFCOM_GLOSS) && page.body.contains("[machine translation, libretranslate]"),
+        "{}",
+        page.body
+    );
+    let story = crate::serve::get(&web.addr, &format!("/story/{id}"));
+    assert!(story.body.contains(MOFCOM_GLOSS), "{}", story.body);
+    drop(web);
+
     // The digest, through SMTP: the gloss under the title in both parts, no note.
     let out = s.env.ok(&["digest"]);
     assert!(out.contains("delivered 1"), "{out}");
