@@ -59,13 +59,7 @@ impl SmtpConfig {
     /// The password file's path, resolved.
     pub fn password_path(&self, config_dir: &Path) -> Option<PathBuf> {
         let p = self.password_file.as_ref()?;
-        if p.is_absolute() {
-            return Some(p.clone());
-        }
-        let base = std::env::var_os("CREDENTIALS_DIRECTORY")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| config_dir.to_path_buf());
-        Some(base.join(p))
+        Some(super::paths::secret_path(p, config_dir))
     }
 }
 

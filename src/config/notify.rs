@@ -153,13 +153,7 @@ impl NotifyConfig {
     /// A secret file's path: absolute as written, else in `$CREDENTIALS_DIRECTORY` when that
     /// is set (systemd's `LoadCredential=`), else beside the config.
     pub fn secret_path(&self, file: &Path, config_dir: &Path) -> PathBuf {
-        if file.is_absolute() {
-            return file.to_path_buf();
-        }
-        std::env::var_os("CREDENTIALS_DIRECTORY")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| config_dir.to_path_buf())
-            .join(file)
+        super::paths::secret_path(file, config_dir)
     }
 
     /// The secret files this channel reads, with the key naming each.

@@ -35,6 +35,18 @@ pub fn resolve(cfg: &mut Config, state_dir: Option<&Path>) {
     });
 }
 
+/// A secret file's path: absolute as written, else in `$CREDENTIALS_DIRECTORY` when that is
+/// set (systemd's `LoadCredential=`), else beside the config file.
+pub fn secret_path(file: &Path, config_dir: &Path) -> PathBuf {
+    if file.is_absolute() {
+        return file.to_path_buf();
+    }
+    std::env::var_os("CREDENTIALS_DIRECTORY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| config_dir.to_path_buf())
+        .join(file)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -71,13 +71,7 @@ impl ServeConfig {
     /// The token file's path, resolved as `[smtp] password_file` is.
     pub fn token_path(&self, config_dir: &Path) -> Option<PathBuf> {
         let p = self.token_file.as_ref()?;
-        if p.is_absolute() {
-            return Some(p.clone());
-        }
-        let base = std::env::var_os("CREDENTIALS_DIRECTORY")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| config_dir.to_path_buf());
-        Some(base.join(p))
+        Some(super::paths::secret_path(p, config_dir))
     }
 
     /// Why listening on `addr` is refused, if it is: any address other than loopback needs

@@ -88,13 +88,7 @@ impl TranslateConfig {
     /// The key file's path, resolved as `[smtp] password_file` is.
     pub fn key_path(&self, config_dir: &Path) -> Option<PathBuf> {
         let p = self.key_file.as_ref()?;
-        if p.is_absolute() {
-            return Some(p.clone());
-        }
-        let base = std::env::var_os("CREDENTIALS_DIRECTORY")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| config_dir.to_path_buf());
-        Some(base.join(p))
+        Some(super::paths::secret_path(p, config_dir))
     }
 
     /// The URL requests go to: `url`, with the API's documented path when it has none (and

@@ -21,13 +21,7 @@ pub fn render(p: &Payload) -> Rendered {
         rich.push_str("<ul>");
     }
     for s in &p.stories {
-        let meta = format!(
-            "{} ({}) · {} · score {:.1}",
-            s.lead.source,
-            s.lead.role,
-            s.watches.join(", "),
-            s.score
-        );
+        let meta = s.meta();
         plain.push_str(&format!("- {} — {meta}", s.title));
         if let Some(l) = &s.link {
             plain.push_str(&format!(" {l}"));

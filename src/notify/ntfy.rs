@@ -16,13 +16,7 @@ pub fn render(p: &Payload) -> Rendered {
             Some(l) => format!("[{}]({l})", markdown(&s.title)),
             None => markdown(&s.title),
         };
-        let meta = format!(
-            "{} ({}) · {} · score {:.1}",
-            s.lead.source,
-            s.lead.role,
-            s.watches.join(", "),
-            s.score
-        );
+        let meta = s.meta();
         text.push_str(&format!("- {title} — {}\n", markdown(&meta)));
     }
     let mut footer = format!("sigwatch {}", p.kind);

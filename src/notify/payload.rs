@@ -63,6 +63,20 @@ pub struct Story {
     pub members: Vec<Member>,
 }
 
+impl Story {
+    /// The line under a story's title in chat messages: the lead's source and role, the
+    /// watches and the score, as written (each target escapes it for its own syntax).
+    pub fn meta(&self) -> String {
+        format!(
+            "{} ({}) · {} · score {:.1}",
+            self.lead.source,
+            self.lead.role,
+            self.watches.join(", "),
+            self.score
+        )
+    }
+}
+
 /// Hits of one story among the pending ones.
 struct Group {
     story: i64,

@@ -35,13 +35,7 @@ pub fn render(p: &Payload) -> Rendered {
             Some(l) => format!("*<{l}|{}>*", slack(&s.title)),
             None => format!("*{}*", slack(&s.title)),
         };
-        let mut text = format!(
-            "{title}\n{} ({}) · {} · score {:.1}",
-            slack(&s.lead.source),
-            s.lead.role,
-            slack(&s.watches.join(", ")),
-            s.score
-        );
+        let mut text = format!("{title}\n{}", slack(&s.meta()));
         let also: Vec<String> = s
             .members
             .iter()

@@ -18,13 +18,7 @@ pub fn render(p: &Payload) -> Rendered {
             None => markdown(&s.title),
         };
         body.push(json!({"type": "TextBlock", "text": title, "wrap": true, "separator": true}));
-        let mut meta = format!(
-            "{} ({}) · {} · score {:.1}",
-            s.lead.source,
-            s.lead.role,
-            s.watches.join(", "),
-            s.score
-        );
+        let mut meta = s.meta();
         if s.members.len() > 1 {
             let also: Vec<&str> = s.members.iter().skip(1).map(|m| m.source.as_str()).collect();
             meta.push_str(&format!(" · also {}", also.join(", ")));
