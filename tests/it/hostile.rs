@@ -588,8 +588,9 @@ fn hostile_servers_in_one_poll_each_end_classified_and_the_good_source_is_stored
         "every source has an outcome"
     );
 
-    // Each raw connection ended within the timeout plus a second, and the whole poll with it.
-    let bound = TIMEOUT + Duration::from_secs(1);
+    // Each raw connection ended within the timeout plus two seconds (slack for a machine busy
+    // with other builds), and the whole poll with it.
+    let bound = TIMEOUT + Duration::from_secs(2);
     for (name, raw) in [
         ("loris", &loris),
         ("silent", &silent),
