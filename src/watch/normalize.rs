@@ -13,7 +13,7 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-use super::t2s::simplified;
+use super::t2s::{simplified, simplifier};
 use crate::text::{Piece, walk_html_pieces};
 
 /// Normalized text with a map back to the original.
@@ -87,6 +87,21 @@ const FOLDED: [u8; 128] = ascii_table(true, true);
 const CASED: [u8; 128] = ascii_table(false, true);
 const DISPLAY: [u8; 128] = ascii_table(false, false);
 
+/// Per byte value: whether it is ASCII that the table keeps (a byte of a word copied as it
+/// is). Indexed by any byte, so the word loop needs no range check of its own.
+const fn word_bytes(table: &[u8; 128]) -> [bool; 256] {
+    let mut w = [false; 256];
+    let mut i = 0;
+    while i < 128 {
+        w[i] = table[i] != SEP;
+        i += 1;
+    }
+    w
+}
+const FOLDED_WORD: [bool; 256] = word_bytes(&FOLDED);
+const CASED_WORD: [bool; 256] = word_bytes(&CASED);
+const DISPLAY_WORD: [bool; 256] = word_bytes(&DISPLAY);
+
 /// What a normalization is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -103,21 +118,23 @@ struct Builder {
     anchors: Vec<(u32, u32)>,
     pending_space: Option<usize>,
     table: &'static [u8; 128],
+    word: &'static [bool; 256],
     mode: Mode,
 }
 
 impl Builder {
     fn new(mode: Mode, capacity: usize) -> Self {
-        let table = match mode {
-            Mode::Fold => &FOLDED,
-            Mode::Cased => &CASED,
-            Mode::Display => &DISPLAY,
+        let (table, word) = match mode {
+            Mode::Fold => (&FOLDED, &FOLDED_WORD),
+            Mode::Cased => (&CASED, &CASED_WORD),
+            Mode::Display => (&DISPLAY, &DISPLAY_WORD),
         };
         Self {
             out: String::with_capacity(capacity),
             anchors: Vec::new(),
             pending_space: None,
             table,
+            word,
             mode,
         }
     }
@@ -159,29 +176,19 @@ impl Builder {
 
     fn run(&mut self, run: &str, from: usize) {
         let bytes = run.as_bytes();
+        let word = self.word;
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
-            if b < 0x80 {
-                if self.table[b as usize] == SEP {
-                    self.separator(from + i);
-                    i += 1;
-                    continue;
-                }
+            if word[b as usize] {
                 // ASCII words with single spaces between them are copied in one go and folded
                 // in place: such a space stays one space at the same place (a separator of
                 // its own would too, by way of `separator` and `space_before`).
-                let word = |j: usize| {
-                    bytes
-                        .get(j)
-                        .is_some_and(|&b| b < 0x80 && self.table[b as usize] != SEP)
-                };
                 let mut j = i + 1;
-                loop {
-                    while word(j) {
+                while let Some(&b) = bytes.get(j) {
+                    if word[b as usize] {
                         j += 1;
-                    }
-                    if bytes.get(j) == Some(&b' ') && word(j + 1) {
+                    } else if b == b' ' && bytes.get(j + 1).is_some_and(|&n| word[n as usize]) {
                         j += 2;
                     } else {
                         break;
@@ -197,23 +204,32 @@ impl Builder {
                 i = j;
                 continue;
             }
+            if b < 0x80 {
+                // ASCII that no word takes folds to a space.
+                self.separator(from + i);
+                i += 1;
+                continue;
+            }
             // A multi-byte char: `i` is on a char boundary because ASCII bytes never occur
             // inside one. A stretch of Chinese or kana is copied char for char with one
-            // anchor check, since each char keeps its length.
+            // anchor check, since each char keeps its length (and has no case, no NFKC
+            // form and no whitespace, in every mode).
             let c = run[i..].chars().next().unwrap_or('\u{FFFD}');
-            if self.mode == Mode::Fold && is_plain_cjk(c) {
+            if is_plain_cjk(c) {
                 self.space_before();
                 self.at(from + i);
                 // Copied in one piece; a stretch with a traditional form again char by char,
                 // folded (each fold keeps the char's length, so offsets hold).
                 let (start, out_start) = (i, self.out.len());
+                let fold = self.mode == Mode::Fold;
+                let simplify = simplifier();
                 let mut traditional = false;
                 for c in run[i..].chars().take_while(|&c| is_plain_cjk(c)) {
-                    traditional |= simplified(c) != c;
+                    traditional |= fold && simplify(c) != c;
                     i += c.len_utf8();
                 }
                 if traditional {
-                    self.out.extend(run[start..i].chars().map(simplified));
+                    self.out.extend(run[start..i].chars().map(simplify));
                 } else {
                     self.out.push_str(&run[start..i]);
                 }
