@@ -27,10 +27,7 @@ impl Plain {
         // looking no further than a few windows away so that long texts cost little.
         let lo = floor(t, ps.saturating_sub(SIDE * 8));
         let hi = floor(t, (pe + SIDE * 8).min(t.len()));
-        let mut start = (lo..ps)
-            .rev()
-            .find_map(|i| sentence_end_at(t, i))
-            .unwrap_or(lo);
+        let mut start = (lo..ps).rev().find_map(|i| sentence_end_at(t, i)).unwrap_or(lo);
         let mut end = (pe..hi).find_map(|i| sentence_end_at(t, i)).unwrap_or(hi);
         // A sentence longer than the window is cut to about SIDE characters each side.
         if t[start..ps].chars().count() > SIDE {
