@@ -3,10 +3,12 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
 use super::Config;
+use crate::units::de_duration;
 
 /// Where `sigwatch serve` listens when neither `--listen` nor `listen` says.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -30,6 +32,22 @@ pub struct ServeConfig {
     /// need no token.
     #[serde(default)]
     pub trusted_proxy: Option<IpAddr>,
+    /// How long a client has to send a request's line and headers once it has connected or
+    /// finished its previous request; then the connection is closed, so clients that send
+    /// a little and stall cannot hold connections.
+    #[serde(default = "default_header_timeout", deserialize_with = "de_duration")]
+    pub header_timeout: Duration,
+    /// Connections served at once; further clients wait in the kernel's accept queue.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+}
+
+fn default_header_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+
+fn default_max_connections() -> usize {
+    256
 }
 
 fn default_listen() -> SocketAddr {
@@ -43,6 +61,8 @@ impl Default for ServeConfig {
             public_url: None,
             token_file: None,
             trusted_proxy: None,
+            header_timeout: default_header_timeout(),
+            max_connections: default_max_connections(),
         }
     }
 }
@@ -94,6 +114,18 @@ pub(super) fn check(cfg: &Config, text: &str) -> Result<(), (String, String)> {
             format!("serve.public_url: {:?} is not an http or https URL", u.as_str()),
         ));
     }
+    if s.header_timeout.is_zero() {
+        return Err((
+            "header_timeout".into(),
+            "serve.header_timeout: must be more than zero".into(),
+        ));
+    }
+    if s.max_connections == 0 {
+        return Err((
+            "max_connections".into(),
+            "serve.max_connections: must be at least 1".into(),
+        ));
+    }
     if let Some(msg) = s.refuse(s.listen) {
         let needle = if text.contains("listen") {
             "listen"
@@ -140,6 +172,19 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("serve.public_url"), "{e}");
+        let e = cfg("header_timeout = \"0s\"\n").unwrap_err().to_string();
+        assert!(
+            e.contains("sigwatch.toml:2:") && e.contains("header_timeout"),
+            "{e}"
+        );
+        let e = cfg("max_connections = 0\n").unwrap_err().to_string();
+        assert!(
+            e.contains("sigwatch.toml:2:") && e.contains("max_connections"),
+            "{e}"
+        );
+        let c = cfg("header_timeout = \"2s\"\nmax_connections = 9\n").unwrap();
+        let s = c.serve.unwrap();
+        assert_eq!((s.header_timeout, s.max_connections), (Duration::from_secs(2), 9));
         let e = cfg("listen = \"nowhere\"\n").unwrap_err().to_string();
         assert!(e.contains("sigwatch.toml:2:") && e.contains("listen"), "{e}");
     }

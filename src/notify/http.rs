@@ -48,15 +48,24 @@ pub async fn send(
             };
         }
     };
-    let client = match reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .timeout(ch.timeout)
         .connect_timeout(ch.timeout.min(cfg.fetch.connect_timeout))
         // A redirect would carry the body (and its signature) somewhere not configured.
         .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .user_agent(cfg.fetch.user_agent.clone())
-        .build()
-    {
+        .user_agent(cfg.fetch.user_agent.clone());
+    // Through `[fetch] proxy`, as fetches go; a proxy variable the environment gets wrong
+    // (with proxy = "env") can be put right, so the message waits for it.
+    let builder = match crate::source::install_proxy(builder, &cfg.fetch.proxy) {
+        Ok(b) => b,
+        Err(e) => {
+            return Outcome::Retry {
+                error: e.to_string(),
+                after: None,
+            };
+        }
+    };
+    let client = match builder.build() {
         Ok(c) => c,
         Err(e) => return Outcome::Failed(format!("cannot make an HTTP client: {e}")),
     };

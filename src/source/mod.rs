@@ -41,6 +41,7 @@ pub use guard::Reach;
 pub use html::{HtmlSpec, parse_html};
 pub use json::{JsonSpec, parse_json};
 pub use parse::{Parsed, Reader, parse_feed, parse_feed_in, parse_feed_with};
+pub use proxy::install as install_proxy;
 pub use request::Request;
 
 use crate::config::{SourceConfig, SourceKind};

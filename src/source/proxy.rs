@@ -62,6 +62,26 @@ pub fn proxies(setting: &ProxySetting, var: impl Fn(&str) -> Option<String>) -> 
     Ok(out)
 }
 
+/// Installs the proxies of `setting` on a client whose targets the config names (chat
+/// channels, webhooks, the translation service): the same proxies as fetches, so a firm
+/// that must go through one reaches them too. Without a setting no proxy is used, whatever
+/// the environment says; `"env"` reads the usual variables. Targets on loopback (a
+/// receiver or a service beside sigwatch) go direct, as for fetches.
+pub fn install(
+    b: reqwest::ClientBuilder,
+    setting: &ProxySetting,
+) -> Result<reqwest::ClientBuilder, SourceError> {
+    let proxies = proxies(setting, |name| std::env::var(name).ok())?;
+    let mut b = b;
+    if proxies.list.is_empty() {
+        b = b.no_proxy();
+    }
+    for p in proxies.list {
+        b = b.proxy(p);
+    }
+    Ok(b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -243,9 +243,13 @@ impl Store {
             args.push(Value::Integer(limit.min(i64::MAX as usize) as i64));
         }
         let mut stmt = self.conn.prepare(&sql)?;
+        // group_concat's order is SQLite's to choose; a list people read is sorted.
         let split = |s: Option<String>| -> Vec<String> {
-            s.map(|s| s.split(',').map(String::from).collect())
-                .unwrap_or_default()
+            let mut v: Vec<String> = s
+                .map(|s| s.split(',').map(String::from).collect())
+                .unwrap_or_default();
+            v.sort();
+            v
         };
         let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
             Ok(StoryRow {

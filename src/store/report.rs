@@ -26,6 +26,10 @@ pub struct ItemRow {
     pub revised: Option<DateTime<Utc>>,
     /// The document numbers it carries or cites, as stored with it.
     pub doc_numbers: Vec<crate::notice::DocNumber>,
+    /// Its effective date and attachments as read at poll time; `None` when not read (items
+    /// stored before that was kept, or without hits). Not part of `show --json`.
+    #[serde(skip)]
+    pub notice: Option<crate::notice::Facts>,
 }
 
 /// What hits are counted by.
@@ -43,7 +47,7 @@ impl Store {
             .conn
             .query_row(
                 "SELECT i.id, s.name, i.guid, i.link, i.title, i.summary, i.text, i.published, i.first_seen,
-                        i.status, i.revised, i.doc_numbers
+                        i.status, i.revised, i.doc_numbers, i.notice
                  FROM items i JOIN sources s ON s.id = i.source_id WHERE i.id = ?1",
                 [id],
                 |r| {
@@ -63,6 +67,9 @@ impl Store {
                             .get::<_, Option<String>>(11)?
                             .map(|d| crate::notice::decode(&d))
                             .unwrap_or_default(),
+                        notice: r
+                            .get::<_, Option<String>>(12)?
+                            .map(|n| crate::notice::Facts::from_stored(&n)),
                     })
                 },
             )

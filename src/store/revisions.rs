@@ -85,9 +85,21 @@ pub(super) fn revisit(
     };
     exec(
         tx,
-        "UPDATE items SET title = ?2, summary = ?3, text = ?4, fingerprint = ?5, revised = ?6, status = 'edited'
+        "UPDATE items SET title = ?2, summary = ?3, text = ?4, fingerprint = ?5, revised = ?6, status = 'edited',
+                          notice = CASE WHEN ?7 THEN ?8 ELSE notice END
          WHERE id = ?1",
-        params![id, new.item.title, new_summary, new_text, fingerprint, now],
+        params![
+            id,
+            new.item.title,
+            new_summary,
+            new_text,
+            fingerprint,
+            now,
+            // The facts of the old text would be stale: the new text's replace them, or
+            // none (NULL, read again by whoever needs them) when it has no hits now.
+            new.check_text,
+            new.notice.as_ref().map(crate::notice::Facts::stored),
+        ],
     )?;
     event(tx, id, "edited", now, &format!("{what} changed"))?;
     out.edited = true;

@@ -65,6 +65,7 @@ pub struct Plan {
     langs: HashMap<String, Option<String>>,
     key_path: Option<PathBuf>,
     user_agent: String,
+    proxy: crate::config::ProxySetting,
     with_backlog: bool,
 }
 
@@ -82,6 +83,7 @@ impl Plan {
                 .map(|s| (s.name.clone(), s.lang.clone()))
                 .collect(),
             user_agent: cfg.fetch.user_agent.clone(),
+            proxy: cfg.fetch.proxy.clone(),
             // Hits of a source's first fetch are glossed when they are mailed.
             with_backlog: cfg.digest.mail_backlog,
         })
@@ -346,13 +348,15 @@ impl Translator {
         let key = plan.key_path.as_deref().map(read_key).transpose()?;
         let endpoint = t.endpoint().map_err(TranslateError::Unavailable)?;
         // The service is the config's: no guard against local addresses (it often runs
-        // beside sigwatch), no proxy, and no redirect, which would send the texts elsewhere.
-        let client = reqwest::Client::builder()
+        // beside sigwatch), `[fetch] proxy` as fetches go (a service on loopback is reached
+        // direct), and no redirect, which would send the texts elsewhere.
+        let builder = reqwest::Client::builder()
             .user_agent(plan.user_agent.clone())
             .connect_timeout(t.timeout.min(Duration::from_secs(10)))
             .timeout(t.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none());
+        let client = crate::source::install_proxy(builder, &plan.proxy)
+            .map_err(|e| TranslateError::Unavailable(e.to_string()))?
             .build()
             .map_err(|e| TranslateError::Unavailable(format!("cannot build the HTTP client: {e}")))?;
         Ok(Translator {

@@ -7,8 +7,11 @@
 //! and bidi characters are dropped before rendering, links are emitted only for http and
 //! https URLs, and the Content-Security-Policy allows no script at all and only this server's
 //! one stylesheet. Binding beyond loopback needs a token or a trusted proxy ([`auth`]).
+//! Clients that stall before finishing a request's head are cut off, and connections are
+//! capped ([`conn`]).
 
 mod auth;
+mod conn;
 mod feeds;
 mod ops;
 mod pages;
@@ -102,12 +105,15 @@ pub async fn serve(
         env: view::environment(),
         auth,
     });
+    let limits = app.cfg.serve.clone().unwrap_or_default();
     let router = router(app);
-    axum::serve(
+    conn::run(
         listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
+        router,
+        limits.header_timeout,
+        limits.max_connections,
+        shutdown,
     )
-    .with_graceful_shutdown(shutdown)
     .await?;
     Ok(())
 }

@@ -12,7 +12,7 @@ use super::view::{self, link, text, time};
 use super::{App, Failure};
 use crate::config::Config;
 use crate::schedule::{Health, HealthInput};
-use crate::store::{HitQuery, SourceRow, StoryRow};
+use crate::store::{Gloss, HitQuery, SourceRow, StoryRow};
 
 /// Stories on one page.
 const PAGE: usize = 50;
@@ -95,10 +95,13 @@ struct StoryOut {
     hits: u64,
     score: String,
     date: String,
+    /// The machine translation of the title, when one is stored.
+    gloss: Option<(String, String)>,
 }
 
-fn story_out(s: &StoryRow, zone: chrono_tz::Tz) -> StoryOut {
+fn story_out(s: &StoryRow, gloss: Option<Gloss>, zone: chrono_tz::Tz) -> StoryOut {
     StoryOut {
+        gloss: gloss.and_then(|g| g.title.map(|t| (text(&t), text(&g.service)))),
         id: s.story,
         title: text(&s.title),
         link: link(s.link.as_deref()),
@@ -124,16 +127,27 @@ pub(crate) async fn stories(
     let by_score = f.sort == "score";
     let rows = app
         .read(move |s, _| {
-            if by_score {
-                s.stories_by(&q, true)
+            let rows = if by_score {
+                s.stories_by(&q, true)?
             } else {
-                s.stories_page(&q)
-            }
+                s.stories_page(&q)?
+            };
+            // Glosses are looked up only when some are stored at all.
+            let glossed = !rows.is_empty() && s.has_glosses()?;
+            rows.into_iter()
+                .map(|r| {
+                    let g = match glossed {
+                        true => s.gloss_of(r.story, &r.title, None)?,
+                        false => None,
+                    };
+                    Ok((r, g))
+                })
+                .collect::<Result<Vec<_>, crate::store::StoreError>>()
         })
         .await?;
     let zone = app.cfg.zone();
     let next = (!by_score && rows.len() == PAGE)
-        .then(|| rows.last().map(|r| r.date.timestamp()))
+        .then(|| rows.last().map(|(r, _)| r.date.timestamp()))
         .flatten();
     let next_url = next.map(|until| {
         let mut u = url::form_urlencoded::Serializer::new(String::new());
@@ -154,7 +168,7 @@ pub(crate) async fn stories(
         u.append_pair("until", &until.to_string());
         format!("/?{}", u.finish())
     });
-    let stories: Vec<StoryOut> = rows.iter().map(|r| story_out(r, zone)).collect();
+    let stories: Vec<StoryOut> = rows.into_iter().map(|(r, g)| story_out(&r, g, zone)).collect();
     let html = app.render(
         "stories.html",
         context! {

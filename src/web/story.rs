@@ -16,6 +16,7 @@ use crate::store::{HitQuery, HitRow, ItemEvent, ItemRow, Revision, StoryMember};
 
 /// Everything the page shows, read in one go.
 struct Read {
+    glosses: Vec<crate::store::StoredGloss>,
     lead: ItemRow,
     hits: Vec<HitRow>,
     members: Vec<StoryMember>,
@@ -73,6 +74,7 @@ pub(crate) async fn story(State(app): State<Arc<App>>, Path(id): Path<i64>) -> R
                 ..Default::default()
             })?;
             Ok(Some(Read {
+                glosses: s.item_glosses(lead_id)?,
                 revisions: s.revisions(lead_id)?,
                 events: s.events(lead_id)?,
                 lead,
@@ -158,18 +160,20 @@ pub(crate) async fn story(State(app): State<Arc<App>>, Path(id): Path<i64>) -> R
             }
         })
         .collect();
-    let published = lead.published.map(|p| p.with_timezone(&zone).date_naive());
-    let effective = match crate::notice::effective_date(&format!("{}\n{}", lead.title, lead.text), published)
-    {
-        Some(crate::notice::Effective::On(d)) => Some(d.to_string()),
-        Some(crate::notice::Effective::OnPublication) => Some("on publication".to_string()),
-        None => None,
-    };
-    let base = lead.link.as_deref().and_then(|l| url::Url::parse(l).ok());
-    let attachments: Vec<String> = crate::notice::attachments(&lead.summary, base.as_ref())
-        .iter()
-        .filter_map(|a| link(Some(a)))
-        .collect();
+    // The facts read at poll time, as digests and `hits` show them; read here only for
+    // items stored without them.
+    let facts = lead.notice.clone().unwrap_or_else(|| {
+        let published = lead.published.map(|p| p.with_timezone(&zone).date_naive());
+        crate::notice::facts(
+            &lead.title,
+            &lead.text,
+            &lead.summary,
+            lead.link.as_deref(),
+            published,
+        )
+    });
+    let effective = facts.effective.map(|e| e.to_string());
+    let attachments: Vec<String> = facts.attachments.iter().filter_map(|a| link(Some(a))).collect();
     let events: Vec<(String, String, String)> = r
         .events
         .iter()
@@ -194,6 +198,7 @@ pub(crate) async fn story(State(app): State<Arc<App>>, Path(id): Path<i64>) -> R
             members => members,
             events => events,
             edits => edits(lead, &r.revisions, zone),
+            glosses => glosses(lead, &r.glosses),
         },
     ))
 }
@@ -256,6 +261,18 @@ fn diff(old: &str, new: &str) -> Option<Vec<Change>> {
         c.t = text(&c.t);
     }
     Some(out)
+}
+
+/// The stored machine translations of the lead's title and snippets, title first, each with
+/// its service: `(original, gloss, service)`.
+fn glosses(lead: &ItemRow, stored: &[crate::store::StoredGloss]) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = stored
+        .iter()
+        .filter_map(|g| Some((text(&g.original), text(g.gloss.as_deref()?), text(&g.service))))
+        .collect();
+    // The title's gloss leads; the snippets follow in the order they were stored.
+    out.sort_by_key(|(o, ..)| *o != text(&lead.title));
+    out
 }
 
 #[cfg(test)]

@@ -23,6 +23,8 @@ mod report;
 mod security;
 mod serve;
 mod serve_browser;
+mod serve_limits;
+mod serve_story;
 mod server;
 mod signals;
 mod smtp;

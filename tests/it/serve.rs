@@ -129,7 +129,7 @@ pub fn get(addr: &str, path: &str) -> Answer {
 }
 
 /// An RSS feed of (guid, title, link, description) items dated an hour ago.
-fn feed(items: &[(&str, &str, &str, &str)]) -> String {
+pub fn feed(items: &[(&str, &str, &str, &str)]) -> String {
     let date = (Utc::now() - chrono::Duration::hours(1)).to_rfc2822();
     let mut s = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>T</title><link>http://example.test/</link><description>t</description>\n",
@@ -143,7 +143,7 @@ fn feed(items: &[(&str, &str, &str, &str)]) -> String {
     s
 }
 
-const STORY: &str = "China announces export controls on rare earth processing technology";
+pub const STORY: &str = "China announces export controls on rare earth processing technology";
 const STORY_TEXT: &str = "The Ministry of Commerce said export controls on rare earth processing and \
     separation technology take effect on December 1, covering equipment, know-how and services.";
 /// A title with a script tag, an event handler, and a bidi override: XML-escaped in the feed.
@@ -182,7 +182,7 @@ pub fn filled() -> (Env, Server) {
     (env, srv)
 }
 
-fn db_count(env: &Env, sql: &str) -> i64 {
+pub fn db_count(env: &Env, sql: &str) -> i64 {
     let conn = rusqlite::Connection::open(env.db()).unwrap();
     conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }

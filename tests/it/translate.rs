@@ -50,6 +50,10 @@ struct Got {
     wrong: Vec<String>,
 }
 
+/// A public address that is never connected to: a service "there" is reached through a
+/// proxy, played by the local service itself.
+const PUBLIC: &str = "http://93.184.216.34";
+
 /// A translation service of `kind` on 127.0.0.1 port 0.
 struct Service {
     url: String,
@@ -112,7 +116,10 @@ impl Service {
                         "deepl" => "/v2/translate",
                         _ => "/v1/chat/completions",
                     };
-                    if req.url() != path || req.method().as_str() != "POST" {
+                    // Through a proxy the target is the whole URL: this server answers for
+                    // the public address too (see `a_configured_proxy_carries_the_requests`).
+                    let target = req.url().strip_prefix(PUBLIC).unwrap_or(req.url());
+                    if target != path || req.method().as_str() != "POST" {
                         wrong.push(format!("{} {}", req.method(), req.url()));
                     }
                     if !header("content-type").is_some_and(|c| c.starts_with("application/json")) {
@@ -373,6 +380,19 @@ fn libretranslate_glosses_matched_items_once_and_every_view_shows_them() {
         "{stories}"
     );
 
+    // The web view: under the title on the stories page and on the story page.
+    let web = crate::serve::serve(&s.env, "127.0.0.1:0");
+    // The feed dates its items 2026-11-23: the widest span keeps them on the page.
+    let page = crate::serve::get(&web.addr, "/?days=3660");
+    assert!(
+        page.body.contains(MOFCOM_GLOSS) && page.body.contains("[machine translation, libretranslate]"),
+        "{}",
+        page.body
+    );
+    let story = crate::serve::get(&web.addr, &format!("/story/{id}"));
+    assert!(story.body.contains(MOFCOM_GLOSS), "{}", story.body);
+    drop(web);
+
     // The digest, through SMTP: the gloss under the title in both parts, no note.
     let out = s.env.ok(&["digest"]);
     assert!(out.contains("delivered 1"), "{out}");
@@ -421,6 +441,37 @@ fn deepl_gets_its_header_and_body_as_documented() {
             .any(|h| h["gloss"]["title"] == MOFCOM_GLOSS && h["gloss"]["service"] == "deepl"),
         "{hits}"
     );
+}
+
+#[test]
+fn a_configured_proxy_carries_the_requests_to_a_service_elsewhere() {
+    // DeepL as a firm behind a proxy reaches it: the service's URL is a public address
+    // (never connected to here), and `[fetch] proxy` names a local server that plays the
+    // proxy and answers for it. The feeds, on loopback, are fetched direct.
+    let svc = Service::start("deepl", Mode::Answer, Some("dl-key:fx"));
+    let s = setup(
+        &format!(
+            "kind = \"deepl\"\nurl = \"{PUBLIC}\"\nkey_file = \"translate.key\"\ntimeout = \"10s\"\n\
+             [fetch]\nproxy = \"{}\"\nconnect_timeout = \"2s\"\n",
+            svc.url
+        ),
+        Some("dl-key:fx"),
+    );
+    s.env.ok(&["poll"]);
+    let got = svc.got();
+    assert_eq!(got.len(), 4, "{got:?}");
+    for g in &got {
+        assert!(g.wrong.is_empty(), "{g:?}");
+        assert_eq!(
+            g.path,
+            format!("{PUBLIC}/v2/translate"),
+            "not through the proxy: {g:?}"
+        );
+    }
+    assert_eq!(svc.texts("deepl"), expected_texts());
+    let id = item_of(&s.env, MOFCOM_TITLE);
+    let show = s.env.ok(&["show", &id.to_string()]);
+    assert!(show.contains(MOFCOM_GLOSS), "{show}");
 }
 
 #[test]

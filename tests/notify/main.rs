@@ -3,6 +3,7 @@
 
 mod delivery;
 mod kinds;
+mod proxy;
 mod receiver;
 #[allow(dead_code)]
 #[path = "../it/server.rs"]
