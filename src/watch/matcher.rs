@@ -190,7 +190,14 @@ impl Matcher {
         }
         if let Some(cased) = &term.cased {
             let (os, oe) = norm.original_range(original, s, e);
-            if normalize(&original[os..oe], false).text != *cased {
+            let o = &original[os..oe];
+            // Letters and digits alone normalize to themselves: compared without a copy.
+            let same = if o.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                o == cased
+            } else {
+                normalize(o, false).text == *cased
+            };
+            if !same {
                 return None;
             }
         }

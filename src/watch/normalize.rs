@@ -13,7 +13,7 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-use super::t2s::simplified;
+use super::t2s::{simplified, simplifier};
 use crate::text::{Piece, walk_html_pieces};
 
 /// Normalized text with a map back to the original.
@@ -87,6 +87,48 @@ const FOLDED: [u8; 128] = ascii_table(true, true);
 const CASED: [u8; 128] = ascii_table(false, true);
 const DISPLAY: [u8; 128] = ascii_table(false, false);
 
+/// Per byte value: whether it is ASCII that the table keeps (a byte of a word copied as it
+/// is). Indexed by any byte, so the word loop needs no range check of its own.
+const fn word_bytes(table: &[u8; 128]) -> [bool; 256] {
+    let mut w = [false; 256];
+    let mut i = 0;
+    while i < 128 {
+        w[i] = table[i] != SEP;
+        i += 1;
+    }
+    w
+}
+const FOLDED_WORD: [bool; 256] = word_bytes(&FOLDED);
+const CASED_WORD: [bool; 256] = word_bytes(&CASED);
+const DISPLAY_WORD: [bool; 256] = word_bytes(&DISPLAY);
+
+/// Whether eight bytes that follow a word byte go on with the words: ASCII, none of them a
+/// separator other than a space, and each space followed by a word byte within the eight.
+/// `joiners`: hyphens and underscores separate too. Each byte is tested in place in one
+/// `u64` (SWAR): ASCII bytes plus at most 0x7F never carry into their neighbour.
+#[inline]
+fn plain_words(chunk: &[u8], joiners: bool) -> bool {
+    const LO: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HI: u64 = LO * 0x80;
+    let Ok(eight) = <[u8; 8]>::try_from(chunk) else {
+        return false;
+    };
+    let x = u64::from_le_bytes(eight);
+    if x & HI != 0 {
+        return false;
+    }
+    // The high bit of each byte that equals `b`.
+    let eq = |b: u8| !((x ^ (LO * b as u64)).wrapping_add(LO * 0x7F)) & HI;
+    // Tab, line feed, vertical tab, form feed, carriage return: 0x09 to 0x0D.
+    let controls = (x.wrapping_add(LO * (0x80 - 0x09)) & !x.wrapping_add(LO * (0x80 - 0x0E))) & HI;
+    let spaces = eq(b' ');
+    let mut stops = controls | (spaces & (spaces >> 8)) | (spaces & (0x80 << 56));
+    if joiners {
+        stops |= eq(b'-') | eq(b'_');
+    }
+    stops == 0
+}
+
 /// What a normalization is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -103,21 +145,23 @@ struct Builder {
     anchors: Vec<(u32, u32)>,
     pending_space: Option<usize>,
     table: &'static [u8; 128],
+    word: &'static [bool; 256],
     mode: Mode,
 }
 
 impl Builder {
     fn new(mode: Mode, capacity: usize) -> Self {
-        let table = match mode {
-            Mode::Fold => &FOLDED,
-            Mode::Cased => &CASED,
-            Mode::Display => &DISPLAY,
+        let (table, word) = match mode {
+            Mode::Fold => (&FOLDED, &FOLDED_WORD),
+            Mode::Cased => (&CASED, &CASED_WORD),
+            Mode::Display => (&DISPLAY, &DISPLAY_WORD),
         };
         Self {
             out: String::with_capacity(capacity),
             anchors: Vec::new(),
             pending_space: None,
             table,
+            word,
             mode,
         }
     }
@@ -159,32 +203,28 @@ impl Builder {
 
     fn run(&mut self, run: &str, from: usize) {
         let bytes = run.as_bytes();
+        let word = self.word;
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
-            if b < 0x80 {
-                if self.table[b as usize] == SEP {
-                    self.separator(from + i);
-                    i += 1;
-                    continue;
-                }
+            if word[b as usize] {
                 // ASCII words with single spaces between them are copied in one go and folded
                 // in place: such a space stays one space at the same place (a separator of
                 // its own would too, by way of `separator` and `space_before`).
-                let word = |j: usize| {
-                    bytes
-                        .get(j)
-                        .is_some_and(|&b| b < 0x80 && self.table[b as usize] != SEP)
-                };
+                let joiners = self.mode != Mode::Display;
                 let mut j = i + 1;
                 loop {
-                    while word(j) {
-                        j += 1;
+                    // Eight bytes at a time while they are plainly words and single spaces;
+                    // the byte steps below settle the rest, starting again after a word byte.
+                    while let Some(chunk) = bytes.get(j..j + 8)
+                        && plain_words(chunk, joiners)
+                    {
+                        j += 8;
                     }
-                    if bytes.get(j) == Some(&b' ') && word(j + 1) {
-                        j += 2;
-                    } else {
-                        break;
+                    match bytes.get(j) {
+                        Some(&b) if word[b as usize] => j += 1,
+                        Some(&b' ') if bytes.get(j + 1).is_some_and(|&n| word[n as usize]) => j += 2,
+                        _ => break,
                     }
                 }
                 self.space_before();
@@ -197,23 +237,47 @@ impl Builder {
                 i = j;
                 continue;
             }
+            if b < 0x80 {
+                // ASCII that no word takes folds to a space.
+                self.separator(from + i);
+                i += 1;
+                continue;
+            }
             // A multi-byte char: `i` is on a char boundary because ASCII bytes never occur
             // inside one. A stretch of Chinese or kana is copied char for char with one
-            // anchor check, since each char keeps its length.
+            // anchor check, since each char keeps its length (and has no case, no NFKC
+            // form and no whitespace, in every mode).
             let c = run[i..].chars().next().unwrap_or('\u{FFFD}');
-            if self.mode == Mode::Fold && is_plain_cjk(c) {
+            if is_plain_cjk(c) {
                 self.space_before();
                 self.at(from + i);
                 // Copied in one piece; a stretch with a traditional form again char by char,
                 // folded (each fold keeps the char's length, so offsets hold).
                 let (start, out_start) = (i, self.out.len());
+                let fold = self.mode == Mode::Fold;
+                let simplify = simplifier();
                 let mut traditional = false;
-                for c in run[i..].chars().take_while(|&c| is_plain_cjk(c)) {
-                    traditional |= simplified(c) != c;
-                    i += c.len_utf8();
+                // Every such char is three bytes long (U+3041 to U+9FFF): read in threes.
+                while let Some(&[b0, b1, b2]) = bytes.get(i..i + 3) {
+                    let code = ((b0 as u32 & 0x0F) << 12) | ((b1 as u32 & 0x3F) << 6) | (b2 as u32 & 0x3F);
+                    // Lead bytes E5 to E9 start U+5000 to U+9FFF, ideographs all; E3 and E4
+                    // start kana and ideographs among other signs.
+                    let plain = match b0 {
+                        0xE5..=0xE9 => true,
+                        0xE3 | 0xE4 => char::from_u32(code).is_some_and(is_plain_cjk),
+                        _ => false,
+                    };
+                    if !plain {
+                        break;
+                    }
+                    if fold && !traditional {
+                        let c = char::from_u32(code).unwrap_or_default();
+                        traditional = simplify(c) != c;
+                    }
+                    i += 3;
                 }
                 if traditional {
-                    self.out.extend(run[start..i].chars().map(simplified));
+                    self.out.extend(run[start..i].chars().map(simplify));
                 } else {
                     self.out.push_str(&run[start..i]);
                 }

@@ -27,15 +27,8 @@ impl Plain {
         // looking no further than a few windows away so that long texts cost little.
         let lo = floor(t, ps.saturating_sub(SIDE * 8));
         let hi = floor(t, (pe + SIDE * 8).min(t.len()));
-        let mut start = t[lo..ps]
-            .char_indices()
-            .rev()
-            .find(|&(i, c)| ends_sentence(t, lo + i, c))
-            .map_or(lo, |(i, c)| lo + i + c.len_utf8());
-        let mut end = t[pe..hi]
-            .char_indices()
-            .find(|&(i, c)| ends_sentence(t, pe + i, c))
-            .map_or(hi, |(i, c)| pe + i + c.len_utf8());
+        let mut start = (lo..ps).rev().find_map(|i| sentence_end_at(t, i)).unwrap_or(lo);
+        let mut end = (pe..hi).find_map(|i| sentence_end_at(t, i)).unwrap_or(hi);
         // A sentence longer than the window is cut to about SIDE characters each side.
         if t[start..ps].chars().count() > SIDE {
             start = t[..ps]
@@ -69,6 +62,32 @@ const ABBREVIATIONS: &[&str] = &[
     "gov", "gen", "sen", "rep", "vs", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
     "nov", "dec", "art", "sec", "para", "fig", "vol", "approx", "est",
 ];
+
+/// The bytes that start a char that may end a sentence (see [`ends_sentence`]): `!`, `?`,
+/// `.`, a line feed, and the lead bytes of `。` (U+3002) and of `！`, `？`, `；` (U+FFxx).
+const MAY_END: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'!' as usize] = true;
+    t[b'?' as usize] = true;
+    t[b'.' as usize] = true;
+    t[b'\n' as usize] = true;
+    t[0xE3] = true;
+    t[0xEF] = true;
+    t
+};
+
+/// Where the sentence ends when the char at byte `i` of `t` ends it: just after that char.
+/// `None` when it does not, or when `i` is not the start of a char.
+#[inline]
+fn sentence_end_at(t: &str, i: usize) -> Option<usize> {
+    // Most bytes are let through by the table alone, without decoding a char; the bytes it
+    // takes are ASCII or lead bytes, so each starts a char.
+    if !MAY_END[t.as_bytes()[i] as usize] {
+        return None;
+    }
+    let c = t[i..].chars().next()?;
+    ends_sentence(t, i, c).then(|| i + c.len_utf8())
+}
 
 /// Whether the character `c` at byte `i` of `t` ends a sentence. A full stop does only when
 /// it is followed by a space (or the end) and the word before it is not an abbreviation, an

@@ -36,6 +36,19 @@ pub fn simplified(c: char) -> char {
     }
 }
 
+/// [`simplified`] with the table taken once, for loops over many chars.
+pub fn simplifier() -> impl Fn(char) -> char + Copy {
+    let table: &'static [char] = &TABLE;
+    move |c| {
+        let n = c as u32;
+        if (FIRST..=LAST).contains(&n) {
+            table[(n - FIRST) as usize]
+        } else {
+            c
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
