@@ -551,9 +551,9 @@ impl Config {
                 ));
             }
         }
-        let checked = crate::watch::Matcher::new(&self.watch).and_then(|_| {
+        let checked = crate::watch::Matcher::check(&self.watch).and_then(|_| {
             crate::watch::with_alert_rules(&self.watch)
-                .map(|w| crate::watch::Matcher::new(&w))
+                .map(|w| crate::watch::Matcher::check(&w))
                 .transpose()
         });
         if let Err(e) = checked {

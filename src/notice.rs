@@ -107,29 +107,34 @@ pub fn doc_numbers(text: &str) -> Vec<DocNumber> {
             .expect("Chinese file number pattern")
     });
     // English: "Announcement No. 61 of 2026", "Announcement [2026] No. 61",
-    // "Order No. 1 of 2026", "Announcement 2026 No. 61".
+    // "Order No. 1 of 2026", "Announcement 2026 No. 61". Here and below, word boundaries
+    // are ASCII ones (`(?-u:\b)`): at a Unicode one the regex engine's DFA gives up on the
+    // first non-ASCII byte and a slower engine takes the rest, and items mix scripts.
     static EN: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
-            r"(?i)\b(announcement|order|decree)\s+(?:no\.?|number|#)\s*(\d+)\s+of\s+(\d{4})\b|\b(announcement|order|decree)\s+[\[(]?(\d{4})[\])]?\s*(?:no\.?|number|#)\s*(\d+)\b",
+            r"(?i)(?-u:\b)(announcement|order|decree)\s+(?:no\.?|number|#)\s*(\d+)\s+of\s+(\d{4})(?-u:\b)|(?-u:\b)(announcement|order|decree)\s+[\[(]?(\d{4})[\])]?\s*(?:no\.?|number|#)\s*(\d+)(?-u:\b)",
         )
         .expect("English announcement pattern")
     });
     // Federal Register document numbers and Regulation Identifier Numbers.
     static FR: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)\b(?:FR\s+Doc\.?|document\s+(?:number|no\.?)[:\s]*|federalregister\.gov/d/)\s*(\d{4}-\d{5})\b|\bRIN[:\s]+(\d{4}-[A-Z]{2}\d{2})\b")
+        Regex::new(r"(?i)(?-u:\b)(?:FR\s+Doc\.?|document\s+(?:number|no\.?)[:\s]*|federalregister\.gov/d/)\s*(\d{4}-\d{5})(?-u:\b)|(?-u:\b)RIN[:\s]+(\d{4}-[A-Z]{2}\d{2})(?-u:\b)")
             .expect("Federal Register pattern")
     });
     // EU regulations: "Regulation (EU) 2021/821", "Delegated Regulation (EU) 2024/2547",
     // "Council Regulation (EC) No 428/2009".
     static EU: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
-            r"\b(?:Regulation|Decision|Directive)\s*\((?:EU|EC|EU, Euratom)\)\s*(?:No\.?\s*)?(\d+)/(\d+)\b",
+            r"(?-u:\b)(?:Regulation|Decision|Directive)\s*\((?:EU|EC|EU, Euratom)\)\s*(?:No\.?\s*)?(\d+)/(\d+)(?-u:\b)",
         )
         .expect("EU regulation pattern")
     });
 
+    // Each pattern runs only where the words it needs are: a regex's own start costs more than
+    // these scans over a short item, and most items name no document.
+    let cn = if text.contains('号') { text } else { "" };
     let mut found: Vec<(usize, DocNumber)> = Vec::new();
-    for c in CN.captures_iter(text) {
+    for c in CN.captures_iter(cn) {
         let (kind, year, number, issuers) = match (c.get(2), c.get(7)) {
             (Some(kind), _) => (
                 kind.as_str(),
@@ -149,7 +154,7 @@ pub fn doc_numbers(text: &str) -> Vec<DocNumber> {
         let start = c.get(0).map_or(0, |m| m.start());
         found.push((start, number_key(kind, year, number, issuers)));
     }
-    for c in CN_FILE.captures_iter(text) {
+    for c in CN_FILE.captures_iter(cn) {
         let prefix = &c[1];
         // The last few characters before the bracket are the file-number prefix (商贸发),
         // which is all that identifies the series; what comes before is the sentence.
@@ -170,7 +175,8 @@ pub fn doc_numbers(text: &str) -> Vec<DocNumber> {
             },
         ));
     }
-    for c in EN.captures_iter(text) {
+    let en = mentions(text, &["announcement", "order", "decree"]);
+    for c in EN.captures_iter(if en { text } else { "" }) {
         let (kind, year, number) = match c.get(1) {
             Some(k) => (k.as_str(), &c[3], &c[2]),
             None => (c.get(4).map_or("", |m| m.as_str()), &c[5], &c[6]),
@@ -182,7 +188,10 @@ pub fn doc_numbers(text: &str) -> Vec<DocNumber> {
         let start = c.get(0).map_or(0, |m| m.start());
         found.push((start, number_key(kind, year, number, issuers_before(text, start))));
     }
-    for c in FR.captures_iter(text) {
+    // Every Federal Register number and RIN starts with four digits and a hyphen.
+    let fr = memchr::memchr_iter(b'-', text.as_bytes())
+        .any(|i| i >= 4 && text.as_bytes()[i - 4..i].iter().all(u8::is_ascii_digit));
+    for c in FR.captures_iter(if fr { text } else { "" }) {
         let start = c.get(0).map_or(0, |m| m.start());
         let key = match (c.get(1), c.get(2)) {
             (Some(d), _) => format!("fr-doc:{}", d.as_str()),
@@ -197,7 +206,8 @@ pub fn doc_numbers(text: &str) -> Vec<DocNumber> {
             },
         ));
     }
-    for c in EU.captures_iter(text) {
+    let eu = memchr::memmem::find(text.as_bytes(), b"(E").is_some();
+    for c in EU.captures_iter(if eu { text } else { "" }) {
         let start = c.get(0).map_or(0, |m| m.start());
         // New style is year/number (2021/821); the old style number/year (428/2009).
         let (a, b) = (&c[1], &c[2]);
@@ -231,6 +241,19 @@ pub fn doc_numbers(text: &str) -> Vec<DocNumber> {
         }
     }
     out
+}
+
+/// Whether `text` holds any of `words` (lower-case ASCII) in any ASCII case.
+fn mentions(text: &str, words: &[&str]) -> bool {
+    let b = text.as_bytes();
+    words.iter().any(|w| {
+        let w = w.as_bytes();
+        let Some(&first) = w.first() else {
+            return true;
+        };
+        memchr::memchr2_iter(first, first.to_ascii_uppercase(), b)
+            .any(|i| b.get(i..i + w.len()).is_some_and(|s| s.eq_ignore_ascii_case(w)))
+    })
 }
 
 fn number_key(kind: &str, year: &str, number: &str, issuers: Vec<&'static str>) -> DocNumber {
@@ -413,12 +436,12 @@ pub fn effective_date(text: &str, published: Option<NaiveDate>) -> Option<Effect
     });
     static EN: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
-            r"(?i)\b(?:effective|takes?\s+effect|taking\s+effect|(?:comes?|enters?)\s+into\s+force|will\s+be\s+implemented|starting)\s+(?:on|from|as\s+of)?\s*(?:(\d{1,2})\s+([a-z]{3,9})\.?|([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?)(?:,?\s+(\d{4}))?",
+            r"(?i)(?-u:\b)(?:effective|takes?\s+effect|taking\s+effect|(?:comes?|enters?)\s+into\s+force|will\s+be\s+implemented|starting)\s+(?:on|from|as\s+of)?\s*(?:(\d{1,2})\s+([a-z]{3,9})\.?|([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?)(?:,?\s+(\d{4}))?",
         )
         .expect("English effective-date pattern")
     });
     static EN_NOW: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)\b(?:effective|takes?\s+effect|in\s+force)\s+(?:immediately|upon\s+publication|on\s+(?:the\s+date\s+of\s+)?publication)")
+        Regex::new(r"(?i)(?-u:\b)(?:effective|takes?\s+effect|in\s+force)\s+(?:immediately|upon\s+publication|on\s+(?:the\s+date\s+of\s+)?publication)")
             .expect("English on-publication pattern")
     });
     let resolve = |year: Option<i32>, month: u32, day: u32| -> Option<NaiveDate> {
@@ -443,7 +466,15 @@ pub fn effective_date(text: &str, published: Option<NaiveDate>) -> Option<Effect
             best = Some((at, e));
         }
     };
-    for c in CN.captures_iter(text) {
+    // As in `doc_numbers`, each pattern runs only where the words it needs are.
+    let chinese = text.contains('自') && text.contains('起');
+    let cn = if chinese { text } else { "" };
+    let en = if mentions(text, &["effect", "force", "implemented", "starting"]) {
+        text
+    } else {
+        ""
+    };
+    for c in CN.captures_iter(cn) {
         let year = c.get(1).and_then(|y| y.as_str().parse().ok());
         let (Ok(m), Ok(d)) = (c[2].parse(), c[3].parse()) else {
             continue;
@@ -453,10 +484,10 @@ pub fn effective_date(text: &str, published: Option<NaiveDate>) -> Option<Effect
             resolve(year, m, d).map(Effective::On),
         );
     }
-    if let Some(m) = CN_PUB.find(text) {
+    if let Some(m) = CN_PUB.find(cn) {
         keep(m.start(), Some(Effective::OnPublication));
     }
-    for c in EN.captures_iter(text) {
+    for c in EN.captures_iter(en) {
         let (day, month) = match (c.get(1), c.get(2), c.get(3), c.get(4)) {
             (Some(d), Some(m), _, _) => (d.as_str(), m.as_str()),
             (_, _, Some(m), Some(d)) => (d.as_str(), m.as_str()),
@@ -471,7 +502,7 @@ pub fn effective_date(text: &str, published: Option<NaiveDate>) -> Option<Effect
             resolve(year, month, day).map(Effective::On),
         );
     }
-    if let Some(m) = EN_NOW.find(text) {
+    if let Some(m) = EN_NOW.find(en) {
         keep(m.start(), Some(Effective::OnPublication));
     }
     best.map(|(_, e)| e)
@@ -511,9 +542,10 @@ const ATTACHMENT_TYPES: &[&str] = &[
 /// against `base`, http(s) only, once each.
 pub fn attachments(html: &str, base: Option<&url::Url>) -> Vec<String> {
     static HREF: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"(?i)\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))"#).expect("href pattern")
+        Regex::new(r#"(?i)(?-u:\b)href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))"#).expect("href pattern")
     });
     let mut out: Vec<String> = Vec::new();
+    let html = if mentions(html, &["href"]) { html } else { "" };
     for c in HREF.captures_iter(html) {
         let Some(raw) = c.get(1).or(c.get(2)).or(c.get(3)) else {
             continue;

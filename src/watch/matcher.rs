@@ -59,6 +59,13 @@ impl Matcher {
         Ok(Matcher { c, pattern_term, ac })
     }
 
+    /// Checks watches as [`Matcher::new`] does, without building the automaton: what a
+    /// config can get wrong is in the rules, and the build, which takes longer than loading
+    /// the rest of a config, fails only on needle sets far past any watch list's size.
+    pub fn check(watches: &Watches) -> Result<(), WatchError> {
+        compile(watches).map(|_| ())
+    }
+
     fn index(&self, watch: &str) -> Option<usize> {
         self.c.watches.iter().position(|w| w.name == watch)
     }
