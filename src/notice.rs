@@ -132,9 +132,9 @@ pub fn doc_numbers(text: &str) -> Vec<DocNumber> {
 
     // Each pattern runs only where the words it needs are: a regex's own start costs more than
     // these scans over a short item, and most items name no document.
-    let cn = if text.contains('号') { text } else { "" };
+    let cn = text.contains('号');
     let mut found: Vec<(usize, DocNumber)> = Vec::new();
-    for c in CN.captures_iter(cn) {
+    for c in run(cn, &CN, text) {
         let (kind, year, number, issuers) = match (c.get(2), c.get(7)) {
             (Some(kind), _) => (
                 kind.as_str(),
@@ -154,7 +154,7 @@ pub fn doc_numbers(text: &str) -> Vec<DocNumber> {
         let start = c.get(0).map_or(0, |m| m.start());
         found.push((start, number_key(kind, year, number, issuers)));
     }
-    for c in CN_FILE.captures_iter(cn) {
+    for c in run(cn, &CN_FILE, text) {
         let prefix = &c[1];
         // The last few characters before the bracket are the file-number prefix (商贸发),
         // which is all that identifies the series; what comes before is the sentence.
@@ -177,7 +177,7 @@ pub fn doc_numbers(text: &str) -> Vec<DocNumber> {
     }
     static EN_WORDS: Words = Words::new(&["announcement", "order", "decree"]);
     let en = EN_WORDS.in_text(text);
-    for c in EN.captures_iter(if en { text } else { "" }) {
+    for c in run(en, &EN, text) {
         let (kind, year, number) = match c.get(1) {
             Some(k) => (k.as_str(), &c[3], &c[2]),
             None => (c.get(4).map_or("", |m| m.as_str()), &c[5], &c[6]),
@@ -192,7 +192,7 @@ pub fn doc_numbers(text: &str) -> Vec<DocNumber> {
     // Every Federal Register number and RIN starts with four digits and a hyphen.
     let fr = memchr::memchr_iter(b'-', text.as_bytes())
         .any(|i| i >= 4 && text.as_bytes()[i - 4..i].iter().all(u8::is_ascii_digit));
-    for c in FR.captures_iter(if fr { text } else { "" }) {
+    for c in run(fr, &FR, text) {
         let start = c.get(0).map_or(0, |m| m.start());
         let key = match (c.get(1), c.get(2)) {
             (Some(d), _) => format!("fr-doc:{}", d.as_str()),
@@ -208,7 +208,7 @@ pub fn doc_numbers(text: &str) -> Vec<DocNumber> {
         ));
     }
     let eu = memchr::memmem::find(text.as_bytes(), b"(E").is_some();
-    for c in EU.captures_iter(if eu { text } else { "" }) {
+    for c in run(eu, &EU, text) {
         let start = c.get(0).map_or(0, |m| m.start());
         // New style is year/number (2021/821); the old style number/year (428/2009).
         let (a, b) = (&c[1], &c[2]);
@@ -242,6 +242,12 @@ pub fn doc_numbers(text: &str) -> Vec<DocNumber> {
         }
     }
     out
+}
+
+/// The captures of `re` in `text` when `gate` says they may be there; nothing, at no cost,
+/// when not (a search even of nothing takes a regex's start-up).
+fn run<'t>(gate: bool, re: &'static Regex, text: &'t str) -> impl Iterator<Item = regex::Captures<'t>> {
+    gate.then(|| re.captures_iter(text)).into_iter().flatten()
 }
 
 /// Words whose presence a pattern needs, checked before it runs.
@@ -490,10 +496,10 @@ pub fn effective_date(text: &str, published: Option<NaiveDate>) -> Option<Effect
     };
     // As in `doc_numbers`, each pattern runs only where the words it needs are.
     let chinese = text.contains('自') && text.contains('起');
-    let cn = if chinese { text } else { "" };
+    let cn = chinese;
     static EN_WORDS: Words = Words::new(&["effect", "force", "implemented", "starting"]);
-    let en = if EN_WORDS.in_text(text) { text } else { "" };
-    for c in CN.captures_iter(cn) {
+    let en = EN_WORDS.in_text(text);
+    for c in run(cn, &CN, text) {
         let year = c.get(1).and_then(|y| y.as_str().parse().ok());
         let (Ok(m), Ok(d)) = (c[2].parse(), c[3].parse()) else {
             continue;
@@ -503,10 +509,10 @@ pub fn effective_date(text: &str, published: Option<NaiveDate>) -> Option<Effect
             resolve(year, m, d).map(Effective::On),
         );
     }
-    if let Some(m) = CN_PUB.find(cn) {
+    if let Some(m) = cn.then(|| CN_PUB.find(text)).flatten() {
         keep(m.start(), Some(Effective::OnPublication));
     }
-    for c in EN.captures_iter(en) {
+    for c in run(en, &EN, text) {
         let (day, month) = match (c.get(1), c.get(2), c.get(3), c.get(4)) {
             (Some(d), Some(m), _, _) => (d.as_str(), m.as_str()),
             (_, _, Some(m), Some(d)) => (d.as_str(), m.as_str()),
@@ -521,7 +527,7 @@ pub fn effective_date(text: &str, published: Option<NaiveDate>) -> Option<Effect
             resolve(year, month, day).map(Effective::On),
         );
     }
-    if let Some(m) = EN_NOW.find(en) {
+    if let Some(m) = en.then(|| EN_NOW.find(text)).flatten() {
         keep(m.start(), Some(Effective::OnPublication));
     }
     best.map(|(_, e)| e)
@@ -564,8 +570,7 @@ pub fn attachments(html: &str, base: Option<&url::Url>) -> Vec<String> {
         Regex::new(r#"(?i)(?-u:\b)href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))"#).expect("href pattern")
     });
     let mut out: Vec<String> = Vec::new();
-    let html = if HREF_WORD.in_text(html) { html } else { "" };
-    for c in HREF.captures_iter(html) {
+    for c in run(HREF_WORD.in_text(html), &HREF, html) {
         let Some(raw) = c.get(1).or(c.get(2)).or(c.get(3)) else {
             continue;
         };

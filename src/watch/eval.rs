@@ -95,10 +95,23 @@ fn in_scope(scope: Scope, field: Field) -> bool {
 /// Every watch's occurrences in the item, by watch index.
 pub fn evaluate<'c>(c: &'c Compiled, fields: &[FieldText<'_>]) -> Vec<Vec<Occ<'c>>> {
     let mut occ: Vec<Vec<Occ<'c>>> = vec![Vec::new(); c.watches.len()];
+    // The terms found anywhere in the item, sorted: most terms a rule names are not found,
+    // and this says so without a look through every field's finds.
+    let mut seen: Vec<usize> = fields
+        .iter()
+        .flat_map(|ft| ft.found.iter().map(|f| f.t))
+        .collect();
+    seen.sort_unstable();
+    seen.dedup();
+    // By watch: whether any of its own terms was found.
+    let mut own = vec![false; c.watches.len()];
+    for &t in &seen {
+        own[c.terms[t].watch] = true;
+    }
     for &w in &c.order {
         let watch = &c.watches[w];
         let mut out = Vec::new();
-        for (fi, ft) in fields.iter().enumerate() {
+        for (fi, ft) in fields.iter().enumerate().filter(|_| own[w]) {
             if !in_scope(watch.scope, ft.field) {
                 continue;
             }
@@ -115,9 +128,14 @@ pub fn evaluate<'c>(c: &'c Compiled, fields: &[FieldText<'_>]) -> Vec<Vec<Occ<'c
             }
         }
         for rule in &watch.rules {
-            fire(c, rule, fields, &occ, &mut out);
+            fire(c, rule, fields, &occ, &seen, &mut out);
         }
-        if !out.is_empty() && watch.not.iter().any(|&e| present(c, e, Scope::Any, fields, &occ)) {
+        if !out.is_empty()
+            && watch
+                .not
+                .iter()
+                .any(|&e| present(c, e, Scope::Any, fields, &occ, &seen))
+        {
             out.clear();
         }
         occ[w] = out;
@@ -132,15 +150,26 @@ fn vetoed(c: &Compiled, ft: &FieldText<'_>, w: usize, s: usize, e: usize) -> boo
 
 /// Whether an element stands anywhere within `scope`; cheaper than [`occurrences`], so a
 /// rule that does not fire (the usual case) costs no allocation.
-fn present(c: &Compiled, elem: Elem, scope: Scope, fields: &[FieldText<'_>], occ: &[Vec<Occ<'_>>]) -> bool {
+/// `seen`: the terms found in the item, sorted.
+fn present(
+    c: &Compiled,
+    elem: Elem,
+    scope: Scope,
+    fields: &[FieldText<'_>],
+    occ: &[Vec<Occ<'_>>],
+    seen: &[usize],
+) -> bool {
     match elem {
-        Elem::Atom(t) => fields.iter().any(|ft| {
-            in_scope(scope, ft.field)
-                && ft
-                    .found
-                    .iter()
-                    .any(|f| f.t == t && !vetoed(c, ft, c.terms[t].watch, f.s, f.e))
-        }),
+        Elem::Atom(t) => {
+            seen.binary_search(&t).is_ok()
+                && fields.iter().any(|ft| {
+                    in_scope(scope, ft.field)
+                        && ft
+                            .found
+                            .iter()
+                            .any(|f| f.t == t && !vetoed(c, ft, c.terms[t].watch, f.s, f.e))
+                })
+        }
         Elem::Concept(w) => occ[w].iter().any(|o| in_scope(scope, fields[o.f].field)),
     }
 }
@@ -196,10 +225,11 @@ fn fire<'c>(
     rule: &'c Rule,
     fields: &[FieldText<'_>],
     occ: &[Vec<Occ<'c>>],
+    seen: &[usize],
     out: &mut Vec<Occ<'c>>,
 ) {
     let scope = rule.scope;
-    let here = |e: Elem| present(c, e, scope, fields, occ);
+    let here = |e: Elem| present(c, e, scope, fields, occ, seen);
     if !rule.all.iter().all(|&e| here(e))
         || (!rule.any.is_empty() && !rule.any.iter().any(|&e| here(e)))
         || !rule.near.iter().all(|n| here(n.left) && here(n.right))

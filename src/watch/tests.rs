@@ -512,3 +512,35 @@ fn entities_are_reported_by_concept_whatever_the_language() {
         "{err}"
     );
 }
+
+/// An entity concept that a watch's rule names bears on hits and is searched with the hit
+/// terms; one that nothing names is searched only in items with hits, and reported the same.
+#[test]
+fn entity_concepts_are_found_whether_or_not_a_rule_names_them() {
+    let entity = |term: &str| WatchSpec {
+        terms: vec![term.to_string()],
+        concept: true,
+        entity: true,
+        ..Default::default()
+    };
+    let mut w: Watches = Watches::new();
+    w.insert("gallium".into(), entity("gallium"));
+    w.insert("germanium".into(), entity("锗"));
+    w.insert(
+        "bans".into(),
+        WatchSpec {
+            all: vec!["@gallium".into(), "ban*".into()],
+            ..Default::default()
+        },
+    );
+    let m = Matcher::new(&w).unwrap();
+    let (hits, e) = m.find_with_entities("China bans gallium exports", "and 锗 too");
+    let watches: Vec<&str> = hits.iter().map(|h| h.watch.as_str()).collect();
+    assert!(
+        !watches.is_empty() && watches.iter().all(|&w| w == "bans"),
+        "{watches:?}"
+    );
+    assert_eq!(e.things, vec!["gallium".to_string(), "germanium".to_string()]);
+    assert!(m.find_with_entities("Gallium prices rise", "锗").0.is_empty());
+    assert_eq!(m.entities("Gallium prices rise", "锗").things.len(), 2);
+}
