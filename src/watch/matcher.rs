@@ -66,6 +66,14 @@ impl Matcher {
         compile(watches).map(|_| ())
     }
 
+    /// The matcher evaluating every watch in every item, as it did before items woke only
+    /// the watches of the terms they hold: what the tests compare with.
+    #[cfg(test)]
+    pub(super) fn waking_every_watch(mut self) -> Self {
+        self.c.unbound = vec![true; self.c.watches.len()];
+        self
+    }
+
     fn index(&self, watch: &str) -> Option<usize> {
         self.c.watches.iter().position(|w| w.name == watch)
     }

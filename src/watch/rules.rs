@@ -92,6 +92,12 @@ pub struct Compiled {
     /// needs no evaluation; most items that hold a term at all hold only a concept's
     /// ("technology") that nothing fires on alone.
     pub trigger: Vec<bool>,
+    /// By term: the watches (concepts too) that stand in an item only if one of a list of
+    /// terms this one belongs to is found there (see [`triggers`]): an item wakes only the
+    /// watches of the terms it holds, and the rest are not evaluated.
+    pub wakes: Vec<Vec<usize>>,
+    /// By watch: whether it has a rule that needs no term at all; evaluated in every item.
+    pub unbound: Vec<bool>,
 }
 
 struct Ctx<'a> {
@@ -280,13 +286,15 @@ pub fn compile(watches: &Watches) -> Result<Compiled, WatchError> {
         ctx.watch(w, spec)?;
     }
     ctx.out.order = order(&ctx.out.watches, &ctx.uses)?;
-    ctx.out.trigger = triggers(&ctx.out);
+    (ctx.out.trigger, ctx.out.wakes, ctx.out.unbound) = triggers(&ctx.out);
     Ok(ctx.out)
 }
 
 /// Which terms can lead to a hit: a watch's hit terms, and for each of its rules the terms of
 /// one part the rule cannot fire without (the part with the fewest terms), through concepts.
-fn triggers(c: &Compiled) -> Vec<bool> {
+/// Also the same lists by term (`wakes`), and the watches with a rule of no part (`unbound`).
+fn triggers(c: &Compiled) -> (Vec<bool>, Vec<Vec<usize>>, Vec<bool>) {
+    let mut unbound = vec![false; c.watches.len()];
     let mut own: Vec<Vec<usize>> = vec![Vec::new(); c.watches.len()];
     for (t, e) in c.terms.iter().enumerate() {
         if e.role == Role::Hit {
@@ -309,8 +317,9 @@ fn triggers(c: &Compiled) -> Vec<bool> {
             if !rule.any.is_empty() {
                 parts.push(rule.any.iter().flat_map(elem).collect());
             }
-            if let Some(least) = parts.into_iter().min_by_key(Vec::len) {
-                set.extend(least);
+            match parts.into_iter().min_by_key(Vec::len) {
+                Some(least) => set.extend(least),
+                None => unbound[w] = true,
             }
         }
         set.sort_unstable();
@@ -318,14 +327,30 @@ fn triggers(c: &Compiled) -> Vec<bool> {
         of[w] = set;
     }
     let mut trigger = vec![false; c.terms.len()];
+    let mut wakes = vec![Vec::new(); c.terms.len()];
     for (w, set) in of.iter().enumerate() {
-        if !c.watches[w].concept {
-            for &t in set {
-                trigger[t] = true;
-            }
+        for &t in set {
+            trigger[t] |= !c.watches[w].concept;
+            wakes[t].push(w);
         }
     }
-    trigger
+    // A concept that stands without terms makes its users unbound too: `order` puts it first.
+    for &w in &c.order {
+        let named = |r: &Rule| {
+            let elems = r
+                .all
+                .iter()
+                .chain(&r.any)
+                .chain(r.near.iter().flat_map(|n| [&n.left, &n.right]));
+            elems
+                .into_iter()
+                .any(|e| matches!(e, Elem::Concept(x) if unbound[*x]))
+        };
+        if c.watches[w].rules.iter().any(named) {
+            unbound[w] = true;
+        }
+    }
+    (trigger, wakes, unbound)
 }
 
 /// Concepts before the watches that name them (depth first); a cycle is an error naming it.

@@ -544,3 +544,31 @@ fn entity_concepts_are_found_whether_or_not_a_rule_names_them() {
     assert!(m.find_with_entities("Gallium prices rise", "锗").0.is_empty());
     assert_eq!(m.entities("Gallium prices rise", "锗").things.len(), 2);
 }
+
+/// Evaluating only the watches an item's terms wake gives what evaluating every watch gives,
+/// on the shipped watchlists over both labelled sets.
+#[test]
+fn waking_only_the_watches_of_found_terms_changes_no_hit() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cfg = crate::config::Config::load(&root.join("config/sigwatch.toml")).unwrap();
+    let woken = Matcher::new(&cfg.watch).unwrap();
+    let every = woken.clone().waking_every_watch();
+    let mut items = 0;
+    for set in ["watch-labels.jsonl", "watch-labels-holdout.jsonl"] {
+        let text = std::fs::read_to_string(root.join("tests/data").join(set)).unwrap();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let (title, summary) = (
+                v["title"].as_str().unwrap_or(""),
+                v["summary"].as_str().unwrap_or(""),
+            );
+            let (a, b) = (
+                woken.find_with_entities(title, summary),
+                every.find_with_entities(title, summary),
+            );
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{title}");
+            items += 1;
+        }
+    }
+    assert!(items >= 400, "{items} items");
+}
