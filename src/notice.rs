@@ -272,8 +272,19 @@ impl Words {
         let finders = self
             .finders
             .get_or_init(|| self.words.iter().map(memchr::memmem::Finder::new).collect());
-        let lower = text.as_bytes().to_ascii_lowercase();
-        finders.iter().any(|f| f.find(&lower).is_some())
+        // The copy goes into a buffer the thread keeps: each item with hits is checked three
+        // times, and an allocation each time costs more than the search.
+        thread_local!(static LOWER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) });
+        LOWER.with_borrow_mut(|lower| {
+            lower.clear();
+            lower.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
+            let found = finders.iter().any(|f| f.find(lower).is_some());
+            // A long text's buffer is not kept.
+            if lower.capacity() > 64 * 1024 {
+                *lower = Vec::new();
+            }
+            found
+        })
     }
 }
 
