@@ -91,47 +91,45 @@ impl Matcher {
     /// Every hit in an item's title and summary (either may hold HTML), ordered by field,
     /// then position, then watch.
     pub fn find(&self, title: &str, summary: &str) -> Vec<Hit> {
-        self.find_fields(&[(Field::Title, title), (Field::Summary, summary)], false)
+        self.find_fields([(Field::Title, title), (Field::Summary, summary)], false)
             .0
     }
 
     /// [`Matcher::find`], and when there are hits, the entity and action concepts the item
     /// names (in the same pass over its text).
     pub fn find_with_entities(&self, title: &str, summary: &str) -> (Vec<Hit>, Entities) {
-        self.find_fields(&[(Field::Title, title), (Field::Summary, summary)], false)
+        self.find_fields([(Field::Title, title), (Field::Summary, summary)], false)
     }
 
     /// The entity and action concepts (`entity = true`, `action = true`) an item's title
     /// and summary name, hits or not.
     pub fn entities(&self, title: &str, summary: &str) -> Entities {
-        self.find_fields(&[(Field::Title, title), (Field::Summary, summary)], true)
+        self.find_fields([(Field::Title, title), (Field::Summary, summary)], true)
             .1
     }
 
     /// The hits in one field, taken as the whole item.
     pub fn find_in(&self, field: Field, original: &str) -> Vec<Hit> {
-        self.find_fields(&[(field, original)], false).0
+        self.find_fields([(field, original)], false).0
     }
 
-    /// The hits, and the entities named: when there are hits, or with `always`.
-    fn find_fields(&self, input: &[(Field, &str)], always: bool) -> (Vec<Hit>, Entities) {
+    /// The hits, and the entities named: when there are hits, or with `always`. The fields
+    /// are an array, not a `Vec`: one allocation less an item.
+    fn find_fields<const N: usize>(&self, input: [(Field, &str); N], always: bool) -> (Vec<Hit>, Entities) {
         let Some(ac) = &self.ac else {
             return Default::default();
         };
-        let fields: Vec<FieldText<'_>> = input
-            .iter()
-            .map(|&(field, original)| {
-                let norm = normalize(original, true);
-                let found = ac
-                    .find_overlapping_iter(&norm.text)
-                    .filter_map(|m| {
-                        let t = self.pattern_term[m.pattern().as_usize()] as usize;
-                        self.accept(m.start(), m.end(), t, &norm, original)
-                    })
-                    .collect();
-                FieldText::new(field, original, norm, found)
-            })
-            .collect();
+        let fields: [FieldText<'_>; N] = input.map(|(field, original)| {
+            let norm = normalize(original, true);
+            let found = ac
+                .find_overlapping_iter(&norm.text)
+                .filter_map(|m| {
+                    let t = self.pattern_term[m.pattern().as_usize()] as usize;
+                    self.accept(m.start(), m.end(), t, &norm, original)
+                })
+                .collect();
+            FieldText::new(field, original, norm, found)
+        });
         let can_hit = |f: &FieldText<'_>| f.found.iter().any(|x| self.c.trigger[x.t]);
         if !always && !fields.iter().any(can_hit) {
             return Default::default();
