@@ -103,11 +103,9 @@ pub fn evaluate<'c>(c: &'c Compiled, fields: &[FieldText<'_>]) -> Vec<Vec<Occ<'c
         .collect();
     seen.sort_unstable();
     seen.dedup();
-    // By watch: whether any of its own terms was found, and whether it can stand at all.
-    let mut own = vec![false; c.watches.len()];
+    // By watch: whether it can stand at all, given the terms found.
     let mut awake = c.unbound.clone();
     for &t in &seen {
-        own[c.terms[t].watch] = true;
         for &w in &c.wakes[t] {
             awake[w] = true;
         }
@@ -115,7 +113,7 @@ pub fn evaluate<'c>(c: &'c Compiled, fields: &[FieldText<'_>]) -> Vec<Vec<Occ<'c
     for &w in c.order.iter().filter(|&&w| awake[w]) {
         let watch = &c.watches[w];
         let mut out = Vec::new();
-        for (fi, ft) in fields.iter().enumerate().filter(|_| own[w]) {
+        for (fi, ft) in fields.iter().enumerate() {
             if !in_scope(watch.scope, ft.field) {
                 continue;
             }
