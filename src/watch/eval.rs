@@ -150,7 +150,7 @@ fn vetoed(c: &Compiled, ft: &FieldText<'_>, w: usize, s: usize, e: usize) -> boo
     ft.excluded(c, w, s, e)
 }
 
-/// Whether an element stands anywhere within `scope`; cheaper than [`occurrences`], so a
+/// Whether an element stands anywhere within `scope`; cheaper than [`first`], so a
 /// rule that does not fire (the usual case) costs no allocation.
 /// `seen`: the terms found in the item, sorted.
 fn present(
@@ -176,35 +176,66 @@ fn present(
     }
 }
 
-/// Where an element stands within `scope`: the first `limit` places.
-fn occurrences<'c>(
+/// The first place an element stands within `scope`, with the term that stands there.
+fn first<'c>(
     c: &'c Compiled,
     elem: Elem,
     scope: Scope,
     fields: &[FieldText<'_>],
     occ: &[Vec<Occ<'c>>],
-    limit: usize,
-) -> Vec<Occ<'c>> {
+) -> Option<Occ<'c>> {
     match elem {
         Elem::Atom(t) => {
             let entry = &c.terms[t];
+            fields
+                .iter()
+                .enumerate()
+                .filter(|(_, ft)| in_scope(scope, ft.field))
+                .find_map(|(fi, ft)| {
+                    let f = ft
+                        .found
+                        .iter()
+                        .find(|f| f.t == t && !vetoed(c, ft, entry.watch, f.s, f.e))?;
+                    Some(Occ {
+                        f: fi,
+                        s: f.s,
+                        e: f.e,
+                        term: Cow::Borrowed(&entry.term.written),
+                    })
+                })
+        }
+        Elem::Concept(w) => occ[w]
+            .iter()
+            .find(|o| in_scope(scope, fields[o.f].field))
+            .map(|o| Occ {
+                f: o.f,
+                s: o.s,
+                e: o.e,
+                term: Cow::Owned(format!("@{}: {}", c.watches[w].name, o.term)),
+            }),
+    }
+}
+
+/// Where an element stands within `scope`, as (field slot, start, end): what a proximity
+/// test needs, without the term an occurrence carries (for a concept, a string made each).
+fn spans(
+    c: &Compiled,
+    elem: Elem,
+    scope: Scope,
+    fields: &[FieldText<'_>],
+    occ: &[Vec<Occ<'_>>],
+) -> Vec<(usize, usize, usize)> {
+    match elem {
+        Elem::Atom(t) => {
             let mut out = Vec::new();
             for (fi, ft) in fields.iter().enumerate() {
-                if !in_scope(scope, ft.field) {
-                    continue;
-                }
-                for f in ft.found.iter().filter(|f| f.t == t) {
-                    if out.len() == limit {
-                        return out;
-                    }
-                    if !vetoed(c, ft, entry.watch, f.s, f.e) {
-                        out.push(Occ {
-                            f: fi,
-                            s: f.s,
-                            e: f.e,
-                            term: Cow::Borrowed(&entry.term.written),
-                        });
-                    }
+                if in_scope(scope, ft.field) {
+                    out.extend(
+                        ft.found
+                            .iter()
+                            .filter(|f| f.t == t && !vetoed(c, ft, c.terms[t].watch, f.s, f.e))
+                            .map(|f| (fi, f.s, f.e)),
+                    );
                 }
             }
             out
@@ -212,11 +243,7 @@ fn occurrences<'c>(
         Elem::Concept(w) => occ[w]
             .iter()
             .filter(|o| in_scope(scope, fields[o.f].field))
-            .take(limit)
-            .map(|o| Occ {
-                term: Cow::Owned(format!("@{}: {}", c.watches[w].name, o.term)),
-                ..o.clone()
-            })
+            .map(|o| (o.f, o.s, o.e))
             .collect(),
     }
 }
@@ -239,20 +266,20 @@ fn fire<'c>(
     {
         return;
     }
-    let mut got = Vec::new();
-    for &e in &rule.all {
-        got.extend(occurrences(c, e, scope, fields, occ, 1));
-    }
-    for &e in &rule.any {
-        got.extend(occurrences(c, e, scope, fields, occ, 1));
+    // Written straight into `out`, and taken back if a proximity test fails after all.
+    let mark = out.len();
+    for &e in rule.all.iter().chain(&rule.any) {
+        out.extend(first(c, e, scope, fields, occ));
     }
     for n in &rule.near {
         match near(c, n, scope, fields, occ) {
-            Some(o) => got.push(o),
-            None => return,
+            Some(o) => out.push(o),
+            None => {
+                out.truncate(mark);
+                return;
+            }
         }
     }
-    out.extend(got);
 }
 
 /// The first pair of occurrences of the two sides within the rule's distance in one field.
@@ -263,32 +290,32 @@ fn near<'c>(
     fields: &[FieldText<'_>],
     occ: &[Vec<Occ<'c>>],
 ) -> Option<Occ<'c>> {
-    let left = occurrences(c, n.left, scope, fields, occ, usize::MAX);
+    let left = spans(c, n.left, scope, fields, occ);
     if left.is_empty() {
         return None;
     }
     // The right side by (field, token): each left occurrence then looks only at the window
     // of tokens within the distance, so many occurrences of both sides cost n log n.
-    let rights = occurrences(c, n.right, scope, fields, occ, usize::MAX);
+    let rights = spans(c, n.right, scope, fields, occ);
     let mut right: Vec<(usize, usize, usize)> = rights
         .iter()
         .enumerate()
-        .map(|(i, r)| (r.f, fields[r.f].tokens_before(r.s), i))
+        .map(|(i, r)| (r.0, fields[r.0].tokens_before(r.1), i))
         .collect();
     if right.is_empty() {
         return None;
     }
     right.sort_unstable();
-    for l in &left {
-        let a = fields[l.f].tokens_before(l.s);
-        let lo = right.partition_point(|x| (x.0, x.1) < (l.f, a.saturating_sub(n.distance)));
-        let hi = right.partition_point(|x| (x.0, x.1) <= (l.f, a.saturating_add(n.distance)));
+    for &(f, s, e) in &left {
+        let a = fields[f].tokens_before(s);
+        let lo = right.partition_point(|x| (x.0, x.1) < (f, a.saturating_sub(n.distance)));
+        let hi = right.partition_point(|x| (x.0, x.1) <= (f, a.saturating_add(n.distance)));
         if let Some(&(_, _, i)) = right[lo..hi].iter().find(|x| x.1 != a) {
             let r = &rights[i];
             return Some(Occ {
-                f: l.f,
-                s: l.s.min(r.s),
-                e: l.e.max(r.e),
+                f,
+                s: s.min(r.1),
+                e: e.max(r.2),
                 term: Cow::Borrowed(&n.written),
             });
         }
