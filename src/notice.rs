@@ -410,11 +410,18 @@ pub struct Facts {
 impl Facts {
     /// As stored with an item (JSON: `effective`, `attachments`).
     pub fn stored(&self) -> String {
-        serde_json::json!({
-            "effective": self.effective.map(Effective::stored),
-            "attachments": self.attachments,
-        })
-        .to_string()
+        // A struct, not `json!`: a map of values would copy every attachment first.
+        #[derive(serde::Serialize)]
+        struct Stored<'a> {
+            effective: Option<String>,
+            attachments: &'a [String],
+        }
+        let stored = Stored {
+            effective: self.effective.map(Effective::stored),
+            attachments: &self.attachments,
+        };
+        // Strings and an option of one cannot fail to serialize.
+        serde_json::to_string(&stored).unwrap_or_default()
     }
 
     /// Reads what [`Facts::stored`] wrote; anything else reads as no facts.
@@ -456,7 +463,9 @@ pub fn facts(title: &str, text: &str, html: &str, link: Option<&str>, published:
     };
     attachments.truncate(MAX_ATTACHMENTS);
     Facts {
-        effective: effective_date(&format!("{title}\n{}", cut(text, OPENING)), published),
+        // The title first: the earliest date a text names is the one it means. (Read apart,
+        // not joined: a copy of the opening a notice was most of what this cost.)
+        effective: effective_date(title, published).or_else(|| effective_date(cut(text, OPENING), published)),
         attachments,
     }
 }

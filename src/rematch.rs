@@ -104,7 +104,7 @@ pub fn rematch(
             let scores = crate::signals::scores(matcher, &cfg.signals, source_weight, &found);
             for (hit, score) in found.into_iter().zip(scores) {
                 let new = NewHit {
-                    watch_version: matcher.version(&hit.watch).unwrap_or_default().to_string(),
+                    watch_version: matcher.version(&hit.watch).cloned().unwrap_or_default(),
                     score,
                     hit,
                 };

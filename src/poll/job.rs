@@ -165,7 +165,7 @@ fn prepare(
         .into_iter()
         .zip(scores)
         .map(|(hit, score)| NewHit {
-            watch_version: matcher.version(&hit.watch).unwrap_or_default().to_string(),
+            watch_version: matcher.version(&hit.watch).cloned().unwrap_or_default(),
             score,
             hit,
         })

@@ -81,7 +81,7 @@ impl NewItem {
 pub struct NewHit {
     pub hit: Hit,
     /// The version of the watch that found it.
-    pub watch_version: String,
+    pub watch_version: std::sync::Arc<str>,
     /// Priority before any status bonus (`signals::base_score`).
     pub score: f64,
 }
@@ -436,19 +436,29 @@ pub struct TermMatch {
     pub matched: String,
 }
 
-impl From<&NewHit> for TermMatch {
-    fn from(h: &NewHit) -> Self {
+/// A [`TermMatch`] as written: borrowed from the hit it describes, so that storing a hit
+/// copies none of its strings.
+#[derive(PartialEq, serde::Serialize)]
+struct Matched<'a> {
+    term: &'a str,
+    field: &'static str,
+    start: usize,
+    end: usize,
+    matched: &'a str,
+}
+
+impl<'a> From<&'a NewHit> for Matched<'a> {
+    fn from(h: &'a NewHit) -> Self {
         let hit = &h.hit;
-        TermMatch {
-            term: hit.term.clone(),
-            field: hit.field.as_str().to_string(),
+        Matched {
+            term: &hit.term,
+            field: hit.field.as_str(),
             start: hit.start,
             end: hit.end,
             matched: hit
                 .snippet
                 .get(hit.snippet_match.0..hit.snippet_match.1)
-                .unwrap_or_default()
-                .to_string(),
+                .unwrap_or_default(),
         }
     }
 }
@@ -468,17 +478,17 @@ pub(super) fn insert_hits<'a>(
     backlog: bool,
 ) -> rusqlite::Result<usize> {
     // Grouped by watch in the order of each watch's first hit, which leads its row.
-    let mut groups: Vec<(&'a NewHit, Vec<TermMatch>, f64)> = Vec::new();
+    let mut groups: Vec<(&'a NewHit, Vec<Matched<'a>>, f64)> = Vec::new();
     for h in hits {
         match groups.iter_mut().find(|g| g.0.hit.watch == h.hit.watch) {
             Some(g) => {
-                let t = TermMatch::from(h);
+                let t = Matched::from(h);
                 if !g.1.contains(&t) {
                     g.1.push(t);
                 }
                 g.2 = g.2.max(h.score);
             }
-            None => groups.push((h, vec![TermMatch::from(h)], h.score)),
+            None => groups.push((h, vec![Matched::from(h)], h.score)),
         }
     }
     let mut added = 0;

@@ -79,8 +79,8 @@ impl Matcher {
     }
 
     /// The version fingerprint of a watch, as recorded with its hits.
-    pub fn version(&self, watch: &str) -> Option<&str> {
-        self.index(watch).map(|i| self.c.watches[i].version.as_str())
+    pub fn version(&self, watch: &str) -> Option<&std::sync::Arc<str>> {
+        self.index(watch).map(|i| &self.c.watches[i].version)
     }
 
     /// A watch's priority weight (`weight`, default 1).

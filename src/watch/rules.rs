@@ -69,7 +69,8 @@ pub struct Rule {
 #[derive(Debug, Clone)]
 pub struct Watch {
     pub name: String,
-    pub version: String,
+    /// Shared: every hit of the watch carries it to the store.
+    pub version: std::sync::Arc<str>,
     pub weight: f64,
     pub concept: bool,
     /// A concept of `entity = true` or `action = true`, reported by `Matcher::entities`.
@@ -272,7 +273,7 @@ pub fn compile(watches: &Watches) -> Result<Compiled, WatchError> {
     for (name, spec) in watches {
         ctx.out.watches.push(Watch {
             name: name.clone(),
-            version: spec_version(spec),
+            version: spec_version(spec).into(),
             weight: spec.weight.unwrap_or(1.0),
             concept: spec.concept,
             entity: spec.entity,
