@@ -159,6 +159,16 @@ pub fn parse_source(
 /// fetch while they do not change.
 fn distinct_identities(items: &mut Vec<crate::item::Item>) {
     use rustc_hash::{FxHashMap, FxHashSet};
+    // Most feeds give every entry a guid of its own, and a guid is the identity: told apart
+    // without making an identity string for each.
+    let mut guids = FxHashSet::default();
+    let own_guids = items.iter().all(|it| {
+        let g = it.guid.as_deref().map(str::trim).filter(|g| !g.is_empty());
+        g.is_some_and(|g| guids.insert(g))
+    });
+    if own_guids {
+        return;
+    }
     let uids: Vec<String> = items.iter().map(crate::item::Item::uid).collect();
     let mut seen = FxHashMap::<&str, usize>::default();
     for u in &uids {
