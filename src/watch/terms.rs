@@ -129,7 +129,12 @@ pub fn version_len(rest: &str) -> Option<usize> {
 /// A char that continues a Latin-script word. Chinese and Japanese characters do not, so a
 /// Latin term stands alone next to them ("AI企业").
 pub fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() && !is_cjk(c)
+    // The range test first: Unicode's letter tables are slow for CJK, which is never a word char.
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else {
+        !is_cjk(c) && c.is_alphanumeric()
+    }
 }
 
 pub fn is_cjk(c: char) -> bool {
