@@ -15,6 +15,9 @@
 #      under `valgrind --tool=callgrind`;
 #   4. prints the total and the costliest functions, inclusive of what they call.
 # The callgrind output stays in $OUT_DIR (default a new temp dir) for callgrind_annotate.
+# With TOOL=dhat the same poll runs under `valgrind --tool=dhat` instead and the script prints
+# the heap blocks allocated (an exact count, like the instructions): $OUT_DIR/dhat.json holds
+# them by call stack.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,6 +48,16 @@ trap 'kill ${FARM_PID:-} 2>/dev/null || true' EXIT
 start_farm "$FARM" "$N" "$OUT_DIR"
 # The same config as bench/compare.sh's.
 sigwatch_config "$N" 16 >"$OUT_DIR/sigwatch.toml"
+
+if [ "${TOOL:-callgrind}" = dhat ]; then
+    echo "cold poll of $N feeds under dhat" >&2
+    valgrind --tool=dhat --dhat-out-file="$OUT_DIR/dhat.json" \
+        "$SIGWATCH" --config "$OUT_DIR/sigwatch.toml" poll >"$OUT_DIR/poll.log" 2>"$OUT_DIR/valgrind.log"
+    tail -n 1 "$OUT_DIR/poll.log" >&2
+    blocks=$(sed -nE 's/.*Total: +[0-9,]+ bytes in ([0-9,]+) blocks.*/\1/p' "$OUT_DIR/valgrind.log")
+    echo "cold poll of $N feeds: $blocks heap blocks allocated (by call stack: $OUT_DIR/dhat.json)"
+    exit 0
+fi
 
 echo "cold poll of $N feeds under callgrind" >&2
 valgrind --tool=callgrind --callgrind-out-file="$OUT_DIR/callgrind.out" \
