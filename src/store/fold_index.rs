@@ -269,7 +269,7 @@ impl FoldIndex {
     pub(super) fn most_alike(
         &self,
         entities: &Entities,
-        watches: &[Box<str>],
+        watches: &[&str],
         docs: &[crate::notice::DocNumber],
         source: i64,
         since: i64,
@@ -292,7 +292,7 @@ impl FoldIndex {
             if s.source == source || s.first_seen < since {
                 continue;
             }
-            if !e.watches.iter().any(|w| watches.contains(w)) {
+            if !e.watches.iter().any(|w| watches.contains(&&**w)) {
                 continue;
             }
             if crate::notice::identity(docs, &e.docs) == crate::notice::Identity::Different {

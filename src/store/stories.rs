@@ -90,7 +90,7 @@ pub(super) fn find_story(
 pub(super) struct About<'a> {
     pub docs: &'a [DocNumber],
     pub entities: &'a Entities,
-    pub watches: &'a [Box<str>],
+    pub watches: &'a [&'a str],
 }
 
 /// Records a new item's signature (with the `bands` [`find_story`] was given), after the
@@ -127,7 +127,7 @@ pub(super) fn remember(
             bands: *bands,
             docs: about.docs.into(),
             entities: (!about.entities.is_empty()).then(|| Box::new(about.entities.clone())),
-            watches: about.watches.into(),
+            watches: about.watches.iter().map(|&w| Box::from(w)).collect(),
         };
         let seen = Seen {
             source: source_id,

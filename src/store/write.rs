@@ -349,8 +349,7 @@ fn save_in(
             // its row is written once; whether it is new is asked first, so that an item seen
             // before is not compared with the others again (not on a source's first items,
             // none of them stored: a feed listing one twice compares it once more).
-            let mut watches: Vec<Box<str>> =
-                new.hits.iter().map(|h| Box::from(h.hit.watch.as_str())).collect();
+            let mut watches: Vec<&str> = new.hits.iter().map(|h| h.hit.watch.as_str()).collect();
             watches.sort();
             watches.dedup();
             let about = stories::About {
