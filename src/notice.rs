@@ -463,8 +463,8 @@ pub fn facts(title: &str, text: &str, html: &str, link: Option<&str>, published:
     };
     attachments.truncate(MAX_ATTACHMENTS);
     Facts {
-        // The title first: the earliest date a text names is the one it means. (Read apart,
-        // not joined: a copy of the opening a notice was most of what this cost.)
+        // The title first: the earliest date a text names is the one it means. Read apart,
+        // not joined, so that no copy of a notice's opening is made for it.
         effective: effective_date(title, published).or_else(|| effective_date(cut(text, OPENING), published)),
         attachments,
     }
