@@ -515,8 +515,7 @@ pub fn effective_date(text: &str, published: Option<NaiveDate>) -> Option<Effect
         }
     };
     // As in `doc_numbers`, each pattern runs only where the words it needs are.
-    let chinese = text.contains('自') && text.contains('起');
-    let cn = chinese;
+    let cn = text.contains('自') && text.contains('起');
     static EN_WORDS: Words = Words::new(&["effect", "force", "implemented", "starting"]);
     let en = EN_WORDS.in_text(text);
     for c in run(cn, &CN, text) {

@@ -150,6 +150,41 @@ fn vetoed(c: &Compiled, ft: &FieldText<'_>, w: usize, s: usize, e: usize) -> boo
     ft.excluded(c, w, s, e)
 }
 
+/// Every place an element stands within `scope`, in field order: (field slot, start, end,
+/// the term standing there). Lazy, so a caller that needs one place pays for one.
+fn places<'a>(
+    c: &'a Compiled,
+    elem: Elem,
+    scope: Scope,
+    fields: &'a [FieldText<'_>],
+    occ: &'a [Vec<Occ<'_>>],
+) -> impl Iterator<Item = (usize, usize, usize, &'a str)> {
+    let (atom, concept) = match elem {
+        Elem::Atom(t) => (Some(t), None),
+        Elem::Concept(w) => (None, Some(w)),
+    };
+    let atoms = atom.into_iter().flat_map(move |t| {
+        let entry = &c.terms[t];
+        fields
+            .iter()
+            .enumerate()
+            .filter(move |(_, ft)| in_scope(scope, ft.field))
+            .flat_map(move |(fi, ft)| {
+                ft.found
+                    .iter()
+                    .filter(move |f| f.t == t && !vetoed(c, ft, entry.watch, f.s, f.e))
+                    .map(move |f| (fi, f.s, f.e, entry.term.written.as_str()))
+            })
+    });
+    let concepts = concept.into_iter().flat_map(move |w| {
+        occ[w]
+            .iter()
+            .filter(move |o| in_scope(scope, fields[o.f].field))
+            .map(|o| (o.f, o.s, o.e, o.term.as_ref()))
+    });
+    atoms.chain(concepts)
+}
+
 /// Whether an element stands anywhere within `scope`; cheaper than [`first`], so a
 /// rule that does not fire (the usual case) costs no allocation.
 /// `seen`: the terms found in the item, sorted.
@@ -161,22 +196,12 @@ fn present(
     occ: &[Vec<Occ<'_>>],
     seen: &[usize],
 ) -> bool {
-    match elem {
-        Elem::Atom(t) => {
-            seen.binary_search(&t).is_ok()
-                && fields.iter().any(|ft| {
-                    in_scope(scope, ft.field)
-                        && ft
-                            .found
-                            .iter()
-                            .any(|f| f.t == t && !vetoed(c, ft, c.terms[t].watch, f.s, f.e))
-                })
-        }
-        Elem::Concept(w) => occ[w].iter().any(|o| in_scope(scope, fields[o.f].field)),
-    }
+    let unseen = matches!(elem, Elem::Atom(t) if seen.binary_search(&t).is_err());
+    !unseen && places(c, elem, scope, fields, occ).next().is_some()
 }
 
-/// The first place an element stands within `scope`, with the term that stands there.
+/// The first place an element stands within `scope`, with the term that stands there (for
+/// a concept, named with the concept).
 fn first<'c>(
     c: &'c Compiled,
     elem: Elem,
@@ -184,36 +209,12 @@ fn first<'c>(
     fields: &[FieldText<'_>],
     occ: &[Vec<Occ<'c>>],
 ) -> Option<Occ<'c>> {
-    match elem {
-        Elem::Atom(t) => {
-            let entry = &c.terms[t];
-            fields
-                .iter()
-                .enumerate()
-                .filter(|(_, ft)| in_scope(scope, ft.field))
-                .find_map(|(fi, ft)| {
-                    let f = ft
-                        .found
-                        .iter()
-                        .find(|f| f.t == t && !vetoed(c, ft, entry.watch, f.s, f.e))?;
-                    Some(Occ {
-                        f: fi,
-                        s: f.s,
-                        e: f.e,
-                        term: Cow::Borrowed(&entry.term.written),
-                    })
-                })
-        }
-        Elem::Concept(w) => occ[w]
-            .iter()
-            .find(|o| in_scope(scope, fields[o.f].field))
-            .map(|o| Occ {
-                f: o.f,
-                s: o.s,
-                e: o.e,
-                term: Cow::Owned(format!("@{}: {}", c.watches[w].name, o.term)),
-            }),
-    }
+    let (f, s, e, term) = places(c, elem, scope, fields, occ).next()?;
+    let term = match elem {
+        Elem::Atom(t) => Cow::Borrowed(c.terms[t].term.written.as_str()),
+        Elem::Concept(w) => Cow::Owned(format!("@{}: {}", c.watches[w].name, term)),
+    };
+    Some(Occ { f, s, e, term })
 }
 
 /// Where an element stands within `scope`, as (field slot, start, end): what a proximity
@@ -225,27 +226,9 @@ fn spans(
     fields: &[FieldText<'_>],
     occ: &[Vec<Occ<'_>>],
 ) -> Vec<(usize, usize, usize)> {
-    match elem {
-        Elem::Atom(t) => {
-            let mut out = Vec::new();
-            for (fi, ft) in fields.iter().enumerate() {
-                if in_scope(scope, ft.field) {
-                    out.extend(
-                        ft.found
-                            .iter()
-                            .filter(|f| f.t == t && !vetoed(c, ft, c.terms[t].watch, f.s, f.e))
-                            .map(|f| (fi, f.s, f.e)),
-                    );
-                }
-            }
-            out
-        }
-        Elem::Concept(w) => occ[w]
-            .iter()
-            .filter(|o| in_scope(scope, fields[o.f].field))
-            .map(|o| (o.f, o.s, o.e))
-            .collect(),
-    }
+    places(c, elem, scope, fields, occ)
+        .map(|(f, s, e, _)| (f, s, e))
+        .collect()
 }
 
 /// Adds the occurrences a rule stands on, if it fires.
