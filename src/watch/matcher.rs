@@ -2,19 +2,13 @@
 //! rule terms alike, each with its regional forms), so the cost grows with the length of the
 //! text, not the number of terms; the rules are then evaluated over what it found.
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-
 use super::eval::{FieldText, Found, evaluate};
 use super::normalize::{Normalized, normalize};
 use super::rules::{Compiled, compile};
+use super::search::{Needles, Raw};
 use super::snippet::Plain;
 use super::terms::{is_word_char, version_len};
 use super::{Entities, Field, Hit, WatchError, Watches};
-
-/// Up to this many bytes of needles the automaton is a DFA, the fastest to search; beyond,
-/// a DFA's table (states times byte classes) grows past what a service should hold, and the
-/// contiguous NFA, slower but about as small as the needles, takes over.
-const DFA_MAX_NEEDLE_BYTES: usize = 32 * 1024;
 
 /// All watches compiled into one automaton; cheap to share between threads.
 #[derive(Debug, Clone)]
@@ -22,7 +16,7 @@ pub struct Matcher {
     c: Compiled,
     /// The term each pattern of the automaton belongs to.
     pattern_term: Vec<u32>,
-    ac: Option<AhoCorasick>,
+    ac: Option<Needles>,
 }
 
 impl Matcher {
@@ -39,22 +33,7 @@ impl Matcher {
         let ac = if needles.is_empty() {
             None
         } else {
-            let bytes: usize = needles.iter().map(|n| n.len()).sum();
-            let kind = if bytes <= DFA_MAX_NEEDLE_BYTES {
-                AhoCorasickKind::DFA
-            } else {
-                AhoCorasickKind::ContiguousNFA
-            };
-            let ac = AhoCorasick::builder()
-                .match_kind(MatchKind::Standard)
-                .kind(Some(kind))
-                .build(&needles)
-                .map_err(|e| WatchError::Invalid {
-                    watch: "*".into(),
-                    token: None,
-                    message: e.to_string(),
-                })?;
-            Some(ac)
+            Some(Needles::new(&needles)?)
         };
         Ok(Matcher { c, pattern_term, ac })
     }
@@ -119,13 +98,16 @@ impl Matcher {
         let Some(ac) = &self.ac else {
             return Default::default();
         };
+        let mut matches = Vec::new();
         let fields: [FieldText<'_>; N] = input.map(|(field, original)| {
             let norm = normalize(original, true);
-            let found = ac
-                .find_overlapping_iter(&norm.text)
-                .filter_map(|m| {
-                    let t = self.pattern_term[m.pattern().as_usize()] as usize;
-                    self.accept(m.start(), m.end(), t, &norm, original)
+            matches.clear();
+            ac.find_all(norm.text.as_bytes(), &mut matches);
+            let found = matches
+                .iter()
+                .filter_map(|&Raw { needle, s, e }| {
+                    let t = self.pattern_term[needle] as usize;
+                    self.accept(s, e, t, &norm, original)
                 })
                 .collect();
             FieldText::new(field, original, norm, found)

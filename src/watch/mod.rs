@@ -10,6 +10,7 @@ mod eval;
 mod matcher;
 mod normalize;
 mod rules;
+mod search;
 mod snippet;
 mod t2s;
 mod terms;
