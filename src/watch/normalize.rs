@@ -270,14 +270,11 @@ impl Builder {
                     if !plain {
                         break;
                     }
-                    if fold && !traditional {
-                        let c = char::from_u32(code).unwrap_or_default();
-                        traditional = simplify(c) != c;
-                    }
+                    traditional |= fold && simplify.folds(code);
                     i += 3;
                 }
                 if traditional {
-                    self.out.extend(run[start..i].chars().map(simplify));
+                    self.out.extend(run[start..i].chars().map(|c| simplify.fold(c)));
                 } else {
                     self.out.push_str(&run[start..i]);
                 }
