@@ -27,8 +27,25 @@ impl Plain {
         // looking no further than a few windows away so that long texts cost little.
         let lo = floor(t, ps.saturating_sub(SIDE * 8));
         let hi = floor(t, (pe + SIDE * 8).min(t.len()));
-        let mut start = (lo..ps).rev().find_map(|i| sentence_end_at(t, i)).unwrap_or(lo);
-        let mut end = (pe..hi).find_map(|i| sentence_end_at(t, i)).unwrap_or(hi);
+        let b = t.as_bytes();
+        let mut start = lo;
+        let mut at = ps;
+        while let Some(i) = b[lo..at].iter().rposition(|&x| MAY_END[x as usize]) {
+            if let Some(e) = sentence_end_at(t, lo + i) {
+                start = e;
+                break;
+            }
+            at = lo + i;
+        }
+        let mut end = hi;
+        let mut at = pe;
+        while let Some(i) = b[at..hi].iter().position(|&x| MAY_END[x as usize]) {
+            if let Some(e) = sentence_end_at(t, at + i) {
+                end = e;
+                break;
+            }
+            at += i + 1;
+        }
         // A sentence longer than the window is cut to about SIDE characters each side.
         if t[start..ps].chars().count() > SIDE {
             start = t[..ps]
@@ -77,15 +94,11 @@ const MAY_END: [bool; 256] = {
 };
 
 /// Where the sentence ends when the char at byte `i` of `t` ends it: just after that char.
-/// `None` when it does not, or when `i` is not the start of a char.
-#[inline]
+/// `None` when it does not. Called only where [`MAY_END`] holds: most bytes are let through
+/// by the table alone, without decoding a char; the bytes it takes are ASCII or lead bytes,
+/// so each starts a char.
 fn sentence_end_at(t: &str, i: usize) -> Option<usize> {
-    // Most bytes are let through by the table alone, without decoding a char; the bytes it
-    // takes are ASCII or lead bytes, so each starts a char.
-    if !MAY_END[t.as_bytes()[i] as usize] {
-        return None;
-    }
-    let c = t[i..].chars().next()?;
+    let c = t.get(i..)?.chars().next()?;
     ends_sentence(t, i, c).then(|| i + c.len_utf8())
 }
 
