@@ -148,7 +148,14 @@ pub fn token_starts(text: &str) -> Vec<usize> {
     let mut starts = Vec::new();
     let mut in_word = false;
     for (i, c) in text.char_indices() {
-        if is_cjk(c) {
+        // ASCII first: most of most texts, and never CJK.
+        if c.is_ascii() {
+            let word = c.is_ascii_alphanumeric();
+            if word && !in_word {
+                starts.push(i);
+            }
+            in_word = word;
+        } else if is_cjk(c) {
             starts.push(i);
             in_word = false;
         } else if is_word_char(c) {
