@@ -5,10 +5,18 @@
 use super::eval::{FieldText, Found, evaluate};
 use super::normalize::{Normalized, normalize};
 use super::rules::{Compiled, compile};
-use super::search::{Needles, Raw};
+use super::search::{Matches, Needles, Raw};
 use super::snippet::Plain;
 use super::terms::{is_word_char, version_len};
 use super::{Entities, Field, Hit, WatchError, Watches};
+
+/// Up to this many raw matches, a thread keeps their room for its next search.
+const MATCHES_KEPT: usize = 1 << 14;
+
+thread_local! {
+    /// The automaton's raw matches, kept between the fields a thread searches.
+    static SCRATCH: std::cell::RefCell<Matches> = std::cell::RefCell::default();
+}
 
 /// All watches compiled into one automaton; cheap to share between threads.
 #[derive(Debug, Clone)]
@@ -98,19 +106,22 @@ impl Matcher {
         let Some(ac) = &self.ac else {
             return Default::default();
         };
-        let mut matches = Vec::new();
-        let fields: [FieldText<'_>; N] = input.map(|(field, original)| {
-            let norm = normalize(original, true);
-            matches.clear();
-            ac.find_all(norm.text.as_bytes(), &mut matches);
-            let found = matches
-                .iter()
-                .filter_map(|&Raw { needle, s, e }| {
+        let fields: [FieldText<'_>; N] = SCRATCH.with_borrow_mut(|matches| {
+            let fields = input.map(|(field, original)| {
+                let norm = normalize(original, true);
+                ac.find_all(norm.text.as_bytes(), matches);
+                let mut found = Vec::with_capacity(matches.all.len());
+                found.extend(matches.all.iter().filter_map(|&Raw { needle, s, e }| {
                     let t = self.pattern_term[needle] as usize;
                     self.accept(s, e, t, &norm, original)
-                })
-                .collect();
-            FieldText::new(field, original, norm, found)
+                }));
+                FieldText::new(field, original, norm, found)
+            });
+            // A hostile text can make millions of matches: their room is not kept.
+            if matches.all.capacity() > MATCHES_KEPT {
+                *matches = Matches::default();
+            }
+            fields
         });
         let can_hit = |f: &FieldText<'_>| f.found.iter().any(|x| self.c.trigger[x.t]);
         if !always && !fields.iter().any(can_hit) {

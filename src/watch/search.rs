@@ -30,6 +30,15 @@ pub struct Raw {
     pub e: usize,
 }
 
+/// The matches of one text, and room kept for the next: a poll searches thousands of
+/// fields, and the buffers grow to the largest once.
+#[derive(Debug, Default)]
+pub struct Matches {
+    pub all: Vec<Raw>,
+    /// The second stream's matches, until the first stream's are all in.
+    second: Vec<Raw>,
+}
+
 /// The needles of every watch, compiled.
 #[derive(Debug, Clone)]
 pub enum Needles {
@@ -67,8 +76,10 @@ impl Needles {
         })
     }
 
-    /// Every match in `hay`, overlapping, in the order of their ends, appended to `out`.
-    pub fn find_all(&self, hay: &[u8], out: &mut Vec<Raw>) {
+    /// Every match in `hay`, overlapping, in the order of their ends, in `out.all`.
+    pub fn find_all(&self, hay: &[u8], out: &mut Matches) {
+        out.all.clear();
+        out.second.clear();
         match self {
             Needles::Dfa(a) => find_all(a, hay, out),
             Needles::Nfa(a) => find_all(a, hay, out),
@@ -76,7 +87,7 @@ impl Needles {
     }
 }
 
-fn find_all<A: Automaton>(aut: &A, hay: &[u8], out: &mut Vec<Raw>) {
+fn find_all<A: Automaton>(aut: &A, hay: &[u8], Matches { all: out, second }: &mut Matches) {
     // An unanchored start always exists: the automata are built with one.
     let Ok(start) = aut.start_state(Anchored::No) else {
         return;
@@ -91,7 +102,6 @@ fn find_all<A: Automaton>(aut: &A, hay: &[u8], out: &mut Vec<Raw>) {
     // The second stream starts where the earliest match ending past `mid` can start.
     let lead = mid + 1 - max;
     let (x, y) = (&hay[..mid], &hay[lead..lead + mid]);
-    let mut second = Vec::new();
     let (mut a, mut b) = (start, start);
     let mut i = 0;
     while i < mid {
@@ -112,12 +122,12 @@ fn find_all<A: Automaton>(aut: &A, hay: &[u8], out: &mut Vec<Raw>) {
         }
         // Before the middle, the second stream only finds what the first reports.
         if aut.is_special(b) && lead + i >= mid {
-            report(aut, b, lead + i + 1, &mut second);
+            report(aut, b, lead + i + 1, second);
         }
         i += 1;
     }
-    walk(aut, b, &hay[lead + mid..], lead + mid, &mut second);
-    out.append(&mut second);
+    walk(aut, b, &hay[lead + mid..], lead + mid, second);
+    out.append(second);
 }
 
 /// One stream from state `sid` over `hay`, which starts at byte `at` of the text.
@@ -176,9 +186,9 @@ mod tests {
     }
 
     fn walk(needles: &[&str], hay: &str) -> Vec<Raw> {
-        let mut out = Vec::new();
+        let mut out = Matches::default();
         Needles::new(needles).unwrap().find_all(hay.as_bytes(), &mut out);
-        out
+        out.all
     }
 
     #[test]
@@ -251,9 +261,9 @@ mod tests {
             many[1],
             "v ".repeat(60)
         );
-        let mut out = Vec::new();
+        let mut out = Matches::default();
         set.find_all(hay.as_bytes(), &mut out);
-        assert_eq!(out, reference(&needles, &hay));
-        assert_eq!(out.len(), 2);
+        assert_eq!(out.all, reference(&needles, &hay));
+        assert_eq!(out.all.len(), 2);
     }
 }
