@@ -4,7 +4,8 @@
 //! watch, with its [`RuleSpec`]s and [`Scope`]), [`Matcher`] (compiled from all watches) and
 //! [`Hit`] (one match), so the matching rules can change behind this interface. The term syntax is described in `terms`; the item-level
 //! rules over concepts (`all`, `any`, `not`, `near`, `scope`) in `rules`; normalization,
-//! applied alike to terms and text, in `normalize`; regional vocabulary in `vocab`.
+//! applied alike to terms and text, in `normalize`; regional vocabulary in `vocab`; the
+//! automaton's walk over a text in `search`.
 
 mod eval;
 mod matcher;

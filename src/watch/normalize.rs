@@ -129,6 +129,38 @@ fn plain_words(chunk: &[u8], joiners: bool) -> bool {
     stops == 0
 }
 
+/// [`plain_words`] over sixteen bytes at once, with SSE2, which every x86_64 processor has:
+/// the same tests, a third of the instructions.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn plain_words16(chunk: &[u8; 16], joiners: bool) -> bool {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is part of the x86_64 baseline; the one load reads the sixteen bytes of
+    // `chunk`, unaligned.
+    unsafe {
+        let v = _mm_loadu_si128(chunk.as_ptr().cast());
+        let byte = |b: u8| _mm_set1_epi8(b as i8);
+        // Tab to carriage return, 0x09 to 0x0D; compared as signed bytes, non-ASCII bytes are
+        // negative and refused by the high bits anyway.
+        let controls = _mm_and_si128(_mm_cmpgt_epi8(v, byte(0x08)), _mm_cmplt_epi8(v, byte(0x0E)));
+        let mut stops = _mm_movemask_epi8(controls) | _mm_movemask_epi8(v);
+        if joiners {
+            let j = _mm_or_si128(_mm_cmpeq_epi8(v, byte(b'-')), _mm_cmpeq_epi8(v, byte(b'_')));
+            stops |= _mm_movemask_epi8(j);
+        }
+        let spaces = _mm_movemask_epi8(_mm_cmpeq_epi8(v, byte(b' ')));
+        stops |= (spaces & (spaces >> 1)) | (spaces & 0x8000);
+        stops == 0
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn plain_words16(chunk: &[u8; 16], joiners: bool) -> bool {
+    // Refuses a space that ends the first half, which only sends the caller to smaller steps.
+    plain_words(&chunk[..8], joiners) && plain_words(&chunk[8..], joiners)
+}
+
 /// What a normalization is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -214,8 +246,14 @@ impl Builder {
                 let joiners = self.mode != Mode::Display;
                 let mut j = i + 1;
                 loop {
-                    // Eight bytes at a time while they are plainly words and single spaces;
-                    // the byte steps below settle the rest, starting again after a word byte.
+                    // Sixteen or eight bytes at a time while they are plainly words and single
+                    // spaces; the byte steps below settle the rest, starting again after a
+                    // word byte.
+                    while let Some(chunk) = bytes[j..].first_chunk::<16>()
+                        && plain_words16(chunk, joiners)
+                    {
+                        j += 16;
+                    }
                     while let Some(chunk) = bytes.get(j..j + 8)
                         && plain_words(chunk, joiners)
                     {
@@ -415,6 +453,50 @@ fn drop_abbreviation_dots(mut n: Normalized, original: &str) -> Normalized {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_chunks_are_tested_alike_eight_and_sixteen_at_a_time() {
+        // Every byte ASCII, no control that folds to a space, no joiner when joiners
+        // separate, and each space followed by something other than a space in the chunk.
+        fn plain(c: &[u8], joiners: bool) -> bool {
+            c.iter().enumerate().all(|(k, &b)| {
+                b < 0x80
+                    && !(0x09..=0x0D).contains(&b)
+                    && !(joiners && (b == b'-' || b == b'_'))
+                    && (b != b' ' || c.get(k + 1).is_some_and(|&n| n != b' '))
+            })
+        }
+        let alphabet = [
+            b'a', b'Z', b'.', b' ', b' ', b'-', b'_', b'\t', 0x0B, 0x0D, 0x08, 0x0E, 0x7F, 0x80, 0xE5,
+        ];
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut seen = [0usize; 2];
+        for _ in 0..20_000 {
+            let mut chunk = [0u8; 16];
+            for b in &mut chunk {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                // Mostly letters, so that plain chunks come up too.
+                *b = if seed.is_multiple_of(4) {
+                    alphabet[(seed >> 8) as usize % alphabet.len()]
+                } else {
+                    b'a'
+                };
+            }
+            for joiners in [true, false] {
+                let want = plain(&chunk, joiners);
+                seen[want as usize] += 1;
+                assert_eq!(plain_words16(&chunk, joiners), want, "{chunk:?} {joiners}");
+                assert_eq!(
+                    plain_words(&chunk[..8], joiners),
+                    plain(&chunk[..8], joiners),
+                    "{chunk:?}"
+                );
+            }
+        }
+        assert!(seen[0] > 1000 && seen[1] > 1000, "{seen:?}");
+    }
 
     fn norm(s: &str) -> String {
         normalize(s, true).text
