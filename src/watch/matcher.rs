@@ -14,8 +14,9 @@ use super::{Entities, Field, Hit, WatchError, Watches};
 const MATCHES_KEPT: usize = 1 << 14;
 
 thread_local! {
-    /// The automaton's raw matches, kept between the fields a thread searches.
-    static SCRATCH: std::cell::RefCell<Matches> = std::cell::RefCell::default();
+    /// The automaton's raw matches and those that stand, kept between the fields a thread
+    /// searches.
+    static SCRATCH: std::cell::RefCell<(Matches, Vec<Found>)> = std::cell::RefCell::default();
 }
 
 /// All watches compiled into one automaton; cheap to share between threads.
@@ -106,20 +107,22 @@ impl Matcher {
         let Some(ac) = &self.ac else {
             return Default::default();
         };
-        let fields: [FieldText<'_>; N] = SCRATCH.with_borrow_mut(|matches| {
+        let fields: [FieldText<'_>; N] = SCRATCH.with_borrow_mut(|(matches, accepted)| {
             let fields = input.map(|(field, original)| {
                 let norm = normalize(original, true);
                 ac.find_all(norm.text.as_bytes(), matches);
-                let mut found = Vec::with_capacity(matches.all.len());
-                found.extend(matches.all.iter().filter_map(|&Raw { needle, s, e }| {
+                accepted.clear();
+                accepted.extend(matches.all.iter().filter_map(|&Raw { needle, s, e }| {
                     let t = self.pattern_term[needle] as usize;
                     self.accept(s, e, t, &norm, original)
                 }));
-                FieldText::new(field, original, norm, found)
+                // One allocation of the right size, none when nothing stands.
+                FieldText::new(field, original, norm, accepted.to_vec())
             });
             // A hostile text can make millions of matches: their room is not kept.
             if matches.all.capacity() > MATCHES_KEPT {
                 *matches = Matches::default();
+                *accepted = Vec::new();
             }
             fields
         });
