@@ -54,8 +54,9 @@ impl Needles {
             message: e.to_string(),
         };
         let bytes: usize = needles.iter().map(|n| n.len()).sum();
-        // No prefilter: with hundreds of needles none would skip much, and it would make the
-        // start state special, a branch taken at most bytes of the text.
+        // No prefilter: with hundreds of needles none would skip much, and the walk below
+        // uses none (with one, the start state is special, and every return to it would leave
+        // the hot loop).
         Ok(if bytes <= DFA_MAX_NEEDLE_BYTES {
             Needles::Dfa(
                 dfa::Builder::new()
