@@ -27,12 +27,28 @@ impl Plain {
         // looking no further than a few windows away so that long texts cost little.
         let lo = floor(t, ps.saturating_sub(SIDE * 8));
         let hi = floor(t, (pe + SIDE * 8).min(t.len()));
-        // Only the bytes the table lets through are decoded.
+        // A scan of the byte slice each way, not a filtered range of offsets: the slice's
+        // scan runs without a bounds check per byte, and only the bytes that may end a
+        // sentence are decoded.
         let b = t.as_bytes();
-        let may_end = |i: &usize| MAY_END[b[*i] as usize];
-        let end_at = |i| sentence_end_at(t, i);
-        let mut start = (lo..ps).rev().filter(may_end).find_map(end_at).unwrap_or(lo);
-        let mut end = (pe..hi).filter(may_end).find_map(end_at).unwrap_or(hi);
+        let mut start = lo;
+        let mut at = ps;
+        while let Some(i) = b[lo..at].iter().rposition(|&x| MAY_END[x as usize]) {
+            if let Some(e) = sentence_end_at(t, lo + i) {
+                start = e;
+                break;
+            }
+            at = lo + i;
+        }
+        let mut end = hi;
+        let mut at = pe;
+        while let Some(i) = b[at..hi].iter().position(|&x| MAY_END[x as usize]) {
+            if let Some(e) = sentence_end_at(t, at + i) {
+                end = e;
+                break;
+            }
+            at += i + 1;
+        }
         // A sentence longer than the window is cut to about SIDE characters each side.
         if t[start..ps].chars().count() > SIDE {
             start = t[..ps]
